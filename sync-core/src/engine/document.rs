@@ -1,0 +1,132 @@
+//! The engine's state for one document.
+
+use std::collections::BTreeSet;
+
+use automerge::sync;
+use automerge::{Automerge, ChangeHash};
+
+use super::{ConnId, EngineConfig, Millis};
+use crate::storage::{ChunkKey, ChunkKind, StoredDocument};
+
+/// Where a document's content is.
+#[derive(Debug)]
+pub(super) enum DocState {
+    /// Not in memory (never loaded, or evicted).
+    Unloaded,
+    /// A load task is in flight.
+    Loading,
+    /// In memory.
+    Resident(Box<Automerge>),
+}
+
+/// A sync message waiting for the next tick.
+#[derive(Debug)]
+pub(super) struct Inbound {
+    pub(super) conn: ConnId,
+    pub(super) message: sync::Message,
+}
+
+/// One document: its content, who follows it, what is queued and what is durable.
+#[derive(Debug)]
+pub(super) struct Doc {
+    pub(super) state: DocState,
+    /// Whether the document has content anywhere (store or memory).
+    pub(super) exists: bool,
+    /// The host asked for it (client side: keep it offered to servers).
+    pub(super) wanted: bool,
+    /// Heads whose changes are durable in the store.
+    pub(super) durable_heads: Vec<ChangeHash>,
+    /// Stored chunks (key, size) as far as this engine knows.
+    pub(super) stored: Vec<(ChunkKey, usize)>,
+    pub(super) subscribers: BTreeSet<ConnId>,
+    pub(super) inbox: Vec<Inbound>,
+    /// Peers owed a sync message at the next tick.
+    pub(super) needs_generate: BTreeSet<ConnId>,
+    /// Peers whose changes the in-flight write carries.
+    pub(super) contributors: BTreeSet<ConnId>,
+    /// Peers that said they do not have it (client side).
+    pub(super) unavailable_from: BTreeSet<ConnId>,
+    pub(super) flushing: bool,
+    pub(super) compacting: bool,
+    pub(super) last_used: Millis,
+}
+
+impl Doc {
+    pub(super) fn unloaded() -> Self {
+        Self {
+            state: DocState::Unloaded,
+            exists: false,
+            wanted: false,
+            durable_heads: Vec::new(),
+            stored: Vec::new(),
+            subscribers: BTreeSet::new(),
+            inbox: Vec::new(),
+            needs_generate: BTreeSet::new(),
+            contributors: BTreeSet::new(),
+            unavailable_from: BTreeSet::new(),
+            flushing: false,
+            compacting: false,
+            last_used: Millis(0),
+        }
+    }
+
+    pub(super) fn resident(&self) -> Option<&Automerge> {
+        match &self.state {
+            DocState::Resident(am) => Some(am),
+            _ => None,
+        }
+    }
+
+    pub(super) fn resident_mut(&mut self) -> Option<&mut Automerge> {
+        match &mut self.state {
+            DocState::Resident(am) => Some(am),
+            _ => None,
+        }
+    }
+
+    pub(super) fn is_loading(&self) -> bool {
+        matches!(self.state, DocState::Loading)
+    }
+
+    /// Queued input or owed output.
+    pub(super) fn has_work(&self) -> bool {
+        !self.inbox.is_empty() || !self.needs_generate.is_empty()
+    }
+
+    /// A rough size of the resident document: its stored bytes, times the in-memory expansion.
+    pub(super) fn resident_size(&self) -> usize {
+        let stored: usize = self.stored.iter().map(|(_, n)| n).sum();
+        stored.saturating_mul(4).max(4096)
+    }
+
+    pub(super) fn set_stored(&mut self, stored: &StoredDocument) {
+        self.stored = stored.chunks.iter().map(|(k, b)| (*k, b.len())).collect();
+    }
+
+    pub(super) fn appended(&mut self, key: ChunkKey, len: usize) {
+        if !self.stored.iter().any(|(k, _)| *k == key) {
+            self.stored.push((key, len));
+        }
+    }
+
+    pub(super) fn compacted(&mut self, key: ChunkKey, replaces: &[ChunkKey], len: usize) {
+        self.stored.retain(|(k, _)| !replaces.contains(k));
+        self.stored.push((key, len));
+    }
+
+    pub(super) fn should_compact(&self, config: &EngineConfig) -> bool {
+        let (mut snapshot, mut incremental, mut count) = (0usize, 0usize, 0usize);
+        for (key, len) in &self.stored {
+            match key.kind {
+                ChunkKind::Snapshot => snapshot += len,
+                ChunkKind::Incremental => {
+                    incremental += len;
+                    count += 1;
+                }
+            }
+        }
+        count > 1
+            && ((incremental > snapshot && incremental > config.compact_min_bytes)
+                || count > config.compact_max_chunks)
+    }
+}

@@ -1,0 +1,1210 @@
+//! The sync engine: a sans-IO state machine that speaks the automerge-repo protocol.
+//!
+//! Inputs go in through [`Engine::handle`], effects come out: frames to send, connections to
+//! close, storage tasks to carry out, events for the host. The engine reads no clock, opens no
+//! socket and touches no disk. Its host (the server, the SDK, a test harness) does the IO.
+//!
+//! # Invariants
+//! - **Durable acknowledgement.** Changes received are applied and a storage write is emitted;
+//!   no sync message to anyone (the sender included) is generated for that document until the
+//!   write has completed. While a write is in flight, further messages for the document wait in
+//!   its inbox. So every head a peer learns from us is durable.
+//! - **Batching per document.** Messages are queued on arrival and applied on [`Input::Tick`]:
+//!   everything that arrived for one document since the last tick is applied in one
+//!   `load_incremental` call, and sync messages are generated once per document per tick.
+//! - **Fan-out per document.** Work on a message touches only the peers subscribed to its
+//!   document, never all connections or all documents.
+//! - **Authorisation on every message.** The host's [`Policy`] is asked for every request, sync
+//!   and ephemeral message. A peer that may not read a document gets `doc-unavailable`, exactly
+//!   as for an unknown document and after the same storage lookup.
+//!
+//! ```
+//! use sync_core::engine::{Engine, EngineConfig, Input, Effect, ConnId, Direction, Millis, Principal, AllowAll};
+//! use sync_core::wire::{self, Message, Join, PeerMetadata};
+//! use sync_core::PeerId;
+//!
+//! let mut server = Engine::new(EngineConfig::server(PeerId::new("server").unwrap()), AllowAll);
+//! let conn = ConnId(1);
+//! server.handle(Millis(0), Input::Connected { conn, direction: Direction::Inbound, principal: Principal::new("anna", "tablet-1") });
+//! let join = Message::Join(Join {
+//!     sender_id: PeerId::new("tablet-1").unwrap(),
+//!     metadata: PeerMetadata::default(),
+//!     supported_protocol_versions: vec!["1".into()],
+//! });
+//! let effects = server.handle(Millis(1), Input::Frame { conn, bytes: wire::encode(&join) });
+//! assert!(matches!(&effects[0], Effect::Send { message: Message::Peer(_), .. }));
+//! ```
+
+mod document;
+mod peer;
+pub mod policy;
+mod types;
+
+use std::collections::{BTreeSet, HashMap};
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{Automerge, Change, ChangeHash};
+
+use crate::error::{DecodeError, StorageError};
+use crate::ids::{DocumentId, PeerId, StorageId};
+use crate::storage::{ChunkKey, StorageRequest, StorageResponse, StoredDocument, WriteOp};
+use crate::wire::{self, DocMessage, Ephemeral, Join, Message, PeerMetadata, PeerMsg};
+use document::{Doc, DocState, Inbound};
+use peer::{Peer, Phase};
+pub use policy::{Access, AllowAll, Policy, Principal};
+pub use types::{
+    close_code, ConnId, Direction, Effect, Event, Input, Millis, Rejection, TaskId,
+};
+
+/// How an engine behaves.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Our peer id.
+    pub peer_id: PeerId,
+    /// Our storage id, sent in the handshake.
+    pub storage_id: Option<StorageId>,
+    /// Frames larger than this are refused.
+    pub max_frame: usize,
+    /// A client offers every document it holds to every server it connects to.
+    pub announce: bool,
+    /// Evict a resident document unused for this long (`None`: never, as on a tablet).
+    pub evict_idle_after: Option<u64>,
+    /// Evict least recently used documents while resident bytes exceed this.
+    pub memory_budget: usize,
+    /// Compact when incremental chunks exceed the snapshot and this many bytes.
+    pub compact_min_bytes: usize,
+    /// Or when a document has more than this many incremental chunks.
+    pub compact_max_chunks: usize,
+    /// Ephemeral session id for our own broadcasts.
+    pub session_id: String,
+}
+
+impl EngineConfig {
+    /// Defaults for a server: no announcing, idle documents evicted after a minute.
+    pub fn server(peer_id: PeerId) -> Self {
+        Self {
+            session_id: format!("{peer_id}-session"),
+            peer_id,
+            storage_id: None,
+            max_frame: wire::DEFAULT_MAX_FRAME,
+            announce: false,
+            evict_idle_after: Some(60_000),
+            memory_budget: 512 * 1024 * 1024,
+            compact_min_bytes: 64 * 1024,
+            compact_max_chunks: 512,
+        }
+    }
+
+    /// Defaults for a client (tablet, test peer): offers its documents, keeps them resident.
+    pub fn client(peer_id: PeerId) -> Self {
+        Self {
+            announce: true,
+            evict_idle_after: None,
+            memory_budget: usize::MAX,
+            ..Self::server(peer_id)
+        }
+    }
+}
+
+/// What a storage task was for.
+#[derive(Debug)]
+enum Task {
+    Load(DocumentId),
+    Append {
+        document: DocumentId,
+        heads: Vec<ChangeHash>,
+        key: ChunkKey,
+        len: usize,
+    },
+    Compact {
+        document: DocumentId,
+        key: ChunkKey,
+        replaces: Vec<ChunkKey>,
+        len: usize,
+    },
+}
+
+/// The sync engine. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Engine<P: Policy> {
+    config: EngineConfig,
+    policy: P,
+    now: Millis,
+    peers: HashMap<ConnId, Peer>,
+    peer_ids: HashMap<PeerId, ConnId>,
+    docs: HashMap<DocumentId, Doc>,
+    dirty: BTreeSet<DocumentId>,
+    tasks: HashMap<TaskId, Task>,
+    next_task: u64,
+    ephemeral_seen: HashMap<(PeerId, String), (u64, Millis)>,
+    ephemeral_count: u64,
+    out: Vec<Effect>,
+}
+
+impl<P: Policy + std::fmt::Debug> Engine<P> {
+    /// A new engine with no peers and no documents.
+    pub fn new(config: EngineConfig, policy: P) -> Self {
+        Self {
+            config,
+            policy,
+            now: Millis(0),
+            peers: HashMap::new(),
+            peer_ids: HashMap::new(),
+            docs: HashMap::new(),
+            dirty: BTreeSet::new(),
+            tasks: HashMap::new(),
+            next_task: 0,
+            ephemeral_seen: HashMap::new(),
+            ephemeral_count: 0,
+            out: Vec::new(),
+        }
+    }
+
+    /// Feeds one input; returns what the host must do, in order.
+    pub fn handle(&mut self, now: Millis, input: Input) -> Vec<Effect> {
+        self.now = self.now.max(now);
+        match input {
+            Input::Connected {
+                conn,
+                direction,
+                principal,
+            } => self.connected(conn, direction, principal),
+            Input::Disconnected { conn } => self.disconnected(conn),
+            Input::Frame { conn, bytes } => match wire::decode(&bytes, self.config.max_frame) {
+                Ok(message) => self.received(conn, message),
+                Err(e) => self.malformed(conn, e),
+            },
+            Input::Received { conn, message } => self.received(conn, message),
+            Input::StorageDone { task, result } => self.storage_done(task, result),
+            Input::Find { document } => self.find(document),
+            Input::Create { document, content } => self.create(document, *content),
+            Input::Broadcast { document, data } => self.broadcast(document, data),
+            Input::AccessChanged { document } => self.access_changed(document),
+            Input::Tick => self.tick(),
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// The policy, for hosts that update it in place.
+    pub fn policy_mut(&mut self) -> &mut P {
+        &mut self.policy
+    }
+
+    /// Our peer id.
+    pub fn peer_id(&self) -> &PeerId {
+        &self.config.peer_id
+    }
+
+    /// A resident document.
+    pub fn document(&self, document: &DocumentId) -> Option<&Automerge> {
+        self.docs.get(document)?.resident()
+    }
+
+    /// Changes a resident document; the change is stored and synced from the next tick on.
+    /// Returns `None` when the document is not resident.
+    pub fn change_document<R>(
+        &mut self,
+        document: &DocumentId,
+        f: impl FnOnce(&mut Automerge) -> R,
+    ) -> Option<R> {
+        let doc = self.docs.get_mut(document)?;
+        let result = f(doc.resident_mut()?);
+        doc.exists = true;
+        doc.last_used = self.now;
+        self.dirty.insert(*document);
+        Some(result)
+    }
+
+    /// The durable heads of a resident document.
+    pub fn durable_heads(&self, document: &DocumentId) -> Option<&[ChangeHash]> {
+        self.docs.get(document).map(|d| d.durable_heads.as_slice())
+    }
+
+    /// The heads a connected peer last told us it has for a document.
+    pub fn peer_heads(&self, conn: ConnId, document: &DocumentId) -> Option<Vec<ChangeHash>> {
+        self.peers.get(&conn)?.docs.get(document)?.their_heads.clone()
+    }
+
+    /// Whether a write is in flight or queued work is pending for any document.
+    pub fn is_idle(&self) -> bool {
+        self.dirty.is_empty() && self.tasks.is_empty()
+    }
+
+    /// Counts for metrics: (connections, resident documents, known documents).
+    pub fn stats(&self) -> (usize, usize, usize) {
+        let resident = self.docs.values().filter(|d| d.resident().is_some()).count();
+        (self.peers.len(), resident, self.docs.len())
+    }
+
+    /// Ids of the documents resident in memory.
+    pub fn resident_documents(&self) -> Vec<DocumentId> {
+        self.docs
+            .iter()
+            .filter(|(_, d)| d.resident().is_some())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    // ----- connections -----
+
+    fn connected(&mut self, conn: ConnId, direction: Direction, principal: Principal) {
+        let phase = match direction {
+            Direction::Inbound => Phase::AwaitingJoin,
+            Direction::Outbound => Phase::AwaitingPeer,
+        };
+        self.peers
+            .insert(conn, Peer::new(direction, principal, phase));
+        if direction == Direction::Outbound {
+            self.send(
+                conn,
+                Message::Join(Join {
+                    sender_id: self.config.peer_id.clone(),
+                    metadata: self.metadata(),
+                    supported_protocol_versions: vec![wire::PROTOCOL_VERSION.into()],
+                }),
+            );
+        }
+    }
+
+    fn metadata(&self) -> PeerMetadata {
+        PeerMetadata {
+            storage_id: self.config.storage_id.clone(),
+            is_ephemeral: false,
+        }
+    }
+
+    fn disconnected(&mut self, conn: ConnId) {
+        let Some(peer) = self.peers.remove(&conn) else {
+            return;
+        };
+        if let Some(id) = &peer.remote_id {
+            if self.peer_ids.get(id) == Some(&conn) {
+                self.peer_ids.remove(id);
+            }
+        }
+        for document in peer.docs.keys() {
+            if let Some(doc) = self.docs.get_mut(document) {
+                doc.subscribers.remove(&conn);
+                doc.contributors.remove(&conn);
+            }
+        }
+        self.event(Event::PeerLeft { conn });
+    }
+
+    /// Tells the peer why, closes its connection and forgets it.
+    fn reject(
+        &mut self,
+        conn: ConnId,
+        document: Option<DocumentId>,
+        reason: Rejection,
+        code: u16,
+    ) {
+        let text = rejection_text(&reason);
+        self.send(conn, Message::Error { message: text.clone() });
+        self.out.push(Effect::Close {
+            conn,
+            code,
+            reason: text,
+        });
+        self.event(Event::Rejected {
+            conn,
+            document,
+            reason,
+        });
+        self.disconnected(conn);
+    }
+
+    fn malformed(&mut self, conn: ConnId, error: DecodeError) {
+        if !self.peers.contains_key(&conn) {
+            return;
+        }
+        let code = match error {
+            DecodeError::TooLarge { .. } => close_code::TOO_BIG,
+            _ => close_code::PROTOCOL_ERROR,
+        };
+        self.reject(conn, None, Rejection::Malformed(error), code);
+    }
+
+    fn received(&mut self, conn: ConnId, message: Message) {
+        let Some(peer) = self.peers.get(&conn) else {
+            return;
+        };
+        let phase = peer.phase;
+        match (phase, message) {
+            (Phase::AwaitingJoin, Message::Join(join)) => self.join(conn, join),
+            (Phase::AwaitingPeer, Message::Peer(p)) => self.peer_answered(conn, p),
+            (_, Message::Error { message }) => {
+                self.event(Event::Rejected {
+                    conn,
+                    document: None,
+                    reason: Rejection::ProtocolViolation(format!("peer reported: {message}")),
+                });
+                self.out.push(Effect::Close {
+                    conn,
+                    code: close_code::PROTOCOL_ERROR,
+                    reason: "peer reported an error".into(),
+                });
+                self.disconnected(conn);
+            }
+            (Phase::Ready, message) => {
+                if message.sender_id() != self.peers.get(&conn).and_then(|p| p.remote_id.as_ref())
+                {
+                    let reason = format!(
+                        "{} message: senderId does not match the peer that joined",
+                        message.type_name()
+                    );
+                    self.reject(
+                        conn,
+                        message.document_id().copied(),
+                        Rejection::ProtocolViolation(reason),
+                        close_code::PROTOCOL_ERROR,
+                    );
+                    return;
+                }
+                self.ready_message(conn, message);
+            }
+            (_, message) => {
+                let reason = format!("unexpected {} before the handshake", message.type_name());
+                self.reject(
+                    conn,
+                    None,
+                    Rejection::ProtocolViolation(reason),
+                    close_code::PROTOCOL_ERROR,
+                );
+            }
+        }
+    }
+
+    fn join(&mut self, conn: ConnId, join: Join) {
+        if !join
+            .supported_protocol_versions
+            .iter()
+            .any(|v| v == wire::PROTOCOL_VERSION)
+        {
+            self.reject(
+                conn,
+                None,
+                Rejection::UnsupportedVersion(join.supported_protocol_versions),
+                close_code::PROTOCOL_ERROR,
+            );
+            return;
+        }
+        if let Some(old) = self.peer_ids.insert(join.sender_id.clone(), conn) {
+            if old != conn {
+                self.out.push(Effect::Close {
+                    conn: old,
+                    code: close_code::REPLACED,
+                    reason: "replaced by a newer connection of the same peer".into(),
+                });
+                self.disconnected(old);
+                self.peer_ids.insert(join.sender_id.clone(), conn);
+            }
+        }
+        if let Some(peer) = self.peers.get_mut(&conn) {
+            peer.phase = Phase::Ready;
+            peer.remote_id = Some(join.sender_id.clone());
+        }
+        self.send(
+            conn,
+            Message::Peer(PeerMsg {
+                sender_id: self.config.peer_id.clone(),
+                metadata: self.metadata(),
+                selected_protocol_version: wire::PROTOCOL_VERSION.into(),
+                target_id: join.sender_id.clone(),
+            }),
+        );
+        self.event(Event::PeerJoined {
+            conn,
+            peer_id: join.sender_id,
+            metadata: join.metadata,
+        });
+    }
+
+    fn peer_answered(&mut self, conn: ConnId, answer: PeerMsg) {
+        if let Some(peer) = self.peers.get_mut(&conn) {
+            peer.phase = Phase::Ready;
+            peer.remote_id = Some(answer.sender_id.clone());
+        }
+        self.peer_ids.insert(answer.sender_id.clone(), conn);
+        self.event(Event::PeerJoined {
+            conn,
+            peer_id: answer.sender_id,
+            metadata: answer.metadata,
+        });
+        if self.config.announce {
+            let wanted: Vec<DocumentId> = self
+                .docs
+                .iter()
+                .filter(|(_, d)| d.wanted)
+                .map(|(id, _)| *id)
+                .collect();
+            for document in wanted {
+                self.subscribe(conn, document);
+                if let Some(doc) = self.docs.get_mut(&document) {
+                    doc.needs_generate.insert(conn);
+                }
+                self.dirty.insert(document);
+            }
+        }
+    }
+
+    fn ready_message(&mut self, conn: ConnId, message: Message) {
+        match message {
+            Message::Request(m) | Message::Sync(m) => self.doc_message(conn, m),
+            Message::DocUnavailable { document_id, .. } => self.unavailable(conn, document_id),
+            Message::Ephemeral(e) => self.ephemeral(conn, e),
+            Message::Join(_) | Message::Peer(_) => self.reject(
+                conn,
+                None,
+                Rejection::ProtocolViolation("second handshake on one connection".into()),
+                close_code::PROTOCOL_ERROR,
+            ),
+            // Heads gossip is optional in the protocol; we do not enable it. Leave is advisory.
+            Message::RemoteSubscriptionChange { .. }
+            | Message::RemoteHeadsChanged { .. }
+            | Message::Leave { .. }
+            | Message::Error { .. } => {}
+        }
+    }
+
+    fn doc_message(&mut self, conn: ConnId, m: DocMessage) {
+        let message = match sync::Message::decode(&m.data) {
+            Ok(message) => message,
+            Err(e) => {
+                self.reject(
+                    conn,
+                    Some(m.document_id),
+                    Rejection::BadSyncData(e.to_string()),
+                    close_code::INVALID_DATA,
+                );
+                return;
+            }
+        };
+        let now = self.now;
+        let doc = self.docs.entry(m.document_id).or_insert_with(Doc::unloaded);
+        doc.last_used = now;
+        doc.inbox.push(Inbound { conn, message });
+        self.ensure_loaded(m.document_id);
+        self.dirty.insert(m.document_id);
+    }
+
+    fn unavailable(&mut self, conn: ConnId, document: DocumentId) {
+        let Some(doc) = self.docs.get_mut(&document) else {
+            return;
+        };
+        doc.unavailable_from.insert(conn);
+        let asked: BTreeSet<ConnId> = doc.subscribers.clone();
+        if !doc.exists && asked.iter().all(|c| doc.unavailable_from.contains(c)) {
+            self.event(Event::DocumentUnavailable { document });
+        }
+    }
+
+    // ----- ephemeral -----
+
+    fn ephemeral(&mut self, conn: ConnId, e: Ephemeral) {
+        let Some(peer) = self.peers.get(&conn) else {
+            return;
+        };
+        if self.policy.access(&peer.principal, &e.document_id, true) == Access::None {
+            return;
+        }
+        let key = (e.sender_id.clone(), e.session_id.clone());
+        match self.ephemeral_seen.get(&key) {
+            Some((last, _)) if *last >= e.count => return,
+            _ => {
+                self.ephemeral_seen.insert(key, (e.count, self.now));
+            }
+        }
+        self.event(Event::Ephemeral {
+            conn,
+            sender_id: e.sender_id.clone(),
+            document: e.document_id,
+            data: e.data.clone(),
+        });
+        let Some(doc) = self.docs.get(&e.document_id) else {
+            return;
+        };
+        let targets: Vec<ConnId> = doc
+            .subscribers
+            .iter()
+            .copied()
+            .filter(|c| *c != conn)
+            .collect();
+        for target in targets {
+            let Some(peer) = self.peers.get(&target) else {
+                continue;
+            };
+            if peer.phase != Phase::Ready
+                || peer.remote_id.as_ref() == Some(&e.sender_id)
+                || self.policy.access(&peer.principal, &e.document_id, true) == Access::None
+            {
+                continue;
+            }
+            let Some(target_id) = peer.remote_id.clone() else {
+                continue;
+            };
+            self.send(
+                target,
+                Message::Ephemeral(Ephemeral {
+                    target_id,
+                    ..e.clone()
+                }),
+            );
+        }
+    }
+
+    fn broadcast(&mut self, document: DocumentId, data: Vec<u8>) {
+        let Some(doc) = self.docs.get(&document) else {
+            return;
+        };
+        let targets: Vec<ConnId> = doc.subscribers.iter().copied().collect();
+        for target in targets {
+            let Some(target_id) = self.peers.get(&target).and_then(|p| p.remote_id.clone())
+            else {
+                continue;
+            };
+            self.ephemeral_count += 1;
+            self.send(
+                target,
+                Message::Ephemeral(Ephemeral {
+                    sender_id: self.config.peer_id.clone(),
+                    target_id,
+                    document_id: document,
+                    count: self.ephemeral_count,
+                    session_id: self.config.session_id.clone(),
+                    data: data.clone(),
+                }),
+            );
+        }
+    }
+
+    // ----- documents -----
+
+    fn find(&mut self, document: DocumentId) {
+        let now = self.now;
+        let doc = self.docs.entry(document).or_insert_with(Doc::unloaded);
+        doc.wanted = true;
+        doc.last_used = now;
+        if doc.resident().is_some() {
+            self.offer(document);
+        } else {
+            self.ensure_loaded(document);
+        }
+    }
+
+    fn create(&mut self, document: DocumentId, content: Automerge) {
+        let doc = self.docs.entry(document).or_insert_with(Doc::unloaded);
+        doc.state = DocState::Resident(Box::new(content));
+        doc.exists = true;
+        doc.wanted = true;
+        doc.last_used = self.now;
+        self.dirty.insert(document);
+        self.offer(document);
+    }
+
+    /// As a client, offers a wanted resident document to every ready outbound peer.
+    fn offer(&mut self, document: DocumentId) {
+        if !self.config.announce {
+            return;
+        }
+        let ready: Vec<ConnId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.phase == Phase::Ready && p.direction == Direction::Outbound)
+            .map(|(c, _)| *c)
+            .collect();
+        for conn in ready {
+            self.subscribe(conn, document);
+            if let Some(doc) = self.docs.get_mut(&document) {
+                doc.needs_generate.insert(conn);
+            }
+        }
+        self.dirty.insert(document);
+    }
+
+    fn subscribe(&mut self, conn: ConnId, document: DocumentId) {
+        let Some(peer) = self.peers.get_mut(&conn) else {
+            return;
+        };
+        let first = !peer.docs.contains_key(&document);
+        peer.docs.entry(document).or_default();
+        if let Some(doc) = self.docs.get_mut(&document) {
+            doc.subscribers.insert(conn);
+        }
+        if first {
+            self.event(Event::DocumentOpened { conn, document });
+        }
+    }
+
+    fn unsubscribe(&mut self, conn: ConnId, document: DocumentId) {
+        if let Some(peer) = self.peers.get_mut(&conn) {
+            peer.docs.remove(&document);
+        }
+        if let Some(doc) = self.docs.get_mut(&document) {
+            doc.subscribers.remove(&conn);
+        }
+    }
+
+    fn ensure_loaded(&mut self, document: DocumentId) {
+        let Some(doc) = self.docs.get_mut(&document) else {
+            return;
+        };
+        if matches!(doc.state, DocState::Unloaded) {
+            doc.state = DocState::Loading;
+            let task = self.task(Task::Load(document));
+            self.out.push(Effect::Storage {
+                task,
+                request: StorageRequest::Load { document },
+            });
+        }
+    }
+
+    fn task(&mut self, task: Task) -> TaskId {
+        self.next_task += 1;
+        let id = TaskId(self.next_task);
+        self.tasks.insert(id, task);
+        id
+    }
+
+    fn storage_done(&mut self, task: TaskId, result: Result<StorageResponse, StorageError>) {
+        let Some(task) = self.tasks.remove(&task) else {
+            return;
+        };
+        match task {
+            Task::Load(document) => self.loaded(document, result),
+            Task::Append {
+                document,
+                heads,
+                key,
+                len,
+            } => self.appended(document, heads, key, len, result),
+            Task::Compact {
+                document,
+                key,
+                replaces,
+                len,
+            } => {
+                let Some(doc) = self.docs.get_mut(&document) else {
+                    return;
+                };
+                doc.compacting = false;
+                match result {
+                    Ok(_) => doc.compacted(key, &replaces, len),
+                    Err(error) => self.event(Event::StorageFailed { document, error }),
+                }
+            }
+        }
+    }
+
+    fn loaded(&mut self, document: DocumentId, result: Result<StorageResponse, StorageError>) {
+        let stored = match result {
+            Ok(StorageResponse::Loaded(stored)) => stored,
+            Ok(StorageResponse::Written) => {
+                self.load_failed(document, StorageError::Io("load answered as a write".into()));
+                return;
+            }
+            Err(error) => {
+                self.load_failed(document, error);
+                return;
+            }
+        };
+        let Some(doc) = self.docs.get_mut(&document) else {
+            return;
+        };
+        match stored {
+            None => {
+                doc.state = DocState::Resident(Box::default());
+                doc.exists = false;
+            }
+            Some(stored) => match load_stored(&stored) {
+                Ok(am) => {
+                    doc.durable_heads = am.get_heads();
+                    doc.state = DocState::Resident(Box::new(am));
+                    doc.exists = true;
+                    doc.set_stored(&stored);
+                }
+                Err(error) => {
+                    self.load_failed(document, error);
+                    return;
+                }
+            },
+        }
+        if doc.wanted {
+            self.offer(document);
+        }
+        self.dirty.insert(document);
+    }
+
+    /// A document that cannot be loaded: its waiting peers are told to retry later.
+    fn load_failed(&mut self, document: DocumentId, error: StorageError) {
+        self.event(Event::StorageFailed {
+            document,
+            error: error.clone(),
+        });
+        let Some(doc) = self.docs.get_mut(&document) else {
+            return;
+        };
+        doc.state = DocState::Unloaded;
+        let waiting: BTreeSet<ConnId> = doc.inbox.drain(..).map(|i| i.conn).collect();
+        for conn in waiting {
+            self.send(
+                conn,
+                Message::Error {
+                    message: "the server cannot read this document right now; retry later".into(),
+                },
+            );
+            self.out.push(Effect::Close {
+                conn,
+                code: close_code::INTERNAL_ERROR,
+                reason: "storage unavailable".into(),
+            });
+            self.disconnected(conn);
+        }
+    }
+
+    fn appended(
+        &mut self,
+        document: DocumentId,
+        heads: Vec<ChangeHash>,
+        key: ChunkKey,
+        len: usize,
+        result: Result<StorageResponse, StorageError>,
+    ) {
+        let Some(doc) = self.docs.get_mut(&document) else {
+            return;
+        };
+        doc.flushing = false;
+        let contributors: Vec<ConnId> = std::mem::take(&mut doc.contributors).into_iter().collect();
+        if let Err(error) = result {
+            // Nothing of this write is acknowledged: drop the in-memory state so that memory
+            // never runs ahead of the store, and make the contributors resend after reconnecting.
+            doc.state = DocState::Unloaded;
+            self.event(Event::StorageFailed { document, error });
+            for conn in contributors {
+                self.send(
+                    conn,
+                    Message::Error {
+                        message: "the server could not store your changes; they were not \
+                                  accepted and will be sent again after reconnecting"
+                            .into(),
+                    },
+                );
+                self.out.push(Effect::Close {
+                    conn,
+                    code: close_code::INTERNAL_ERROR,
+                    reason: "storage failed".into(),
+                });
+                self.disconnected(conn);
+            }
+            if self.docs.get(&document).is_some_and(|d| !d.inbox.is_empty()) {
+                self.ensure_loaded(document);
+            }
+            return;
+        }
+        doc.durable_heads = heads.clone();
+        doc.exists = true;
+        doc.appended(key, len);
+        let subscribers: Vec<ConnId> = doc.subscribers.iter().copied().collect();
+        self.event(Event::DocumentStored {
+            document,
+            heads,
+            contributors,
+        });
+        for conn in subscribers {
+            self.generate(conn, document);
+        }
+        self.maybe_compact(document);
+        if self.docs.get(&document).is_some_and(|d| d.has_work()) {
+            self.dirty.insert(document);
+        }
+    }
+
+    fn maybe_compact(&mut self, document: DocumentId) {
+        let Some(doc) = self.docs.get_mut(&document) else {
+            return;
+        };
+        if doc.compacting || doc.flushing || !doc.should_compact(&self.config) {
+            return;
+        }
+        let Some(am) = doc.resident() else {
+            return;
+        };
+        if am.get_heads() != doc.durable_heads {
+            return;
+        }
+        let bytes = am.save();
+        let key = ChunkKey::snapshot(&doc.durable_heads);
+        let replaces: Vec<ChunkKey> = doc.stored.iter().map(|(k, _)| *k).collect();
+        let len = bytes.len();
+        doc.compacting = true;
+        let task = self.task(Task::Compact {
+            document,
+            key,
+            replaces: replaces.clone(),
+            len,
+        });
+        self.out.push(Effect::Storage {
+            task,
+            request: StorageRequest::Write(WriteOp::Compact {
+                document,
+                key,
+                bytes,
+                replaces,
+            }),
+        });
+    }
+
+    fn access_changed(&mut self, document: Option<DocumentId>) {
+        let targets: Vec<DocumentId> = match document {
+            Some(d) => vec![d],
+            None => self.docs.keys().copied().collect(),
+        };
+        for document in targets {
+            let Some(doc) = self.docs.get(&document) else {
+                continue;
+            };
+            let exists = doc.exists;
+            let subscribers: Vec<ConnId> = doc.subscribers.iter().copied().collect();
+            for conn in subscribers {
+                let Some(peer) = self.peers.get(&conn) else {
+                    continue;
+                };
+                if self.policy.access(&peer.principal, &document, exists) == Access::None {
+                    self.unsubscribe(conn, document);
+                    if let Some(target_id) = self.peers.get(&conn).and_then(|p| p.remote_id.clone())
+                    {
+                        self.send(
+                            conn,
+                            Message::DocUnavailable {
+                                sender_id: self.config.peer_id.clone(),
+                                target_id,
+                                document_id: document,
+                            },
+                        );
+                    }
+                    self.event(Event::AccessRevoked { conn, document });
+                }
+            }
+        }
+    }
+
+    // ----- the tick: batched processing -----
+
+    fn tick(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        for document in dirty {
+            self.process(document);
+        }
+        self.evict();
+        let horizon = self.now.0.saturating_sub(10 * 60_000);
+        self.ephemeral_seen.retain(|_, (_, seen)| seen.0 >= horizon);
+    }
+
+    /// Applies everything queued for one document in one batch, then persists or answers.
+    fn process(&mut self, document: DocumentId) {
+        let Some(doc) = self.docs.get_mut(&document) else {
+            return;
+        };
+        if doc.flushing || !matches!(doc.state, DocState::Resident(_)) {
+            return;
+        }
+        let inbox = std::mem::take(&mut doc.inbox);
+        let mut responders: BTreeSet<ConnId> = std::mem::take(&mut doc.needs_generate);
+        let mut accepted: Vec<(ConnId, sync::Message)> = Vec::with_capacity(inbox.len());
+        let mut chunks: Vec<(ConnId, Vec<u8>)> = Vec::new();
+        let inspects = self.policy.inspects_changes();
+
+        for Inbound { conn, mut message } in inbox
+        {
+            let Some(principal) = self.peers.get(&conn).map(|p| p.principal.clone()) else {
+                continue;
+            };
+            let exists = self.docs.get(&document).is_some_and(|d| d.exists);
+            let access = self.policy.access(&principal, &document, exists);
+            let has_changes = !message.changes.is_empty();
+            if access == Access::None || (!exists && (!has_changes || access == Access::Read)) {
+                self.answer_unavailable(conn, document);
+                continue;
+            }
+            if has_changes {
+                if access != Access::ReadWrite {
+                    self.reject(
+                        conn,
+                        Some(document),
+                        Rejection::ReadOnly,
+                        close_code::POLICY_VIOLATION,
+                    );
+                    continue;
+                }
+                if inspects {
+                    let verdict = decode_changes(message.changes.iter())
+                        .map_err(Rejection::BadSyncData)
+                        .and_then(|changes| {
+                            self.policy
+                                .check_changes(&principal, &document, &changes)
+                                .map_err(Rejection::ChangesRefused)
+                        });
+                    if let Err(reason) = verdict {
+                        let code = match reason {
+                            Rejection::BadSyncData(_) => close_code::INVALID_DATA,
+                            _ => close_code::POLICY_VIOLATION,
+                        };
+                        self.reject(conn, Some(document), reason, code);
+                        continue;
+                    }
+                }
+                let bytes: Vec<u8> = message.changes.iter().flatten().copied().collect();
+                chunks.push((conn, bytes));
+                message.changes = sync::ChunkList::empty();
+            }
+            self.subscribe(conn, document);
+            accepted.push((conn, message));
+        }
+
+        let Some(doc) = self.docs.get_mut(&document) else {
+            return;
+        };
+        let DocState::Resident(am) = &mut doc.state else {
+            return;
+        };
+        let was_empty = am.get_heads().is_empty();
+        let mut refused: Vec<(ConnId, String)> = Vec::new();
+        if !chunks.is_empty() {
+            let all: Vec<u8> = chunks.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+            if am.load_incremental(&all).is_err() {
+                // Find the culprit: apply each peer's changes on its own.
+                for (conn, bytes) in &chunks {
+                    if let Err(e) = am.load_incremental(bytes) {
+                        refused.push((*conn, e.to_string()));
+                    }
+                }
+            }
+            for (conn, _) in &chunks {
+                if !refused.iter().any(|(c, _)| c == conn) {
+                    doc.contributors.insert(*conn);
+                }
+            }
+        }
+        for (conn, message) in accepted {
+            if refused.iter().any(|(c, _)| *c == conn) {
+                continue;
+            }
+            let Some(state) = self
+                .peers
+                .get_mut(&conn)
+                .and_then(|p| p.docs.get_mut(&document))
+            else {
+                continue;
+            };
+            if let Err(e) = am.receive_sync_message(state, message) {
+                refused.push((conn, e.to_string()));
+                continue;
+            }
+            responders.insert(conn);
+        }
+        let heads = am.get_heads();
+        let created = was_empty && !heads.is_empty() && !doc.exists;
+        if !heads.is_empty() {
+            doc.exists = true;
+        }
+        let unsaved = heads != doc.durable_heads;
+        let creator = doc.contributors.iter().next().copied();
+        for (conn, reason) in refused {
+            self.reject(
+                conn,
+                Some(document),
+                Rejection::BadSyncData(reason),
+                close_code::INVALID_DATA,
+            );
+        }
+        if created {
+            if let Some(conn) = creator {
+                self.event(Event::DocumentCreated { conn, document });
+            }
+        }
+        if unsaved {
+            self.persist(document);
+        } else {
+            for conn in responders {
+                self.generate(conn, document);
+            }
+        }
+    }
+
+    /// Emits the write of everything not yet durable; answers wait for its completion.
+    fn persist(&mut self, document: DocumentId) {
+        let Some(doc) = self.docs.get_mut(&document) else {
+            return;
+        };
+        let Some(am) = doc.resident() else {
+            return;
+        };
+        let heads = am.get_heads();
+        let bytes = am.save_after(&doc.durable_heads);
+        let key = ChunkKey::incremental(&bytes);
+        let len = bytes.len();
+        doc.flushing = true;
+        let task = self.task(Task::Append {
+            document,
+            heads,
+            key,
+            len,
+        });
+        self.out.push(Effect::Storage {
+            task,
+            request: StorageRequest::Write(WriteOp::Put {
+                document,
+                key,
+                bytes,
+            }),
+        });
+    }
+
+    fn answer_unavailable(&mut self, conn: ConnId, document: DocumentId) {
+        let Some(target_id) = self.peers.get(&conn).and_then(|p| p.remote_id.clone()) else {
+            return;
+        };
+        self.unsubscribe(conn, document);
+        self.send(
+            conn,
+            Message::DocUnavailable {
+                sender_id: self.config.peer_id.clone(),
+                target_id,
+                document_id: document,
+            },
+        );
+    }
+
+    /// Sends a peer what it lacks of a document, if anything (heads here are always durable).
+    fn generate(&mut self, conn: ConnId, document: DocumentId) {
+        let Some(doc) = self.docs.get(&document) else {
+            return;
+        };
+        let Some(am) = doc.resident() else {
+            return;
+        };
+        let exists = doc.exists;
+        let Some(peer) = self.peers.get_mut(&conn) else {
+            return;
+        };
+        if peer.phase != Phase::Ready
+            || self.policy.access(&peer.principal, &document, exists) == Access::None
+        {
+            return;
+        }
+        let Some(target_id) = peer.remote_id.clone() else {
+            return;
+        };
+        let state = peer.docs.entry(document).or_default();
+        let Some(message) = am.generate_sync_message(state) else {
+            return;
+        };
+        let msg = DocMessage {
+            sender_id: self.config.peer_id.clone(),
+            target_id,
+            document_id: document,
+            data: message.encode(),
+        };
+        let message = if am.get_heads().is_empty() {
+            Message::Request(msg)
+        } else {
+            Message::Sync(msg)
+        };
+        self.send(conn, message);
+    }
+
+    fn evict(&mut self) {
+        let Some(idle) = self.config.evict_idle_after else {
+            return;
+        };
+        let now = self.now.0;
+        let mut resident_bytes = 0usize;
+        let mut candidates: Vec<(Millis, DocumentId, usize)> = Vec::new();
+        let mut forget: Vec<DocumentId> = Vec::new();
+        for (id, doc) in &mut self.docs {
+            if doc.resident().is_none() {
+                if doc.subscribers.is_empty() && !doc.has_work() && !doc.is_loading() {
+                    forget.push(*id);
+                }
+                continue;
+            }
+            let size = doc.resident_size();
+            resident_bytes += size;
+            if doc.has_work() || doc.flushing || doc.compacting || self.dirty.contains(id) {
+                continue;
+            }
+            if doc.last_used.0 + idle <= now || !doc.exists {
+                doc.state = DocState::Unloaded;
+                resident_bytes -= size;
+                if doc.subscribers.is_empty() {
+                    forget.push(*id);
+                }
+            } else {
+                candidates.push((doc.last_used, *id, size));
+            }
+        }
+        if resident_bytes > self.config.memory_budget {
+            candidates.sort();
+            for (_, id, size) in candidates {
+                if resident_bytes <= self.config.memory_budget {
+                    break;
+                }
+                if let Some(doc) = self.docs.get_mut(&id) {
+                    doc.state = DocState::Unloaded;
+                    resident_bytes -= size;
+                }
+            }
+        }
+        for id in forget {
+            self.docs.remove(&id);
+        }
+    }
+
+    // ----- output -----
+
+    fn send(&mut self, conn: ConnId, message: Message) {
+        self.out.push(Effect::Send { conn, message });
+    }
+
+    fn event(&mut self, event: Event) {
+        self.out.push(Effect::Event(event));
+    }
+}
+
+fn rejection_text(reason: &Rejection) -> String {
+    match reason {
+        Rejection::Malformed(e) => format!("malformed frame: {e}"),
+        Rejection::BadSyncData(e) => format!("sync data refused: {e}"),
+        Rejection::ProtocolViolation(e) => format!("protocol violation: {e}"),
+        Rejection::UnsupportedVersion(v) => {
+            format!("no common protocol version: you offer {v:?}, this server speaks [\"1\"]")
+        }
+        Rejection::ReadOnly => {
+            "changes refused: you may read this document but not change it".into()
+        }
+        Rejection::ChangesRefused(e) => format!("changes refused: {e}"),
+    }
+}
+
+/// Loads a stored document from its chunks (snapshots first, then increments).
+pub fn load_stored(stored: &StoredDocument) -> Result<Automerge, StorageError> {
+    Automerge::load(&stored.concatenated()).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+/// Decodes the changes of a sync message's chunks (change chunks, or whole-document chunks).
+pub fn decode_changes<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> Result<Vec<Change>, String> {
+    let mut out = Vec::new();
+    for chunk in chunks {
+        match Change::from_bytes(chunk.to_vec()) {
+            Ok(change) => out.push(change),
+            Err(_) => {
+                let doc = Automerge::load(chunk).map_err(|e| e.to_string())?;
+                out.extend(doc.get_changes(&[]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

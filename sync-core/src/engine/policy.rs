@@ -1,0 +1,70 @@
+//! The authorisation decision the host supplies: who may read or write which document.
+
+use automerge::Change;
+
+use crate::ids::DocumentId;
+
+/// What a connection may do with a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    /// Nothing: the document is answered exactly like an unknown one.
+    None,
+    /// Receive the document, send no changes.
+    Read,
+    /// Receive and change.
+    ReadWrite,
+}
+
+/// Who is authenticated on a connection (the host authenticates before the protocol starts).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Principal {
+    /// The user's login.
+    pub user: String,
+    /// The device (tablet, browser) the user connects from.
+    pub device: String,
+}
+
+impl Principal {
+    /// A principal.
+    pub fn new(user: impl Into<String>, device: impl Into<String>) -> Self {
+        Self {
+            user: user.into(),
+            device: device.into(),
+        }
+    }
+}
+
+/// The host's access policy, asked on every message. It must answer from memory (no IO): the
+/// engine calls it on its hot path.
+pub trait Policy: Send {
+    /// What `principal` may do with `document`; `exists` is false when nothing is stored for it
+    /// (a `ReadWrite` answer then lets the peer create it).
+    fn access(&self, principal: &Principal, document: &DocumentId, exists: bool) -> Access;
+
+    /// Whether [`Policy::check_changes`] wants to see incoming changes (decoding them costs).
+    fn inspects_changes(&self) -> bool {
+        false
+    }
+
+    /// Checks a writer's changes before they are applied (e.g. that every change's actor belongs
+    /// to the principal's device). An `Err` rejects the whole message with that reason.
+    fn check_changes(
+        &self,
+        principal: &Principal,
+        document: &DocumentId,
+        changes: &[Change],
+    ) -> Result<(), String> {
+        let _ = (principal, document, changes);
+        Ok(())
+    }
+}
+
+/// Everyone may read and write everything: for tests and a client talking to its own server.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AllowAll;
+
+impl Policy for AllowAll {
+    fn access(&self, _: &Principal, _: &DocumentId, _: bool) -> Access {
+        Access::ReadWrite
+    }
+}

@@ -1,0 +1,132 @@
+//! The errors of `sync-core`: one enum per kind of failure, combined in [`Error`].
+
+/// A malformed identifier.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum IdError {
+    /// Not a bs58check encoding of 16 bytes.
+    #[error("invalid document id: {0}")]
+    DocumentId(String),
+    /// Not an `automerge:` URL.
+    #[error("invalid automerge URL: {0}")]
+    Url(String),
+    /// A text id (peer, storage) that is empty, too long or has control characters.
+    #[error("invalid {kind}: {reason}")]
+    Text {
+        /// Which id.
+        kind: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A frame that is not a valid automerge-repo message. The engine answers it with an `error`
+/// message and closes only that connection.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Larger than the configured frame limit; nothing of it was parsed.
+    #[error("frame of {size} bytes exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The frame's size.
+        size: usize,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// Not CBOR, truncated CBOR, or nested too deeply.
+    #[error("frame is not valid CBOR: {0}")]
+    Cbor(String),
+    /// Valid CBOR whose top level is not a map with string keys.
+    #[error("frame is not a CBOR map with string keys")]
+    NotAMap,
+    /// A field the message type requires is absent.
+    #[error("message {message_type:?} lacks field {field:?}")]
+    MissingField {
+        /// The message type.
+        message_type: String,
+        /// The missing field.
+        field: &'static str,
+    },
+    /// A field of the wrong CBOR type.
+    #[error("field {field:?} has the wrong type: expected {expected}")]
+    WrongType {
+        /// The field.
+        field: &'static str,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// A `type` this protocol does not know.
+    #[error("unknown message type {0:?}")]
+    UnknownType(String),
+    /// A field holding an invalid identifier.
+    #[error(transparent)]
+    Id(#[from] IdError),
+}
+
+/// A failure of the store behind the engine. Storage can fail: disks fill up, networks part.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum StorageError {
+    /// The store refused or failed a write or read (full disk, IO error, lost connection).
+    #[error("storage failed: {0}")]
+    Io(String),
+    /// Stored bytes that do not decode (a damaged file, a foreign value).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A stored document id whose writes are refused for good (an erased case).
+    #[error("document {0} is erased and cannot be written")]
+    Tombstoned(String),
+}
+
+/// A document that does not match its schema (case or PZK), with the reason in words.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SchemaError {
+    /// The root `type` field is absent or names no known document type.
+    #[error("unknown document type: {0}")]
+    UnknownType(String),
+    /// The schema version is newer than this build understands.
+    #[error("schema version {found} is not supported (this build knows up to {supported})")]
+    UnsupportedVersion {
+        /// The document's version.
+        found: u64,
+        /// The newest version understood here.
+        supported: u64,
+    },
+    /// A field is missing or has the wrong shape.
+    #[error("field {path}: {reason}")]
+    Field {
+        /// Path of the field, e.g. `goals/g1/status`.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A rule of the model is broken (e.g. a contract signed without a help plan).
+    #[error("rule broken: {0}")]
+    Rule(String),
+    /// An Automerge operation failed while reading or writing.
+    #[error("automerge: {0}")]
+    Automerge(String),
+}
+
+impl From<automerge::AutomergeError> for SchemaError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        SchemaError::Automerge(e.to_string())
+    }
+}
+
+/// Any error of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// See [`IdError`].
+    #[error(transparent)]
+    Id(#[from] IdError),
+    /// See [`DecodeError`].
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// See [`StorageError`].
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// See [`SchemaError`].
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// Automerge refused an operation (bad sync payload, change with a bad signature...).
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
