@@ -99,10 +99,10 @@ impl AutomergeUrl {
         let document_id = DocumentId::parse(id)?;
         let heads = heads
             .map(|h| {
-                h.split('|')
-                    .filter(|s| !s.is_empty())
-                    .map(decode_head)
-                    .collect::<Result<Vec<_>, _>>()
+                if h.is_empty() {
+                    return Ok(Vec::new());
+                }
+                h.split('|').map(decode_head).collect::<Result<Vec<_>, _>>()
             })
             .transpose()?;
         Ok(Self { document_id, heads })
@@ -124,6 +124,9 @@ impl fmt::Display for AutomergeUrl {
 }
 
 fn decode_head(text: &str) -> Result<ChangeHash, IdError> {
+    if text.is_empty() {
+        return Err(IdError::Url("empty head between '|' separators".into()));
+    }
     let bytes = bs58::decode(text)
         .with_check(None)
         .into_vec()

@@ -347,7 +347,11 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 self.disconnected(conn);
             }
             (Phase::Ready, message) => {
-                if message.sender_id() != self.peers.get(&conn).and_then(|p| p.remote_id.as_ref())
+                // Relayed ephemeral messages keep their original sender; they are checked there.
+                let relayed = matches!(message, Message::Ephemeral(_));
+                if !relayed
+                    && message.sender_id()
+                        != self.peers.get(&conn).and_then(|p| p.remote_id.as_ref())
                 {
                     let reason = format!(
                         "{} message: senderId does not match the peer that joined",
@@ -505,6 +509,11 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let Some(peer) = self.peers.get(&conn) else {
             return;
         };
+        // A client may only speak for itself: what it sends on behalf of another peer is an echo
+        // of our own relay (JS clients re-broadcast) or a forgery, and is dropped either way.
+        if peer.direction == Direction::Inbound && peer.remote_id.as_ref() != Some(&e.sender_id) {
+            return;
+        }
         if self.policy.access(&peer.principal, &e.document_id, true) == Access::None {
             return;
         }
@@ -922,8 +931,16 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             let exists = self.docs.get(&document).is_some_and(|d| d.exists);
             let access = self.policy.access(&principal, &document, exists);
             let has_changes = !message.changes.is_empty();
-            if access == Access::None || (!exists && (!has_changes || access == Access::Read)) {
-                self.answer_unavailable(conn, document);
+            let claims_content = has_changes || !message.heads.is_empty();
+            let may_create = access == Access::ReadWrite;
+            if access == Access::None || (!exists && !(claims_content && may_create)) {
+                // Exactly what a peer sees for a document that does not exist: to a peer that
+                // says it has content, the answer of an empty document; otherwise doc-unavailable.
+                if claims_content && !has_changes {
+                    self.answer_as_empty(conn, document, message);
+                } else {
+                    self.answer_unavailable(conn, document);
+                }
                 continue;
             }
             if has_changes {
@@ -1058,6 +1075,31 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 bytes,
             }),
         });
+    }
+
+    /// Answers a sync message as a document with no content would, keeping no state.
+    fn answer_as_empty(&mut self, conn: ConnId, document: DocumentId, message: sync::Message) {
+        let Some(target_id) = self.peers.get(&conn).and_then(|p| p.remote_id.clone()) else {
+            return;
+        };
+        self.unsubscribe(conn, document);
+        let mut empty = Automerge::new();
+        let mut state = sync::State::new();
+        if empty.receive_sync_message(&mut state, message).is_err() {
+            self.answer_unavailable(conn, document);
+            return;
+        }
+        if let Some(reply) = empty.generate_sync_message(&mut state) {
+            self.send(
+                conn,
+                Message::Sync(DocMessage {
+                    sender_id: self.config.peer_id.clone(),
+                    target_id,
+                    document_id: document,
+                    data: reply.encode(),
+                }),
+            );
+        }
     }
 
     fn answer_unavailable(&mut self, conn: ConnId, document: DocumentId) {
