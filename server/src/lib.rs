@@ -1,1 +1,85 @@
+//! # The Kooperacja regional server
+//!
+//! A ROPS runs one per voivodeship. Tablets (our SDK) and browsers (the official automerge-repo
+//! JS client) connect to `GET /sync` with a device token and speak the automerge-repo WebSocket
+//! protocol; the server merges their changes with `sync-core`'s engine, keeps them durably in
+//! sled, and serves each person only the documents they may see.
+//!
+//! A tour of the components:
+//! - [`config`]: the command line (`serve`, `admin`), TOML file and environment.
+//! - [`app`]: the HTTP router (`/sync`, `/healthz`, `/readyz`, `/metrics`, the API), a library
+//!   function so tests drive it without `main`.
+//! - [`ws`]: one WebSocket connection: authenticate, then reader and writer tasks.
+//! - [`hub`]: the task that owns the engine, and the storage threads with group commit.
+//! - [`access`]: who may read and write which document.
+//! - [`identity`]: users, roles, devices and tokens.
+//! - [`tls`]: certificates from files, or a development one made on first start.
+//! - [`serve`]: binds, serves over TLS or loopback HTTP, shuts down gracefully.
 
+pub mod access;
+pub mod admin;
+pub mod config;
+pub mod error;
+pub mod hub;
+pub mod identity;
+pub mod metrics;
+pub mod serve;
+pub mod tls;
+pub mod ws;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tokio::sync::Semaphore;
+
+pub use error::{ApiError, ServerError};
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The engine's task.
+    pub hub: hub::HubHandle,
+    /// Users, devices, tokens.
+    pub directory: identity::Directory,
+    /// Document ownership.
+    pub owners: access::Owners,
+    /// Metrics.
+    pub metrics: Arc<metrics::Metrics>,
+    /// Caps open WebSocket connections.
+    pub connection_slots: Arc<Semaphore>,
+    /// Per-connection limits.
+    pub limits: ws::Limits,
+    /// Size of each connection's outgoing queue.
+    pub outgoing_queue: usize,
+    /// The sled database (for readiness).
+    pub db: sled::Db,
+}
+
+/// The HTTP application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/sync", get(ws::sync))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics_text))
+        .nest("/api/v1", admin::api())
+        .with_state(state)
+}
+
+async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    match state.db.size_on_disk() {
+        Ok(_) => (StatusCode::OK, "ready"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store not readable"),
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,246 @@
+//! The command line, the TOML configuration file and environment variables.
+//! Precedence: flags, then environment (`KOOPERACJA_*`), then the file, then defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+use crate::error::ServerError;
+
+/// `kooperacja-server`: the regional sync server of Kooperacja.
+#[derive(Debug, Parser)]
+#[command(name = "kooperacja-server", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: CliCommand,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Provision users and devices on a stopped server's data directory.
+    Admin(crate::admin::AdminArgs),
+}
+
+/// `serve` options.
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// A TOML file with the same settings (snake_case keys).
+    #[arg(long, env = "KOOPERACJA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where the store, the dev certificate and the audit log live [default: ./kooperacja-data].
+    #[arg(long, env = "KOOPERACJA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8443].
+    #[arg(long, env = "KOOPERACJA_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// PEM certificate chain (with --tls-key).
+    #[arg(long, env = "KOOPERACJA_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (with --tls-cert).
+    #[arg(long, env = "KOOPERACJA_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Make a self-signed development certificate on first start (kept in the data dir).
+    #[arg(long, env = "KOOPERACJA_DEV_TLS")]
+    pub dev_tls: bool,
+    /// Serve plain HTTP; refused unless the listen address is loopback.
+    #[arg(long, env = "KOOPERACJA_INSECURE_HTTP")]
+    pub insecure_http: bool,
+    /// Most WebSocket connections at once [default: 10000].
+    #[arg(long, env = "KOOPERACJA_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Largest frame accepted, in bytes [default: 67108864].
+    #[arg(long, env = "KOOPERACJA_MAX_FRAME_BYTES")]
+    pub max_frame_bytes: Option<usize>,
+    /// Memory budget for resident documents, in MiB [default: 512].
+    #[arg(long, env = "KOOPERACJA_MEMORY_BUDGET_MB")]
+    pub memory_budget_mb: Option<usize>,
+}
+
+/// The configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    dev_tls: Option<bool>,
+    insecure_http: Option<bool>,
+    max_connections: Option<usize>,
+    max_frame_bytes: Option<usize>,
+    memory_budget_mb: Option<usize>,
+}
+
+/// How the server speaks TLS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsMode {
+    /// A certificate and key from PEM files.
+    Files {
+        /// Certificate chain.
+        cert: PathBuf,
+        /// Private key.
+        key: PathBuf,
+    },
+    /// A self-signed certificate made in the data dir on first start.
+    Dev,
+    /// Plain HTTP on loopback only.
+    InsecureLoopback,
+}
+
+/// Resolved settings of `serve`.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// TLS mode.
+    pub tls: TlsMode,
+    /// Connection cap.
+    pub max_connections: usize,
+    /// Frame size limit.
+    pub max_frame: usize,
+    /// Resident-document memory budget in bytes.
+    pub memory_budget: usize,
+}
+
+impl ServeConfig {
+    /// Defaults for tests and examples: a data dir, loopback, port chosen by the OS.
+    pub fn for_tests(data_dir: &Path, tls: TlsMode) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls,
+            max_connections: 10_000,
+            max_frame: sync_core::wire::DEFAULT_MAX_FRAME,
+            memory_budget: 512 * 1024 * 1024,
+        }
+    }
+}
+
+impl ServeArgs {
+    /// Merges flags/environment over the file over defaults, and checks the result.
+    pub fn resolve(self) -> Result<ServeConfig, ServerError> {
+        let file = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ServerError::io(format!("reading {}", path.display()), e))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))?
+            }
+            None => FileConfig::default(),
+        };
+        let listen = self
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8443)));
+        let cert = self.tls_cert.or(file.tls_cert);
+        let key = self.tls_key.or(file.tls_key);
+        let dev = self.dev_tls || file.dev_tls.unwrap_or(false);
+        let insecure = self.insecure_http || file.insecure_http.unwrap_or(false);
+        let tls = match (cert, key, dev, insecure) {
+            (Some(cert), Some(key), false, false) => TlsMode::Files { cert, key },
+            (None, None, true, false) => TlsMode::Dev,
+            (None, None, false, true) => {
+                if !listen.ip().is_loopback() {
+                    return Err(ServerError::Config(format!(
+                        "--insecure-http is only allowed on a loopback address, not {listen}; \
+                         use --tls-cert/--tls-key or --dev-tls"
+                    )));
+                }
+                TlsMode::InsecureLoopback
+            }
+            (None, None, false, false) => {
+                return Err(ServerError::Config(
+                    "choose how to serve: --tls-cert PEM --tls-key PEM, --dev-tls, or \
+                     --insecure-http (loopback only)"
+                        .into(),
+                ))
+            }
+            _ => {
+                return Err(ServerError::Config(
+                    "give exactly one of: --tls-cert/--tls-key, --dev-tls, --insecure-http".into(),
+                ))
+            }
+        };
+        Ok(ServeConfig {
+            data_dir: self
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("./kooperacja-data")),
+            listen,
+            tls,
+            max_connections: self.max_connections.or(file.max_connections).unwrap_or(10_000),
+            max_frame: self
+                .max_frame_bytes
+                .or(file.max_frame_bytes)
+                .unwrap_or(sync_core::wire::DEFAULT_MAX_FRAME),
+            memory_budget: self
+                .memory_budget_mb
+                .or(file.memory_budget_mb)
+                .unwrap_or(512)
+                .saturating_mul(1024 * 1024),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_choices_are_checked() {
+        let plain_public = ServeArgs {
+            insecure_http: true,
+            listen: Some("0.0.0.0:8080".parse().expect("addr")),
+            ..ServeArgs::default()
+        };
+        assert!(matches!(plain_public.resolve(), Err(ServerError::Config(m)) if m.contains("loopback")));
+        let none = ServeArgs::default();
+        assert!(matches!(none.resolve(), Err(ServerError::Config(_))));
+        let both = ServeArgs {
+            insecure_http: true,
+            dev_tls: true,
+            ..ServeArgs::default()
+        };
+        assert!(both.resolve().is_err());
+        let dev = ServeArgs {
+            dev_tls: true,
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .expect("dev tls");
+        assert_eq!(dev.tls, TlsMode::Dev);
+        assert_eq!(dev.listen, "127.0.0.1:8443".parse().expect("addr"));
+        assert_eq!(dev.data_dir, PathBuf::from("./kooperacja-data"));
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndev_tls = true\nmax_connections = 7\n")
+            .expect("write");
+        let config = ServeArgs {
+            config: Some(file.clone()),
+            listen: Some("127.0.0.1:9100".parse().expect("addr")),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .expect("resolves");
+        assert_eq!(config.listen.port(), 9100);
+        assert_eq!(config.max_connections, 7);
+        std::fs::write(&file, "lisen = 1\n").expect("write");
+        let typo = ServeArgs {
+            config: Some(file),
+            ..ServeArgs::default()
+        };
+        assert!(matches!(typo.resolve(), Err(ServerError::Config(m)) if m.contains("lisen")));
+    }
+}

@@ -1,0 +1,409 @@
+//! The hub: one task that owns the sync engine and carries out its effects.
+//!
+//! Connections send it inputs over a bounded channel (back-pressure to slow readers of our
+//! sockets); it answers through each connection's own bounded queue (a peer that does not read
+//! is disconnected instead of growing our memory). Storage runs on two threads of its own, never
+//! on the async executor: a *writer* that gathers every write queued while the previous group
+//! commit ran into one batch with one fsync, and a *loader*. Their answers come back on a
+//! channel the hub serves first.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sync_core::engine::{
+    close_code, ConnId, Direction, Effect, Engine, EngineConfig, Event, Input, Millis, Principal,
+    Rejection, TaskId,
+};
+use sync_core::storage::{Storage, StorageRequest, StorageResponse, WriteOp};
+use sync_core::wire::Message;
+use sync_core::StorageError;
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use crate::access::{Owners, ServerPolicy};
+use crate::metrics::Metrics;
+
+/// What the hub sends a connection's writer.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A protocol message to encode and send.
+    Message(Message),
+    /// Close the socket with this code and reason.
+    Close {
+        /// WebSocket close code.
+        code: u16,
+        /// Reason.
+        reason: String,
+    },
+}
+
+/// A connection as the hub knows it.
+#[derive(Debug)]
+struct ConnHandle {
+    user: String,
+    device: String,
+    tx: mpsc::Sender<Outgoing>,
+    kill: Arc<Notify>,
+}
+
+/// Commands to the hub.
+#[derive(Debug)]
+pub enum Command {
+    /// A connection was authenticated and upgraded.
+    Connect {
+        /// Its id.
+        conn: ConnId,
+        /// Who.
+        principal: Principal,
+        /// Its outgoing queue.
+        tx: mpsc::Sender<Outgoing>,
+        /// Notified to drop it at once (it stopped reading).
+        kill: Arc<Notify>,
+    },
+    /// An engine input (frame, disconnect...).
+    Input(Input),
+    /// Ownership or access changed for a document (or all).
+    AccessChanged(Option<sync_core::DocumentId>),
+    /// Close every connection of a device (revocation).
+    DropDevice(String, oneshot::Sender<usize>),
+    /// Stop: close connections, finish storage work, then answer.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Limits and tuning of the hub.
+#[derive(Clone, Debug)]
+pub struct HubConfig {
+    /// The engine's configuration.
+    pub engine: EngineConfig,
+    /// Size of each connection's outgoing queue.
+    pub outgoing_queue: usize,
+    /// At most this many inputs are taken before a tick (latency bound under load).
+    pub max_inputs_per_tick: usize,
+}
+
+/// A handle to the running hub.
+#[derive(Clone, Debug)]
+pub struct HubHandle {
+    tx: mpsc::Sender<Command>,
+}
+
+impl HubHandle {
+    /// Sends a command; `false` when the hub has stopped.
+    pub async fn send(&self, command: Command) -> bool {
+        self.tx.send(command).await.is_ok()
+    }
+}
+
+type Done = (TaskId, Result<StorageResponse, StorageError>);
+
+/// Starts the hub and its storage threads.
+pub fn start<S: Storage + Clone>(
+    config: HubConfig,
+    storage: S,
+    owners: Owners,
+    metrics: Arc<Metrics>,
+) -> HubHandle {
+    let (tx, rx) = mpsc::channel(65_536);
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    let writer = spawn_writer(storage.clone(), done_tx.clone(), metrics.clone());
+    let loader = spawn_loader(storage, done_tx);
+    let engine = Engine::new(config.engine.clone(), ServerPolicy::new(owners.clone()));
+    let hub = Hub {
+        engine,
+        config,
+        conns: HashMap::new(),
+        owners,
+        metrics,
+        writer,
+        loader,
+        started: Instant::now(),
+    };
+    tokio::spawn(hub.run(rx, done_rx));
+    HubHandle { tx }
+}
+
+fn spawn_writer<S: Storage>(
+    storage: S,
+    done: mpsc::UnboundedSender<Done>,
+    metrics: Arc<Metrics>,
+) -> std::sync::mpsc::Sender<(TaskId, WriteOp)> {
+    let (tx, rx) = std::sync::mpsc::channel::<(TaskId, WriteOp)>();
+    let spawned = std::thread::Builder::new()
+        .name("storage-writer".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut batch = vec![first];
+                while batch.len() < 8192 {
+                    match rx.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (tasks, ops): (Vec<TaskId>, Vec<WriteOp>) = batch.into_iter().unzip();
+                let started = Instant::now();
+                let result = futures::executor::block_on(storage.write(ops));
+                metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
+                metrics
+                    .flush_batch
+                    .fetch_add(tasks.len() as u64, Ordering::Relaxed);
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, writes = tasks.len(), "group commit failed");
+                }
+                for task in tasks {
+                    let r = result.clone().map(|()| StorageResponse::Written);
+                    if done.send((task, r)).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "could not start the storage writer");
+    }
+    tx
+}
+
+fn spawn_loader<S: Storage>(
+    storage: S,
+    done: mpsc::UnboundedSender<Done>,
+) -> std::sync::mpsc::Sender<(TaskId, StorageRequest)> {
+    let (tx, rx) = std::sync::mpsc::channel::<(TaskId, StorageRequest)>();
+    let spawned = std::thread::Builder::new()
+        .name("storage-loader".into())
+        .spawn(move || {
+            while let Ok((task, request)) = rx.recv() {
+                let result = futures::executor::block_on(sync_core::storage::execute(&storage, request));
+                if done.send((task, result)).is_err() {
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "could not start the storage loader");
+    }
+    tx
+}
+
+struct Hub {
+    engine: Engine<ServerPolicy>,
+    config: HubConfig,
+    conns: HashMap<ConnId, ConnHandle>,
+    owners: Owners,
+    metrics: Arc<Metrics>,
+    writer: std::sync::mpsc::Sender<(TaskId, WriteOp)>,
+    loader: std::sync::mpsc::Sender<(TaskId, StorageRequest)>,
+    started: Instant,
+}
+
+impl Hub {
+    fn now(&self) -> Millis {
+        Millis(self.started.elapsed().as_millis() as u64)
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Command>,
+        mut done_rx: mpsc::UnboundedReceiver<Done>,
+    ) {
+        let mut housekeeping = tokio::time::interval(Duration::from_millis(500));
+        let mut shutdown: Option<oneshot::Sender<()>> = None;
+        loop {
+            tokio::select! {
+                biased;
+                Some((task, result)) = done_rx.recv() => {
+                    self.input(Input::StorageDone { task, result });
+                }
+                command = rx.recv(), if shutdown.is_none() => match command {
+                    Some(Command::Shutdown(ack)) => {
+                        self.close_all();
+                        shutdown = Some(ack);
+                    }
+                    Some(command) => self.command(command),
+                    None => return,
+                },
+                _ = housekeeping.tick() => {}
+            }
+            // Take what else is waiting, storage answers first, then inputs, up to a bound.
+            while let Ok((task, result)) = done_rx.try_recv() {
+                self.input(Input::StorageDone { task, result });
+            }
+            let mut taken = 0;
+            while shutdown.is_none() && taken < self.config.max_inputs_per_tick {
+                match rx.try_recv() {
+                    Ok(Command::Shutdown(ack)) => {
+                        self.close_all();
+                        shutdown = Some(ack);
+                    }
+                    Ok(command) => self.command(command),
+                    Err(_) => break,
+                }
+                taken += 1;
+            }
+            let started = Instant::now();
+            self.input(Input::Tick);
+            self.metrics
+                .apply_seconds
+                .observe(started.elapsed().as_secs_f64());
+            let (_, resident, _) = self.engine.stats();
+            self.metrics
+                .documents_loaded
+                .store(resident as u64, Ordering::Relaxed);
+            if shutdown.is_some() && self.engine.is_idle() {
+                if let Some(ack) = shutdown.take() {
+                    let _ = ack.send(());
+                }
+                return;
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Connect {
+                conn,
+                principal,
+                tx,
+                kill,
+            } => {
+                self.conns.insert(
+                    conn,
+                    ConnHandle {
+                        user: principal.user.clone(),
+                        device: principal.device.clone(),
+                        tx,
+                        kill,
+                    },
+                );
+                self.metrics
+                    .connections
+                    .store(self.conns.len() as u64, Ordering::Relaxed);
+                self.input(Input::Connected {
+                    conn,
+                    direction: Direction::Inbound,
+                    principal,
+                });
+            }
+            Command::Input(input) => {
+                if let Input::Disconnected { conn } = &input {
+                    self.conns.remove(conn);
+                    self.metrics
+                        .connections
+                        .store(self.conns.len() as u64, Ordering::Relaxed);
+                }
+                self.input(input);
+            }
+            Command::AccessChanged(document) => self.input(Input::AccessChanged { document }),
+            Command::DropDevice(device, ack) => {
+                let conns: Vec<ConnId> = self
+                    .conns
+                    .iter()
+                    .filter(|(_, c)| c.device == device)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for conn in &conns {
+                    self.close(*conn, close_code::REVOKED, "this device was revoked".into());
+                    self.input(Input::Disconnected { conn: *conn });
+                }
+                let _ = ack.send(conns.len());
+            }
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    fn close_all(&mut self) {
+        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        for conn in conns {
+            self.close(conn, close_code::GOING_AWAY, "the server is shutting down".into());
+            self.input(Input::Disconnected { conn });
+        }
+    }
+
+    fn input(&mut self, input: Input) {
+        let now = self.now();
+        let effects = self.engine.handle(now, input);
+        self.dispatch(effects);
+    }
+
+    fn dispatch(&mut self, effects: Vec<Effect>) {
+        let mut dropped = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::Send { conn, message } => {
+                    let Some(handle) = self.conns.get(&conn) else {
+                        continue;
+                    };
+                    if handle.tx.try_send(Outgoing::Message(message)).is_err() {
+                        // The peer does not read what we send: drop it rather than buffer.
+                        handle.kill.notify_one();
+                        self.metrics.reject("slow-reader");
+                        dropped.push(conn);
+                    }
+                }
+                Effect::Close { conn, code, reason } => self.close(conn, code, reason),
+                Effect::Storage { task, request } => {
+                    let sent = match request {
+                        StorageRequest::Write(op) => self.writer.send((task, op)).is_ok(),
+                        load => self.loader.send((task, load)).is_ok(),
+                    };
+                    if !sent {
+                        tracing::error!("storage threads are gone");
+                    }
+                }
+                Effect::Event(event) => self.event(event),
+            }
+        }
+        for conn in dropped {
+            self.conns.remove(&conn);
+            self.input(Input::Disconnected { conn });
+        }
+    }
+
+    fn close(&mut self, conn: ConnId, code: u16, reason: String) {
+        if let Some(handle) = self.conns.remove(&conn) {
+            if handle
+                .tx
+                .try_send(Outgoing::Close { code, reason })
+                .is_err()
+            {
+                handle.kill.notify_one();
+            }
+        }
+        self.metrics
+            .connections
+            .store(self.conns.len() as u64, Ordering::Relaxed);
+    }
+
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::DocumentCreated { conn, document } => {
+                let Some(user) = self.conns.get(&conn).map(|c| c.user.clone()) else {
+                    return;
+                };
+                if let Err(e) = self.owners.record(document, &user) {
+                    tracing::error!(error = %e, %document, "could not record the owner");
+                }
+                tracing::info!(%document, "document created");
+            }
+            Event::Rejected { conn, reason, .. } => {
+                let label = match &reason {
+                    Rejection::Malformed(_) => "malformed",
+                    Rejection::BadSyncData(_) => "bad-sync-data",
+                    Rejection::ProtocolViolation(_) => "protocol-violation",
+                    Rejection::UnsupportedVersion(_) => "unsupported-version",
+                    Rejection::ReadOnly => "read-only",
+                    Rejection::ChangesRefused(_) => "changes-refused",
+                };
+                self.metrics.reject(label);
+                tracing::warn!(conn = conn.0, reason = label, "message refused");
+            }
+            Event::StorageFailed { document, error } => {
+                tracing::error!(%document, %error, "storage failed");
+            }
+            Event::PeerJoined { conn, .. } => tracing::debug!(conn = conn.0, "peer joined"),
+            Event::PeerLeft { conn } => tracing::debug!(conn = conn.0, "peer left"),
+            _ => {}
+        }
+    }
+}
+

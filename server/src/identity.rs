@@ -1,0 +1,239 @@
+//! Who is who: users with roles, their devices, and device tokens, kept in sled trees beside
+//! the documents. Tokens are stored only as SHA-256 hashes.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::ServerError;
+
+/// A user's role in the Model Kooperacji.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// *Pracownik socjalny*: a social worker of a GOPS/MOPS/PCPR.
+    SocialWorker,
+    /// *Animator*: leads the PZK and the work with families.
+    Animator,
+    /// A representative of a partner institution in a PZK.
+    PzkMember,
+    /// A ROPS coordinator or adviser (*doradca*).
+    Coordinator,
+    /// Administers the regional server.
+    Admin,
+}
+
+impl Role {
+    /// Every role, with its command-line slug.
+    pub const ALL: [(Role, &'static str); 5] = [
+        (Role::SocialWorker, "social-worker"),
+        (Role::Animator, "animator"),
+        (Role::PzkMember, "pzk-member"),
+        (Role::Coordinator, "coordinator"),
+        (Role::Admin, "admin"),
+    ];
+
+    /// The slug used on the command line and in the API.
+    pub fn slug(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(r, _)| *r == self)
+            .map(|(_, s)| *s)
+            .unwrap_or("admin")
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.slug())
+    }
+}
+
+impl FromStr for Role {
+    type Err = ServerError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .find(|(_, slug)| *slug == s)
+            .map(|(r, _)| *r)
+            .ok_or_else(|| {
+                let slugs: Vec<&str> = Self::ALL.iter().map(|(_, s)| *s).collect();
+                ServerError::Invalid(format!("unknown role {s:?}; use one of {}", slugs.join(", ")))
+            })
+    }
+}
+
+/// A person who uses Kooperacja.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Unique login.
+    pub login: String,
+    /// Display name.
+    pub name: String,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// When the account was made (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+/// A tablet or browser enrolled for a user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// The device's id.
+    pub device_id: String,
+    /// Its user.
+    pub user: String,
+    /// When it was enrolled.
+    pub enrolled_at: String,
+    /// Revoked devices are refused and told to wipe.
+    pub revoked: bool,
+}
+
+/// What `device enroll` hands out: the token is shown once and never stored in clear.
+#[derive(Clone, Debug, Serialize)]
+pub struct Enrolment {
+    /// The device's id.
+    pub device_id: String,
+    /// Its user.
+    pub user: String,
+    /// A bearer token for `/sync` and the API.
+    pub token: String,
+}
+
+/// The identity trees of the server's sled database.
+#[derive(Clone, Debug)]
+pub struct Directory {
+    users: sled::Tree,
+    devices: sled::Tree,
+    tokens: sled::Tree,
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ServerError> {
+    serde_json::from_slice(bytes).map_err(|e| ServerError::Corrupt(e.to_string()))
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, ServerError> {
+    serde_json::to_vec(value).map_err(|e| ServerError::Corrupt(e.to_string()))
+}
+
+impl Directory {
+    /// Opens the identity trees.
+    pub fn open(db: &sled::Db) -> Result<Self, ServerError> {
+        Ok(Self {
+            users: db.open_tree("users")?,
+            devices: db.open_tree("devices")?,
+            tokens: db.open_tree("tokens")?,
+        })
+    }
+
+    /// Adds a user; a login must be new.
+    pub fn add_user(&self, login: &str, name: &str, roles: Vec<Role>) -> Result<User, ServerError> {
+        if login.is_empty()
+            || login.len() > 64
+            || !login
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+        {
+            return Err(ServerError::Invalid(
+                "a login is 1 to 64 characters: letters, digits, '.', '_', '-', '@'".into(),
+            ));
+        }
+        if name.trim().is_empty() {
+            return Err(ServerError::Invalid("a user needs a name".into()));
+        }
+        let user = User {
+            login: login.into(),
+            name: name.into(),
+            roles,
+            created_at: chrono::Utc::now().to_rfc3339(),
+        };
+        let inserted = self
+            .users
+            .compare_and_swap(login, None as Option<&[u8]>, Some(encode(&user)?))?;
+        if inserted.is_err() {
+            return Err(ServerError::Invalid(format!("user {login:?} already exists")));
+        }
+        Ok(user)
+    }
+
+    /// A user by login.
+    pub fn user(&self, login: &str) -> Result<Option<User>, ServerError> {
+        self.users.get(login)?.map(|v| decode(&v)).transpose()
+    }
+
+    /// Every user.
+    pub fn users(&self) -> Result<Vec<User>, ServerError> {
+        self.users
+            .iter()
+            .values()
+            .map(|v| decode(&v?))
+            .collect()
+    }
+
+    /// Enrols a new device for a user and returns its token (shown once).
+    pub fn enroll(&self, login: &str, random: [u8; 48]) -> Result<Enrolment, ServerError> {
+        if self.user(login)?.is_none() {
+            return Err(ServerError::NotFound(format!("no user {login:?}")));
+        }
+        let device_id = format!("dev-{}", hex::encode(&random[..8]));
+        let token = format!("kt_{}", hex::encode(&random[8..]));
+        let device = Device {
+            device_id: device_id.clone(),
+            user: login.into(),
+            enrolled_at: chrono::Utc::now().to_rfc3339(),
+            revoked: false,
+        };
+        self.devices.insert(device_id.as_bytes(), encode(&device)?)?;
+        self.tokens
+            .insert(token_hash(&token), device_id.as_bytes())?;
+        Ok(Enrolment {
+            device_id,
+            user: login.into(),
+            token,
+        })
+    }
+
+    /// Revokes a device: its tokens stop working at once.
+    pub fn revoke(&self, device_id: &str) -> Result<Device, ServerError> {
+        let mut device: Device = match self.devices.get(device_id)? {
+            Some(v) => decode(&v)?,
+            None => return Err(ServerError::NotFound(format!("no device {device_id:?}"))),
+        };
+        device.revoked = true;
+        self.devices.insert(device_id.as_bytes(), encode(&device)?)?;
+        Ok(device)
+    }
+
+    /// The devices of a user.
+    pub fn devices_of(&self, login: &str) -> Result<Vec<Device>, ServerError> {
+        let mut out = Vec::new();
+        for v in self.devices.iter().values() {
+            let d: Device = decode(&v?)?;
+            if d.user == login {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Who a bearer token belongs to; `None` for unknown tokens and revoked devices.
+    pub fn authenticate(&self, token: &str) -> Result<Option<(User, Device)>, ServerError> {
+        let Some(device_id) = self.tokens.get(token_hash(token))? else {
+            return Ok(None);
+        };
+        let Some(device) = self.devices.get(&device_id)? else {
+            return Ok(None);
+        };
+        let device: Device = decode(&device)?;
+        if device.revoked {
+            return Ok(None);
+        }
+        Ok(self.user(&device.user)?.map(|u| (u, device)))
+    }
+}

@@ -1,0 +1,127 @@
+//! Prometheus metrics: counters and latency histograms, rendered as text at `/metrics`.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::collections::BTreeMap;
+
+/// Upper bounds of histogram buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
+];
+
+/// A latency histogram.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    counts: [AtomicU64; 12],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    /// Records one observation.
+    pub fn observe(&self, seconds: f64) {
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                self.counts[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    fn render(&self, name: &str, help: &str, out: &mut String) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{bound}\"}} {}",
+                self.counts[i].load(Ordering::Relaxed)
+            );
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "{name}_sum {}",
+            self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "{name}_count {count}");
+    }
+}
+
+/// Every metric the server exports.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Open WebSocket connections.
+    pub connections: AtomicU64,
+    /// Documents resident in memory.
+    pub documents_loaded: AtomicU64,
+    /// Frames received.
+    pub frames_in: AtomicU64,
+    /// Frames sent.
+    pub frames_out: AtomicU64,
+    /// Bytes received.
+    pub bytes_in: AtomicU64,
+    /// Bytes sent.
+    pub bytes_out: AtomicU64,
+    /// Time to apply one tick's batch.
+    pub apply_seconds: Histogram,
+    /// Time of one group commit (write + fsync).
+    pub flush_seconds: Histogram,
+    /// Changes in one group commit.
+    pub flush_batch: AtomicU64,
+    rejected: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Metrics {
+    /// Counts a refused frame or connection by reason.
+    pub fn reject(&self, reason: &'static str) {
+        if let Ok(mut map) = self.rejected.lock() {
+            *map.entry(reason).or_default() += 1;
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let gauges: [(&str, &str, &AtomicU64); 7] = [
+            ("kooperacja_connections", "Open WebSocket connections.", &self.connections),
+            ("kooperacja_documents_loaded", "Documents resident in memory.", &self.documents_loaded),
+            ("kooperacja_frames_in_total", "Frames received.", &self.frames_in),
+            ("kooperacja_frames_out_total", "Frames sent.", &self.frames_out),
+            ("kooperacja_bytes_in_total", "Bytes received.", &self.bytes_in),
+            ("kooperacja_bytes_out_total", "Bytes sent.", &self.bytes_out),
+            ("kooperacja_flush_writes_total", "Writes made durable by group commits.", &self.flush_batch),
+        ];
+        for (name, help, value) in gauges {
+            let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
+        }
+        self.apply_seconds.render(
+            "kooperacja_apply_seconds",
+            "Time to apply one tick's incoming changes.",
+            &mut out,
+        );
+        self.flush_seconds.render(
+            "kooperacja_flush_seconds",
+            "Time of one group commit (write and fsync).",
+            &mut out,
+        );
+        let _ = writeln!(
+            out,
+            "# HELP kooperacja_rejected_total Refused frames and connections by reason.\n# TYPE kooperacja_rejected_total counter"
+        );
+        if let Ok(map) = self.rejected.lock() {
+            for (reason, n) in map.iter() {
+                let _ = writeln!(out, "kooperacja_rejected_total{{reason=\"{reason}\"}} {n}");
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,250 @@
+//! Starting and stopping the server: open the store, start the hub, bind, serve over TLS or
+//! loopback HTTP, and shut down gracefully (stop accepting, close sockets with 1001, finish
+//! every pending write).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sync_core::engine::EngineConfig;
+use sync_core::storage::SledStorage;
+use sync_core::PeerId;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::task::JoinHandle;
+use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
+
+use crate::access::Owners;
+use crate::config::{ServeConfig, TlsMode};
+use crate::error::ServerError;
+use crate::hub::{self, Command, HubConfig, HubHandle};
+use crate::identity::Directory;
+use crate::metrics::Metrics;
+use crate::ws::Limits;
+use crate::{app, AppState};
+
+/// A running server.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// SHA-256 of the TLS certificate, when serving TLS.
+    pub fingerprint: Option<String>,
+    /// The shared state (tests use its directory to enrol devices).
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), ServerError>>,
+}
+
+impl RunningServer {
+    /// Stops gracefully and waits until every pending write is durable.
+    pub async fn shutdown(mut self) -> Result<(), ServerError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task
+            .await
+            .map_err(|e| ServerError::Config(format!("server task failed: {e}")))?
+    }
+
+    /// Waits until the server stops on its own (signal).
+    pub async fn wait(self) -> Result<(), ServerError> {
+        self.task
+            .await
+            .map_err(|e| ServerError::Config(format!("server task failed: {e}")))?
+    }
+}
+
+/// The path of the sled store inside a data directory.
+pub fn store_path(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("store")
+}
+
+/// Opens the store, starts everything, binds and serves. Returns once listening.
+pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| ServerError::io(format!("creating {}", config.data_dir.display()), e))?;
+    let path = store_path(&config.data_dir);
+    let storage = tokio::task::spawn_blocking(move || SledStorage::open(path))
+        .await
+        .map_err(|e| ServerError::Config(e.to_string()))?
+        .map_err(|e| match e {
+            sync_core::StorageError::Io(m) if m.contains("lock") => ServerError::Config(format!(
+                "the data directory is in use by another kooperacja-server: {m}"
+            )),
+            other => ServerError::Storage(other),
+        })?;
+    let db = storage.db().clone();
+    let directory = Directory::open(&db)?;
+    let owners = Owners::open(&db)?;
+    let metrics = Arc::new(Metrics::default());
+    let server_id = format!("kooperacja-{}", hex::encode(&db.generate_id()?.to_be_bytes()));
+    let mut engine = EngineConfig::server(
+        PeerId::new(server_id).map_err(|e| ServerError::Config(e.to_string()))?,
+    );
+    engine.max_frame = config.max_frame;
+    engine.memory_budget = config.memory_budget;
+    let hub = hub::start(
+        HubConfig {
+            engine,
+            outgoing_queue: 4096,
+            max_inputs_per_tick: 4096,
+        },
+        storage,
+        owners.clone(),
+        metrics.clone(),
+    );
+    let state = AppState {
+        hub: hub.clone(),
+        directory,
+        owners,
+        metrics,
+        connection_slots: Arc::new(Semaphore::new(config.max_connections)),
+        limits: Limits {
+            max_frame: config.max_frame,
+            frames_per_second: 2_000,
+            burst: 20_000,
+            ping_every: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(35),
+        },
+        outgoing_queue: 4096,
+        db,
+    };
+    let router = app(state.clone());
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServerError::io(format!("binding {}", config.listen), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServerError::io("reading the bound address", e))?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let shutdown = shutdown_signal(stopped, hub);
+    let (fingerprint, task) = match &config.tls {
+        TlsMode::InsecureLoopback => {
+            let task = tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                    .map_err(|e| ServerError::io("serving", e))
+            });
+            (None, task)
+        }
+        mode => {
+            let certificate = match mode {
+                TlsMode::Files { cert, key } => crate::tls::load(cert, key)?,
+                _ => {
+                    let (cert, path) = crate::tls::dev(&config.data_dir)?;
+                    tracing::info!(path = %path.display(), "development certificate");
+                    cert
+                }
+            };
+            let fingerprint = certificate.fingerprint.clone();
+            let tls = TlsListener::new(listener, TlsAcceptor::from(certificate.config));
+            let task = tokio::spawn(async move {
+                axum::serve(tls, router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                    .map_err(|e| ServerError::io("serving", e))
+            });
+            (Some(fingerprint), task)
+        }
+    };
+    Ok(RunningServer {
+        addr,
+        fingerprint,
+        state,
+        stop: Some(stop),
+        task,
+    })
+}
+
+/// Resolves on Ctrl-C, SIGTERM or an explicit stop, after the hub has closed every socket and
+/// finished every pending write.
+async fn shutdown_signal(stopped: oneshot::Receiver<()>, hub: HubHandle) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        _ = term => tracing::info!("SIGTERM: shutting down"),
+        _ = stopped => {}
+    }
+    let (ack, done) = oneshot::channel();
+    if hub.send(Command::Shutdown(ack)).await {
+        let _ = tokio::time::timeout(Duration::from_secs(30), done).await;
+    }
+}
+
+/// A listener that completes TLS handshakes on their own tasks, so a slow client cannot hold
+/// up others.
+struct TlsListener {
+    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl TlsListener {
+    fn new(listener: TcpListener, acceptor: TlsAcceptor) -> Self {
+        let local = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let (tx, ready) = mpsc::channel(1024);
+        tokio::spawn(async move {
+            loop {
+                let (tcp, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = tcp.set_nodelay(true);
+                if tx.is_closed() {
+                    return;
+                }
+                let acceptor = acceptor.clone();
+                let ready = tx.clone();
+                tokio::spawn(async move {
+                    let handshake =
+                        tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await;
+                    match handshake {
+                        Ok(Ok(stream)) => {
+                            let _ = ready.send((stream, peer)).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
+                });
+            }
+        });
+        Self { ready, local }
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(accepted) => accepted,
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}

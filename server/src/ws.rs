@@ -1,0 +1,260 @@
+//! `GET /sync`: authenticate, upgrade, then pump frames between the socket and the hub.
+//!
+//! Each connection has a reader (decodes frames on its own task, so decoding runs in parallel
+//! with the hub) and a writer (encodes and sends, pings every few seconds, closes a socket whose
+//! peer stopped answering).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use sync_core::engine::{close_code, ConnId, Input, Principal};
+use sync_core::wire;
+use tokio::sync::{mpsc, Notify};
+
+use crate::error::ApiError;
+use crate::hub::{Command, Outgoing};
+use crate::AppState;
+
+static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+
+/// `?token=` for clients (browsers) that cannot set headers on a WebSocket.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The bearer token from `Authorization` or `?token=`.
+pub fn bearer(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .or_else(|| query.map(str::to_string))
+}
+
+/// The `/sync` handler.
+pub async fn sync(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let Some(token) = bearer(&headers, query.token.as_deref()) else {
+        state.metrics.reject("no-token");
+        return Err(ApiError::unauthorized("a device token is required (Authorization: Bearer or ?token=)"));
+    };
+    let directory = state.directory.clone();
+    let identity = tokio::task::spawn_blocking(move || directory.authenticate(&token))
+        .await
+        .map_err(|_| ApiError::unavailable("authentication failed to run"))?
+        .map_err(ApiError::from)?;
+    let Some((user, device)) = identity else {
+        state.metrics.reject("bad-token");
+        return Err(ApiError::unauthorized("unknown or revoked device token"));
+    };
+    let upgrade = upgrade.map_err(|e| {
+        ApiError::bad_request(format!("/sync speaks the automerge-repo protocol over WebSocket: {e}"))
+    })?;
+    let Ok(permit) = state.connection_slots.clone().try_acquire_owned() else {
+        state.metrics.reject("connection-cap");
+        return Err(ApiError::unavailable("the server has reached its connection limit; retry later"));
+    };
+    let limits = state.limits.clone();
+    let principal = Principal::new(user.login, device.device_id);
+    Ok(upgrade
+        .max_message_size(limits.max_frame)
+        .max_frame_size(limits.max_frame)
+        .on_upgrade(move |socket| async move {
+            run(socket, state, principal).await;
+            drop(permit);
+        }))
+}
+
+/// Per-connection limits.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest frame accepted.
+    pub max_frame: usize,
+    /// Sustained frames per second per connection.
+    pub frames_per_second: u32,
+    /// Burst allowance above the sustained rate.
+    pub burst: u32,
+    /// Ping interval.
+    pub ping_every: Duration,
+    /// Close a connection that sends nothing (not even a pong) for this long.
+    pub idle_timeout: Duration,
+}
+
+async fn run(socket: WebSocket, state: AppState, principal: Principal) {
+    let conn = ConnId(NEXT_CONN.fetch_add(1, Ordering::Relaxed));
+    let (tx, rx) = mpsc::channel(state.outgoing_queue);
+    let kill = Arc::new(Notify::new());
+    if !state
+        .hub
+        .send(Command::Connect {
+            conn,
+            principal,
+            tx,
+            kill: kill.clone(),
+        })
+        .await
+    {
+        return;
+    }
+    let (sink, stream) = socket.split();
+    let last_heard = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let writer = tokio::spawn(write_loop(
+        sink,
+        rx,
+        kill.clone(),
+        state.clone(),
+        last_heard.clone(),
+        started,
+    ));
+    read_loop(stream, conn, &state, &last_heard, started, &kill).await;
+    state
+        .hub
+        .send(Command::Input(Input::Disconnected { conn }))
+        .await;
+    kill.notify_one();
+    let _ = writer.await;
+}
+
+async fn read_loop(
+    mut stream: futures::stream::SplitStream<WebSocket>,
+    conn: ConnId,
+    state: &AppState,
+    last_heard: &AtomicU64,
+    started: Instant,
+    kill: &Notify,
+) {
+    let limits = &state.limits;
+    let mut allowance = f64::from(limits.burst);
+    let mut last = Instant::now();
+    loop {
+        let next = tokio::select! {
+            next = stream.next() => next,
+            _ = kill.notified() => return,
+        };
+        let Some(Ok(message)) = next else {
+            return;
+        };
+        last_heard.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        match message {
+            WsMessage::Binary(bytes) => {
+                state.metrics.frames_in.fetch_add(1, Ordering::Relaxed);
+                state
+                    .metrics
+                    .bytes_in
+                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                // Token bucket: a peer may not flood the hub.
+                let now = Instant::now();
+                allowance = (allowance
+                    + now.duration_since(last).as_secs_f64() * f64::from(limits.frames_per_second))
+                .min(f64::from(limits.burst));
+                last = now;
+                if allowance < 1.0 {
+                    state.metrics.reject("rate-limit");
+                    let _ = state
+                        .hub
+                        .send(Command::Input(Input::Disconnected { conn }))
+                        .await;
+                    return;
+                }
+                allowance -= 1.0;
+                let input = match wire::decode(&bytes, limits.max_frame) {
+                    Ok(message) => Input::Received { conn, message },
+                    // The engine turns it into a typed rejection, an error message and a close.
+                    Err(_) => Input::Frame {
+                        conn,
+                        bytes: bytes.to_vec(),
+                    },
+                };
+                if !state.hub.send(Command::Input(input)).await {
+                    return;
+                }
+            }
+            WsMessage::Text(_) => {
+                let input = Input::Frame {
+                    conn,
+                    bytes: b"text frames are not part of the protocol".to_vec(),
+                };
+                let _ = state.hub.send(Command::Input(input)).await;
+            }
+            WsMessage::Close(_) => return,
+            WsMessage::Ping(_) | WsMessage::Pong(_) => {}
+        }
+    }
+}
+
+async fn write_loop(
+    mut sink: futures::stream::SplitSink<WebSocket, WsMessage>,
+    mut rx: mpsc::Receiver<Outgoing>,
+    kill: Arc<Notify>,
+    state: AppState,
+    last_heard: Arc<AtomicU64>,
+    started: Instant,
+) {
+    let mut ping = tokio::time::interval(state.limits.ping_every);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            out = rx.recv() => match out {
+                Some(Outgoing::Message(message)) => {
+                    let bytes = wire::encode(&message);
+                    state.metrics.frames_out.fetch_add(1, Ordering::Relaxed);
+                    state.metrics.bytes_out.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    if sink.send(WsMessage::Binary(bytes.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Outgoing::Close { code, reason }) => {
+                    let frame = CloseFrame { code, reason: truncate(&reason).into() };
+                    let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                    break;
+                }
+                None => break,
+            },
+            _ = ping.tick() => {
+                let heard = last_heard.load(Ordering::Relaxed);
+                let silent = started.elapsed().as_millis() as u64 - heard;
+                if silent > state.limits.idle_timeout.as_millis() as u64 {
+                    let frame = CloseFrame { code: 1001, reason: "no answer to pings".into() };
+                    let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                    break;
+                }
+                if sink.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+            _ = kill.notified() => {
+                let frame = CloseFrame {
+                    code: close_code::POLICY_VIOLATION,
+                    reason: "connection dropped: too slow to read or over its limits".into(),
+                };
+                let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                break;
+            }
+        }
+    }
+    kill.notify_one();
+}
+
+/// Close reasons are limited to 123 bytes by the WebSocket protocol.
+fn truncate(reason: &str) -> String {
+    let mut end = reason.len().min(120);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].to_string()
+}
