@@ -106,8 +106,8 @@ pub fn start<S: Storage + Clone>(
 ) -> HubHandle {
     let (tx, rx) = mpsc::channel(65_536);
     let (done_tx, done_rx) = mpsc::unbounded_channel();
-    let writer = spawn_writer(storage.clone(), done_tx.clone(), metrics.clone());
-    let loader = spawn_loader(storage, done_tx);
+    let (writer, writer_thread) = spawn_writer(storage.clone(), done_tx.clone(), metrics.clone());
+    let (loader, loader_thread) = spawn_loader(storage, done_tx);
     let engine = Engine::new(config.engine.clone(), ServerPolicy::new(owners.clone()));
     let hub = Hub {
         engine,
@@ -117,6 +117,7 @@ pub fn start<S: Storage + Clone>(
         metrics,
         writer,
         loader,
+        threads: [writer_thread, loader_thread].into_iter().flatten().collect(),
         started: Instant::now(),
     };
     tokio::spawn(hub.run(rx, done_rx));
@@ -127,7 +128,10 @@ fn spawn_writer<S: Storage>(
     storage: S,
     done: mpsc::UnboundedSender<Done>,
     metrics: Arc<Metrics>,
-) -> std::sync::mpsc::Sender<(TaskId, WriteOp)> {
+) -> (
+    std::sync::mpsc::Sender<(TaskId, WriteOp)>,
+    Option<std::thread::JoinHandle<()>>,
+) {
     let (tx, rx) = std::sync::mpsc::channel::<(TaskId, WriteOp)>();
     let spawned = std::thread::Builder::new()
         .name("storage-writer".into())
@@ -158,16 +162,19 @@ fn spawn_writer<S: Storage>(
                 }
             }
         });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "could not start the storage writer");
-    }
-    tx
+    let handle = spawned
+        .map_err(|e| tracing::error!(error = %e, "could not start the storage writer"))
+        .ok();
+    (tx, handle)
 }
 
 fn spawn_loader<S: Storage>(
     storage: S,
     done: mpsc::UnboundedSender<Done>,
-) -> std::sync::mpsc::Sender<(TaskId, StorageRequest)> {
+) -> (
+    std::sync::mpsc::Sender<(TaskId, StorageRequest)>,
+    Option<std::thread::JoinHandle<()>>,
+) {
     let (tx, rx) = std::sync::mpsc::channel::<(TaskId, StorageRequest)>();
     let spawned = std::thread::Builder::new()
         .name("storage-loader".into())
@@ -179,10 +186,10 @@ fn spawn_loader<S: Storage>(
                 }
             }
         });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "could not start the storage loader");
-    }
-    tx
+    let handle = spawned
+        .map_err(|e| tracing::error!(error = %e, "could not start the storage loader"))
+        .ok();
+    (tx, handle)
 }
 
 struct Hub {
@@ -193,6 +200,7 @@ struct Hub {
     metrics: Arc<Metrics>,
     writer: std::sync::mpsc::Sender<(TaskId, WriteOp)>,
     loader: std::sync::mpsc::Sender<(TaskId, StorageRequest)>,
+    threads: Vec<std::thread::JoinHandle<()>>,
     started: Instant,
 }
 
@@ -250,6 +258,15 @@ impl Hub {
                 .documents_loaded
                 .store(resident as u64, Ordering::Relaxed);
             if shutdown.is_some() && self.engine.is_idle() {
+                // Every write is done: stop the storage threads (they hold the store open).
+                let Hub { writer, loader, threads, .. } = self;
+                drop((writer, loader));
+                let _ = tokio::task::spawn_blocking(move || {
+                    for thread in threads {
+                        let _ = thread.join();
+                    }
+                })
+                .await;
                 if let Some(ack) = shutdown.take() {
                     let _ = ack.send(());
                 }

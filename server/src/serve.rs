@@ -61,12 +61,28 @@ pub fn store_path(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("store")
 }
 
+/// Opens sled, waiting up to three seconds for a lock that a server stopping in this same
+/// process (tests, an embedding app) is still releasing.
+fn open_store(path: &std::path::Path) -> Result<SledStorage, sync_core::StorageError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        match SledStorage::open(path) {
+            Err(sync_core::StorageError::Io(m))
+                if m.contains("lock") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Opens the store, starts everything, binds and serves. Returns once listening.
 pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ServerError::io(format!("creating {}", config.data_dir.display()), e))?;
     let path = store_path(&config.data_dir);
-    let storage = tokio::task::spawn_blocking(move || SledStorage::open(path))
+    let storage = tokio::task::spawn_blocking(move || open_store(&path))
         .await
         .map_err(|e| ServerError::Config(e.to_string()))?
         .map_err(|e| match e {

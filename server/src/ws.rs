@@ -25,6 +25,9 @@ use crate::AppState;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
+/// Why the reader ended the connection, for the writer's close frame.
+type CloseReason = Arc<std::sync::Mutex<Option<(u16, String)>>>;
+
 /// `?token=` for clients (browsers) that cannot set headers on a WebSocket.
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
@@ -112,6 +115,7 @@ async fn run(socket: WebSocket, state: AppState, principal: Principal) {
     }
     let (sink, stream) = socket.split();
     let last_heard = Arc::new(AtomicU64::new(0));
+    let close_reason: CloseReason = Arc::default();
     let started = Instant::now();
     let writer = tokio::spawn(write_loop(
         sink,
@@ -120,8 +124,13 @@ async fn run(socket: WebSocket, state: AppState, principal: Principal) {
         state.clone(),
         last_heard.clone(),
         started,
+        close_reason.clone(),
     ));
-    read_loop(stream, conn, &state, &last_heard, started, &kill).await;
+    if let Some(reason) = read_loop(stream, conn, &state, &last_heard, started, &kill).await {
+        if let Ok(mut slot) = close_reason.lock() {
+            *slot = Some(reason);
+        }
+    }
     state
         .hub
         .send(Command::Input(Input::Disconnected { conn }))
@@ -137,17 +146,29 @@ async fn read_loop(
     last_heard: &AtomicU64,
     started: Instant,
     kill: &Notify,
-) {
+) -> Option<(u16, String)> {
     let limits = &state.limits;
     let mut allowance = f64::from(limits.burst);
     let mut last = Instant::now();
     loop {
         let next = tokio::select! {
             next = stream.next() => next,
-            _ = kill.notified() => return,
+            _ = kill.notified() => return None,
         };
-        let Some(Ok(message)) = next else {
-            return;
+        let message = match next {
+            Some(Ok(message)) => message,
+            Some(Err(e)) => {
+                let text = e.to_string();
+                if text.contains("too long") || text.contains("Space limit") {
+                    state.metrics.reject("frame-too-large");
+                    return Some((
+                        close_code::TOO_BIG,
+                        format!("frame over the limit of {} bytes", limits.max_frame),
+                    ));
+                }
+                return None;
+            }
+            None => return None,
         };
         last_heard.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         match message {
@@ -165,11 +186,10 @@ async fn read_loop(
                 last = now;
                 if allowance < 1.0 {
                     state.metrics.reject("rate-limit");
-                    let _ = state
-                        .hub
-                        .send(Command::Input(Input::Disconnected { conn }))
-                        .await;
-                    return;
+                    return Some((
+                        close_code::RATE_LIMITED,
+                        format!("more than {} frames per second", limits.frames_per_second),
+                    ));
                 }
                 allowance -= 1.0;
                 let input = match wire::decode(&bytes, limits.max_frame) {
@@ -181,7 +201,7 @@ async fn read_loop(
                     },
                 };
                 if !state.hub.send(Command::Input(input)).await {
-                    return;
+                    return None;
                 }
             }
             WsMessage::Text(_) => {
@@ -191,7 +211,7 @@ async fn read_loop(
                 };
                 let _ = state.hub.send(Command::Input(input)).await;
             }
-            WsMessage::Close(_) => return,
+            WsMessage::Close(_) => return None,
             WsMessage::Ping(_) | WsMessage::Pong(_) => {}
         }
     }
@@ -204,6 +224,7 @@ async fn write_loop(
     state: AppState,
     last_heard: Arc<AtomicU64>,
     started: Instant,
+    close_reason: CloseReason,
 ) {
     let mut ping = tokio::time::interval(state.limits.ping_every);
     ping.tick().await;
@@ -238,10 +259,12 @@ async fn write_loop(
                 }
             }
             _ = kill.notified() => {
-                let frame = CloseFrame {
-                    code: close_code::POLICY_VIOLATION,
-                    reason: "connection dropped: too slow to read or over its limits".into(),
-                };
+                let reason = close_reason.lock().ok().and_then(|mut r| r.take());
+                let (code, reason) = reason.unwrap_or((
+                    close_code::POLICY_VIOLATION,
+                    "connection dropped: too slow to read or over its limits".into(),
+                ));
+                let frame = CloseFrame { code, reason: truncate(&reason).into() };
                 let _ = sink.send(WsMessage::Close(Some(frame))).await;
                 break;
             }

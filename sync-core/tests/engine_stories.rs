@@ -430,3 +430,23 @@ fn handshake_rules() {
     assert!(effects.iter().any(|e| matches!(e, Effect::Close { conn: ConnId(3), .. })));
     assert!(effects.iter().any(|e| matches!(e, Effect::Send { conn: ConnId(4), message: Message::Peer(_) })));
 }
+
+#[test]
+fn the_sender_hears_its_own_changes_acknowledged() {
+    let case = case_id(10);
+    let mut net = Net::new(9);
+    let server = net.server("rops", TestPolicy::default());
+    let worker = net.tablet("tablet-1");
+    net.connect(worker, server, "anna");
+    net.create(worker, case, seed_doc);
+    net.run();
+    net.edit(worker, &case, |d| {
+        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "status", "screening"))
+            .expect("edit");
+    });
+    net.run();
+    let conn = sync_core::engine::ConnId(1);
+    let mut acked = net.nodes[worker].engine.peer_heads(conn, &case).expect("server spoke");
+    acked.sort();
+    assert_eq!(acked, net.heads(worker, &case), "the server advertised the durable heads back");
+}

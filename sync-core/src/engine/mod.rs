@@ -986,6 +986,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         };
         let was_empty = am.get_heads().is_empty();
         let mut refused: Vec<(ConnId, String)> = Vec::new();
+        let stripped: BTreeSet<ConnId> = chunks.iter().map(|(c, _)| *c).collect();
         if !chunks.is_empty() {
             let all: Vec<u8> = chunks.iter().flat_map(|(_, b)| b.iter().copied()).collect();
             if am.load_incremental(&all).is_err() {
@@ -1013,9 +1014,16 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             else {
                 continue;
             };
+            // The changes were applied above; automerge would take a message without changes
+            // whose heads equal ours as proof that the peer already heard our heads, and would
+            // then never acknowledge them. Keep what we really sent.
+            let last_sent = state.last_sent_heads.clone();
             if let Err(e) = am.receive_sync_message(state, message) {
                 refused.push((conn, e.to_string()));
                 continue;
+            }
+            if stripped.contains(&conn) {
+                state.last_sent_heads = last_sent;
             }
             responders.insert(conn);
         }

@@ -31,6 +31,8 @@ pub enum Direction {
 
 /// WebSocket close codes the engine uses.
 pub mod close_code {
+    /// The server is shutting down.
+    pub const GOING_AWAY: u16 = 1001;
     /// A frame that is not a valid message.
     pub const PROTOCOL_ERROR: u16 = 1002;
     /// A valid frame with data that does not decode (sync payload).
@@ -43,6 +45,10 @@ pub mod close_code {
     pub const INTERNAL_ERROR: u16 = 1011;
     /// Replaced by a newer connection of the same peer.
     pub const REPLACED: u16 = 4000;
+    /// The device was revoked: it must wipe its local data.
+    pub const REVOKED: u16 = 4001;
+    /// The connection sent more than its rate allows.
+    pub const RATE_LIMITED: u16 = 4002;
 }
 
 /// What happens to the engine.

@@ -1,0 +1,133 @@
+//! Shared test setup: a server in-process on 127.0.0.1:0 with a temp data dir and TLS, users
+//! and devices, and tablets running the SDK.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ObjType, ReadDoc, ROOT};
+use client_sdk::{ClientConfig, ServerAddress, SyncClient, Trust};
+use kooperacja_server::config::{ServeConfig, TlsMode};
+use kooperacja_server::identity::Role;
+use kooperacja_server::serve::{self, RunningServer};
+use sync_core::storage::MemoryStorage;
+use sync_core::{DocumentId, PeerId};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub async fn start_server(dir: &Path) -> RunningServer {
+    start_with(ServeConfig::for_tests(dir, TlsMode::Dev)).await
+}
+
+pub async fn start_with(config: ServeConfig) -> RunningServer {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    serve::start(config).await.expect("server starts")
+}
+
+/// Adds a user (if new) and enrols a device; returns its token.
+pub fn enroll(server: &RunningServer, login: &str) -> String {
+    let directory = &server.state.directory;
+    if directory.user(login).expect("lookup").is_none() {
+        directory
+            .add_user(login, &format!("User {login}"), vec![Role::SocialWorker])
+            .expect("user added");
+    }
+    let mut random = [0u8; 48];
+    rand::fill(&mut random[..]);
+    directory.enroll(login, random).expect("enrolled").token
+}
+
+pub fn address(server: &RunningServer, token: &str) -> ServerAddress {
+    match &server.fingerprint {
+        Some(fp) => ServerAddress {
+            url: format!("wss://{}/sync", server.addr),
+            token: token.into(),
+            trust: Trust::Pinned(fp.clone()),
+        },
+        None => ServerAddress {
+            url: format!("ws://{}/sync", server.addr),
+            token: token.into(),
+            trust: Trust::None,
+        },
+    }
+}
+
+/// A tablet of `login` with an in-memory store.
+pub fn tablet(server: &RunningServer, login: &str, name: &str) -> SyncClient {
+    let token = enroll(server, login);
+    let config = ClientConfig::new(
+        PeerId::new(name).expect("peer id"),
+        Some(address(server, &token)),
+    );
+    SyncClient::start(config, MemoryStorage::new()).expect("client starts")
+}
+
+pub fn new_case() -> Automerge {
+    let mut doc = Automerge::new();
+    doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+        tx.put(ROOT, "type", "test")?;
+        tx.put_object(ROOT, "notes", ObjType::Text)?;
+        tx.put_object(ROOT, "fields", ObjType::Map)?;
+        Ok(())
+    })
+    .expect("seed");
+    doc
+}
+
+pub fn random_id() -> DocumentId {
+    let mut b = [0u8; 16];
+    rand::fill(&mut b[..]);
+    DocumentId::from_bytes(b)
+}
+
+/// The `notes` text, or "" while the document has not arrived.
+pub fn notes(doc: &Automerge) -> String {
+    match doc.get(ROOT, "notes") {
+        Ok(Some((_, id))) => doc.text(&id).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+pub async fn append_note(client: &SyncClient, id: DocumentId, text: &'static str) {
+    client
+        .change(id, move |d| {
+            let (_, notes) = d.get(ROOT, "notes").expect("get").expect("notes");
+            let len = d.text(&notes).expect("text").chars().count();
+            d.transact::<_, _, automerge::AutomergeError>(|tx| tx.splice_text(&notes, len, 0, text))
+                .expect("splice");
+        })
+        .await
+        .expect("change saved");
+}
+
+pub async fn wait_acknowledged(client: &SyncClient, id: DocumentId) {
+    client
+        .wait_until("server acknowledgement", WAIT, || client.is_acknowledged(id))
+        .await
+        .expect("acknowledged");
+}
+
+pub async fn wait_same_heads(a: &SyncClient, b: &SyncClient, id: DocumentId) {
+    let waited = b.wait_until("same heads", WAIT, || async {
+        let mut x = a.heads(id).await?.unwrap_or_default();
+        let mut y = b.heads(id).await?.unwrap_or_default();
+        x.sort();
+        y.sort();
+        Ok(!x.is_empty() && x == y)
+    })
+    .await;
+    if let Err(e) = waited {
+        panic!(
+            "{e}: a={:?} (server says {:?}), b={:?} (server says {:?})",
+            a.heads(id).await,
+            a.server_heads(id).await,
+            b.heads(id).await,
+            b.server_heads(id).await
+        );
+    }
+}

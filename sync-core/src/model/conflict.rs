@@ -1,0 +1,100 @@
+//! Concurrent values of one key, reported instead of hidden.
+//!
+//! When two replicas set the same map key without seeing each other's change, Automerge keeps
+//! both values. [`automerge::ReadDoc::get`] returns a deterministic winner (the same on every
+//! replica, whatever order the changes arrived in) and [`automerge::ReadDoc::get_all`] returns
+//! every concurrent value. For status fields the model reports both through [`Conflict`], so a
+//! user sees the disagreement and settles it by setting the field again.
+
+use automerge::Automerge;
+
+use super::access::Node;
+use super::enums::WireEnum;
+use crate::error::SchemaError;
+
+/// The value of a key together with the values written concurrently with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conflict<T> {
+    /// The value every replica shows: Automerge's deterministic winner.
+    pub value: T,
+    /// The other concurrent values, each once, never equal to `value`, in Automerge's op order.
+    pub alternatives: Vec<T>,
+}
+
+impl<T: PartialEq> Conflict<T> {
+    /// Builds a report from the winner and the other concurrent values, dropping repeats.
+    pub fn new(value: T, others: impl IntoIterator<Item = T>) -> Self {
+        let mut alternatives: Vec<T> = Vec::new();
+        for other in others {
+            if other != value && !alternatives.contains(&other) {
+                alternatives.push(other);
+            }
+        }
+        Self {
+            value,
+            alternatives,
+        }
+    }
+}
+
+impl<T> Conflict<T> {
+    /// A value nobody disagrees with.
+    pub fn settled(value: T) -> Self {
+        Self {
+            value,
+            alternatives: Vec::new(),
+        }
+    }
+
+    /// Whether concurrent writers left different values that a user must settle.
+    pub fn is_conflicted(&self) -> bool {
+        !self.alternatives.is_empty()
+    }
+
+    /// Every value: the winner first, then the alternatives.
+    pub fn all(&self) -> impl Iterator<Item = &T> {
+        std::iter::once(&self.value).chain(self.alternatives.iter())
+    }
+}
+
+/// Reads a status-like key at `path` (map keys from the root, e.g. `["goals", "g1", "status"]`).
+///
+/// The maps on the way are followed through their winning values. Every concurrent value of the
+/// last key must be one of `T`'s wire strings, otherwise the error names the path.
+pub fn conflict_at<T: WireEnum>(
+    doc: &Automerge,
+    path: &[&str],
+) -> Result<Conflict<T>, SchemaError> {
+    let Some((key, maps)) = path.split_last() else {
+        return Err(SchemaError::Field {
+            path: String::new(),
+            reason: "an empty path names no field".to_owned(),
+        });
+    };
+    let mut node = Node::root(doc);
+    for map in maps {
+        node = node.map(map)?;
+    }
+    node.status(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_and_the_winner_are_not_alternatives() {
+        let report = Conflict::new("a", ["a", "b", "b", "c"]);
+        assert_eq!(report.alternatives, vec!["b", "c"]);
+        assert!(report.is_conflicted());
+        assert_eq!(report.all().count(), 3);
+        assert!(!Conflict::new("a", ["a"]).is_conflicted());
+    }
+
+    #[test]
+    fn an_empty_path_is_refused() {
+        let doc = Automerge::new();
+        let err = conflict_at::<crate::model::case::Stage>(&doc, &[]).expect_err("empty path");
+        assert!(matches!(err, SchemaError::Field { .. }), "{err:?}");
+    }
+}
