@@ -1,0 +1,136 @@
+//! `kill -9` during a stream of edits: every change the server acknowledged before the kill is
+//! there after the restart. Runs the real binary as a child process.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use automerge::ChangeHash;
+use client_sdk::{ClientConfig, ServerAddress, SyncClient, Trust};
+use common::{append_note, new_case, random_id, WAIT};
+use sync_core::storage::MemoryStorage;
+use sync_core::{DocumentId, PeerId};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kooperacja-server");
+
+fn admin(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(BIN)
+        .arg("admin")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("admin runs");
+    assert!(out.status.success(), "admin failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// Starts the server and waits for its JSON "ready" line.
+async fn start(dir: &Path, port: u16) -> Child {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--insecure-http", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("server starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(WAIT, lines.next_line())
+        .await
+        .expect("ready in time")
+        .expect("read")
+        .expect("a line");
+    assert!(line.contains("\"ready\":true"), "{line}");
+    child
+}
+
+fn client(port: u16, token: &str, name: &str) -> SyncClient {
+    let server = ServerAddress {
+        url: format!("ws://127.0.0.1:{port}/sync"),
+        token: token.into(),
+        trust: Trust::None,
+    };
+    let mut config = ClientConfig::new(PeerId::new(name).expect("id"), Some(server));
+    config.max_backoff = Duration::from_millis(500);
+    SyncClient::start(config, MemoryStorage::new()).expect("client")
+}
+
+async fn has_all(
+    client: &SyncClient,
+    doc: DocumentId,
+    acked: &[ChangeHash],
+) -> Result<bool, client_sdk::SdkError> {
+    use automerge::ReadDoc;
+    let acked = acked.to_vec();
+    client
+        .read(doc, move |d| {
+            d.is_some_and(|d| acked.iter().all(|h| d.get_change_by_hash(h).is_some()))
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_changes_survive_kill_9() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    admin(dir.path(), &["user", "add", "--login", "anna", "--name", "Anna", "--role", "social-worker"]);
+    let enrolled: serde_json::Value =
+        serde_json::from_str(&admin(dir.path(), &["device", "enroll", "--user", "anna"])).expect("json");
+    let token = enrolled["token"].as_str().expect("token").to_string();
+    let port = free_port();
+    let mut server = start(dir.path(), port).await;
+
+    let writers: Vec<(SyncClient, DocumentId)> = (0..3)
+        .map(|i| (client(port, &token, &format!("tablet-{i}")), random_id()))
+        .collect();
+    for (c, doc) in &writers {
+        c.create(*doc, new_case()).await.expect("created");
+    }
+    let rounds = 4;
+    let mut acked: Vec<Vec<ChangeHash>> = vec![Vec::new(); writers.len()];
+    for round in 0..rounds {
+        // A stream of edits; note what the server acknowledges as it goes.
+        let edits = 15 + round * 7;
+        for _ in 0..edits {
+            for (i, (c, doc)) in writers.iter().enumerate() {
+                append_note(c, *doc, "x").await;
+                if let Some(heads) = c.server_heads(*doc).await.expect("ask") {
+                    acked[i].extend(heads);
+                }
+            }
+        }
+        // Kill without warning, mid-stream, and start again on the same data dir.
+        server.kill().await.expect("SIGKILL");
+        server = start(dir.path(), port).await;
+    }
+    let acked_count: usize = acked.iter().map(Vec::len).sum();
+    assert!(acked_count > 0, "the server acknowledged something before the kills");
+
+    // A fresh tablet fetches every case: everything acknowledged before any kill is there.
+    let checker = client(port, &token, "tablet-checker");
+    for ((_, doc), acked) in writers.iter().zip(&acked) {
+        checker.find(*doc).expect("find");
+        checker
+            .wait_until("acknowledged changes present", WAIT, || has_all(&checker, *doc, acked))
+            .await
+            .expect("no acknowledged change was lost");
+    }
+    // And the writers, reconnected, get everything else acknowledged too.
+    for (c, doc) in &writers {
+        c.wait_until("all acknowledged", WAIT, || c.is_acknowledged(*doc))
+            .await
+            .expect("the rest is resent and stored");
+    }
+    server.kill().await.expect("stop");
+}
