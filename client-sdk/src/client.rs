@@ -54,7 +54,11 @@ pub enum ClientEvent {
 }
 
 enum Cmd {
-    Create(DocumentId, Box<Automerge>, oneshot::Sender<Result<(), SdkError>>),
+    Create(
+        DocumentId,
+        Box<Automerge>,
+        oneshot::Sender<Result<(), SdkError>>,
+    ),
     Change(DocumentId, DocFn, oneshot::Sender<Result<(), SdkError>>),
     Find(DocumentId),
     Read(DocumentId, ReadFn),
@@ -326,7 +330,11 @@ impl<S: Storage + Clone> Driver<S> {
                 self.input(Input::Tick).await;
                 // Nothing to store (an empty change): answer at once.
                 if !self.engine.durable_heads(&document).is_some_and(|h| {
-                    self.engine.document(&document).map(|d| d.get_heads()).as_deref() != Some(h)
+                    self.engine
+                        .document(&document)
+                        .map(|d| d.get_heads())
+                        .as_deref()
+                        != Some(h)
                 }) {
                     self.answer(document, Ok(()));
                 }

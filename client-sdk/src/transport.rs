@@ -7,11 +7,11 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
 
 use crate::error::SdkError;
@@ -80,7 +80,9 @@ pub async fn connect(server: &ServerAddress, max_frame: usize) -> Result<Socket,
         Box::new(tls) as Box<dyn Io>
     } else {
         if !matches!(server.trust, Trust::None) {
-            return Err(SdkError::Url("a ws:// URL cannot use TLS trust settings".into()));
+            return Err(SdkError::Url(
+                "a ws:// URL cannot use TLS trust settings".into(),
+            ));
         }
         Box::new(tcp) as Box<dyn Io>
     };
@@ -109,7 +111,11 @@ fn client_config(trust: &Trust) -> Result<rustls::ClientConfig, SdkError> {
         .with_safe_default_protocol_versions()
         .map_err(|e| SdkError::Network(e.to_string()))?;
     let config = match trust {
-        Trust::None => return Err(SdkError::Url("a wss:// URL needs a TLS trust setting".into())),
+        Trust::None => {
+            return Err(SdkError::Url(
+                "a wss:// URL needs a TLS trust setting".into(),
+            ))
+        }
         Trust::Pinned(fingerprint) => builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(Pinned {

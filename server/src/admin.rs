@@ -191,7 +191,11 @@ async fn add_user(
 ) -> Result<Json<User>, ApiError> {
     admin(&state, &headers).await?;
     let roles = parse_roles(&body.roles)?;
-    Ok(Json(state.directory.add_user(&body.login, &body.name, roles)?))
+    Ok(Json(state.directory.add_user(
+        &body.login,
+        &body.name,
+        roles,
+    )?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -221,5 +225,7 @@ async fn revoke(
         .send(Command::DropDevice(device.clone(), ack))
         .await;
     let closed = closed.await.unwrap_or(0);
-    Ok(Json(serde_json::json!({ "device": revoked, "connections_closed": closed })))
+    Ok(Json(
+        serde_json::json!({ "device": revoked, "connections_closed": closed }),
+    ))
 }

@@ -176,7 +176,10 @@ impl ServeArgs {
                 .unwrap_or_else(|| PathBuf::from("./kooperacja-data")),
             listen,
             tls,
-            max_connections: self.max_connections.or(file.max_connections).unwrap_or(10_000),
+            max_connections: self
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(10_000),
             max_frame: self
                 .max_frame_bytes
                 .or(file.max_frame_bytes)
@@ -201,7 +204,9 @@ mod tests {
             listen: Some("0.0.0.0:8080".parse().expect("addr")),
             ..ServeArgs::default()
         };
-        assert!(matches!(plain_public.resolve(), Err(ServerError::Config(m)) if m.contains("loopback")));
+        assert!(
+            matches!(plain_public.resolve(), Err(ServerError::Config(m)) if m.contains("loopback"))
+        );
         let none = ServeArgs::default();
         assert!(matches!(none.resolve(), Err(ServerError::Config(_))));
         let both = ServeArgs {
@@ -225,8 +230,11 @@ mod tests {
     fn flags_win_over_the_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("k.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndev_tls = true\nmax_connections = 7\n")
-            .expect("write");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\ndev_tls = true\nmax_connections = 7\n",
+        )
+        .expect("write");
         let config = ServeArgs {
             config: Some(file.clone()),
             listen: Some("127.0.0.1:9100".parse().expect("addr")),

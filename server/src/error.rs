@@ -105,8 +105,9 @@ impl From<ServerError> for ApiError {
                 tracing::error!(error = %other, "internal error");
                 Self {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
-                    message: "internal error; the administrator can find the cause in the server log"
-                        .into(),
+                    message:
+                        "internal error; the administrator can find the cause in the server log"
+                            .into(),
                 }
             }
         }

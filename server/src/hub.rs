@@ -45,6 +45,17 @@ struct ConnHandle {
     device: String,
     tx: mpsc::Sender<Outgoing>,
     kill: Arc<Notify>,
+    close_reason: crate::ws::CloseReason,
+}
+
+impl ConnHandle {
+    /// Drops the connection at once, telling the peer why.
+    fn drop_with(&self, code: u16, reason: &str) {
+        if let Ok(mut slot) = self.close_reason.lock() {
+            *slot = Some((code, reason.to_string()));
+        }
+        self.kill.notify_one();
+    }
 }
 
 /// Commands to the hub.
@@ -60,6 +71,8 @@ pub enum Command {
         tx: mpsc::Sender<Outgoing>,
         /// Notified to drop it at once (it stopped reading).
         kill: Arc<Notify>,
+        /// Where to say why, before notifying `kill`.
+        close_reason: crate::ws::CloseReason,
     },
     /// An engine input (frame, disconnect...).
     Input(Input),
@@ -117,7 +130,10 @@ pub fn start<S: Storage + Clone>(
         metrics,
         writer,
         loader,
-        threads: [writer_thread, loader_thread].into_iter().flatten().collect(),
+        threads: [writer_thread, loader_thread]
+            .into_iter()
+            .flatten()
+            .collect(),
         started: Instant::now(),
     };
     tokio::spawn(hub.run(rx, done_rx));
@@ -147,7 +163,9 @@ fn spawn_writer<S: Storage>(
                 let (tasks, ops): (Vec<TaskId>, Vec<WriteOp>) = batch.into_iter().unzip();
                 let started = Instant::now();
                 let result = futures::executor::block_on(storage.write(ops));
-                metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
+                metrics
+                    .flush_seconds
+                    .observe(started.elapsed().as_secs_f64());
                 metrics
                     .flush_batch
                     .fetch_add(tasks.len() as u64, Ordering::Relaxed);
@@ -180,7 +198,8 @@ fn spawn_loader<S: Storage>(
         .name("storage-loader".into())
         .spawn(move || {
             while let Ok((task, request)) = rx.recv() {
-                let result = futures::executor::block_on(sync_core::storage::execute(&storage, request));
+                let result =
+                    futures::executor::block_on(sync_core::storage::execute(&storage, request));
                 if done.send((task, result)).is_err() {
                     return;
                 }
@@ -259,7 +278,12 @@ impl Hub {
                 .store(resident as u64, Ordering::Relaxed);
             if shutdown.is_some() && self.engine.is_idle() {
                 // Every write is done: stop the storage threads (they hold the store open).
-                let Hub { writer, loader, threads, .. } = self;
+                let Hub {
+                    writer,
+                    loader,
+                    threads,
+                    ..
+                } = self;
                 drop((writer, loader));
                 let _ = tokio::task::spawn_blocking(move || {
                     for thread in threads {
@@ -282,6 +306,7 @@ impl Hub {
                 principal,
                 tx,
                 kill,
+                close_reason,
             } => {
                 self.conns.insert(
                     conn,
@@ -290,6 +315,7 @@ impl Hub {
                         device: principal.device.clone(),
                         tx,
                         kill,
+                        close_reason,
                     },
                 );
                 self.metrics
@@ -331,7 +357,11 @@ impl Hub {
     fn close_all(&mut self) {
         let conns: Vec<ConnId> = self.conns.keys().copied().collect();
         for conn in conns {
-            self.close(conn, close_code::GOING_AWAY, "the server is shutting down".into());
+            self.close(
+                conn,
+                close_code::GOING_AWAY,
+                "the server is shutting down".into(),
+            );
             self.input(Input::Disconnected { conn });
         }
     }
@@ -352,7 +382,10 @@ impl Hub {
                     };
                     if handle.tx.try_send(Outgoing::Message(message)).is_err() {
                         // The peer does not read what we send: drop it rather than buffer.
-                        handle.kill.notify_one();
+                        handle.drop_with(
+                            close_code::POLICY_VIOLATION,
+                            "too slow to read what the server sends; reconnect",
+                        );
                         self.metrics.reject("slow-reader");
                         dropped.push(conn);
                     }
@@ -378,12 +411,10 @@ impl Hub {
 
     fn close(&mut self, conn: ConnId, code: u16, reason: String) {
         if let Some(handle) = self.conns.remove(&conn) {
-            if handle
-                .tx
-                .try_send(Outgoing::Close { code, reason })
-                .is_err()
-            {
-                handle.kill.notify_one();
+            if let Err(e) = handle.tx.try_send(Outgoing::Close { code, reason }) {
+                if let Outgoing::Close { code, reason } = e.into_inner() {
+                    handle.drop_with(code, &reason);
+                }
             }
         }
         self.metrics
@@ -423,4 +454,3 @@ impl Hub {
         }
     }
 }
-

@@ -60,7 +60,10 @@ impl FromStr for Role {
             .map(|(r, _)| *r)
             .ok_or_else(|| {
                 let slugs: Vec<&str> = Self::ALL.iter().map(|(_, s)| *s).collect();
-                ServerError::Invalid(format!("unknown role {s:?}; use one of {}", slugs.join(", ")))
+                ServerError::Invalid(format!(
+                    "unknown role {s:?}; use one of {}",
+                    slugs.join(", ")
+                ))
             })
     }
 }
@@ -153,11 +156,13 @@ impl Directory {
             roles,
             created_at: chrono::Utc::now().to_rfc3339(),
         };
-        let inserted = self
-            .users
-            .compare_and_swap(login, None as Option<&[u8]>, Some(encode(&user)?))?;
+        let inserted =
+            self.users
+                .compare_and_swap(login, None as Option<&[u8]>, Some(encode(&user)?))?;
         if inserted.is_err() {
-            return Err(ServerError::Invalid(format!("user {login:?} already exists")));
+            return Err(ServerError::Invalid(format!(
+                "user {login:?} already exists"
+            )));
         }
         Ok(user)
     }
@@ -169,11 +174,7 @@ impl Directory {
 
     /// Every user.
     pub fn users(&self) -> Result<Vec<User>, ServerError> {
-        self.users
-            .iter()
-            .values()
-            .map(|v| decode(&v?))
-            .collect()
+        self.users.iter().values().map(|v| decode(&v?)).collect()
     }
 
     /// Enrols a new device for a user and returns its token (shown once).
@@ -189,7 +190,8 @@ impl Directory {
             enrolled_at: chrono::Utc::now().to_rfc3339(),
             revoked: false,
         };
-        self.devices.insert(device_id.as_bytes(), encode(&device)?)?;
+        self.devices
+            .insert(device_id.as_bytes(), encode(&device)?)?;
         self.tokens
             .insert(token_hash(&token), device_id.as_bytes())?;
         Ok(Enrolment {
@@ -206,7 +208,8 @@ impl Directory {
             None => return Err(ServerError::NotFound(format!("no device {device_id:?}"))),
         };
         device.revoked = true;
-        self.devices.insert(device_id.as_bytes(), encode(&device)?)?;
+        self.devices
+            .insert(device_id.as_bytes(), encode(&device)?)?;
         Ok(device)
     }
 

@@ -37,7 +37,11 @@ fn run() -> anyhow::Result<()> {
                 let tls = config.tls.clone();
                 let data_dir = config.data_dir.clone();
                 let server = kooperacja_server::serve::start(config).await?;
-                let scheme = if tls == TlsMode::InsecureLoopback { "ws" } else { "wss" };
+                let scheme = if tls == TlsMode::InsecureLoopback {
+                    "ws"
+                } else {
+                    "wss"
+                };
                 match (&tls, &server.fingerprint) {
                     (TlsMode::InsecureLoopback, _) => eprintln!(
                         "Serving PLAIN HTTP (no TLS) on loopback only: {scheme}://{}/sync",

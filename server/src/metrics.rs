@@ -1,9 +1,9 @@
 //! Prometheus metrics: counters and latency histograms, rendered as text at `/metrics`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::collections::BTreeMap;
 
 /// Upper bounds of histogram buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -87,16 +87,44 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let gauges: [(&str, &str, &AtomicU64); 7] = [
-            ("kooperacja_connections", "Open WebSocket connections.", &self.connections),
-            ("kooperacja_documents_loaded", "Documents resident in memory.", &self.documents_loaded),
-            ("kooperacja_frames_in_total", "Frames received.", &self.frames_in),
-            ("kooperacja_frames_out_total", "Frames sent.", &self.frames_out),
-            ("kooperacja_bytes_in_total", "Bytes received.", &self.bytes_in),
+            (
+                "kooperacja_connections",
+                "Open WebSocket connections.",
+                &self.connections,
+            ),
+            (
+                "kooperacja_documents_loaded",
+                "Documents resident in memory.",
+                &self.documents_loaded,
+            ),
+            (
+                "kooperacja_frames_in_total",
+                "Frames received.",
+                &self.frames_in,
+            ),
+            (
+                "kooperacja_frames_out_total",
+                "Frames sent.",
+                &self.frames_out,
+            ),
+            (
+                "kooperacja_bytes_in_total",
+                "Bytes received.",
+                &self.bytes_in,
+            ),
             ("kooperacja_bytes_out_total", "Bytes sent.", &self.bytes_out),
-            ("kooperacja_flush_writes_total", "Writes made durable by group commits.", &self.flush_batch),
+            (
+                "kooperacja_flush_writes_total",
+                "Writes made durable by group commits.",
+                &self.flush_batch,
+            ),
         ];
         for (name, help, value) in gauges {
-            let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
+            let kind = if name.ends_with("_total") {
+                "counter"
+            } else {
+                "gauge"
+            };
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",

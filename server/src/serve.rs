@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sync_core::engine::EngineConfig;
 use sync_core::storage::SledStorage;
-use sync_core::PeerId;
+use sync_core::{PeerId, StorageId};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::task::JoinHandle;
@@ -61,6 +61,38 @@ pub fn store_path(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("store")
 }
 
+/// This server's stable identity: a random id made on first start and kept in the store, used
+/// as its peer id and (in UUID form, as JS clients expect) its storage id.
+fn server_identity(db: &sled::Db) -> Result<(PeerId, StorageId), ServerError> {
+    let meta = db.open_tree("meta")?;
+    let id: Vec<u8> = match meta.get("server-id")? {
+        Some(id) => id.to_vec(),
+        None => {
+            let mut fresh = [0u8; 16];
+            rand::fill(&mut fresh[..]);
+            meta.insert("server-id", &fresh[..])?;
+            fresh.to_vec()
+        }
+    };
+    let h = hex::encode(&id);
+    if h.len() != 32 {
+        return Err(ServerError::Corrupt("server id is not 16 bytes".into()));
+    }
+    let uuid = format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    );
+    let invalid = |e: sync_core::IdError| ServerError::Config(e.to_string());
+    Ok((
+        PeerId::new(format!("kooperacja-{}", &h[..16])).map_err(invalid)?,
+        StorageId::new(uuid).map_err(invalid)?,
+    ))
+}
+
 /// Opens sled, waiting up to three seconds for a lock that a server stopping in this same
 /// process (tests, an embedding app) is still releasing.
 fn open_store(path: &std::path::Path) -> Result<SledStorage, sync_core::StorageError> {
@@ -95,10 +127,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     let directory = Directory::open(&db)?;
     let owners = Owners::open(&db)?;
     let metrics = Arc::new(Metrics::default());
-    let server_id = format!("kooperacja-{}", hex::encode(&db.generate_id()?.to_be_bytes()));
-    let mut engine = EngineConfig::server(
-        PeerId::new(server_id).map_err(|e| ServerError::Config(e.to_string()))?,
-    );
+    let (peer_id, storage_id) = server_identity(&db)?;
+    let mut engine = EngineConfig::server(peer_id);
+    engine.storage_id = Some(storage_id);
     engine.max_frame = config.max_frame;
     engine.memory_budget = config.memory_budget;
     let hub = hub::start(
@@ -218,7 +249,12 @@ impl TlsListener {
         let (tx, ready) = mpsc::channel(1024);
         tokio::spawn(async move {
             loop {
-                let (tcp, peer) = match listener.accept().await {
+                // Stop (and free the port) as soon as the server stops listening.
+                let accepted = tokio::select! {
+                    _ = tx.closed() => return,
+                    accepted = listener.accept() => accepted,
+                };
+                let (tcp, peer) = match accepted {
                     Ok(accepted) => accepted,
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
@@ -227,9 +263,6 @@ impl TlsListener {
                     }
                 };
                 let _ = tcp.set_nodelay(true);
-                if tx.is_closed() {
-                    return;
-                }
                 let acceptor = acceptor.clone();
                 let ready = tx.clone();
                 tokio::spawn(async move {

@@ -39,7 +39,11 @@ pub fn dev(data_dir: &Path) -> Result<(Certificate, PathBuf), ServerError> {
     let key_path = dir.join("dev-key.pem");
     if !cert_path.exists() || !key_path.exists() {
         std::fs::create_dir_all(&dir).map_err(|e| ServerError::io("creating the TLS folder", e))?;
-        let names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+        let names = vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+            "::1".to_string(),
+        ];
         let made = rcgen::generate_simple_self_signed(names)
             .map_err(|e| ServerError::Tls(e.to_string()))?;
         std::fs::write(&cert_path, made.cert.pem())
@@ -50,7 +54,10 @@ pub fn dev(data_dir: &Path) -> Result<(Certificate, PathBuf), ServerError> {
     Ok((load(&cert_path, &key_path)?, cert_path))
 }
 
-fn build(certs: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<Certificate, ServerError> {
+fn build(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Certificate, ServerError> {
     let leaf = certs
         .first()
         .ok_or_else(|| ServerError::Tls("the certificate file holds no certificate".into()))?;
@@ -68,4 +75,3 @@ fn build(certs: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Re
         fingerprint,
     })
 }
-

@@ -25,8 +25,8 @@ use crate::AppState;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
-/// Why the reader ended the connection, for the writer's close frame.
-type CloseReason = Arc<std::sync::Mutex<Option<(u16, String)>>>;
+/// Why the connection is being ended, for the writer's close frame (none: the peer left).
+pub type CloseReason = Arc<std::sync::Mutex<Option<(u16, String)>>>;
 
 /// `?token=` for clients (browsers) that cannot set headers on a WebSocket.
 #[derive(Debug, Deserialize)]
@@ -53,7 +53,9 @@ pub async fn sync(
 ) -> Result<Response, ApiError> {
     let Some(token) = bearer(&headers, query.token.as_deref()) else {
         state.metrics.reject("no-token");
-        return Err(ApiError::unauthorized("a device token is required (Authorization: Bearer or ?token=)"));
+        return Err(ApiError::unauthorized(
+            "a device token is required (Authorization: Bearer or ?token=)",
+        ));
     };
     let directory = state.directory.clone();
     let identity = tokio::task::spawn_blocking(move || directory.authenticate(&token))
@@ -65,11 +67,15 @@ pub async fn sync(
         return Err(ApiError::unauthorized("unknown or revoked device token"));
     };
     let upgrade = upgrade.map_err(|e| {
-        ApiError::bad_request(format!("/sync speaks the automerge-repo protocol over WebSocket: {e}"))
+        ApiError::bad_request(format!(
+            "/sync speaks the automerge-repo protocol over WebSocket: {e}"
+        ))
     })?;
     let Ok(permit) = state.connection_slots.clone().try_acquire_owned() else {
         state.metrics.reject("connection-cap");
-        return Err(ApiError::unavailable("the server has reached its connection limit; retry later"));
+        return Err(ApiError::unavailable(
+            "the server has reached its connection limit; retry later",
+        ));
     };
     let limits = state.limits.clone();
     let principal = Principal::new(user.login, device.device_id);
@@ -101,6 +107,7 @@ async fn run(socket: WebSocket, state: AppState, principal: Principal) {
     let conn = ConnId(NEXT_CONN.fetch_add(1, Ordering::Relaxed));
     let (tx, rx) = mpsc::channel(state.outgoing_queue);
     let kill = Arc::new(Notify::new());
+    let close_reason: CloseReason = Arc::default();
     if !state
         .hub
         .send(Command::Connect {
@@ -108,6 +115,7 @@ async fn run(socket: WebSocket, state: AppState, principal: Principal) {
             principal,
             tx,
             kill: kill.clone(),
+            close_reason: close_reason.clone(),
         })
         .await
     {
@@ -115,7 +123,6 @@ async fn run(socket: WebSocket, state: AppState, principal: Principal) {
     }
     let (sink, stream) = socket.split();
     let last_heard = Arc::new(AtomicU64::new(0));
-    let close_reason: CloseReason = Arc::default();
     let started = Instant::now();
     let writer = tokio::spawn(write_loop(
         sink,
@@ -259,11 +266,10 @@ async fn write_loop(
                 }
             }
             _ = kill.notified() => {
-                let reason = close_reason.lock().ok().and_then(|mut r| r.take());
-                let (code, reason) = reason.unwrap_or((
-                    close_code::POLICY_VIOLATION,
-                    "connection dropped: too slow to read or over its limits".into(),
-                ));
+                // With no reason given, the peer left: there is nobody to tell.
+                let Some((code, reason)) = close_reason.lock().ok().and_then(|mut r| r.take()) else {
+                    break;
+                };
                 let frame = CloseFrame { code, reason: truncate(&reason).into() };
                 let _ = sink.send(WsMessage::Close(Some(frame))).await;
                 break;

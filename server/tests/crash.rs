@@ -25,7 +25,11 @@ fn admin(dir: &Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("admin runs");
-    assert!(out.status.success(), "admin failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "admin failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -37,7 +41,12 @@ fn free_port() -> u16 {
 /// Starts the server and waits for its JSON "ready" line.
 async fn start(dir: &Path, port: u16) -> Child {
     let mut child = Command::new(BIN)
-        .args(["serve", "--insecure-http", "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            "--insecure-http",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .arg("--data-dir")
         .arg(dir)
         .stdout(Stdio::piped())
@@ -84,9 +93,22 @@ async fn has_all(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_changes_survive_kill_9() {
     let dir = tempfile::tempdir().expect("tempdir");
-    admin(dir.path(), &["user", "add", "--login", "anna", "--name", "Anna", "--role", "social-worker"]);
+    admin(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--login",
+            "anna",
+            "--name",
+            "Anna",
+            "--role",
+            "social-worker",
+        ],
+    );
     let enrolled: serde_json::Value =
-        serde_json::from_str(&admin(dir.path(), &["device", "enroll", "--user", "anna"])).expect("json");
+        serde_json::from_str(&admin(dir.path(), &["device", "enroll", "--user", "anna"]))
+            .expect("json");
     let token = enrolled["token"].as_str().expect("token").to_string();
     let port = free_port();
     let mut server = start(dir.path(), port).await;
@@ -115,14 +137,19 @@ async fn acknowledged_changes_survive_kill_9() {
         server = start(dir.path(), port).await;
     }
     let acked_count: usize = acked.iter().map(Vec::len).sum();
-    assert!(acked_count > 0, "the server acknowledged something before the kills");
+    assert!(
+        acked_count > 0,
+        "the server acknowledged something before the kills"
+    );
 
     // A fresh tablet fetches every case: everything acknowledged before any kill is there.
     let checker = client(port, &token, "tablet-checker");
     for ((_, doc), acked) in writers.iter().zip(&acked) {
         checker.find(*doc).expect("find");
         checker
-            .wait_until("acknowledged changes present", WAIT, || has_all(&checker, *doc, acked))
+            .wait_until("acknowledged changes present", WAIT, || {
+                has_all(&checker, *doc, acked)
+            })
             .await
             .expect("no acknowledged change was lost");
     }

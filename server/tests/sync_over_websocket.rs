@@ -30,8 +30,15 @@ async fn two_tablets_of_one_worker_share_a_case_and_converge() {
     append_note(&office, case, "Biuro. ").await;
     append_note(&field, case, "Wizyta domowa. ").await;
     wait_same_heads(&office, &field, case).await;
-    let text = field.read(case, |d| d.map(notes)).await.expect("read").expect("doc");
-    assert!(text.contains("Biuro") && text.contains("Wizyta domowa"), "{text}");
+    let text = field
+        .read(case, |d| d.map(notes))
+        .await
+        .expect("read")
+        .expect("doc");
+    assert!(
+        text.contains("Biuro") && text.contains("Wizyta domowa"),
+        "{text}"
+    );
     office.shutdown().await;
     field.shutdown().await;
     server.shutdown().await.expect("clean shutdown");
@@ -62,7 +69,10 @@ async fn another_workers_case_is_unavailable() {
     .expect("an answer comes");
     assert!(unavailable);
     let heads = eve.heads(case).await.expect("read");
-    assert!(heads.unwrap_or_default().is_empty(), "eve got nothing of the case");
+    assert!(
+        heads.unwrap_or_default().is_empty(),
+        "eve got nothing of the case"
+    );
     server.shutdown().await.expect("clean shutdown");
 }
 
@@ -106,11 +116,16 @@ async fn a_one_mebibyte_case_syncs() {
     let b = tablet(&server, "anna", "tablet-b");
     let case = random_id();
     a.create(case, new_case()).await.expect("created");
-    let big: String = (0..1024 * 1024).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    let big: String = (0..1024 * 1024)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
     a.change(case, move |d| {
         use automerge::transaction::Transactable;
         use automerge::ReadDoc;
-        let (_, notes) = d.get(automerge::ROOT, "notes").expect("get").expect("notes");
+        let (_, notes) = d
+            .get(automerge::ROOT, "notes")
+            .expect("get")
+            .expect("notes");
         d.transact::<_, _, automerge::AutomergeError>(|tx| tx.splice_text(&notes, 0, 0, &big))
             .expect("splice");
     })
@@ -119,7 +134,10 @@ async fn a_one_mebibyte_case_syncs() {
     wait_acknowledged(&a, case).await;
     b.find(case).expect("find");
     wait_same_heads(&a, &b, case).await;
-    let len = b.read(case, |d| d.map(|d| notes(d).len())).await.expect("read");
+    let len = b
+        .read(case, |d| d.map(|d| notes(d).len()))
+        .await
+        .expect("read");
     assert_eq!(len, Some(1024 * 1024));
     server.shutdown().await.expect("clean shutdown");
 }
@@ -141,8 +159,12 @@ async fn raw_socket(
             format!("Bearer {token}").parse().expect("header"),
         );
     }
-    let tcp = tokio::net::TcpStream::connect(server.addr).await.expect("tcp");
-    tokio_tungstenite::client_async(request, tcp).await.map(|(s, _)| s)
+    let tcp = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("tcp");
+    tokio_tungstenite::client_async(request, tcp)
+        .await
+        .map(|(s, _)| s)
 }
 
 async fn close_code_of(
@@ -186,7 +208,9 @@ async fn bad_input_gets_a_clear_answer_and_harms_no_one_else() {
     let token = enroll(&server, "mallory");
     // A garbage frame: an error message, then a protocol-error close.
     let mut bad = raw_socket(&server, Some(&token)).await.expect("upgrade");
-    bad.send(WsMessage::Binary(vec![0xff, 0x00, 0x13].into())).await.expect("send");
+    bad.send(WsMessage::Binary(vec![0xff, 0x00, 0x13].into()))
+        .await
+        .expect("send");
     assert_eq!(close_code_of(&mut bad).await, Some(1002));
 
     // A frame over the limit: closed with "message too big".
@@ -195,12 +219,18 @@ async fn bad_input_gets_a_clear_answer_and_harms_no_one_else() {
         .send(WsMessage::Binary(vec![0u8; 2 * 1024 * 1024].into()))
         .await;
     let code = close_code_of(&mut bad).await;
-    assert!(matches!(code, Some(1009) | None), "closed for size, got {code:?}");
+    assert!(
+        matches!(code, Some(1009) | None),
+        "closed for size, got {code:?}"
+    );
 
     append_note(&good, case, "still here").await;
     wait_acknowledged(&good, case).await;
     let metrics = reqwest_free_get(server.addr, "/metrics").await;
-    assert!(metrics.contains("kooperacja_rejected_total{reason=\"malformed\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("kooperacja_rejected_total{reason=\"malformed\"} 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("reason=\"bad-token\""), "{metrics}");
     let _ = Duration::ZERO;
     server.shutdown().await.expect("clean shutdown");
@@ -210,9 +240,11 @@ async fn bad_input_gets_a_clear_answer_and_harms_no_one_else() {
 async fn reqwest_free_get(addr: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
-    tcp.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .expect("write");
+    tcp.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .expect("write");
     let mut out = String::new();
     tcp.read_to_string(&mut out).await.expect("read");
     out

@@ -221,7 +221,10 @@ mod tests {
         for bad in ["", "0OIl", "automerge:xyz", &flipped, &twenty] {
             assert!(DocumentId::parse(bad).is_err(), "{bad:?} must be refused");
         }
-        assert!(AutomergeUrl::parse(&good).is_err(), "a bare id is not a URL");
+        assert!(
+            AutomergeUrl::parse(&good).is_err(),
+            "a bare id is not a URL"
+        );
         assert!(PeerId::new("").is_err());
         assert!(PeerId::new("a\nb").is_err());
     }

@@ -12,15 +12,29 @@ use sync_core::DocumentId;
 
 #[derive(Clone, Debug)]
 enum Edit {
-    Splice { pos: usize, del: usize, text: String },
-    MapWrite { key: u8, value: i64 },
-    ListInsert { pos: usize, value: i64 },
+    Splice {
+        pos: usize,
+        del: usize,
+        text: String,
+    },
+    MapWrite {
+        key: u8,
+        value: i64,
+    },
+    ListInsert {
+        pos: usize,
+        value: i64,
+    },
     Status(u8),
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
-        (0usize..40, 0usize..3, "[a-z ]{1,6}").prop_map(|(pos, del, text)| Edit::Splice { pos, del, text }),
+        (0usize..40, 0usize..3, "[a-z ]{1,6}").prop_map(|(pos, del, text)| Edit::Splice {
+            pos,
+            del,
+            text
+        }),
         (0u8..4, any::<i64>()).prop_map(|(key, value)| Edit::MapWrite { key, value }),
         (0usize..10, any::<i64>()).prop_map(|(pos, value)| Edit::ListInsert { pos, value }),
         (0u8..5).prop_map(Edit::Status),
@@ -39,7 +53,8 @@ fn apply(doc: &mut automerge::Automerge, e: &Edit) {
             let len = tx.length(&notes);
             let pos = (*pos).min(len);
             let del = (*del).min(len - pos);
-            tx.splice_text(&notes, pos, del as isize, text).expect("splice");
+            tx.splice_text(&notes, pos, del as isize, text)
+                .expect("splice");
         }
         Edit::MapWrite { key, value } => {
             tx.put(&fields, format!("k{key}"), *value).expect("put");
@@ -62,15 +77,37 @@ fn content(doc: &automerge::Automerge) -> String {
     keys.sort();
     let map: Vec<String> = keys
         .iter()
-        .map(|k| format!("{k}={:?}", doc.get(&fields, k.as_str()).expect("get").map(|(v, _)| v.to_string())))
+        .map(|k| {
+            format!(
+                "{k}={:?}",
+                doc.get(&fields, k.as_str())
+                    .expect("get")
+                    .map(|(v, _)| v.to_string())
+            )
+        })
         .collect();
     let list: Vec<String> = (0..doc.length(&items))
-        .map(|i| format!("{:?}", doc.get(&items, i).expect("get").map(|(v, _)| v.to_string())))
+        .map(|i| {
+            format!(
+                "{:?}",
+                doc.get(&items, i).expect("get").map(|(v, _)| v.to_string())
+            )
+        })
         .collect();
-    let mut statuses: Vec<String> =
-        doc.get_all(ROOT, "status").expect("get_all").into_iter().map(|(v, _)| v.to_string()).collect();
+    let mut statuses: Vec<String> = doc
+        .get_all(ROOT, "status")
+        .expect("get_all")
+        .into_iter()
+        .map(|(v, _)| v.to_string())
+        .collect();
     statuses.sort();
-    format!("{}|{}|{}|{}", text_of(doc, "notes"), map.join(","), list.join(","), statuses.join(","))
+    format!(
+        "{}|{}|{}|{}",
+        text_of(doc, "notes"),
+        map.join(","),
+        list.join(","),
+        statuses.join(",")
+    )
 }
 
 proptest! {

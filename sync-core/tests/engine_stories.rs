@@ -39,14 +39,16 @@ fn worker_and_school_edit_the_same_diagnosis_offline_and_converge() {
     net.edit(worker, &case, |d| {
         let notes = obj(d, "notes");
         let mut tx = d.transaction();
-        tx.splice_text(&notes, 0, 0, "Rodzina mieszka w trudnych warunkach. ").expect("splice");
+        tx.splice_text(&notes, 0, 0, "Rodzina mieszka w trudnych warunkach. ")
+            .expect("splice");
         tx.put(automerge::ROOT, "status", "diagnosis").expect("put");
         tx.commit();
     });
     net.edit(school, &case, |d| {
         let notes = obj(d, "notes");
         let mut tx = d.transaction();
-        tx.splice_text(&notes, 0, 0, "Dziecko opuszcza lekcje.").expect("splice");
+        tx.splice_text(&notes, 0, 0, "Dziecko opuszcza lekcje.")
+            .expect("splice");
         tx.put(automerge::ROOT, "status", "plan").expect("put");
         tx.commit();
     });
@@ -61,9 +63,15 @@ fn worker_and_school_edit_the_same_diagnosis_offline_and_converge() {
     assert_eq!(net.heads(worker, &case), heads);
     assert_eq!(net.heads(school, &case), heads);
     let text = text_of(net.doc(worker, &case), "notes");
-    assert!(text.contains("Rodzina mieszka") && text.contains("Dziecko opuszcza"), "{text}");
+    assert!(
+        text.contains("Rodzina mieszka") && text.contains("Dziecko opuszcza"),
+        "{text}"
+    );
     // The concurrent status values are both kept, as a conflict the UI must show.
-    let statuses = net.doc(school, &case).get_all(automerge::ROOT, "status").expect("get_all");
+    let statuses = net
+        .doc(school, &case)
+        .get_all(automerge::ROOT, "status")
+        .expect("get_all");
     assert_eq!(statuses.len(), 2);
 }
 
@@ -85,15 +93,16 @@ fn server_advertises_heads_only_after_they_are_durable() {
     // The server's store stops answering: a change arrives but never becomes durable.
     net.nodes[server].hold_storage = true;
     net.edit(worker, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "status", "screening"))
-            .expect("edit");
+        d.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, "status", "screening")
+        })
+        .expect("edit");
     });
     for _ in 0..200 {
         net.step();
     }
     let new_heads = net.heads(worker, &case);
     assert_ne!(new_heads, before);
-    let server_conn = net.server_conn_of(worker).expect("connected");
     // Nobody learns of the new heads: not the partner, and not even the sender as an ack.
     assert_eq!(net.heads(partner, &case), before);
     let advertised_new = net.log.iter().any(|(from, _, m)| {
@@ -101,15 +110,29 @@ fn server_advertises_heads_only_after_they_are_durable() {
             && matches!(m, Message::Sync(DocMessage { data, .. })
                 if automerge::sync::Message::decode(data).is_ok_and(|s| s.heads == new_heads))
     });
-    assert!(!advertised_new, "heads were advertised before they were durable");
-    assert!(net.nodes[server].engine.durable_heads(&case).is_some_and(|h| h != new_heads.as_slice()));
-    let _ = server_conn;
+    assert!(
+        !advertised_new,
+        "heads were advertised before they were durable"
+    );
+    assert!(net.nodes[server]
+        .engine
+        .durable_heads(&case)
+        .is_some_and(|h| h != new_heads.as_slice()));
 
     // Once the store answers, the change is acknowledged and reaches the partner.
     net.release_storage(server);
     net.run();
     assert_eq!(net.heads(partner, &case), new_heads);
-    assert_eq!(net.nodes[server].store.load_now(case).expect("load").is_some(), true);
+    let stored = net.nodes[server]
+        .store
+        .load_now(case)
+        .expect("load")
+        .expect("stored");
+    let mut on_disk = sync_core::engine::load_stored(&stored)
+        .expect("loads")
+        .get_heads();
+    on_disk.sort();
+    assert_eq!(on_disk, new_heads, "what was advertised is what is on disk");
 }
 
 #[test]
@@ -133,8 +156,10 @@ fn many_frames_for_one_document_in_a_tick_are_applied_and_stored_once() {
     for (i, t) in peers.iter().enumerate() {
         net.edit(*t, &case, |d| {
             let notes = obj(d, "notes");
-            d.transact::<_, _, automerge::AutomergeError>(|tx| tx.splice_text(&notes, 0, 0, &format!("{i}")))
-                .expect("edit");
+            d.transact::<_, _, automerge::AutomergeError>(|tx| {
+                tx.splice_text(&notes, 0, 0, &format!("{i}"))
+            })
+            .expect("edit");
         });
         net.input(*t, Input::Tick);
     }
@@ -142,7 +167,10 @@ fn many_frames_for_one_document_in_a_tick_are_applied_and_stored_once() {
     net.step();
     net.step();
     let writes = net.nodes[server].held.len();
-    assert_eq!(writes, 1, "one write for all the frames of one document in one tick");
+    assert_eq!(
+        writes, 1,
+        "one write for all the frames of one document in one tick"
+    );
     net.release_storage(server);
     net.run();
     let heads = net.heads(server, &case);
@@ -186,7 +214,10 @@ fn a_peer_without_access_cannot_tell_a_forbidden_document_from_an_unknown_one() 
     let forbidden = probe(&mut net, secret);
     let missing = probe(&mut net, unknown);
     assert_eq!(forbidden, vec!["doc-unavailable same-doc=true".to_string()]);
-    assert_eq!(forbidden, missing, "forbidden and unknown must look the same");
+    assert_eq!(
+        forbidden, missing,
+        "forbidden and unknown must look the same"
+    );
 }
 
 #[test]
@@ -206,16 +237,32 @@ fn a_read_only_peer_gets_the_document_but_its_changes_are_refused() {
     net.find(reader, case);
     net.run();
     let heads = net.heads(server, &case);
-    assert_eq!(net.heads(reader, &case), heads, "a reader receives the document");
+    assert_eq!(
+        net.heads(reader, &case),
+        heads,
+        "a reader receives the document"
+    );
 
     net.edit(reader, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "status", "closed"))
-            .expect("edit");
+        d.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, "status", "closed")
+        })
+        .expect("edit");
     });
     net.run();
-    assert_eq!(net.heads(server, &case), heads, "the reader's change was not applied");
+    assert_eq!(
+        net.heads(server, &case),
+        heads,
+        "the reader's change was not applied"
+    );
     let events = net.events(server);
-    assert!(events.iter().any(|e| matches!(e, Event::Rejected { reason: Rejection::ReadOnly, .. })));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Rejected {
+            reason: Rejection::ReadOnly,
+            ..
+        }
+    )));
     assert_eq!(net.heads(owner, &case), heads);
 }
 
@@ -233,11 +280,26 @@ fn malformed_frames_close_only_that_connection_and_change_nothing() {
     let sync_with = |data: Vec<u8>, doc: &str| {
         let mut m = vec![];
         let value = ciborium::Value::Map(vec![
-            (ciborium::Value::Text("type".into()), ciborium::Value::Text("sync".into())),
-            (ciborium::Value::Text("senderId".into()), ciborium::Value::Text("tablet-bad".into())),
-            (ciborium::Value::Text("targetId".into()), ciborium::Value::Text("rops".into())),
-            (ciborium::Value::Text("documentId".into()), ciborium::Value::Text(doc.into())),
-            (ciborium::Value::Text("data".into()), ciborium::Value::Bytes(data)),
+            (
+                ciborium::Value::Text("type".into()),
+                ciborium::Value::Text("sync".into()),
+            ),
+            (
+                ciborium::Value::Text("senderId".into()),
+                ciborium::Value::Text("tablet-bad".into()),
+            ),
+            (
+                ciborium::Value::Text("targetId".into()),
+                ciborium::Value::Text("rops".into()),
+            ),
+            (
+                ciborium::Value::Text("documentId".into()),
+                ciborium::Value::Text(doc.into()),
+            ),
+            (
+                ciborium::Value::Text("data".into()),
+                ciborium::Value::Bytes(data),
+            ),
         ]);
         ciborium::into_writer(&value, &mut m).expect("encode");
         m
@@ -247,7 +309,9 @@ fn malformed_frames_close_only_that_connection_and_change_nothing() {
         ("truncated CBOR", vec![0xb9, 0x00, 0x04, 0x64], |r| {
             matches!(r, Rejection::Malformed(DecodeError::Cbor(_)))
         }),
-        ("wrong types", vec![0x83, 1, 2, 3], |r| matches!(r, Rejection::Malformed(DecodeError::NotAMap))),
+        ("wrong types", vec![0x83, 1, 2, 3], |r| {
+            matches!(r, Rejection::Malformed(DecodeError::NotAMap))
+        }),
         ("unknown type", wire_unknown(), |r| {
             matches!(r, Rejection::Malformed(DecodeError::UnknownType(_)))
         }),
@@ -257,9 +321,11 @@ fn malformed_frames_close_only_that_connection_and_change_nothing() {
         ("invalid document id", sync_with(vec![], "nope"), |r| {
             matches!(r, Rejection::Malformed(DecodeError::Id(_)))
         }),
-        ("garbage sync payload", sync_with(vec![0x42, 0xff, 0x13], &case.to_string()), |r| {
-            matches!(r, Rejection::BadSyncData(_))
-        }),
+        (
+            "garbage sync payload",
+            sync_with(vec![0x42, 0xff, 0x13], &case.to_string()),
+            |r| matches!(r, Rejection::BadSyncData(_)),
+        ),
     ];
     for (name, frame, check) in table {
         let bad = net.tablet("tablet-bad");
@@ -274,14 +340,26 @@ fn malformed_frames_close_only_that_connection_and_change_nothing() {
         });
         let reason = rejected.unwrap_or_else(|| panic!("{name}: no rejection in {events:?}"));
         assert!(check(&reason), "{name}: unexpected {reason:?}");
-        assert!(net.server_conn_of(bad).is_none(), "{name}: the bad connection is closed");
-        assert_eq!(net.heads(server, &case), heads, "{name}: documents unchanged");
-        assert!(net.server_conn_of(good).is_some(), "{name}: the good peer stays connected");
+        assert!(
+            net.server_conn_of(bad).is_none(),
+            "{name}: the bad connection is closed"
+        );
+        assert_eq!(
+            net.heads(server, &case),
+            heads,
+            "{name}: documents unchanged"
+        );
+        assert!(
+            net.server_conn_of(good).is_some(),
+            "{name}: the good peer stays connected"
+        );
     }
     // The good peer still syncs.
     net.edit(good, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "status", "screening"))
-            .expect("edit");
+        d.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, "status", "screening")
+        })
+        .expect("edit");
     });
     net.run();
     assert_eq!(net.heads(server, &case), net.heads(good, &case));
@@ -310,18 +388,28 @@ fn a_full_disk_refuses_the_change_clearly_and_the_retry_succeeds() {
 
     net.nodes[server].store.fail_writes(true);
     net.edit(worker, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "status", "screening"))
-            .expect("edit");
+        d.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, "status", "screening")
+        })
+        .expect("edit");
     });
     net.run();
     let events = net.events(server);
-    assert!(events.iter().any(|e| matches!(e, Event::StorageFailed { .. })));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::StorageFailed { .. })));
     let told = net.log.iter().any(|(from, to, m)| {
-        *from == server && *to == worker && matches!(m, Message::Error { message } if message.contains("could not store"))
+        *from == server
+            && *to == worker
+            && matches!(m, Message::Error { message } if message.contains("could not store"))
     });
     assert!(told, "the tablet is told its changes were not stored");
     assert!(net.server_conn_of(worker).is_none());
-    let stored = net.nodes[server].store.load_now(case).expect("load").expect("stored");
+    let stored = net.nodes[server]
+        .store
+        .load_now(case)
+        .expect("load")
+        .expect("stored");
     let on_disk = sync_core::engine::load_stored(&stored).expect("loads");
     let mut on_disk_heads = on_disk.get_heads();
     on_disk_heads.sort();
@@ -333,7 +421,10 @@ fn a_full_disk_refuses_the_change_clearly_and_the_retry_succeeds() {
     net.run();
     assert_eq!(net.heads(server, &case), net.heads(worker, &case));
     assert_eq!(
-        net.doc(server, &case).get(automerge::ROOT, "status").expect("get").map(|(v, _)| v.to_string()),
+        net.doc(server, &case)
+            .get(automerge::ROOT, "status")
+            .expect("get")
+            .map(|(v, _)| v.to_string()),
         Some("\"screening\"".to_string())
     );
 }
@@ -359,14 +450,33 @@ fn ephemeral_presence_is_relayed_once_to_readers_only() {
     net.run();
     net.events(b);
     net.events(c);
-    net.input(a, Input::Broadcast { document: case, data: vec![1, 2, 3] });
+    net.input(
+        a,
+        Input::Broadcast {
+            document: case,
+            data: vec![1, 2, 3],
+        },
+    );
     // The same frame arriving twice (a client echo) is relayed once.
     net.run();
-    let got_b: Vec<Event> = net.events(b).into_iter().filter(|e| matches!(e, Event::Ephemeral { .. })).collect();
+    let got_b: Vec<Event> = net
+        .events(b)
+        .into_iter()
+        .filter(|e| matches!(e, Event::Ephemeral { .. }))
+        .collect();
     assert_eq!(got_b.len(), 1);
-    assert!(matches!(&got_b[0], Event::Ephemeral { sender_id, data, .. } if sender_id.as_str() == "tablet-a" && data == &vec![1, 2, 3]));
-    let got_c = net.events(c).into_iter().filter(|e| matches!(e, Event::Ephemeral { .. })).count();
-    assert_eq!(got_c, 0, "a peer who may not read the case gets no presence for it");
+    assert!(
+        matches!(&got_b[0], Event::Ephemeral { sender_id, data, .. } if sender_id.as_str() == "tablet-a" && data == &vec![1, 2, 3])
+    );
+    let got_c = net
+        .events(c)
+        .into_iter()
+        .filter(|e| matches!(e, Event::Ephemeral { .. }))
+        .count();
+    assert_eq!(
+        got_c, 0,
+        "a peer who may not read the case gets no presence for it"
+    );
 
     // A replayed copy (same sender, session and count) is dropped by the server.
     let replay = net
@@ -379,7 +489,13 @@ fn ephemeral_presence_is_relayed_once_to_readers_only() {
         .expect("a sent one");
     net.raw_frame(a, wire::encode(&Message::Ephemeral(replay)));
     net.run();
-    assert_eq!(net.events(b).iter().filter(|e| matches!(e, Event::Ephemeral { .. })).count(), 0);
+    assert_eq!(
+        net.events(b)
+            .iter()
+            .filter(|e| matches!(e, Event::Ephemeral { .. }))
+            .count(),
+        0
+    );
 }
 
 #[test]
@@ -409,9 +525,27 @@ fn handshake_rules() {
     };
     // No common version: an error, then close.
     connect(&mut server, 1);
-    let effects = server.handle(Millis(1), Input::Frame { conn: ConnId(1), bytes: join(vec!["2"], "x") });
-    assert!(matches!(&effects[0], Effect::Send { message: Message::Error { .. }, .. }));
-    assert!(matches!(&effects[1], Effect::Close { conn: ConnId(1), .. }));
+    let effects = server.handle(
+        Millis(1),
+        Input::Frame {
+            conn: ConnId(1),
+            bytes: join(vec!["2"], "x"),
+        },
+    );
+    assert!(matches!(
+        &effects[0],
+        Effect::Send {
+            message: Message::Error { .. },
+            ..
+        }
+    ));
+    assert!(matches!(
+        &effects[1],
+        Effect::Close {
+            conn: ConnId(1),
+            ..
+        }
+    ));
     // A sync before join is a protocol violation.
     connect(&mut server, 2);
     let early = wire::encode(&Message::Sync(DocMessage {
@@ -420,15 +554,51 @@ fn handshake_rules() {
         document_id: case_id(1),
         data: vec![],
     }));
-    let effects = server.handle(Millis(1), Input::Frame { conn: ConnId(2), bytes: early });
-    assert!(effects.iter().any(|e| matches!(e, Effect::Close { conn: ConnId(2), .. })));
+    let effects = server.handle(
+        Millis(1),
+        Input::Frame {
+            conn: ConnId(2),
+            bytes: early,
+        },
+    );
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::Close {
+            conn: ConnId(2),
+            ..
+        }
+    )));
     // A second join with the same senderId replaces the older socket.
     connect(&mut server, 3);
     connect(&mut server, 4);
-    server.handle(Millis(2), Input::Frame { conn: ConnId(3), bytes: join(vec!["1"], "same") });
-    let effects = server.handle(Millis(3), Input::Frame { conn: ConnId(4), bytes: join(vec!["1"], "same") });
-    assert!(effects.iter().any(|e| matches!(e, Effect::Close { conn: ConnId(3), .. })));
-    assert!(effects.iter().any(|e| matches!(e, Effect::Send { conn: ConnId(4), message: Message::Peer(_) })));
+    server.handle(
+        Millis(2),
+        Input::Frame {
+            conn: ConnId(3),
+            bytes: join(vec!["1"], "same"),
+        },
+    );
+    let effects = server.handle(
+        Millis(3),
+        Input::Frame {
+            conn: ConnId(4),
+            bytes: join(vec!["1"], "same"),
+        },
+    );
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::Close {
+            conn: ConnId(3),
+            ..
+        }
+    )));
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::Send {
+            conn: ConnId(4),
+            message: Message::Peer(_)
+        }
+    )));
 }
 
 #[test]
@@ -441,12 +611,43 @@ fn the_sender_hears_its_own_changes_acknowledged() {
     net.create(worker, case, seed_doc);
     net.run();
     net.edit(worker, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "status", "screening"))
-            .expect("edit");
+        d.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, "status", "screening")
+        })
+        .expect("edit");
     });
     net.run();
     let conn = sync_core::engine::ConnId(1);
-    let mut acked = net.nodes[worker].engine.peer_heads(conn, &case).expect("server spoke");
+    let mut acked = net.nodes[worker]
+        .engine
+        .peer_heads(conn, &case)
+        .expect("server spoke");
     acked.sort();
-    assert_eq!(acked, net.heads(worker, &case), "the server advertised the durable heads back");
+    assert_eq!(
+        acked,
+        net.heads(worker, &case),
+        "the server advertised the durable heads back"
+    );
+}
+
+#[test]
+fn a_tablet_that_asked_too_early_gets_the_case_when_it_arrives() {
+    let case = case_id(11);
+    let mut net = Net::new(10);
+    let server = net.server("rops", TestPolicy::default());
+    let early = net.tablet("tablet-early");
+    let author = net.tablet("tablet-author");
+    net.connect(early, server, "anna");
+    net.find(early, case);
+    net.run();
+    assert!(net
+        .events(early)
+        .iter()
+        .any(|e| matches!(e, Event::DocumentUnavailable { .. })));
+    // The author, offline until now, uploads the case.
+    net.connect(author, server, "anna");
+    net.create(author, case, seed_doc);
+    net.run();
+    assert_eq!(net.heads(early, &case), net.heads(author, &case));
+    assert!(!net.heads(early, &case).is_empty());
 }

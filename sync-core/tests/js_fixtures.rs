@@ -26,15 +26,27 @@ fn every_js_frame_decodes_to_what_the_js_side_meant() {
     for entry in entries {
         let file = entry["file"].as_str().expect("file");
         let bytes = std::fs::read(fixtures().join("frames").join(file)).expect("frame");
-        let message = wire::decode(&bytes, DEFAULT_MAX_FRAME)
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
-        assert_eq!(message.type_name(), entry["type"].as_str().expect("type"), "{file}");
+        let message =
+            wire::decode(&bytes, DEFAULT_MAX_FRAME).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(
+            message.type_name(),
+            entry["type"].as_str().expect("type"),
+            "{file}"
+        );
         types.insert(message.type_name());
         if let Some(sender) = entry["senderId"].as_str() {
-            assert_eq!(message.sender_id().map(|p| p.as_str()), Some(sender), "{file}");
+            assert_eq!(
+                message.sender_id().map(|p| p.as_str()),
+                Some(sender),
+                "{file}"
+            );
         }
         if let Some(doc) = entry["documentId"].as_str() {
-            assert_eq!(message.document_id().map(|d| d.to_string()), Some(doc.to_string()), "{file}");
+            assert_eq!(
+                message.document_id().map(|d| d.to_string()),
+                Some(doc.to_string()),
+                "{file}"
+            );
         }
         match &message {
             Message::Sync(m) | Message::Request(m) => {
@@ -51,8 +63,16 @@ fn every_js_frame_decodes_to_what_the_js_side_meant() {
             }
             Message::Ephemeral(e) => {
                 assert_eq!(Some(e.count), entry["count"].as_u64(), "{file}");
-                assert_eq!(Some(e.session_id.as_str()), entry["sessionId"].as_str(), "{file}");
-                assert_eq!(Some(e.data.len() as u64), entry["dataLength"].as_u64(), "{file}");
+                assert_eq!(
+                    Some(e.session_id.as_str()),
+                    entry["sessionId"].as_str(),
+                    "{file}"
+                );
+                assert_eq!(
+                    Some(e.data.len() as u64),
+                    entry["dataLength"].as_u64(),
+                    "{file}"
+                );
             }
             _ => {}
         }
@@ -60,7 +80,14 @@ fn every_js_frame_decodes_to_what_the_js_side_meant() {
         let again = wire::decode(&wire::encode(&message), DEFAULT_MAX_FRAME).expect("re-decodes");
         assert_eq!(again, message, "{file}");
     }
-    for ty in ["join", "peer", "request", "sync", "doc-unavailable", "ephemeral"] {
+    for ty in [
+        "join",
+        "peer",
+        "request",
+        "sync",
+        "doc-unavailable",
+        "ephemeral",
+    ] {
         assert!(types.contains(ty), "no {ty} fixture");
     }
 }
@@ -71,7 +98,10 @@ fn document_ids_made_by_js_round_trip() {
     for id in ids["ids"].as_array().expect("ids") {
         let text = id["documentId"].as_str().expect("id");
         let parsed = DocumentId::parse(text).expect("a JS id parses");
-        assert_eq!(hex::encode(parsed.as_bytes()), id["bytesHex"].as_str().expect("hex"));
+        assert_eq!(
+            hex::encode(parsed.as_bytes()),
+            id["bytesHex"].as_str().expect("hex")
+        );
         assert_eq!(parsed.to_string(), text);
         assert_eq!(parsed.url(), id["url"].as_str().expect("url"));
     }
@@ -84,7 +114,12 @@ fn document_ids_made_by_js_round_trip() {
             .iter()
             .map(|h| h.as_str().expect("hex").to_string())
             .collect();
-        let got: Vec<String> = parsed.heads.unwrap_or_default().iter().map(|h| h.to_string()).collect();
+        let got: Vec<String> = parsed
+            .heads
+            .unwrap_or_default()
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
         assert_eq!(got, hex_heads, "{url}");
     }
     // Everything JS refuses we refuse; we also refuse ids of the wrong length, which JS lets by.
@@ -97,7 +132,10 @@ fn document_ids_made_by_js_round_trip() {
         };
         let js_valid = bad["jsIsValidDocumentId"].as_bool().unwrap_or(false);
         let reason = bad["reason"].as_str().unwrap_or_default();
-        assert!(refused || (js_valid && !reason.contains("16")), "{input}: {reason}");
+        assert!(
+            refused || (js_valid && !reason.contains("16")),
+            "{input}: {reason}"
+        );
     }
 }
 
@@ -114,6 +152,12 @@ fn a_document_saved_by_js_loads_with_its_heads_and_content() {
         .map(|h| h.as_str().expect("hex").to_string())
         .collect();
     assert_eq!(heads, expected);
-    let (_, notes) = doc.get(automerge::ROOT, "notes").expect("get").expect("notes");
-    assert_eq!(doc.text(&notes).expect("text"), meta["content"]["notes"].as_str().expect("notes"));
+    let (_, notes) = doc
+        .get(automerge::ROOT, "notes")
+        .expect("get")
+        .expect("notes");
+    assert_eq!(
+        doc.text(&notes).expect("text"),
+        meta["content"]["notes"].as_str().expect("notes")
+    );
 }

@@ -98,8 +98,10 @@ pub async fn append_note(client: &SyncClient, id: DocumentId, text: &'static str
         .change(id, move |d| {
             let (_, notes) = d.get(ROOT, "notes").expect("get").expect("notes");
             let len = d.text(&notes).expect("text").chars().count();
-            d.transact::<_, _, automerge::AutomergeError>(|tx| tx.splice_text(&notes, len, 0, text))
-                .expect("splice");
+            d.transact::<_, _, automerge::AutomergeError>(|tx| {
+                tx.splice_text(&notes, len, 0, text)
+            })
+            .expect("splice");
         })
         .await
         .expect("change saved");
@@ -107,20 +109,23 @@ pub async fn append_note(client: &SyncClient, id: DocumentId, text: &'static str
 
 pub async fn wait_acknowledged(client: &SyncClient, id: DocumentId) {
     client
-        .wait_until("server acknowledgement", WAIT, || client.is_acknowledged(id))
+        .wait_until("server acknowledgement", WAIT, || {
+            client.is_acknowledged(id)
+        })
         .await
         .expect("acknowledged");
 }
 
 pub async fn wait_same_heads(a: &SyncClient, b: &SyncClient, id: DocumentId) {
-    let waited = b.wait_until("same heads", WAIT, || async {
-        let mut x = a.heads(id).await?.unwrap_or_default();
-        let mut y = b.heads(id).await?.unwrap_or_default();
-        x.sort();
-        y.sort();
-        Ok(!x.is_empty() && x == y)
-    })
-    .await;
+    let waited = b
+        .wait_until("same heads", WAIT, || async {
+            let mut x = a.heads(id).await?.unwrap_or_default();
+            let mut y = b.heads(id).await?.unwrap_or_default();
+            x.sort();
+            y.sort();
+            Ok(!x.is_empty() && x == y)
+        })
+        .await;
     if let Err(e) = waited {
         panic!(
             "{e}: a={:?} (server says {:?}), b={:?} (server says {:?})",

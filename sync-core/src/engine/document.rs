@@ -46,6 +46,8 @@ pub(super) struct Doc {
     pub(super) contributors: BTreeSet<ConnId>,
     /// Peers that said they do not have it (client side).
     pub(super) unavailable_from: BTreeSet<ConnId>,
+    /// Peers told it does not exist, who get it as soon as it does (if they may read it).
+    pub(super) waiting: BTreeSet<ConnId>,
     pub(super) flushing: bool,
     pub(super) compacting: bool,
     pub(super) last_used: Millis,
@@ -64,6 +66,7 @@ impl Doc {
             needs_generate: BTreeSet::new(),
             contributors: BTreeSet::new(),
             unavailable_from: BTreeSet::new(),
+            waiting: BTreeSet::new(),
             flushing: false,
             compacting: false,
             last_used: Millis(0),

@@ -52,9 +52,7 @@ use crate::wire::{self, DocMessage, Ephemeral, Join, Message, PeerMetadata, Peer
 use document::{Doc, DocState, Inbound};
 use peer::{Peer, Phase};
 pub use policy::{Access, AllowAll, Policy, Principal};
-pub use types::{
-    close_code, ConnId, Direction, Effect, Event, Input, Millis, Rejection, TaskId,
-};
+pub use types::{close_code, ConnId, Direction, Effect, Event, Input, Millis, Rejection, TaskId};
 
 /// How an engine behaves.
 #[derive(Clone, Debug)]
@@ -222,7 +220,12 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
 
     /// The heads a connected peer last told us it has for a document.
     pub fn peer_heads(&self, conn: ConnId, document: &DocumentId) -> Option<Vec<ChangeHash>> {
-        self.peers.get(&conn)?.docs.get(document)?.their_heads.clone()
+        self.peers
+            .get(&conn)?
+            .docs
+            .get(document)?
+            .their_heads
+            .clone()
     }
 
     /// Whether a write is in flight or queued work is pending for any document.
@@ -232,7 +235,11 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
 
     /// Counts for metrics: (connections, resident documents, known documents).
     pub fn stats(&self) -> (usize, usize, usize) {
-        let resident = self.docs.values().filter(|d| d.resident().is_some()).count();
+        let resident = self
+            .docs
+            .values()
+            .filter(|d| d.resident().is_some())
+            .count();
         (self.peers.len(), resident, self.docs.len())
     }
 
@@ -282,25 +289,25 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 self.peer_ids.remove(id);
             }
         }
-        for document in peer.docs.keys() {
+        for document in peer.docs.keys().chain(peer.waiting_for.iter()) {
             if let Some(doc) = self.docs.get_mut(document) {
                 doc.subscribers.remove(&conn);
                 doc.contributors.remove(&conn);
+                doc.waiting.remove(&conn);
             }
         }
         self.event(Event::PeerLeft { conn });
     }
 
     /// Tells the peer why, closes its connection and forgets it.
-    fn reject(
-        &mut self,
-        conn: ConnId,
-        document: Option<DocumentId>,
-        reason: Rejection,
-        code: u16,
-    ) {
+    fn reject(&mut self, conn: ConnId, document: Option<DocumentId>, reason: Rejection, code: u16) {
         let text = rejection_text(&reason);
-        self.send(conn, Message::Error { message: text.clone() });
+        self.send(
+            conn,
+            Message::Error {
+                message: text.clone(),
+            },
+        );
         self.out.push(Effect::Close {
             conn,
             code,
@@ -568,8 +575,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         };
         let targets: Vec<ConnId> = doc.subscribers.iter().copied().collect();
         for target in targets {
-            let Some(target_id) = self.peers.get(&target).and_then(|p| p.remote_id.clone())
-            else {
+            let Some(target_id) = self.peers.get(&target).and_then(|p| p.remote_id.clone()) else {
                 continue;
             };
             self.ephemeral_count += 1;
@@ -709,7 +715,10 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let stored = match result {
             Ok(StorageResponse::Loaded(stored)) => stored,
             Ok(StorageResponse::Written) => {
-                self.load_failed(document, StorageError::Io("load answered as a write".into()));
+                self.load_failed(
+                    document,
+                    StorageError::Io("load answered as a write".into()),
+                );
                 return;
             }
             Err(error) => {
@@ -805,7 +814,11 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 });
                 self.disconnected(conn);
             }
-            if self.docs.get(&document).is_some_and(|d| !d.inbox.is_empty()) {
+            if self
+                .docs
+                .get(&document)
+                .is_some_and(|d| !d.inbox.is_empty())
+            {
                 self.ensure_loaded(document);
             }
             return;
@@ -813,6 +826,13 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         doc.durable_heads = heads.clone();
         doc.exists = true;
         doc.appended(key, len);
+        if !doc.waiting.is_empty() {
+            // Peers that asked before it existed (the host has recorded its creation by now).
+            self.serve_waiting(document);
+        }
+        let Some(doc) = self.docs.get(&document) else {
+            return;
+        };
         let subscribers: Vec<ConnId> = doc.subscribers.iter().copied().collect();
         self.event(Event::DocumentStored {
             document,
@@ -923,8 +943,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let mut chunks: Vec<(ConnId, Vec<u8>)> = Vec::new();
         let inspects = self.policy.inspects_changes();
 
-        for Inbound { conn, mut message } in inbox
-        {
+        for Inbound { conn, mut message } in inbox {
             let Some(principal) = self.peers.get(&conn).map(|p| p.principal.clone()) else {
                 continue;
             };
@@ -933,13 +952,17 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             let has_changes = !message.changes.is_empty();
             let claims_content = has_changes || !message.heads.is_empty();
             let may_create = access == Access::ReadWrite;
-            if access == Access::None || (!exists && !(claims_content && may_create)) {
+            let may_engage = exists || (claims_content && may_create);
+            if access == Access::None || !may_engage {
                 // Exactly what a peer sees for a document that does not exist: to a peer that
                 // says it has content, the answer of an empty document; otherwise doc-unavailable.
                 if claims_content && !has_changes {
                     self.answer_as_empty(conn, document, message);
                 } else {
                     self.answer_unavailable(conn, document);
+                    if access != Access::None {
+                        self.remember_waiting(conn, document);
+                    }
                 }
                 continue;
             }
@@ -1085,6 +1108,38 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         });
     }
 
+    fn remember_waiting(&mut self, conn: ConnId, document: DocumentId) {
+        if let Some(peer) = self.peers.get_mut(&conn) {
+            peer.waiting_for.insert(document);
+        }
+        if let Some(doc) = self.docs.get_mut(&document) {
+            doc.waiting.insert(conn);
+        }
+    }
+
+    /// A document that peers asked for now exists: those who may read it follow it from now
+    /// on (they receive it once its first write is durable).
+    fn serve_waiting(&mut self, document: DocumentId) {
+        let waiting = self
+            .docs
+            .get_mut(&document)
+            .map(|d| std::mem::take(&mut d.waiting))
+            .unwrap_or_default();
+        for conn in waiting {
+            let Some(peer) = self.peers.get_mut(&conn) else {
+                continue;
+            };
+            peer.waiting_for.remove(&document);
+            let principal = peer.principal.clone();
+            if self.policy.access(&principal, &document, true) != Access::None {
+                self.subscribe(conn, document);
+                if let Some(doc) = self.docs.get_mut(&document) {
+                    doc.needs_generate.insert(conn);
+                }
+            }
+        }
+    }
+
     /// Answers a sync message as a document with no content would, keeping no state.
     fn answer_as_empty(&mut self, conn: ConnId, document: DocumentId, message: sync::Message) {
         let Some(target_id) = self.peers.get(&conn).and_then(|p| p.remote_id.clone()) else {
@@ -1155,7 +1210,8 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             document_id: document,
             data: message.encode(),
         };
-        let message = if am.get_heads().is_empty() {
+        // Only a client asks for a document it lacks; a server answers with `sync`.
+        let message = if self.config.announce && am.get_heads().is_empty() {
             Message::Request(msg)
         } else {
             Message::Sync(msg)
@@ -1173,7 +1229,11 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let mut forget: Vec<DocumentId> = Vec::new();
         for (id, doc) in &mut self.docs {
             if doc.resident().is_none() {
-                if doc.subscribers.is_empty() && !doc.has_work() && !doc.is_loading() {
+                if doc.subscribers.is_empty()
+                    && doc.waiting.is_empty()
+                    && !doc.has_work()
+                    && !doc.is_loading()
+                {
                     forget.push(*id);
                 }
                 continue;
@@ -1186,7 +1246,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             if doc.last_used.0 + idle <= now || !doc.exists {
                 doc.state = DocState::Unloaded;
                 resident_bytes -= size;
-                if doc.subscribers.is_empty() {
+                if doc.subscribers.is_empty() && doc.waiting.is_empty() {
                     forget.push(*id);
                 }
             } else {

@@ -1,6 +1,6 @@
 //! The engine's state for one connection.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use automerge::sync;
 
@@ -26,6 +26,8 @@ pub(super) struct Peer {
     pub(super) phase: Phase,
     pub(super) remote_id: Option<PeerId>,
     pub(super) docs: HashMap<DocumentId, sync::State>,
+    /// Documents this peer asked for before they existed.
+    pub(super) waiting_for: HashSet<DocumentId>,
 }
 
 impl Peer {
@@ -36,6 +38,7 @@ impl Peer {
             phase,
             remote_id: None,
             docs: HashMap::new(),
+            waiting_for: HashSet::new(),
         }
     }
 }

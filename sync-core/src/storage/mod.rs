@@ -164,7 +164,8 @@ pub trait Storage: Send + Sync + 'static {
     fn list(&self) -> impl Future<Output = Result<Vec<DocumentId>, StorageError>> + Send;
 
     /// Removes a document and all its history (erasure). Durable on `Ok`.
-    fn remove(&self, document: DocumentId) -> impl Future<Output = Result<(), StorageError>> + Send;
+    fn remove(&self, document: DocumentId)
+        -> impl Future<Output = Result<(), StorageError>> + Send;
 }
 
 /// A storage task the engine asks its host to carry out.

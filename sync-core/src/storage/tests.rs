@@ -53,7 +53,11 @@ fn check_store<S: Storage>(store: &S) {
         let loaded = store.load(doc(1)).await.expect("load").expect("stored");
         let keys: Vec<ChunkKey> = loaded.chunks.iter().map(|(k, _)| *k).collect();
         assert!(keys.contains(&snap) && keys.contains(&kc) && !keys.contains(&ka));
-        assert_eq!(&loaded.concatenated()[..8], b"snapshot", "snapshots load first");
+        assert_eq!(
+            &loaded.concatenated()[..8],
+            b"snapshot",
+            "snapshots load first"
+        );
 
         let mut listed = store.list().await.expect("list");
         listed.sort();
@@ -101,5 +105,11 @@ fn sled_store_keeps_chunks_compacts_safely_and_survives_reopen() {
     let store = SledStorage::open(dir.path()).expect("reopen");
     let loaded = store.load_now(doc(3)).expect("load").expect("stored");
     assert_eq!(loaded.size(), 1 << 20);
-    assert_eq!(store.load_now(doc(2)).expect("load").map(|d| d.chunks.len()), Some(1));
+    assert_eq!(
+        store
+            .load_now(doc(2))
+            .expect("load")
+            .map(|d| d.chunks.len()),
+        Some(1)
+    );
 }

@@ -73,10 +73,11 @@ impl Fields {
         key: &'static str,
         ty: &str,
     ) -> Result<String, DecodeError> {
-        self.opt_string(key)?.ok_or_else(|| DecodeError::MissingField {
-            message_type: ty.to_owned(),
-            field: key,
-        })
+        self.opt_string(key)?
+            .ok_or_else(|| DecodeError::MissingField {
+                message_type: ty.to_owned(),
+                field: key,
+            })
     }
 
     pub(super) fn peer_id(&self, key: &'static str, ty: &str) -> Result<PeerId, DecodeError> {
@@ -84,9 +85,7 @@ impl Fields {
     }
 
     pub(super) fn document_id(&self, ty: &str) -> Result<DocumentId, DecodeError> {
-        Ok(DocumentId::parse(
-            &self.required_string("documentId", ty)?,
-        )?)
+        Ok(DocumentId::parse(&self.required_string("documentId", ty)?)?)
     }
 
     pub(super) fn bytes(&self, key: &'static str, ty: &str) -> Result<Vec<u8>, DecodeError> {

@@ -82,7 +82,12 @@ fn every_message_type_round_trips() {
     ];
     for m in messages {
         let frame = encode(&m);
-        assert_eq!(decode(&frame, DEFAULT_MAX_FRAME), Ok(m.clone()), "{}", m.type_name());
+        assert_eq!(
+            decode(&frame, DEFAULT_MAX_FRAME),
+            Ok(m.clone()),
+            "{}",
+            m.type_name()
+        );
     }
 }
 
@@ -141,18 +146,20 @@ fn malformed_frames_yield_typed_errors() {
             good_sync[..good_sync.len() - 2].to_vec(),
             |e| matches!(e, DecodeError::Cbor(_)),
         ),
-        ("not a map", vec![0x01], |e| matches!(e, DecodeError::NotAMap)),
-        ("deeply nested", nested, |e| matches!(e, DecodeError::Cbor(_))),
+        ("not a map", vec![0x01], |e| {
+            matches!(e, DecodeError::NotAMap)
+        }),
+        ("deeply nested", nested, |e| {
+            matches!(e, DecodeError::Cbor(_))
+        }),
         (
             "unknown type",
             cbor_map(vec![("type", text("teleport"))]),
             |e| matches!(e, DecodeError::UnknownType(t) if t == "teleport"),
         ),
-        (
-            "no type",
-            cbor_map(vec![("senderId", text("a"))]),
-            |e| matches!(e, DecodeError::MissingField { field: "type", .. }),
-        ),
+        ("no type", cbor_map(vec![("senderId", text("a"))]), |e| {
+            matches!(e, DecodeError::MissingField { field: "type", .. })
+        }),
         (
             "type of wrong CBOR type",
             cbor_map(vec![("type", Value::Integer(5.into()))]),

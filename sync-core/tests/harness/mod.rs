@@ -149,7 +149,9 @@ impl Net {
     /// Cuts every link of a node (it goes offline); frames in flight are lost.
     pub fn disconnect(&mut self, node: usize) {
         let ids: Vec<usize> = (0..self.links.len())
-            .filter(|i| self.links[*i].open && (self.links[*i].a == node || self.links[*i].b == node))
+            .filter(|i| {
+                self.links[*i].open && (self.links[*i].a == node || self.links[*i].b == node)
+            })
             .collect();
         for i in ids {
             self.close_link(i);
@@ -224,8 +226,12 @@ impl Net {
     fn run_storage(&mut self, node: usize, task: TaskId, request: StorageRequest) {
         let store = &self.nodes[node].store;
         let result = match request {
-            StorageRequest::Load { document } => store.load_now(document).map(StorageResponse::Loaded),
-            StorageRequest::Write(op) => store.write_now(vec![op]).map(|()| StorageResponse::Written),
+            StorageRequest::Load { document } => {
+                store.load_now(document).map(StorageResponse::Loaded)
+            }
+            StorageRequest::Write(op) => {
+                store.write_now(vec![op]).map(|()| StorageResponse::Written)
+            }
         };
         self.input(node, Input::StorageDone { task, result });
     }
@@ -250,9 +256,17 @@ impl Net {
         if f.drop > 0.0 && self.rng.random_bool(f.drop) {
             return;
         }
-        let delay = if f.max_delay > 0 { self.rng.random_range(0..=f.max_delay) } else { 0 };
+        let delay = if f.max_delay > 0 {
+            self.rng.random_range(0..=f.max_delay)
+        } else {
+            0
+        };
         let at = self.now + delay;
-        let copies = if f.duplicate > 0.0 && self.rng.random_bool(f.duplicate) { 2 } else { 1 };
+        let copies = if f.duplicate > 0.0 && self.rng.random_bool(f.duplicate) {
+            2
+        } else {
+            1
+        };
         for _ in 0..copies {
             let q = &mut self.links[link].queue;
             if f.reorder > 0.0 && !q.is_empty() && self.rng.random_bool(f.reorder) {
@@ -291,7 +305,10 @@ impl Net {
     pub fn run(&mut self) {
         for _ in 0..100_000 {
             let busy = self.step();
-            let idle = self.nodes.iter().all(|n| n.engine.is_idle() || n.hold_storage);
+            let idle = self
+                .nodes
+                .iter()
+                .all(|n| n.engine.is_idle() || n.hold_storage);
             if !busy && idle {
                 // One more round lets ticks emit what the last delivery queued.
                 if !self.step() {
@@ -307,7 +324,13 @@ impl Net {
     pub fn create(&mut self, node: usize, id: DocumentId, f: impl FnOnce(&mut Automerge)) {
         let mut doc = Automerge::new();
         f(&mut doc);
-        self.input(node, Input::Create { document: id, content: Box::new(doc) });
+        self.input(
+            node,
+            Input::Create {
+                document: id,
+                content: Box::new(doc),
+            },
+        );
     }
 
     pub fn find(&mut self, node: usize, id: DocumentId) {
@@ -322,11 +345,18 @@ impl Net {
     }
 
     pub fn doc(&self, node: usize, id: &DocumentId) -> &Automerge {
-        self.nodes[node].engine.document(id).expect("resident document")
+        self.nodes[node]
+            .engine
+            .document(id)
+            .expect("resident document")
     }
 
     pub fn heads(&self, node: usize, id: &DocumentId) -> Vec<ChangeHash> {
-        let mut h = self.nodes[node].engine.document(id).map(|d| d.get_heads()).unwrap_or_default();
+        let mut h = self.nodes[node]
+            .engine
+            .document(id)
+            .map(|d| d.get_heads())
+            .unwrap_or_default();
         h.sort();
         h
     }

@@ -1,0 +1,288 @@
+//! Engine throughput against calling automerge directly, in one run.
+//!
+//! (a) 10k single-keystroke changes into one 10k-character text, one per frame (a tick each);
+//! (b) the same 10k arriving 200 frames per tick; (c) 100 documents × 1k changes, batched.
+//! Each engine figure includes CBOR decoding, sync-message handling and the (in-memory) store
+//! writes. Run pinned: `taskset -c 1 cargo bench -p sync-core --bench engine_throughput`.
+
+use std::time::Instant;
+
+use automerge::sync::{ChunkList, Message as SyncMessage, MessageVersion};
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, Change, ObjType, ReadDoc, ROOT};
+use sync_core::engine::{
+    AllowAll, ConnId, Direction, Effect, Engine, EngineConfig, Input, Millis, Principal,
+};
+use sync_core::storage::{MemoryStorage, StorageRequest, StorageResponse};
+use sync_core::wire::{self, DocMessage, Join, Message, PeerMetadata};
+use sync_core::{DocumentId, PeerId};
+
+const RUNS: usize = 3;
+
+/// A document with a 10k-character text, then `n` single-character changes typed at the end.
+fn keystrokes(n: usize, seed: u8) -> (Change, Vec<Change>) {
+    let mut doc = Automerge::new().with_actor(ActorId::from(vec![seed; 16]));
+    let text = doc
+        .transact::<_, _, automerge::AutomergeError>(|tx| {
+            let t = tx.put_object(ROOT, "notes", ObjType::Text)?;
+            tx.splice_text(&t, 0, 0, &"a".repeat(10_000))?;
+            Ok(t)
+        })
+        .expect("base")
+        .result;
+    let base = doc.get_last_local_change().expect("base change");
+    let mut changes = Vec::with_capacity(n);
+    for i in 0..n {
+        let len = doc.length(&text);
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.splice_text(&text, len, 0, if i % 7 == 0 { " " } else { "x" })
+        })
+        .expect("keystroke");
+        changes.push(doc.get_last_local_change().expect("change"));
+    }
+    (base, changes)
+}
+
+fn frame(doc: DocumentId, change: &Change) -> Vec<u8> {
+    let message = SyncMessage {
+        heads: vec![change.hash()],
+        need: vec![],
+        have: vec![],
+        changes: ChunkList::from(vec![change.raw_bytes().to_vec()]),
+        flags: None,
+        version: MessageVersion::V1,
+    };
+    wire::encode(&Message::Sync(DocMessage {
+        sender_id: PeerId::new("tablet").expect("id"),
+        target_id: PeerId::new("server").expect("id"),
+        document_id: doc,
+        data: message.encode(),
+    }))
+}
+
+struct Host {
+    engine: Engine<AllowAll>,
+    store: MemoryStorage,
+}
+
+impl Host {
+    fn new() -> Self {
+        let mut host = Self {
+            engine: Engine::new(
+                EngineConfig::server(PeerId::new("server").expect("id")),
+                AllowAll,
+            ),
+            store: MemoryStorage::new(),
+        };
+        host.run(Input::Connected {
+            conn: ConnId(1),
+            direction: Direction::Inbound,
+            principal: Principal::new("anna", "tablet"),
+        });
+        let join = wire::encode(&Message::Join(Join {
+            sender_id: PeerId::new("tablet").expect("id"),
+            metadata: PeerMetadata::default(),
+            supported_protocol_versions: vec!["1".into()],
+        }));
+        host.run(Input::Frame {
+            conn: ConnId(1),
+            bytes: join,
+        });
+        host
+    }
+
+    fn run(&mut self, input: Input) {
+        let mut queue = vec![input];
+        while let Some(input) = queue.pop() {
+            for effect in self.engine.handle(Millis(0), input) {
+                if let Effect::Storage { task, request } = effect {
+                    let result = match request {
+                        StorageRequest::Load { document } => {
+                            self.store.load_now(document).map(StorageResponse::Loaded)
+                        }
+                        StorageRequest::Write(op) => self
+                            .store
+                            .write_now(vec![op])
+                            .map(|()| StorageResponse::Written),
+                    };
+                    queue.push(Input::StorageDone { task, result });
+                }
+            }
+        }
+    }
+
+    fn feed(&mut self, frames: &[Vec<u8>], per_tick: usize) {
+        for chunk in frames.chunks(per_tick) {
+            for f in chunk {
+                self.run(Input::Frame {
+                    conn: ConnId(1),
+                    bytes: f.clone(),
+                });
+            }
+            self.run(Input::Tick);
+        }
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn rate(label: &str, changes: usize, secs: Vec<f64>) -> f64 {
+    let m = median(secs);
+    let r = changes as f64 / m;
+    println!(
+        "{label:<58} {r:>12.0} changes/s  ({:.1} ms median of {RUNS})",
+        m * 1e3
+    );
+    r
+}
+
+fn doc_id(n: u8) -> DocumentId {
+    DocumentId::from_bytes([n; 16])
+}
+
+fn main() {
+    let n: usize = std::env::var("BENCH_CHANGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let t = Instant::now();
+    let (base, changes) = keystrokes(n, 1);
+    println!(
+        "generated {n} keystroke changes in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let id = doc_id(1);
+    let base_frame = frame(id, &base);
+    let frames: Vec<Vec<u8>> = changes.iter().map(|c| frame(id, c)).collect();
+
+    // Direct automerge: one apply per change, and batches of 200.
+    let direct_one = rate(
+        "(a) automerge directly, one apply per change",
+        n,
+        (0..RUNS)
+            .map(|_| {
+                let mut doc = Automerge::new();
+                doc.apply_changes(vec![base.clone()]).expect("base");
+                let t = Instant::now();
+                for c in &changes {
+                    doc.apply_changes(vec![c.clone()]).expect("apply");
+                }
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+    let engine_one = rate(
+        "(a) engine, one frame per tick",
+        n,
+        (0..RUNS)
+            .map(|_| {
+                let mut host = Host::new();
+                host.feed(std::slice::from_ref(&base_frame), 1);
+                let t = Instant::now();
+                host.feed(&frames, 1);
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+    let direct_batch = rate(
+        "(b) automerge directly, 200 changes per apply",
+        n,
+        (0..RUNS)
+            .map(|_| {
+                let mut doc = Automerge::new();
+                doc.apply_changes(vec![base.clone()]).expect("base");
+                let t = Instant::now();
+                for chunk in changes.chunks(200) {
+                    doc.apply_changes(chunk.to_vec()).expect("apply");
+                }
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+    let engine_batch = rate(
+        "(b) engine, 200 frames per tick",
+        n,
+        (0..RUNS)
+            .map(|_| {
+                let mut host = Host::new();
+                host.feed(std::slice::from_ref(&base_frame), 1);
+                let t = Instant::now();
+                host.feed(&frames, 200);
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+
+    // (c) 100 documents × 1k changes, interleaved as they would arrive from 100 tablets.
+    let docs: Vec<(DocumentId, Change, Vec<Change>)> = (0..100u8)
+        .map(|i| {
+            let (b, cs) = keystrokes(1_000, i.wrapping_add(2));
+            (doc_id(i.wrapping_add(2)), b, cs)
+        })
+        .collect();
+    let mut interleaved = Vec::with_capacity(100_000);
+    for k in 0..1_000 {
+        for (id, _, cs) in &docs {
+            interleaved.push(frame(*id, &cs[k]));
+        }
+    }
+    let bases: Vec<Vec<u8>> = docs.iter().map(|(id, b, _)| frame(*id, b)).collect();
+    // The same grouping the engine sees: 2,000 frames per tick = 20 changes per document.
+    let direct_many = rate(
+        "(c) automerge directly, 100 docs x 1k, 20 changes per apply",
+        100_000,
+        (0..RUNS)
+            .map(|_| {
+                let mut ams: Vec<Automerge> = docs
+                    .iter()
+                    .map(|(_, b, _)| {
+                        let mut d = Automerge::new();
+                        d.apply_changes(vec![b.clone()]).expect("base");
+                        d
+                    })
+                    .collect();
+                let t = Instant::now();
+                for k in (0..1_000).step_by(20) {
+                    for (d, (_, _, cs)) in ams.iter_mut().zip(&docs) {
+                        d.apply_changes(cs[k..k + 20].to_vec()).expect("apply");
+                    }
+                }
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+    let engine_many = rate(
+        "(c) engine, 100 docs x 1k, 2,000 frames per tick",
+        100_000,
+        (0..RUNS)
+            .map(|_| {
+                let mut host = Host::new();
+                host.feed(&bases, 100);
+                let t = Instant::now();
+                host.feed(&interleaved, 2_000);
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+
+    println!();
+    println!(
+        "engine/direct (a) per frame: {:.2}",
+        engine_one / direct_one
+    );
+    println!(
+        "engine/direct (b) batched:   {:.2}",
+        engine_batch / direct_batch
+    );
+    println!(
+        "engine batched / per frame:  {:.1}x",
+        engine_batch / engine_one
+    );
+    println!(
+        "engine/direct (c) 100 docs:  {:.2}",
+        engine_many / direct_many
+    );
+}
