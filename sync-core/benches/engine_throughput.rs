@@ -158,6 +158,15 @@ fn main() {
     let base_frame = frame(id, &base);
     let frames: Vec<Vec<u8>> = changes.iter().map(|c| frame(id, c)).collect();
 
+    // `BENCH_ONLY=b` profiles the batched case alone.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("b") {
+        let mut host = Host::new();
+        host.feed(std::slice::from_ref(&base_frame), 1);
+        let t = Instant::now();
+        host.feed(&frames, 200);
+        println!("engine batched: {:.0} changes/s", n as f64 / t.elapsed().as_secs_f64());
+        return;
+    }
     // Direct automerge: one apply per change, and batches of 200.
     let direct_one = rate(
         "(a) automerge directly, one apply per change",

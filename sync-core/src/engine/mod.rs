@@ -1026,7 +1026,21 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 }
             }
         }
-        for (conn, message) in accepted {
+        // One peer's later message supersedes its earlier ones for the sync state (the changes
+        // were taken out above), and automerge's receive walks the whole history of the
+        // message's heads: so only each peer's last message of the tick is received (and any
+        // that asks for a sync reset).
+        let mut last_of: HashMap<ConnId, usize> = HashMap::new();
+        for (i, (conn, _)) in accepted.iter().enumerate() {
+            last_of.insert(*conn, i);
+        }
+        for (i, (conn, message)) in accepted.into_iter().enumerate() {
+            let resets = message
+                .flags
+                .is_some_and(|f| f.contains(sync::MessageFlags::SYNC_RESET));
+            if last_of.get(&conn) != Some(&i) && !resets {
+                continue;
+            }
             if refused.iter().any(|(c, _)| *c == conn) {
                 continue;
             }
