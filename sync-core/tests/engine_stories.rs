@@ -187,7 +187,13 @@ fn a_peer_without_access_cannot_tell_a_forbidden_document_from_an_unknown_one() 
     let mut rules = HashMap::new();
     rules.insert(("anna".to_string(), secret), Access::ReadWrite);
     let mut net = Net::new(4);
-    let server = net.server("rops", TestPolicy { rules: Some(rules) });
+    let server = net.server(
+        "rops",
+        TestPolicy {
+            rules: Some(rules),
+            invalid_status: None,
+        },
+    );
     let owner = net.tablet("tablet-anna");
     net.connect(owner, server, "anna");
     net.create(owner, secret, seed_doc);
@@ -227,7 +233,13 @@ fn a_read_only_peer_gets_the_document_but_its_changes_are_refused() {
     rules.insert(("anna".to_string(), case), Access::ReadWrite);
     rules.insert(("koordynator".to_string(), case), Access::Read);
     let mut net = Net::new(5);
-    let server = net.server("rops", TestPolicy { rules: Some(rules) });
+    let server = net.server(
+        "rops",
+        TestPolicy {
+            rules: Some(rules),
+            invalid_status: None,
+        },
+    );
     let owner = net.tablet("tablet-anna");
     let reader = net.tablet("tablet-rops");
     net.connect(owner, server, "anna");
@@ -436,7 +448,13 @@ fn ephemeral_presence_is_relayed_once_to_readers_only() {
     rules.insert(("anna".to_string(), case), Access::ReadWrite);
     rules.insert(("jan".to_string(), case), Access::ReadWrite);
     let mut net = Net::new(8);
-    let server = net.server("rops", TestPolicy { rules: Some(rules) });
+    let server = net.server(
+        "rops",
+        TestPolicy {
+            rules: Some(rules),
+            invalid_status: None,
+        },
+    );
     let a = net.tablet("tablet-a");
     let b = net.tablet("tablet-b");
     let c = net.tablet("tablet-c");
@@ -650,4 +668,67 @@ fn a_tablet_that_asked_too_early_gets_the_case_when_it_arrives() {
     net.run();
     assert_eq!(net.heads(early, &case), net.heads(author, &case));
     assert!(!net.heads(early, &case).is_empty());
+}
+
+#[test]
+fn changes_that_break_the_rules_are_refused_and_nothing_of_them_is_kept() {
+    let case = case_id(12);
+    let mut net = Net::new(11);
+    let policy = TestPolicy {
+        rules: None,
+        invalid_status: Some("closed-without-plan"),
+    };
+    let server = net.server("rops", policy);
+    let worker = net.tablet("tablet-1");
+    let partner = net.tablet("tablet-2");
+    net.connect(worker, server, "anna");
+    net.connect(partner, server, "jan");
+    net.create(worker, case, seed_doc);
+    net.run();
+    net.find(partner, case);
+    net.run();
+    let good = net.heads(server, &case);
+
+    net.edit(worker, &case, |d| {
+        d.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, "status", "closed-without-plan")
+        })
+        .expect("edit");
+    });
+    net.run();
+    let events = net.events(server);
+    assert!(
+        events.iter().any(|e| matches!(e,
+        Event::Rejected { reason: Rejection::ChangesRefused(r), .. } if r.contains("not allowed")))
+    );
+    let told = net.log.iter().any(|(from, to, m)| {
+        *from == server
+            && *to == worker
+            && matches!(m, Message::Error { message } if message.contains("not allowed"))
+    });
+    assert!(told, "the tablet is told why");
+    assert_eq!(
+        net.heads(partner, &case),
+        good,
+        "nobody received the refused change"
+    );
+    let stored = net.nodes[server]
+        .store
+        .load_now(case)
+        .expect("load")
+        .expect("stored");
+    let mut on_disk = sync_core::engine::load_stored(&stored)
+        .expect("loads")
+        .get_heads();
+    on_disk.sort();
+    assert_eq!(on_disk, good, "nothing of it was stored");
+    // The partner keeps working with the server.
+    net.edit(partner, &case, |d| {
+        d.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, "status", "screening")
+        })
+        .expect("edit");
+    });
+    net.run();
+    assert_eq!(net.heads(server, &case), net.heads(partner, &case));
 }

@@ -1007,7 +1007,8 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let DocState::Resident(am) = &mut doc.state else {
             return;
         };
-        let was_empty = am.get_heads().is_empty();
+        let heads_before = am.get_heads();
+        let was_empty = heads_before.is_empty();
         let mut refused: Vec<(ConnId, String)> = Vec::new();
         let stripped: BTreeSet<ConnId> = chunks.iter().map(|(c, _)| *c).collect();
         if !chunks.is_empty() {
@@ -1066,11 +1067,48 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         }
         let heads = am.get_heads();
         let created = was_empty && !heads.is_empty() && !doc.exists;
+        let creator = doc.contributors.iter().next().copied();
+        // The host's last word on what peers' changes made of the document (schema, rules).
+        let verdict = if heads != heads_before && !doc.contributors.is_empty() {
+            let creator = created
+                .then(|| creator.and_then(|c| self.peers.get(&c)))
+                .flatten()
+                .map(|p| &p.principal);
+            self.policy.check_document(&document, am, creator)
+        } else {
+            Ok(())
+        };
+        if let Err(reason) = verdict {
+            // Nothing of this batch was stored or advertised: drop it from memory (the next
+            // message reloads the durable state) and refuse it to everyone who sent part of it.
+            doc.state = DocState::Unloaded;
+            let contributors: Vec<ConnId> =
+                std::mem::take(&mut doc.contributors).into_iter().collect();
+            if !doc.inbox.is_empty() {
+                self.ensure_loaded(document);
+            }
+            for conn in contributors {
+                self.reject(
+                    conn,
+                    Some(document),
+                    Rejection::ChangesRefused(reason.clone()),
+                    close_code::POLICY_VIOLATION,
+                );
+            }
+            for (conn, reason) in refused {
+                self.reject(
+                    conn,
+                    Some(document),
+                    Rejection::BadSyncData(reason),
+                    close_code::INVALID_DATA,
+                );
+            }
+            return;
+        }
         if !heads.is_empty() {
             doc.exists = true;
         }
         let unsaved = heads != doc.durable_heads;
-        let creator = doc.contributors.iter().next().copied();
         for (conn, reason) in refused {
             self.reject(
                 conn,

@@ -1,6 +1,6 @@
 //! The authorisation decision the host supplies: who may read or write which document.
 
-use automerge::Change;
+use automerge::{Automerge, Change};
 
 use crate::ids::DocumentId;
 
@@ -56,6 +56,45 @@ pub trait Policy: Send {
     ) -> Result<(), String> {
         let _ = (principal, document, changes);
         Ok(())
+    }
+
+    /// Checks a document after a batch of peers' changes was applied to it and before it is
+    /// stored (schema and workflow rules; `created_by` is set when the batch created it). An
+    /// `Err` discards the whole batch: the document returns to its durable state, and every
+    /// connection that sent part of the batch is refused with the reason and closed.
+    fn check_document(
+        &self,
+        document: &DocumentId,
+        doc: &Automerge,
+        created_by: Option<&Principal>,
+    ) -> Result<(), String> {
+        let _ = (document, doc, created_by);
+        Ok(())
+    }
+}
+
+impl<P: Policy + ?Sized> Policy for Box<P> {
+    fn access(&self, principal: &Principal, document: &DocumentId, exists: bool) -> Access {
+        (**self).access(principal, document, exists)
+    }
+    fn inspects_changes(&self) -> bool {
+        (**self).inspects_changes()
+    }
+    fn check_changes(
+        &self,
+        principal: &Principal,
+        document: &DocumentId,
+        changes: &[Change],
+    ) -> Result<(), String> {
+        (**self).check_changes(principal, document, changes)
+    }
+    fn check_document(
+        &self,
+        document: &DocumentId,
+        doc: &Automerge,
+        created_by: Option<&Principal>,
+    ) -> Result<(), String> {
+        (**self).check_document(document, doc, created_by)
     }
 }
 

@@ -23,6 +23,8 @@ use sync_core::{DocumentId, PeerId};
 #[derive(Debug, Default, Clone)]
 pub struct TestPolicy {
     pub rules: Option<HashMap<(String, DocumentId), Access>>,
+    /// Documents whose root `status` is this value are invalid (a stand-in for schema rules).
+    pub invalid_status: Option<&'static str>,
 }
 
 impl Policy for TestPolicy {
@@ -34,6 +36,23 @@ impl Policy for TestPolicy {
                 None if !exists => Access::ReadWrite,
                 None => Access::None,
             },
+        }
+    }
+
+    fn check_document(
+        &self,
+        _: &DocumentId,
+        doc: &Automerge,
+        _: Option<&Principal>,
+    ) -> Result<(), String> {
+        let status = doc
+            .get(ROOT, "status")
+            .ok()
+            .flatten()
+            .and_then(|(v, _)| v.into_string().ok());
+        match (self.invalid_status, status) {
+            (Some(bad), Some(s)) if s == bad => Err(format!("status {bad:?} is not allowed")),
+            _ => Ok(()),
         }
     }
 }
