@@ -11,9 +11,10 @@ use clap::{Args, Subcommand};
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
+use crate::audit::{Audit, AuditQuery};
 use crate::error::{ApiError, ServerError};
 use crate::hub::Command;
-use crate::identity::{Directory, Enrolment, Role, User};
+use crate::identity::{Authenticated, Directory, Enrolment, Role, User};
 use crate::AppState;
 
 /// `admin` options.
@@ -42,6 +43,79 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// Institutions (GOPS/MOPS, PCPR, schools, health care, police, courts, NGOs, the ROPS).
+    Institution {
+        /// What to do with institutions.
+        #[command(subcommand)]
+        command: InstitutionCommand,
+    },
+    /// PZK teams (*Partnerski Zespół Kooperacji*).
+    Pzk {
+        /// What to do with teams.
+        #[command(subcommand)]
+        command: PzkCommand,
+    },
+    /// The audit log: query (JSON lines) or verify its hash chain.
+    Audit {
+        /// Only this user.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only this document (its id).
+        #[arg(long)]
+        document: Option<String>,
+        /// From this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Up to this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Check the chain instead of listing.
+        #[arg(long)]
+        verify: bool,
+    },
+}
+
+/// `admin institution ...`
+#[derive(Debug, Subcommand)]
+pub enum InstitutionCommand {
+    /// Adds an institution.
+    Add {
+        /// Short stable id, e.g. `gops-wadowice`.
+        #[arg(long)]
+        id: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// Sector: social, education, health, police, justice, ngo, rops, other.
+        #[arg(long, default_value = "social")]
+        sector: String,
+    },
+}
+
+/// `admin pzk ...`
+#[derive(Debug, Subcommand)]
+pub enum PzkCommand {
+    /// Adds a PZK team led by an animator.
+    Add {
+        /// Short stable id.
+        #[arg(long)]
+        id: String,
+        /// Name (the PZK document's name).
+        #[arg(long)]
+        name: String,
+        /// The animator's login.
+        #[arg(long)]
+        animator: String,
+    },
+    /// Adds a member institution to a team.
+    Member {
+        /// The team.
+        #[arg(long)]
+        pzk: String,
+        /// The institution.
+        #[arg(long)]
+        institution: String,
+    },
 }
 
 /// `admin user ...`
@@ -58,6 +132,9 @@ pub enum UserCommand {
         /// Role (repeat for several): social-worker, animator, pzk-member, coordinator, admin.
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
+        /// The institution the user works for.
+        #[arg(long)]
+        institution: Option<String>,
     },
     /// Lists users as JSON lines.
     List,
@@ -101,12 +178,70 @@ pub fn run(data_dir: &Path, command: AdminCommand) -> Result<String, ServerError
         ))
     })?;
     let directory = Directory::open(storage.db())?;
+    let audit = Audit::open(storage.db())?;
     let out = match command {
         AdminCommand::User {
-            command: UserCommand::Add { login, name, roles },
+            command:
+                UserCommand::Add {
+                    login,
+                    name,
+                    roles,
+                    institution,
+                },
         } => {
-            let user = directory.add_user(&login, &name, parse_roles(&roles)?)?;
+            let mut user = directory.add_user(&login, &name, parse_roles(&roles)?)?;
+            if let Some(i) = institution {
+                user = directory.set_institution(&login, &i)?;
+            }
+            audit.record(
+                "user-added",
+                Some(&login),
+                None,
+                None,
+                serde_json::json!({ "roles": roles }),
+            )?;
             json_line(&user)?
+        }
+        AdminCommand::Institution {
+            command: InstitutionCommand::Add { id, name, sector },
+        } => json_line(&directory.add_institution(&id, &name, &sector)?)?,
+        AdminCommand::Pzk {
+            command: PzkCommand::Add { id, name, animator },
+        } => json_line(&directory.add_team(&id, &name, &animator)?)?,
+        AdminCommand::Pzk {
+            command: PzkCommand::Member { pzk, institution },
+        } => {
+            let team = directory.add_team_member(&pzk, &institution)?;
+            audit.record(
+                "grant",
+                None,
+                None,
+                None,
+                serde_json::json!({ "pzk": pzk, "institution": institution }),
+            )?;
+            json_line(&team)?
+        }
+        AdminCommand::Audit { verify: true, .. } => {
+            let n = audit.verify()?;
+            json_line(&serde_json::json!({ "verified": true, "records": n }))?
+        }
+        AdminCommand::Audit {
+            user,
+            document,
+            since,
+            until,
+            verify: false,
+        } => {
+            let mut out = String::new();
+            for record in audit.query(&AuditQuery {
+                user,
+                document,
+                since,
+                until,
+            })? {
+                out.push_str(&json_line(&record)?);
+            }
+            out
         }
         AdminCommand::User {
             command: UserCommand::List,
@@ -119,10 +254,30 @@ pub fn run(data_dir: &Path, command: AdminCommand) -> Result<String, ServerError
         }
         AdminCommand::Device {
             command: DeviceCommand::Enroll { user },
-        } => json_line(&directory.enroll(&user, random48())?)?,
+        } => {
+            let enrolled = directory.enroll(&user, random48())?;
+            audit.record(
+                "enrol",
+                Some(&user),
+                Some(&enrolled.device_id),
+                None,
+                serde_json::json!({}),
+            )?;
+            json_line(&enrolled)?
+        }
         AdminCommand::Device {
             command: DeviceCommand::Revoke { device },
-        } => json_line(&directory.revoke(&device)?)?,
+        } => {
+            let revoked = directory.revoke(&device)?;
+            audit.record(
+                "revoke",
+                Some(&revoked.user),
+                Some(&device),
+                None,
+                serde_json::json!({}),
+            )?;
+            json_line(&revoked)?
+        }
     };
     storage.make_durable()?;
     Ok(out)
@@ -141,6 +296,8 @@ pub fn api() -> Router<AppState> {
         .route("/admin/users", post(add_user))
         .route("/admin/devices", post(enroll))
         .route("/admin/devices/{device}/revoke", post(revoke))
+        .route("/documents/{document}/assign", post(assign))
+        .route("/documents/{document}/unassign", post(unassign))
 }
 
 async fn caller(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
@@ -150,9 +307,11 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError>
     let found = tokio::task::spawn_blocking(move || directory.authenticate(&token))
         .await
         .map_err(|_| ApiError::unavailable("authentication failed to run"))??;
-    found
-        .map(|(user, _)| user)
-        .ok_or_else(|| ApiError::unauthorized("unknown or revoked device token"))
+    match found {
+        Authenticated::Device(user, _) => Ok(user),
+        Authenticated::Revoked(_) => Err(ApiError::unauthorized(crate::ws::REVOKED_MESSAGE)),
+        Authenticated::Unknown => Err(ApiError::unauthorized("unknown device token")),
+    }
 }
 
 async fn admin(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
@@ -169,10 +328,17 @@ async fn my_documents(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = caller(&state, &headers).await?;
     let documents: Vec<serde_json::Value> = state
-        .owners
-        .owned_by(&user.login)
+        .registry
+        .visible_to(&user.login)
         .into_iter()
-        .map(|id| serde_json::json!({ "document_id": id.to_string(), "url": id.url() }))
+        .map(|(id, kind, access)| {
+            serde_json::json!({
+                "document_id": id.to_string(),
+                "url": id.url(),
+                "kind": kind,
+                "access": if access == sync_core::engine::Access::ReadWrite { "read-write" } else { "read" },
+            })
+        })
         .collect();
     Ok(Json(serde_json::json!({ "documents": documents })))
 }
@@ -182,6 +348,8 @@ struct NewUser {
     login: String,
     name: String,
     roles: Vec<String>,
+    #[serde(default)]
+    institution: Option<String>,
 }
 
 async fn add_user(
@@ -189,13 +357,21 @@ async fn add_user(
     headers: HeaderMap,
     Json(body): Json<NewUser>,
 ) -> Result<Json<User>, ApiError> {
-    admin(&state, &headers).await?;
+    let by = admin(&state, &headers).await?;
     let roles = parse_roles(&body.roles)?;
-    Ok(Json(state.directory.add_user(
-        &body.login,
-        &body.name,
-        roles,
-    )?))
+    let mut user = state.directory.add_user(&body.login, &body.name, roles)?;
+    if let Some(i) = &body.institution {
+        user = state.directory.set_institution(&body.login, i)?;
+    }
+    state.registry.reload_directory()?;
+    state.registry.audit().note(
+        "user-added",
+        Some(&body.login),
+        None,
+        None,
+        serde_json::json!({ "by": by.login }),
+    );
+    Ok(Json(user))
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,8 +384,16 @@ async fn enroll(
     headers: HeaderMap,
     Json(body): Json<NewDevice>,
 ) -> Result<Json<Enrolment>, ApiError> {
-    admin(&state, &headers).await?;
-    Ok(Json(state.directory.enroll(&body.user, random48())?))
+    let by = admin(&state, &headers).await?;
+    let enrolled = state.directory.enroll(&body.user, random48())?;
+    state.registry.audit().note(
+        "enrol",
+        Some(&body.user),
+        Some(&enrolled.device_id),
+        None,
+        serde_json::json!({ "by": by.login }),
+    );
+    Ok(Json(enrolled))
 }
 
 async fn revoke(
@@ -217,8 +401,15 @@ async fn revoke(
     headers: HeaderMap,
     UrlPath(device): UrlPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin(&state, &headers).await?;
+    let by = admin(&state, &headers).await?;
     let revoked = state.directory.revoke(&device)?;
+    state.registry.audit().note(
+        "revoke",
+        Some(&revoked.user),
+        Some(&device),
+        None,
+        serde_json::json!({ "by": by.login }),
+    );
     let (ack, closed) = oneshot::channel();
     state
         .hub
@@ -228,4 +419,68 @@ async fn revoke(
     Ok(Json(
         serde_json::json!({ "device": revoked, "connections_closed": closed }),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+struct Assignment {
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    institution: Option<String>,
+}
+
+async fn assign(
+    state: State<AppState>,
+    headers: HeaderMap,
+    document: UrlPath<String>,
+    body: Json<Assignment>,
+) -> Result<Json<crate::access::DocRecord>, ApiError> {
+    change_assignment(state, headers, document, body, false).await
+}
+
+async fn unassign(
+    state: State<AppState>,
+    headers: HeaderMap,
+    document: UrlPath<String>,
+    body: Json<Assignment>,
+) -> Result<Json<crate::access::DocRecord>, ApiError> {
+    change_assignment(state, headers, document, body, true).await
+}
+
+/// The case's owner, an animator or an admin assigns or unassigns workers and institutions.
+async fn change_assignment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UrlPath(document): UrlPath<String>,
+    Json(body): Json<Assignment>,
+    remove: bool,
+) -> Result<Json<crate::access::DocRecord>, ApiError> {
+    let user = caller(&state, &headers).await?;
+    let id = sync_core::DocumentId::parse(&document)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let record = state
+        .registry
+        .record(&id)
+        .ok_or_else(|| ApiError::not_found("no such document"))?;
+    let allowed = record.owner == user.login
+        || user
+            .roles
+            .iter()
+            .any(|r| matches!(r, Role::Admin | Role::Animator));
+    if !allowed {
+        // Exactly what an unknown document answers: ids cannot be probed.
+        return Err(ApiError::not_found("no such document"));
+    }
+    if body.user.is_none() && body.institution.is_none() {
+        return Err(ApiError::bad_request("give a user or an institution"));
+    }
+    let record = state.registry.assign(
+        id,
+        body.user.as_deref(),
+        body.institution.as_deref(),
+        &user.login,
+        remove,
+    )?;
+    state.hub.send(Command::AccessChanged(Some(id))).await;
+    Ok(Json(record))
 }

@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// Memory budget for resident documents, in MiB [default: 512].
     #[arg(long, env = "KOOPERACJA_MEMORY_BUDGET_MB")]
     pub memory_budget_mb: Option<usize>,
+    /// Accept documents of no known type (development, apps with their own documents); each
+    /// belongs to its creator's devices alone.
+    #[arg(long, env = "KOOPERACJA_ALLOW_UNTYPED_DOCUMENTS")]
+    pub allow_untyped_documents: bool,
 }
 
 /// The configuration file.
@@ -75,6 +79,7 @@ struct FileConfig {
     max_connections: Option<usize>,
     max_frame_bytes: Option<usize>,
     memory_budget_mb: Option<usize>,
+    allow_untyped_documents: Option<bool>,
 }
 
 /// How the server speaks TLS.
@@ -108,6 +113,8 @@ pub struct ServeConfig {
     pub max_frame: usize,
     /// Resident-document memory budget in bytes.
     pub memory_budget: usize,
+    /// Accept documents of no known type.
+    pub allow_untyped: bool,
 }
 
 impl ServeConfig {
@@ -120,6 +127,7 @@ impl ServeConfig {
             max_connections: 10_000,
             max_frame: sync_core::wire::DEFAULT_MAX_FRAME,
             memory_budget: 512 * 1024 * 1024,
+            allow_untyped: true,
         }
     }
 }
@@ -189,6 +197,8 @@ impl ServeArgs {
                 .or(file.memory_budget_mb)
                 .unwrap_or(512)
                 .saturating_mul(1024 * 1024),
+            allow_untyped: self.allow_untyped_documents
+                || file.allow_untyped_documents.unwrap_or(false),
         })
     }
 }

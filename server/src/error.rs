@@ -73,6 +73,14 @@ impl ApiError {
         }
     }
 
+    /// 404 with a reason.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
+    }
+
     /// 403 with a reason.
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self {

@@ -21,7 +21,7 @@ use sync_core::wire::Message;
 use sync_core::StorageError;
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use crate::access::{Owners, ServerPolicy};
+use crate::access::{Registry, ServerPolicy};
 use crate::metrics::Metrics;
 
 /// What the hub sends a connection's writer.
@@ -41,7 +41,6 @@ pub enum Outgoing {
 /// A connection as the hub knows it.
 #[derive(Debug)]
 struct ConnHandle {
-    user: String,
     device: String,
     tx: mpsc::Sender<Outgoing>,
     kill: Arc<Notify>,
@@ -114,19 +113,20 @@ type Done = (TaskId, Result<StorageResponse, StorageError>);
 pub fn start<S: Storage + Clone>(
     config: HubConfig,
     storage: S,
-    owners: Owners,
+    registry: Registry,
     metrics: Arc<Metrics>,
 ) -> HubHandle {
     let (tx, rx) = mpsc::channel(65_536);
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let (writer, writer_thread) = spawn_writer(storage.clone(), done_tx.clone(), metrics.clone());
     let (loader, loader_thread) = spawn_loader(storage, done_tx);
-    let engine = Engine::new(config.engine.clone(), ServerPolicy::new(owners.clone()));
+    let engine = Engine::new(config.engine.clone(), ServerPolicy::new(registry.clone()));
     let hub = Hub {
         engine,
         config,
         conns: HashMap::new(),
-        owners,
+        registry,
+        who: HashMap::new(),
         metrics,
         writer,
         loader,
@@ -215,7 +215,9 @@ struct Hub {
     engine: Engine<ServerPolicy>,
     config: HubConfig,
     conns: HashMap<ConnId, ConnHandle>,
-    owners: Owners,
+    registry: Registry,
+    /// Who is on each connection, until its socket is gone (for the audit log).
+    who: HashMap<ConnId, (String, String)>,
     metrics: Arc<Metrics>,
     writer: std::sync::mpsc::Sender<(TaskId, WriteOp)>,
     loader: std::sync::mpsc::Sender<(TaskId, StorageRequest)>,
@@ -311,7 +313,6 @@ impl Hub {
                 self.conns.insert(
                     conn,
                     ConnHandle {
-                        user: principal.user.clone(),
                         device: principal.device.clone(),
                         tx,
                         kill,
@@ -321,6 +322,15 @@ impl Hub {
                 self.metrics
                     .connections
                     .store(self.conns.len() as u64, Ordering::Relaxed);
+                self.who
+                    .insert(conn, (principal.user.clone(), principal.device.clone()));
+                self.registry.audit().note(
+                    "login",
+                    Some(&principal.user),
+                    Some(&principal.device),
+                    None,
+                    serde_json::json!({ "conn": conn.0 }),
+                );
                 self.input(Input::Connected {
                     conn,
                     direction: Direction::Inbound,
@@ -330,6 +340,7 @@ impl Hub {
             Command::Input(input) => {
                 if let Input::Disconnected { conn } = &input {
                     self.conns.remove(conn);
+                    self.who.remove(conn);
                     self.metrics
                         .connections
                         .store(self.conns.len() as u64, Ordering::Relaxed);
@@ -370,6 +381,16 @@ impl Hub {
         let now = self.now();
         let effects = self.engine.handle(now, input);
         self.dispatch(effects);
+        // Access that changed (assignment, consent, closing) applies at once to connected peers.
+        for document in self.registry.take_changed() {
+            let effects = self.engine.handle(
+                now,
+                Input::AccessChanged {
+                    document: Some(document),
+                },
+            );
+            self.dispatch(effects);
+        }
     }
 
     fn dispatch(&mut self, effects: Vec<Effect>) {
@@ -425,15 +446,44 @@ impl Hub {
     fn event(&mut self, event: Event) {
         match event {
             Event::DocumentCreated { conn, document } => {
-                let Some(user) = self.conns.get(&conn).map(|c| c.user.clone()) else {
-                    return;
-                };
-                if let Err(e) = self.owners.record(document, &user) {
-                    tracing::error!(error = %e, %document, "could not record the owner");
-                }
-                tracing::info!(%document, "document created");
+                tracing::info!(conn = conn.0, %document, "document created");
             }
-            Event::Rejected { conn, reason, .. } => {
+            Event::DocumentOpened { conn, document } => {
+                if let Some(c) = self.who.get(&conn) {
+                    self.registry.audit().note(
+                        "read",
+                        Some(&c.0),
+                        Some(&c.1),
+                        Some(document.to_string()),
+                        serde_json::json!({}),
+                    );
+                }
+            }
+            Event::AccessRevoked { conn, document } => {
+                if let Some(c) = self.who.get(&conn) {
+                    self.registry.audit().note(
+                        "access-ended",
+                        Some(&c.0),
+                        Some(&c.1),
+                        Some(document.to_string()),
+                        serde_json::json!({}),
+                    );
+                }
+            }
+            Event::Rejected {
+                conn,
+                reason,
+                document,
+            } => {
+                if let Some(c) = self.who.get(&conn) {
+                    self.registry.audit().note(
+                        "reject",
+                        Some(&c.0),
+                        Some(&c.1),
+                        document.map(|d| d.to_string()),
+                        serde_json::json!({ "reason": format!("{reason:?}") }),
+                    );
+                }
                 let label = match &reason {
                     Rejection::Malformed(_) => "malformed",
                     Rejection::BadSyncData(_) => "bad-sync-data",

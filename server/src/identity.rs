@@ -68,6 +68,32 @@ impl FromStr for Role {
     }
 }
 
+/// An institution of the region: GOPS/MOPS, PCPR, a school, health care, police, a court or
+/// probation service, an NGO, the ROPS...
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Institution {
+    /// Short stable id, e.g. `gops-wadowice`.
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// Sector: `social`, `education`, `health`, `police`, `justice`, `ngo`, `rops`, `other`.
+    pub sector: String,
+}
+
+/// A *Partnerski Zespół Kooperacji*: the partner team of institutions of a gmina/powiat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    /// Short stable id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The animator's login.
+    pub animator: String,
+    /// Member institutions' ids.
+    #[serde(default)]
+    pub institutions: Vec<String>,
+}
+
 /// A person who uses Kooperacja.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -77,6 +103,9 @@ pub struct User {
     pub name: String,
     /// Roles.
     pub roles: Vec<Role>,
+    /// The institution the user works for.
+    #[serde(default)]
+    pub institution: Option<String>,
     /// When the account was made (RFC 3339, UTC).
     pub created_at: String,
 }
@@ -105,12 +134,54 @@ pub struct Enrolment {
     pub token: String,
 }
 
+/// The outcome of checking a token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Authenticated {
+    /// A valid device of a user.
+    Device(User, Device),
+    /// A device that was revoked: it must wipe its data.
+    Revoked(Device),
+    /// No such token.
+    Unknown,
+}
+
 /// The identity trees of the server's sled database.
 #[derive(Clone, Debug)]
 pub struct Directory {
     users: sled::Tree,
     devices: sled::Tree,
     tokens: sled::Tree,
+    institutions: sled::Tree,
+    teams: sled::Tree,
+}
+
+fn check_id(id: &str) -> Result<(), ServerError> {
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(ServerError::Invalid(
+            "an id is 1 to 64 characters: letters, digits, '.', '_', '-'".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn insert_new<T: Serialize>(
+    tree: &sled::Tree,
+    id: &str,
+    value: &T,
+    what: &str,
+) -> Result<(), ServerError> {
+    let inserted = tree.compare_and_swap(id, None as Option<&[u8]>, Some(encode(value)?))?;
+    if inserted.is_err() {
+        return Err(ServerError::Invalid(format!(
+            "{what} {id:?} already exists"
+        )));
+    }
+    Ok(())
 }
 
 fn token_hash(token: &str) -> [u8; 32] {
@@ -132,7 +203,85 @@ impl Directory {
             users: db.open_tree("users")?,
             devices: db.open_tree("devices")?,
             tokens: db.open_tree("tokens")?,
+            institutions: db.open_tree("institutions")?,
+            teams: db.open_tree("teams")?,
         })
+    }
+
+    /// Adds an institution.
+    pub fn add_institution(
+        &self,
+        id: &str,
+        name: &str,
+        sector: &str,
+    ) -> Result<Institution, ServerError> {
+        check_id(id)?;
+        let institution = Institution {
+            id: id.into(),
+            name: name.into(),
+            sector: sector.into(),
+        };
+        insert_new(&self.institutions, id, &institution, "institution")?;
+        Ok(institution)
+    }
+
+    /// An institution by id.
+    pub fn institution(&self, id: &str) -> Result<Option<Institution>, ServerError> {
+        self.institutions.get(id)?.map(|v| decode(&v)).transpose()
+    }
+
+    /// Adds a PZK team led by an animator.
+    pub fn add_team(&self, id: &str, name: &str, animator: &str) -> Result<Team, ServerError> {
+        check_id(id)?;
+        if self.user(animator)?.is_none() {
+            return Err(ServerError::NotFound(format!("no user {animator:?}")));
+        }
+        let team = Team {
+            id: id.into(),
+            name: name.into(),
+            animator: animator.into(),
+            institutions: Vec::new(),
+        };
+        insert_new(&self.teams, id, &team, "PZK")?;
+        Ok(team)
+    }
+
+    /// Adds a member institution to a PZK team.
+    pub fn add_team_member(&self, team: &str, institution: &str) -> Result<Team, ServerError> {
+        if self.institution(institution)?.is_none() {
+            return Err(ServerError::NotFound(format!(
+                "no institution {institution:?}"
+            )));
+        }
+        let mut t: Team = match self.teams.get(team)? {
+            Some(v) => decode(&v)?,
+            None => return Err(ServerError::NotFound(format!("no PZK {team:?}"))),
+        };
+        if !t.institutions.iter().any(|i| i == institution) {
+            t.institutions.push(institution.into());
+        }
+        self.teams.insert(team, encode(&t)?)?;
+        Ok(t)
+    }
+
+    /// Every PZK team.
+    pub fn teams(&self) -> Result<Vec<Team>, ServerError> {
+        self.teams.iter().values().map(|v| decode(&v?)).collect()
+    }
+
+    /// Sets a user's institution.
+    pub fn set_institution(&self, login: &str, institution: &str) -> Result<User, ServerError> {
+        if self.institution(institution)?.is_none() {
+            return Err(ServerError::NotFound(format!(
+                "no institution {institution:?}"
+            )));
+        }
+        let mut user = self
+            .user(login)?
+            .ok_or_else(|| ServerError::NotFound(format!("no user {login:?}")))?;
+        user.institution = Some(institution.into());
+        self.users.insert(login, encode(&user)?)?;
+        Ok(user)
     }
 
     /// Adds a user; a login must be new.
@@ -154,6 +303,7 @@ impl Directory {
             login: login.into(),
             name: name.into(),
             roles,
+            institution: None,
             created_at: chrono::Utc::now().to_rfc3339(),
         };
         let inserted =
@@ -225,18 +375,21 @@ impl Directory {
         Ok(out)
     }
 
-    /// Who a bearer token belongs to; `None` for unknown tokens and revoked devices.
-    pub fn authenticate(&self, token: &str) -> Result<Option<(User, Device)>, ServerError> {
+    /// Who a bearer token belongs to.
+    pub fn authenticate(&self, token: &str) -> Result<Authenticated, ServerError> {
         let Some(device_id) = self.tokens.get(token_hash(token))? else {
-            return Ok(None);
+            return Ok(Authenticated::Unknown);
         };
         let Some(device) = self.devices.get(&device_id)? else {
-            return Ok(None);
+            return Ok(Authenticated::Unknown);
         };
         let device: Device = decode(&device)?;
         if device.revoked {
-            return Ok(None);
+            return Ok(Authenticated::Revoked(device));
         }
-        Ok(self.user(&device.user)?.map(|u| (u, device)))
+        Ok(match self.user(&device.user)? {
+            Some(user) => Authenticated::Device(user, device),
+            None => Authenticated::Unknown,
+        })
     }
 }

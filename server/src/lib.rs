@@ -18,6 +18,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod audit;
 pub mod config;
 pub mod error;
 pub mod hub;
@@ -45,8 +46,8 @@ pub struct AppState {
     pub hub: hub::HubHandle,
     /// Users, devices, tokens.
     pub directory: identity::Directory,
-    /// Document ownership.
-    pub owners: access::Owners,
+    /// Documents' access records and the audit log.
+    pub registry: access::Registry,
     /// Metrics.
     pub metrics: Arc<metrics::Metrics>,
     /// Caps open WebSocket connections.

@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
-use crate::access::Owners;
+use crate::access::Registry;
+use crate::audit::Audit;
 use crate::config::{ServeConfig, TlsMode};
 use crate::error::ServerError;
 use crate::hub::{self, Command, HubConfig, HubHandle};
@@ -125,7 +126,8 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         })?;
     let db = storage.db().clone();
     let directory = Directory::open(&db)?;
-    let owners = Owners::open(&db)?;
+    let audit = Arc::new(Audit::open(&db)?);
+    let registry = Registry::open(&db, directory.clone(), audit, config.allow_untyped)?;
     let metrics = Arc::new(Metrics::default());
     let (peer_id, storage_id) = server_identity(&db)?;
     let mut engine = EngineConfig::server(peer_id);
@@ -139,13 +141,13 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
             max_inputs_per_tick: 4096,
         },
         storage,
-        owners.clone(),
+        registry.clone(),
         metrics.clone(),
     );
     let state = AppState {
         hub: hub.clone(),
         directory,
-        owners,
+        registry,
         metrics,
         connection_slots: Arc::new(Semaphore::new(config.max_connections)),
         limits: Limits {

@@ -21,9 +21,13 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::error::ApiError;
 use crate::hub::{Command, Outgoing};
+use crate::identity::Authenticated;
 use crate::AppState;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+
+/// What a revoked device is told (the SDK wipes its local data when it reads "revoked").
+pub const REVOKED_MESSAGE: &str = "this device was revoked: wipe its local data";
 
 /// Why the connection is being ended, for the writer's close frame (none: the peer left).
 pub type CloseReason = Arc<std::sync::Mutex<Option<(u16, String)>>>;
@@ -62,9 +66,23 @@ pub async fn sync(
         .await
         .map_err(|_| ApiError::unavailable("authentication failed to run"))?
         .map_err(ApiError::from)?;
-    let Some((user, device)) = identity else {
-        state.metrics.reject("bad-token");
-        return Err(ApiError::unauthorized("unknown or revoked device token"));
+    let (user, device) = match identity {
+        Authenticated::Device(user, device) => (user, device),
+        Authenticated::Revoked(device) => {
+            state.metrics.reject("revoked");
+            state.registry.audit().note(
+                "revoked-contact",
+                Some(&device.user),
+                Some(&device.device_id),
+                None,
+                serde_json::json!({}),
+            );
+            return Err(ApiError::unauthorized(REVOKED_MESSAGE));
+        }
+        Authenticated::Unknown => {
+            state.metrics.reject("bad-token");
+            return Err(ApiError::unauthorized("unknown device token"));
+        }
     };
     let upgrade = upgrade.map_err(|e| {
         ApiError::bad_request(format!(

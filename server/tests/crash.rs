@@ -44,6 +44,7 @@ async fn start(dir: &Path, port: u16) -> Child {
         .args([
             "serve",
             "--insecure-http",
+            "--allow-untyped-documents",
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])

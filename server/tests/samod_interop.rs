@@ -236,7 +236,12 @@ async fn a_case_created_in_samod_reaches_an_sdk_tablet() {
         .expect("the server has samod's case in time");
     let id = from_samod(handle.document_id());
     assert_eq!(
-        server.state.owners.owner(&id).as_deref(),
+        server
+            .state
+            .registry
+            .record(&id)
+            .map(|r| r.owner)
+            .as_deref(),
         Some("anna"),
         "the case belongs to the user whose device created it"
     );
@@ -424,7 +429,7 @@ async fn samod_asking_for_an_unknown_or_foreign_case_gets_unavailable() {
         .expect("repo running");
     assert!(found.is_none(), "another user's case is unavailable");
     assert_eq!(
-        server.state.owners.owner(&unknown),
+        server.state.registry.record(&unknown),
         None,
         "asking for a document does not create it"
     );

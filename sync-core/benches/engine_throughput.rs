@@ -164,7 +164,10 @@ fn main() {
         host.feed(std::slice::from_ref(&base_frame), 1);
         let t = Instant::now();
         host.feed(&frames, 200);
-        println!("engine batched: {:.0} changes/s", n as f64 / t.elapsed().as_secs_f64());
+        println!(
+            "engine batched: {:.0} changes/s",
+            n as f64 / t.elapsed().as_secs_f64()
+        );
         return;
     }
     // Direct automerge: one apply per change, and batches of 200.

@@ -977,11 +977,25 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     continue;
                 }
                 if inspects {
+                    // Only changes new to us are checked: a peer relays others' changes too
+                    // (after a reconnect it may resend what we already hold).
+                    let resident = self.docs.get(&document).and_then(|d| d.resident());
                     let verdict = decode_changes(message.changes.iter())
                         .map_err(Rejection::BadSyncData)
                         .and_then(|changes| {
+                            let fresh: Vec<Change> = changes
+                                .into_iter()
+                                .filter(|c| {
+                                    resident.is_none_or(|am| {
+                                        am.get_change_meta_by_hash(&c.hash()).is_none()
+                                    })
+                                })
+                                .collect();
+                            if fresh.is_empty() {
+                                return Ok(());
+                            }
                             self.policy
-                                .check_changes(&principal, &document, &changes)
+                                .check_changes(&principal, &document, &fresh)
                                 .map_err(Rejection::ChangesRefused)
                         });
                     if let Err(reason) = verdict {

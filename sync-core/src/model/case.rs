@@ -7,7 +7,7 @@
 //! | `type` | string `"case"` | |
 //! | `schemaVersion` | integer | [`SCHEMA_VERSION`](super::SCHEMA_VERSION) |
 //! | `createdAt` | timestamp | |
-//! | `stage` | [`Stage`] string | status: concurrent values are a [`Conflict`] |
+//! | `stage` | [`Stage`] string | status: concurrent values are a [`Conflict`], resolved by [`stage`] |
 //! | `owner` | string | login of the owning social worker (*pracownik socjalny*) |
 //! | `leadInstitution` | string | id of the lead institution |
 //! | `household` | map: person id → `{name, relation, birthDate?}` | |
@@ -22,11 +22,17 @@
 //! | `consents` | map: id → `{institution, purpose, state, by, recordedBy, at}` | append-only |
 //! | `evaluation` | `{text: Text, by?, at?}` | 9.1 |
 //! | `pzkDecision` | `{decision?, meeting?, by?, at?}` | 9.2 |
-//! | `handover` | `{note: Text, target?, by?, at?}` | 9.3, *przekazanie* |
+//! | `handover` | `{note: Text, target?, targetWorker?, by?, at?}` | 9.3, *przekazanie* |
 //!
 //! A goal is `{specific, measurable, achievable, relevant: Text, deadline: "YYYY-MM-DD",
 //! responsible, status, services: map service id → true, createdAt}`; a contract signature is
 //! `{heads: list of hex change hashes, signer, at, mode, consentNote, recordedBy}`.
+//!
+//! Every edit takes the [`Editor`] who makes it (login and institution), or, for entries that
+//! name their own author and institution (monitoring notes, consultations and their answers),
+//! takes them from the entry. Who and for which institution goes into the change's commit
+//! message (see [`super::editor`]); fields such as `by` and `recordedBy` keep the login. The
+//! stage moves through [`super::workflow`], which checks the rules of the model.
 //!
 //! Every container above is created by [`new_case`], so edits only ever add keys inside them
 //! and two replicas never race to create the same object. Append-only logs (monitoring notes,
@@ -44,7 +50,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::access::{check_id, Node};
 use super::conflict::Conflict;
 use super::consultation::{self, Answer, ConsultationRequest, ConsultationView};
-use super::{write, DocumentKind};
+use super::editor::{self, Editor};
+use super::{pzk, workflow, write, DocumentKind};
 use crate::error::SchemaError;
 
 mod key {
@@ -98,6 +105,7 @@ mod key {
     pub(super) const DECISION: &str = "decision";
     pub(super) const MEETING: &str = "meeting";
     pub(super) const TARGET: &str = "target";
+    pub(super) const TARGET_WORKER: &str = "targetWorker";
     pub(super) const NOTE: &str = "note";
 
     /// The SMART parts of a goal kept as Text, in the order of `smart_values`.
@@ -249,6 +257,9 @@ pub struct CaseInit {
     pub lead_institution: String,
     /// The referral (*zgłoszenie*) that opens the case.
     pub referral: Referral,
+    /// The household members (*osoby w gospodarstwie domowym*) named in the referral, by
+    /// person id; more can be added later with [`add_household_member`].
+    pub household: BTreeMap<String, HouseholdMember>,
 }
 
 /// The referral (*zgłoszenie*): who referred the person or family, why and when.
@@ -336,10 +347,9 @@ pub struct Signature {
     pub signer: String,
     /// How the contract was accepted.
     pub mode: SigningMode,
-    /// What the signer was told and agreed to, in words (needed for remote acceptance).
+    /// What the signer was told and agreed to, in words: the recorded consent, required when
+    /// the contract is accepted remotely (by phone or video).
     pub consent_note: String,
-    /// The login of the worker who recorded the signing.
-    pub recorded_by: String,
 }
 
 /// A contract signing as read from a case.
@@ -351,6 +361,8 @@ pub struct SignatureView {
     pub heads: Vec<ChangeHash>,
     /// When it was signed.
     pub at: DateTime<Utc>,
+    /// The login of the worker who recorded the signing.
+    pub recorded_by: String,
 }
 
 /// The contract (*kontrakt socjalny / rodzinny*) as read from a case.
@@ -398,8 +410,6 @@ pub struct ConsentEvent {
     pub state: ConsentState,
     /// Who gave or withdrew it (a household member id or a name).
     pub by: String,
-    /// The login of the worker who recorded it.
-    pub recorded_by: String,
 }
 
 /// A consent event as read from a case.
@@ -409,6 +419,8 @@ pub struct ConsentView {
     pub event: ConsentEvent,
     /// When consent was given or withdrawn.
     pub at: DateTime<Utc>,
+    /// The login of the worker who recorded it.
+    pub recorded_by: String,
 }
 
 /// The evaluation (*ewaluacja*, 9.1) as read from a case.
@@ -435,11 +447,22 @@ pub struct PzkDecisionView {
     pub at: DateTime<Utc>,
 }
 
+/// Who takes the person or family over at the hand-over (*przekazanie*, 9.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandoverTarget {
+    /// The id of the institution taking the person or family over.
+    pub institution: String,
+    /// The login or name of the worker there who takes them over, when agreed.
+    pub worker: Option<String>,
+}
+
 /// The hand-over (*przekazanie*, 9.3) as read from a case.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Handover {
     /// The id of the institution taking the person or family over.
     pub target: String,
+    /// The login or name of the worker there who takes them over, when agreed.
+    pub target_worker: Option<String>,
     /// What was agreed, in free text.
     pub note: String,
     /// Who recorded it.
@@ -538,24 +561,48 @@ impl CaseView {
 // ---------------------------------------------------------------------------------------------
 // Creating and editing
 
-/// Creates a case at stage `referral`, with every container it will ever hold.
+/// Records a referral (*zgłoszenie*, K7.2 step 1): creates a case at stage `referral` with the
+/// referral, the household it names, and every container the case will ever hold.
 ///
-/// The first change is made by `init.actor`, so the case's history starts with its author.
-pub fn new_case(init: &CaseInit, at: DateTime<Utc>) -> Result<Automerge, SchemaError> {
+/// The first change is made by `init.actor` and names `by` (usually the owning worker, who
+/// enters the referral), so the case's history starts with its author.
+pub fn new_case(init: &CaseInit, by: &Editor, at: DateTime<Utc>) -> Result<Automerge, SchemaError> {
     check_id(key::LEAD_INSTITUTION, &init.lead_institution)?;
     check_id(key::REFERRAL, &init.referral.institution)?;
+    for person_id in init.household.keys() {
+        check_id(key::HOUSEHOLD, person_id)?;
+    }
     let mut doc = Automerge::new().with_actor(init.actor.clone());
-    let message = write::message("case created", &init.owner);
+    let what = format_args!("case created: referral from {}", init.referral.institution);
+    let message = editor::message(what, by);
     write::commit(&mut doc, message, at, |tx| {
         super::write_header(tx, DocumentKind::Case, at)?;
         tx.put(ROOT, key::STAGE, Stage::Referral.as_str())?;
         tx.put(ROOT, key::OWNER, init.owner.as_str())?;
         tx.put(ROOT, key::LEAD_INSTITUTION, init.lead_institution.as_str())?;
-        write::new_map(tx, &ROOT, key::HOUSEHOLD)?;
+        let household = write::new_map(tx, &ROOT, key::HOUSEHOLD)?;
+        for (person_id, member) in &init.household {
+            write_member(tx, &household, person_id, member)?;
+        }
         write_referral(tx, &init.referral)?;
         write_containers(tx)
     })?;
     Ok(doc)
+}
+
+fn write_member(
+    tx: &mut Transaction<'_>,
+    household: &ObjId,
+    person_id: &str,
+    member: &HouseholdMember,
+) -> Result<(), SchemaError> {
+    let map = write::new_map(tx, household, person_id)?;
+    tx.put(&map, key::NAME, member.name.as_str())?;
+    tx.put(&map, key::RELATION, member.relation.as_str())?;
+    if let Some(birth) = member.birth_date {
+        tx.put(&map, key::BIRTH_DATE, write::date(birth))?;
+    }
+    Ok(())
 }
 
 fn write_referral(tx: &mut Transaction<'_>, referral: &Referral) -> Result<(), SchemaError> {
@@ -600,15 +647,30 @@ fn open_case(doc: &Automerge) -> Result<Node<'_>, SchemaError> {
     super::open(doc, DocumentKind::Case)
 }
 
-/// Sets the stage. Transition rules are not checked here; setting the stage settles a conflict.
+/// Sets the stage without checking the rules of the workflow, for repairs and migrations;
+/// setting the stage settles a conflict on it.
+///
+/// Use [`workflow::transition`] to move a case and [`workflow::resolve_stage`] to settle a
+/// conflict: they check the rules. A stage set here must still pass [`super::validate`], which
+/// the server runs on every change it receives.
 pub fn set_stage_raw(
     doc: &mut Automerge,
     stage: Stage,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     open_case(doc)?;
-    let message = write::message(format_args!("stage: {stage}"), by);
+    let message = editor::message(format_args!("stage: {stage} (set without rules)"), by);
+    write_stage(doc, stage, message, at)
+}
+
+/// Writes the stage as one change with `message`; the workflow's rules are the caller's.
+pub(super) fn write_stage(
+    doc: &mut Automerge,
+    stage: Stage,
+    message: String,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
     write::commit(doc, message, at, |tx| {
         tx.put(ROOT, key::STAGE, stage.as_str())?;
         Ok(())
@@ -620,7 +682,7 @@ pub fn add_household_member(
     doc: &mut Automerge,
     person_id: &str,
     member: &HouseholdMember,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let household = open_case(doc)?.map(key::HOUSEHOLD)?;
@@ -633,7 +695,7 @@ pub fn add_household_member(
         false => None,
     };
     let household = household.id();
-    let message = write::message(format_args!("household/{person_id}: member saved"), by);
+    let message = editor::message(format_args!("household/{person_id}: member saved"), by);
     write::commit(doc, message, at, |tx| {
         let (map, current) = match existing {
             Some((map, current)) => (map, Some(current)),
@@ -662,22 +724,32 @@ pub fn add_household_member(
     })
 }
 
-/// Records the screening result and notes.
+/// Records the screening (K7.2 step 2): its result and the decision whether to proceed
+/// (`outcome`: [`ScreeningOutcome::Qualified`] to proceed to the diagnosis,
+/// [`ScreeningOutcome::NotQualified`] not to), with the reason in `notes`.
+///
+/// The decision needs a reason: empty notes are refused. Setting it again settles a conflict
+/// on it; the move out of the screening ([`workflow::transition`]) reads it.
 pub fn set_screening(
     doc: &mut Automerge,
     outcome: ScreeningOutcome,
     notes: &str,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
+    if notes.trim().is_empty() {
+        return Err(SchemaError::Rule(
+            "a screening decision needs its reason in the notes".to_owned(),
+        ));
+    }
     let screening = open_case(doc)?.map(key::SCREENING)?;
     let notes_text = screening.text_obj(key::NOTES)?.id();
     let screening = screening.id();
-    let message = write::message(format_args!("screening: {outcome}"), by);
+    let message = editor::message(format_args!("screening: {outcome}"), by);
     write::commit(doc, message, at, |tx| {
         tx.put(&screening, key::OUTCOME, outcome.as_str())?;
         write::update_text(tx, &notes_text, notes)?;
-        tx.put(&screening, key::BY, by)?;
+        tx.put(&screening, key::BY, by.login())?;
         tx.put(&screening, key::AT, write::timestamp(at))?;
         Ok(())
     })
@@ -695,11 +767,11 @@ pub fn set_diagnosis_section(
     doc: &mut Automerge,
     sector: DiagnosisSector,
     text: &str,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let section = diagnosis_text(doc, sector)?.id();
-    let message = write::message(format_args!("diagnosis/{sector}: updated"), by);
+    let message = editor::message(format_args!("diagnosis/{sector}: updated"), by);
     write::commit(doc, message, at, |tx| {
         write::update_text(tx, &section, text)
     })
@@ -713,7 +785,7 @@ pub fn splice_diagnosis(
     pos: usize,
     del: usize,
     insert: &str,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let section = diagnosis_text(doc, sector)?;
@@ -726,7 +798,7 @@ pub fn splice_diagnosis(
     }
     let del = isize::try_from(del).map_err(|_| SchemaError::Rule("splice too long".to_owned()))?;
     let section = section.id();
-    let message = write::message(format_args!("diagnosis/{sector}: edited"), by);
+    let message = editor::message(format_args!("diagnosis/{sector}: edited"), by);
     write::commit(doc, message, at, |tx| {
         tx.splice_text(&section, pos, del, insert)?;
         Ok(())
@@ -772,7 +844,7 @@ pub fn upsert_goal(
     doc: &mut Automerge,
     goal_id: &str,
     plan: &GoalPlan,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let goals = open_case(doc)?.map(key::GOALS)?;
@@ -790,7 +862,7 @@ pub fn upsert_goal(
         false => None,
     };
     let goals = goals.id();
-    let message = write::message(format_args!("goals/{goal_id}: plan saved"), by);
+    let message = editor::message(format_args!("goals/{goal_id}: plan saved"), by);
     write::commit(doc, message, at, |tx| match &existing {
         Some(targets) => update_goal(tx, targets, plan),
         None => create_goal(tx, &goals, goal_id, plan, at),
@@ -859,23 +931,27 @@ pub fn set_goal_status(
     doc: &mut Automerge,
     goal_id: &str,
     status: GoalStatus,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let goal = open_case(doc)?.map(key::GOALS)?.map(goal_id)?.id();
-    let message = write::message(format_args!("goals/{goal_id}/status: {status}"), by);
+    let message = editor::message(format_args!("goals/{goal_id}/status: {status}"), by);
     write::commit(doc, message, at, |tx| {
         tx.put(&goal, key::STATUS, status.as_str())?;
         Ok(())
     })
 }
 
-/// Puts a service of the PZK's services list into the basket (status `planned`).
+/// Puts a service into the basket (*koszyk usług*, status `planned`) with the id it has in the
+/// PZK's services list and its provider institution.
+///
+/// The case document cannot see the PZK document; [`add_listed_service`] checks the service
+/// against the list when the caller holds it.
 pub fn add_service(
     doc: &mut Automerge,
     service_id: &str,
     provider: &str,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let services = open_case(doc)?.map(key::SERVICES)?;
@@ -885,7 +961,7 @@ pub fn add_service(
         provider,
     )?;
     let services = services.id();
-    let message = write::message(format_args!("services/{service_id}: added"), by);
+    let message = editor::message(format_args!("services/{service_id}: added"), by);
     write::commit(doc, message, at, |tx| {
         let map = write::new_map(tx, &services, service_id)?;
         tx.put(&map, key::PROVIDER, provider)?;
@@ -895,16 +971,41 @@ pub fn add_service(
     })
 }
 
+/// Puts a service of the PZK's services list (*Lista aktywności i usług*, 6.3) into the basket,
+/// with the provider the list names.
+///
+/// A service the list does not hold, or one it has retired, is refused.
+pub fn add_listed_service(
+    doc: &mut Automerge,
+    pzk_doc: &Automerge,
+    service_id: &str,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let list = pzk::read_pzk(pzk_doc)?.services;
+    let listed = list.get(service_id).ok_or_else(|| {
+        SchemaError::Rule(format!(
+            "service {service_id} is not on the PZK's list of activities and services"
+        ))
+    })?;
+    if listed.retired {
+        return Err(SchemaError::Rule(format!(
+            "service {service_id} is retired from the PZK's list and is no longer offered"
+        )));
+    }
+    add_service(doc, service_id, &listed.entry.provider, by, at)
+}
+
 /// Sets a basket service's status; setting it settles a conflict on it.
 pub fn set_service_status(
     doc: &mut Automerge,
     service_id: &str,
     status: ServiceStatus,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let service = open_case(doc)?.map(key::SERVICES)?.map(service_id)?.id();
-    let message = write::message(format_args!("services/{service_id}/status: {status}"), by);
+    let message = editor::message(format_args!("services/{service_id}/status: {status}"), by);
     write::commit(doc, message, at, |tx| {
         tx.put(&service, key::STATUS, status.as_str())?;
         Ok(())
@@ -915,27 +1016,32 @@ pub fn set_service_status(
 pub fn set_contract_text(
     doc: &mut Automerge,
     text: &str,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let contract_text = open_case(doc)?
         .map(key::CONTRACT)?
         .text_obj(key::TEXT)?
         .id();
-    let message = write::message("contract: text updated", by);
+    let message = editor::message("contract: text updated", by);
     write::commit(doc, message, at, |tx| {
         write::update_text(tx, &contract_text, text)
     })
 }
 
-/// Records a signing of the contract as it is now, and returns the heads that were signed.
+/// Records a signing of the contract as it is now (K7.2 step 5), made by `signature.signer` and
+/// recorded by the worker `by`, and returns the heads that were signed.
 ///
-/// The signing keeps the document's current heads, so the accepted version of the text stays
-/// readable ([`signed_contract_text`]) whatever edits follow. A contract is signed on an IPP:
-/// signing an empty contract, or one of a case without goals, breaks a rule of the model.
+/// The signing freezes a version: it keeps the document's current heads, so the accepted text
+/// stays readable ([`signed_contract_text`]) whatever edits follow, and
+/// [`contract_changed_since_signed`] tells when the text has changed since. A contract is signed
+/// on an IPP: signing an empty contract, or one of a case without goals, breaks a rule of the
+/// model. Remote acceptance (by phone or video) needs the recorded consent in
+/// `signature.consent_note`.
 pub fn sign_contract(
     doc: &mut Automerge,
     signature: &Signature,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<Vec<ChangeHash>, SchemaError> {
     let root = open_case(doc)?;
@@ -950,27 +1056,45 @@ pub fn sign_contract(
             "a contract cannot be signed before the IPP has a goal".to_owned(),
         ));
     }
+    check_signature(signature)?;
     let signatures = contract.list(key::SIGNATURES)?;
     let (list, index) = (signatures.id(), signatures.len());
     let heads = doc.get_heads();
-    let message = write::message(
+    let message = editor::message(
         format_args!(
             "contract: signed by {} ({})",
             signature.signer, signature.mode
         ),
-        &signature.recorded_by,
+        by,
     );
     write::commit(doc, message, at, |tx| {
         let entry = tx.insert_object(&list, index, ObjType::Map)?;
-        write_signature(tx, &entry, signature, &heads, at)
+        write_signature(tx, &entry, signature, by, &heads, at)
     })?;
     Ok(heads)
+}
+
+/// Checks what a signing must name: the signer, and for remote acceptance the recorded consent.
+fn check_signature(signature: &Signature) -> Result<(), SchemaError> {
+    if signature.signer.trim().is_empty() {
+        return Err(SchemaError::Rule(
+            "a signing must name who signed".to_owned(),
+        ));
+    }
+    if signature.mode != SigningMode::InPerson && signature.consent_note.trim().is_empty() {
+        return Err(SchemaError::Rule(format!(
+            "a contract accepted remotely ({}) needs the recorded consent",
+            signature.mode
+        )));
+    }
+    Ok(())
 }
 
 fn write_signature(
     tx: &mut Transaction<'_>,
     entry: &ObjId,
     signature: &Signature,
+    by: &Editor,
     heads: &[ChangeHash],
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
@@ -982,7 +1106,7 @@ fn write_signature(
     tx.put(entry, key::AT, write::timestamp(at))?;
     tx.put(entry, key::MODE, signature.mode.as_str())?;
     tx.put(entry, key::CONSENT_NOTE, signature.consent_note.as_str())?;
-    tx.put(entry, key::RECORDED_BY, signature.recorded_by.as_str())?;
+    tx.put(entry, key::RECORDED_BY, by.login())?;
     Ok(())
 }
 
@@ -998,6 +1122,44 @@ pub fn signed_contract_text(doc: &Automerge, index: usize) -> Result<String, Sch
     Ok(doc.text_at(&text, &signing.heads)?)
 }
 
+/// Whether the contract's text differs from the text of its latest signing: the contract was
+/// changed after it was signed and the change is not (yet) signed.
+///
+/// The latest signing is the one with the latest signing time (of equal times, the later in
+/// the list). A contract never signed has not changed since signing: the answer is `false`.
+pub fn contract_changed_since_signed(doc: &Automerge) -> Result<bool, SchemaError> {
+    let contract = open_case(doc)?.map(key::CONTRACT)?;
+    let view = read_contract(&contract)?;
+    let latest = view
+        .signatures
+        .iter()
+        .enumerate()
+        .max_by_key(|(index, signing)| (signing.at, *index));
+    let Some((_, signing)) = latest else {
+        return Ok(false);
+    };
+    let text = contract.text_obj(key::TEXT)?.id();
+    Ok(doc.text_at(&text, &signing.heads)? != view.text)
+}
+
+/// The contract text as it was at `heads`.
+pub(super) fn contract_text_at(
+    doc: &Automerge,
+    heads: &[ChangeHash],
+) -> Result<String, SchemaError> {
+    let text = open_case(doc)?
+        .map(key::CONTRACT)?
+        .text_obj(key::TEXT)?
+        .id();
+    Ok(doc.text_at(&text, heads)?)
+}
+
+/// How many IPP goals the case had at `heads`.
+pub(super) fn goal_count_at(doc: &Automerge, heads: &[ChangeHash]) -> Result<usize, SchemaError> {
+    let goals = open_case(doc)?.map(key::GOALS)?.id();
+    Ok(doc.keys_at(&goals, heads).count())
+}
+
 /// Appends a monitoring note; notes are append-only, so an existing `note_id` is refused.
 pub fn append_monitoring_note(
     doc: &mut Automerge,
@@ -1008,9 +1170,10 @@ pub fn append_monitoring_note(
     let notes = open_case(doc)?.map(key::MONITORING)?;
     notes.absent(note_id, "monitoring note")?;
     let notes = notes.id();
-    let message = write::message(
+    let author = Editor::new(&note.author, &note.institution)?;
+    let message = editor::message(
         format_args!("monitoring/{note_id}: {} note", note.mode),
-        &note.author,
+        &author,
     );
     write::commit(doc, message, at, |tx| {
         let map = write::new_map(tx, &notes, note_id)?;
@@ -1033,9 +1196,10 @@ pub fn open_consultation(
     let consultations = open_case(doc)?.map(key::CONSULTATIONS)?;
     consultations.absent(consultation_id, "consultation")?;
     let consultations = consultations.id();
-    let message = write::message(
+    let author = Editor::new(&request.asked_by, &request.institution)?;
+    let message = editor::message(
         format_args!("consultations/{consultation_id}: opened"),
-        &request.asked_by,
+        &author,
     );
     write::commit(doc, message, at, |tx| {
         consultation::create(tx, &consultations, consultation_id, request, at)?;
@@ -1053,21 +1217,24 @@ pub fn answer_consultation(
 ) -> Result<(), SchemaError> {
     let consultations = open_case(doc)?.map(key::CONSULTATIONS)?;
     let answers = consultation::answers_for_new(&consultations, consultation_id, answer_id)?;
-    let message = write::message(
+    let author = Editor::new(&answer.by, &answer.institution)?;
+    let message = editor::message(
         format_args!("consultations/{consultation_id}/answers/{answer_id}: answered"),
-        &answer.by,
+        &author,
     );
     write::commit(doc, message, at, |tx| {
         consultation::add_answer(tx, &answers, answer_id, answer, at)
     })
 }
 
-/// Records a consent event; events are append-only, so an existing `consent_id` is refused.
-/// Withdrawing consent is a new event with state [`ConsentState::Withdrawn`].
+/// Records a consent event (*zgoda*), recorded by the worker `by`; events are append-only, so
+/// an existing `consent_id` is refused. Withdrawing consent is a new event with state
+/// [`ConsentState::Withdrawn`].
 pub fn record_consent(
     doc: &mut Automerge,
     consent_id: &str,
     event: &ConsentEvent,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let consents = open_case(doc)?.map(key::CONSENTS)?;
@@ -1077,12 +1244,12 @@ pub fn record_consent(
         &event.institution,
     )?;
     let consents = consents.id();
-    let message = write::message(
+    let message = editor::message(
         format_args!(
             "consents/{consent_id}: {} for {}",
             event.state, event.institution
         ),
-        &event.recorded_by,
+        by,
     );
     write::commit(doc, message, at, |tx| {
         let map = write::new_map(tx, &consents, consent_id)?;
@@ -1090,7 +1257,7 @@ pub fn record_consent(
         tx.put(&map, key::PURPOSE, event.purpose.as_str())?;
         tx.put(&map, key::STATE, event.state.as_str())?;
         tx.put(&map, key::BY, event.by.as_str())?;
-        tx.put(&map, key::RECORDED_BY, event.recorded_by.as_str())?;
+        tx.put(&map, key::RECORDED_BY, by.login())?;
         tx.put(&map, key::AT, write::timestamp(at))?;
         Ok(())
     })
@@ -1100,16 +1267,16 @@ pub fn record_consent(
 pub fn set_evaluation(
     doc: &mut Automerge,
     text: &str,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let evaluation = open_case(doc)?.map(key::EVALUATION)?;
     let text_obj = evaluation.text_obj(key::TEXT)?.id();
     let evaluation = evaluation.id();
-    let message = write::message("evaluation: updated", by);
+    let message = editor::message("evaluation: updated", by);
     write::commit(doc, message, at, |tx| {
         write::update_text(tx, &text_obj, text)?;
-        tx.put(&evaluation, key::BY, by)?;
+        tx.put(&evaluation, key::BY, by.login())?;
         tx.put(&evaluation, key::AT, write::timestamp(at))?;
         Ok(())
     })
@@ -1120,40 +1287,43 @@ pub fn set_pzk_decision(
     doc: &mut Automerge,
     decision: PzkDecision,
     meeting: Option<&str>,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let map = open_case(doc)?.map(key::PZK_DECISION)?.id();
     if let Some(meeting) = meeting {
         check_id(&format!("{}/{}", key::PZK_DECISION, key::MEETING), meeting)?;
     }
-    let message = write::message(format_args!("pzkDecision: {decision}"), by);
+    let message = editor::message(format_args!("pzkDecision: {decision}"), by);
     write::commit(doc, message, at, |tx| {
         tx.put(&map, key::DECISION, decision.as_str())?;
         write::put_opt_str(tx, &map, key::MEETING, meeting)?;
-        tx.put(&map, key::BY, by)?;
+        tx.put(&map, key::BY, by.login())?;
         tx.put(&map, key::AT, write::timestamp(at))?;
         Ok(())
     })
 }
 
-/// Records the agreed hand-over (9.3) to `target` (an institution id) with a note.
+/// Records the agreed hand-over (*przekazanie*, 9.3) to `target` (an institution, and the
+/// worker there when agreed) with a note. The case moves to stage `handed_over` with
+/// [`workflow::transition`].
 pub fn set_handover(
     doc: &mut Automerge,
-    target: &str,
+    target: &HandoverTarget,
     note: &str,
-    by: &str,
+    by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let handover = open_case(doc)?.map(key::HANDOVER)?;
-    check_id(&handover.path_of(key::TARGET), target)?;
+    check_id(&handover.path_of(key::TARGET), &target.institution)?;
     let note_text = handover.text_obj(key::NOTE)?.id();
     let handover = handover.id();
-    let message = write::message(format_args!("handover: to {target}"), by);
+    let message = editor::message(format_args!("handover: to {}", target.institution), by);
     write::commit(doc, message, at, |tx| {
-        tx.put(&handover, key::TARGET, target)?;
+        tx.put(&handover, key::TARGET, target.institution.as_str())?;
+        write::put_opt_str(tx, &handover, key::TARGET_WORKER, target.worker.as_deref())?;
         write::update_text(tx, &note_text, note)?;
-        tx.put(&handover, key::BY, by)?;
+        tx.put(&handover, key::BY, by.login())?;
         tx.put(&handover, key::AT, write::timestamp(at))?;
         Ok(())
     })
@@ -1162,9 +1332,14 @@ pub fn set_handover(
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/// The case's stage with every concurrent value.
+/// The case's stage, with the values written concurrently with it.
+///
+/// When replicas changed the stage concurrently, every replica shows the same value whatever
+/// order it merged the changes in: the value furthest along the workflow (see
+/// [`workflow::resolve`]); the others are the alternatives, for someone to confirm one with
+/// [`workflow::resolve_stage`].
 pub fn stage(doc: &Automerge) -> Result<Conflict<Stage>, SchemaError> {
-    open_case(doc)?.status(key::STAGE)
+    Ok(workflow::resolve(open_case(doc)?.status(key::STAGE)?))
 }
 
 /// A goal's status with every concurrent value.
@@ -1192,7 +1367,7 @@ pub fn read_case(doc: &Automerge) -> Result<CaseView, SchemaError> {
     Ok(CaseView {
         schema_version: super::schema_version(doc)?,
         created_at: root.timestamp(super::key::CREATED_AT)?,
-        stage: root.status(key::STAGE)?,
+        stage: workflow::resolve(root.status(key::STAGE)?),
         owner: root.str(key::OWNER)?,
         lead_institution: root.str(key::LEAD_INSTITUTION)?,
         household: root.map(key::HOUSEHOLD)?.read_map(read_member)?,
@@ -1301,10 +1476,10 @@ fn read_signature(node: &Node<'_>) -> Result<SignatureView, SchemaError> {
             signer: node.str(key::SIGNER)?,
             mode: node.enumeration(key::MODE)?,
             consent_note: node.str(key::CONSENT_NOTE)?,
-            recorded_by: node.str(key::RECORDED_BY)?,
         },
         heads,
         at: node.timestamp(key::AT)?,
+        recorded_by: node.str(key::RECORDED_BY)?,
     })
 }
 
@@ -1354,9 +1529,9 @@ fn read_consent(node: &Node<'_>) -> Result<ConsentView, SchemaError> {
             purpose: node.str(key::PURPOSE)?,
             state: node.enumeration(key::STATE)?,
             by: node.str(key::BY)?,
-            recorded_by: node.str(key::RECORDED_BY)?,
         },
         at: node.timestamp(key::AT)?,
+        recorded_by: node.str(key::RECORDED_BY)?,
     })
 }
 
@@ -1387,6 +1562,7 @@ fn read_handover(node: &Node<'_>) -> Result<Option<Handover>, SchemaError> {
     };
     Ok(Some(Handover {
         target,
+        target_worker: node.opt_str(key::TARGET_WORKER)?,
         note,
         by: node.str(key::BY)?,
         at: node.timestamp(key::AT)?,
@@ -1397,7 +1573,7 @@ fn read_handover(node: &Node<'_>) -> Result<Option<Handover>, SchemaError> {
 mod tests {
     use super::*;
     use crate::model::testing::{
-        at, case_with_goal, day, fork_as, goal_plan, merged, new_case, new_pzk,
+        at, case_with_goal, day, editor, fork_as, goal_plan, merged, new_case, new_pzk,
     };
     use crate::model::validate;
 
@@ -1429,7 +1605,6 @@ mod tests {
             purpose: "school support".to_owned(),
             state: id_state,
             by: "p1".to_owned(),
-            recorded_by: "anna".to_owned(),
         }
     }
 
@@ -1438,7 +1613,6 @@ mod tests {
             signer: "p1".to_owned(),
             mode: SigningMode::Video,
             consent_note: "Read aloud and accepted in a video call.".to_owned(),
-            recorded_by: "anna".to_owned(),
         }
     }
 
@@ -1463,7 +1637,10 @@ mod tests {
         let (message, time) = last_change(&doc);
         assert_eq!(
             (message.as_str(), time),
-            ("case created (by anna)", at(9).timestamp())
+            (
+                "case created: referral from sp-1\n\nAuthor: anna\nInstitution: gops",
+                at(9).timestamp()
+            )
         );
     }
 
@@ -1486,12 +1663,15 @@ mod tests {
     #[test]
     fn set_stage_raw_sets_the_stage_in_one_change() {
         let mut doc = new_case();
-        set_stage_raw(&mut doc, Stage::Diagnosis, "anna", at(10)).expect("stage set");
+        set_stage_raw(&mut doc, Stage::Diagnosis, &editor("anna"), at(10)).expect("stage set");
         assert_eq!(stage(&doc).expect("stage").value, Stage::Diagnosis);
         let (message, time) = last_change(&doc);
         assert_eq!(
             (message.as_str(), time),
-            ("stage: diagnosis (by anna)", at(10).timestamp())
+            (
+                "stage: diagnosis (set without rules)\n\nAuthor: anna\nInstitution: gops",
+                at(10).timestamp()
+            )
         );
     }
 
@@ -1503,14 +1683,14 @@ mod tests {
             relation: "self".to_owned(),
             birth_date: Some(day(1, 2)),
         };
-        add_household_member(&mut doc, "p1", &mother, "anna", at(10)).expect("added");
+        add_household_member(&mut doc, "p1", &mother, &editor("anna"), at(10)).expect("added");
         assert_eq!(view(&doc).household["p1"], mother);
         mother.relation = "mother".to_owned();
         mother.birth_date = None;
-        add_household_member(&mut doc, "p1", &mother, "anna", at(11)).expect("updated");
+        add_household_member(&mut doc, "p1", &mother, &editor("anna"), at(11)).expect("updated");
         assert_eq!(view(&doc).household["p1"], mother);
-        let err =
-            add_household_member(&mut doc, "", &mother, "anna", at(11)).expect_err("empty id");
+        let err = add_household_member(&mut doc, "", &mother, &editor("anna"), at(11))
+            .expect_err("empty id");
         assert!(matches!(err, SchemaError::Field { .. }), "{err:?}");
     }
 
@@ -1521,7 +1701,7 @@ mod tests {
             &mut doc,
             ScreeningOutcome::Qualified,
             "Fits the model.",
-            "anna",
+            &editor("anna"),
             at(10),
         )
         .expect("screened");
@@ -1544,7 +1724,7 @@ mod tests {
             &mut doc,
             DiagnosisSector::Health,
             "Asthma.",
-            "nurse",
+            &editor("nurse"),
             at(10),
         )
         .expect("set");
@@ -1554,7 +1734,7 @@ mod tests {
             6,
             1,
             ", treated.",
-            "nurse",
+            &editor("nurse"),
             at(11),
         )
         .expect("spliced");
@@ -1567,7 +1747,7 @@ mod tests {
             10,
             50,
             "",
-            "nurse",
+            &editor("nurse"),
             at(12),
         )
         .expect_err("outside the text");
@@ -1581,15 +1761,21 @@ mod tests {
     fn concurrent_edits_of_one_diagnosis_section_keep_both() {
         let mut base = new_case();
         let start = "Two rooms. The roof leaks.";
-        set_diagnosis_section(&mut base, DiagnosisSector::Housing, start, "anna", at(10))
-            .expect("set");
+        set_diagnosis_section(
+            &mut base,
+            DiagnosisSector::Housing,
+            start,
+            &editor("anna"),
+            at(10),
+        )
+        .expect("set");
         let mut anna = fork_as(&base, "anna-tablet-2");
         let mut jan = fork_as(&base, "jan-tablet");
         set_diagnosis_section(
             &mut anna,
             DiagnosisSector::Housing,
             "Two damp rooms. The roof leaks.",
-            "anna",
+            &editor("anna"),
             at(11),
         )
         .expect("anna edits");
@@ -1599,7 +1785,7 @@ mod tests {
             start.len(),
             0,
             " Rent arrears.",
-            "jan",
+            &editor("jan"),
             at(11),
         )
         .expect("jan edits");
@@ -1619,11 +1805,18 @@ mod tests {
             (Conflict::settled(GoalStatus::Planned), at(10))
         );
 
-        set_goal_status(&mut doc, "g1", GoalStatus::InProgress, "anna", at(11)).expect("status");
+        set_goal_status(
+            &mut doc,
+            "g1",
+            GoalStatus::InProgress,
+            &editor("anna"),
+            at(11),
+        )
+        .expect("status");
         let mut plan = goal_plan("Attends school every day");
         plan.services = ["svc-tutor".to_owned()].into();
         plan.deadline = day(9, 1);
-        upsert_goal(&mut doc, "g1", &plan, "anna", at(12)).expect("updated");
+        upsert_goal(&mut doc, "g1", &plan, &editor("anna"), at(12)).expect("updated");
         let goal = &view(&doc).goals["g1"];
         assert_eq!(goal.plan, plan);
         assert_eq!(
@@ -1642,7 +1835,7 @@ mod tests {
             &mut doc,
             "g1",
             &goal_plan("Regular school attendance"),
-            "anna",
+            &editor("anna"),
             at(11),
         )
         .expect("upsert");
@@ -1652,8 +1845,14 @@ mod tests {
     #[test]
     fn goal_status_of_a_missing_goal_names_it() {
         let mut doc = case_with_goal();
-        let err = set_goal_status(&mut doc, "g9", GoalStatus::Achieved, "anna", at(11))
-            .expect_err("no such goal");
+        let err = set_goal_status(
+            &mut doc,
+            "g9",
+            GoalStatus::Achieved,
+            &editor("anna"),
+            at(11),
+        )
+        .expect_err("no such goal");
         assert!(
             matches!(&err, SchemaError::Field { path, .. } if path == "goals/g9"),
             "{err:?}"
@@ -1670,8 +1869,15 @@ mod tests {
         let base = case_with_goal();
         let mut anna = fork_as(&base, "anna-tablet-2");
         let mut jan = fork_as(&base, "jan-tablet");
-        set_goal_status(&mut anna, "g1", GoalStatus::Achieved, "anna", at(11)).expect("anna");
-        set_goal_status(&mut jan, "g1", GoalStatus::Dropped, "jan", at(11)).expect("jan");
+        set_goal_status(
+            &mut anna,
+            "g1",
+            GoalStatus::Achieved,
+            &editor("anna"),
+            at(11),
+        )
+        .expect("anna");
+        set_goal_status(&mut jan, "g1", GoalStatus::Dropped, &editor("jan"), at(11)).expect("jan");
 
         let one = merged(&anna, &jan);
         let two = merged(&jan, &anna);
@@ -1692,7 +1898,14 @@ mod tests {
         );
 
         let mut settled = one;
-        set_goal_status(&mut settled, "g1", GoalStatus::Achieved, "anna", at(12)).expect("settle");
+        set_goal_status(
+            &mut settled,
+            "g1",
+            GoalStatus::Achieved,
+            &editor("anna"),
+            at(12),
+        )
+        .expect("settle");
         assert_eq!(
             goal_status(&settled, "g1").expect("status"),
             Conflict::settled(GoalStatus::Achieved)
@@ -1704,8 +1917,15 @@ mod tests {
         let base = case_with_goal();
         let mut anna = fork_as(&base, "anna-tablet-2");
         let mut jan = fork_as(&base, "jan-tablet");
-        set_goal_status(&mut anna, "g1", GoalStatus::Achieved, "anna", at(11)).expect("anna");
-        set_goal_status(&mut jan, "g1", GoalStatus::Achieved, "jan", at(11)).expect("jan");
+        set_goal_status(
+            &mut anna,
+            "g1",
+            GoalStatus::Achieved,
+            &editor("anna"),
+            at(11),
+        )
+        .expect("anna");
+        set_goal_status(&mut jan, "g1", GoalStatus::Achieved, &editor("jan"), at(11)).expect("jan");
         let status = goal_status(&merged(&anna, &jan), "g1").expect("status");
         assert_eq!(status, Conflict::settled(GoalStatus::Achieved));
     }
@@ -1713,15 +1933,28 @@ mod tests {
     #[test]
     fn basket_services_are_added_once_and_change_status() {
         let mut doc = new_case();
-        add_service(&mut doc, "svc-day-centre", "swietlica", "anna", at(10)).expect("added");
-        let err = add_service(&mut doc, "svc-day-centre", "swietlica", "anna", at(11))
-            .expect_err("already in the basket");
+        add_service(
+            &mut doc,
+            "svc-day-centre",
+            "swietlica",
+            &editor("anna"),
+            at(10),
+        )
+        .expect("added");
+        let err = add_service(
+            &mut doc,
+            "svc-day-centre",
+            "swietlica",
+            &editor("anna"),
+            at(11),
+        )
+        .expect_err("already in the basket");
         assert!(matches!(err, SchemaError::Rule(_)), "{err:?}");
         set_service_status(
             &mut doc,
             "svc-day-centre",
             ServiceStatus::Active,
-            "anna",
+            &editor("anna"),
             at(12),
         )
         .expect("status");
@@ -1740,18 +1973,33 @@ mod tests {
     #[test]
     fn a_contract_is_signed_on_an_ipp_and_keeps_the_signed_text() {
         let mut doc = new_case();
-        let err = sign_contract(&mut doc, &signature(), at(10)).expect_err("no text");
+        let err =
+            sign_contract(&mut doc, &signature(), &editor("anna"), at(10)).expect_err("no text");
         assert!(matches!(err, SchemaError::Rule(_)), "{err:?}");
-        set_contract_text(&mut doc, "Maria attends the day centre.", "anna", at(10)).expect("text");
-        let err = sign_contract(&mut doc, &signature(), at(10)).expect_err("no goals");
+        set_contract_text(
+            &mut doc,
+            "Maria attends the day centre.",
+            &editor("anna"),
+            at(10),
+        )
+        .expect("text");
+        let err =
+            sign_contract(&mut doc, &signature(), &editor("anna"), at(10)).expect_err("no goals");
         assert!(matches!(err, SchemaError::Rule(_)), "{err:?}");
 
-        upsert_goal(&mut doc, "g1", &goal_plan("School"), "anna", at(11)).expect("goal");
-        let heads = sign_contract(&mut doc, &signature(), at(12)).expect("signed");
+        upsert_goal(
+            &mut doc,
+            "g1",
+            &goal_plan("School"),
+            &editor("anna"),
+            at(11),
+        )
+        .expect("goal");
+        let heads = sign_contract(&mut doc, &signature(), &editor("anna"), at(12)).expect("signed");
         set_contract_text(
             &mut doc,
             "Maria attends the day centre twice a week.",
-            "anna",
+            &editor("anna"),
             at(13),
         )
         .expect("amended");
@@ -1829,27 +2077,59 @@ mod tests {
     #[test]
     fn consent_events_are_logged_and_the_latest_counts() {
         let mut doc = new_case();
-        record_consent(&mut doc, "c1", &consent(ConsentState::Given), at(10)).expect("given");
+        record_consent(
+            &mut doc,
+            "c1",
+            &consent(ConsentState::Given),
+            &editor("anna"),
+            at(10),
+        )
+        .expect("given");
         assert!(view(&doc).consent_in_force("sp-1", "school support"));
-        record_consent(&mut doc, "c2", &consent(ConsentState::Withdrawn), at(11))
-            .expect("withdrawn");
+        record_consent(
+            &mut doc,
+            "c2",
+            &consent(ConsentState::Withdrawn),
+            &editor("anna"),
+            at(11),
+        )
+        .expect("withdrawn");
         let case = view(&doc);
         assert!(!case.consent_in_force("sp-1", "school support"));
         assert!(!case.consent_in_force("police", "school support"));
         assert_eq!(case.consents["c1"].event, consent(ConsentState::Given));
-        assert!(record_consent(&mut doc, "c1", &consent(ConsentState::Given), at(12)).is_err());
+        assert!(record_consent(
+            &mut doc,
+            "c1",
+            &consent(ConsentState::Given),
+            &editor("anna"),
+            at(12)
+        )
+        .is_err());
     }
 
     #[test]
     fn evaluation_decision_and_handover_are_recorded() {
         let mut doc = new_case();
-        set_evaluation(&mut doc, "Goals mostly achieved.", "anna", at(10)).expect("evaluated");
-        set_pzk_decision(&mut doc, PzkDecision::End, Some("m7"), "ewa", at(11)).expect("decided");
+        set_evaluation(&mut doc, "Goals mostly achieved.", &editor("anna"), at(10))
+            .expect("evaluated");
+        set_pzk_decision(
+            &mut doc,
+            PzkDecision::End,
+            Some("m7"),
+            &editor("ewa"),
+            at(11),
+        )
+        .expect("decided");
+        let target = HandoverTarget {
+            institution: "pcpr".to_owned(),
+            worker: Some("marek".to_owned()),
+        };
         set_handover(
             &mut doc,
-            "pcpr",
+            &target,
             "Foster-care support goes on.",
-            "anna",
+            &editor("anna"),
             at(12),
         )
         .expect("handed over");
@@ -1867,8 +2147,12 @@ mod tests {
         );
         let handover = case.handover.expect("a hand-over");
         assert_eq!(
-            (handover.target.as_str(), handover.note.as_str()),
-            ("pcpr", "Foster-care support goes on.")
+            (
+                handover.target.as_str(),
+                handover.target_worker.as_deref(),
+                handover.note.as_str()
+            ),
+            ("pcpr", Some("marek"), "Foster-care support goes on.")
         );
         assert_eq!(handover.at, at(12));
     }
@@ -1876,8 +2160,8 @@ mod tests {
     #[test]
     fn case_edits_refuse_a_pzk_document() {
         let mut doc = new_pzk();
-        let err =
-            upsert_goal(&mut doc, "g1", &goal_plan("x"), "anna", at(10)).expect_err("not a case");
+        let err = upsert_goal(&mut doc, "g1", &goal_plan("x"), &editor("anna"), at(10))
+            .expect_err("not a case");
         assert!(matches!(err, SchemaError::Rule(_)), "{err:?}");
         assert!(read_case(&doc).is_err());
     }

@@ -15,9 +15,12 @@ use crate::error::SchemaError;
 /// The value of a key together with the values written concurrently with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conflict<T> {
-    /// The value every replica shows: Automerge's deterministic winner.
+    /// The value every replica shows: Automerge's deterministic winner, except for the case
+    /// stage, which shows the value furthest along the workflow
+    /// ([`super::workflow::resolve`]).
     pub value: T,
-    /// The other concurrent values, each once, never equal to `value`, in Automerge's op order.
+    /// The other concurrent values, each once, never equal to `value`, in Automerge's op order
+    /// (for the case stage: furthest along the workflow first).
     pub alternatives: Vec<T>,
 }
 

@@ -7,6 +7,12 @@
 //! server runs after merging a peer's changes. Like the rest of `sync-core` it reads no clock
 //! and draws no random numbers: times, ids and the Automerge actor are arguments.
 //!
+//! The case workflow lives beside the case: [`workflow`] moves a case from stage to stage by
+//! the model's rules and resolves concurrent stage changes, [`history`] reads a case as it was
+//! at a version and lists what changed between two, [`editor`] defines how each change names
+//! its author (login and institution), and [`warsaw`] shows times in Polish local time. The
+//! walk-through of one case is in `docs/case-workflow.md`.
+//!
 //! # Modelling rules
 //!
 //! The layout keeps CRDT merges safe:
@@ -38,7 +44,7 @@
 //! ```
 //! use automerge::ActorId;
 //! use chrono::{TimeZone, Utc};
-//! use sync_core::model::{self, case, DocumentKind};
+//! use sync_core::model::{self, case, DocumentKind, Editor};
 //! use sync_core::model::case::{CaseInit, DiagnosisSector, GoalPlan, GoalStatus, Referral};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -53,9 +59,14 @@
 //!         reason: "Frequent absences at school.".into(),
 //!         at,
 //!     },
+//!     household: Default::default(),
 //! };
-//! let mut anna = case::new_case(&init, at)?;
-//! case::set_diagnosis_section(&mut anna, DiagnosisSector::Housing, "Two rooms.", "anna", at)?;
+//! // Every edit names its author: a login and the institution they act for.
+//! let anna_gops = Editor::new("anna", "gops-przykladowo")?;
+//! let jan_school = Editor::new("jan", "sp-1")?;
+//! let mut anna = case::new_case(&init, &anna_gops, at)?;
+//! let housing = DiagnosisSector::Housing;
+//! case::set_diagnosis_section(&mut anna, housing, "Two rooms.", &anna_gops, at)?;
 //! let plan = GoalPlan {
 //!     specific: "Regular school attendance".into(),
 //!     measurable: "Absences under 10%".into(),
@@ -65,14 +76,14 @@
 //!     responsible: "sp-1".into(),
 //!     services: Default::default(),
 //! };
-//! case::upsert_goal(&mut anna, "g1", &plan, "anna", at)?;
+//! case::upsert_goal(&mut anna, "g1", &plan, &anna_gops, at)?;
 //!
 //! // A school worker's tablet gets a copy and both work offline.
 //! let mut jan = anna.fork().with_actor(ActorId::from(b"jan-tablet".as_slice()));
-//! case::set_diagnosis_section(&mut anna, DiagnosisSector::Housing, "Two rooms, damp.", "anna", at)?;
-//! case::set_diagnosis_section(&mut jan, DiagnosisSector::Housing, "Two small rooms.", "jan", at)?;
-//! case::set_goal_status(&mut anna, "g1", GoalStatus::InProgress, "anna", at)?;
-//! case::set_goal_status(&mut jan, "g1", GoalStatus::Dropped, "jan", at)?;
+//! case::set_diagnosis_section(&mut anna, housing, "Two rooms, damp.", &anna_gops, at)?;
+//! case::set_diagnosis_section(&mut jan, housing, "Two small rooms.", &jan_school, at)?;
+//! case::set_goal_status(&mut anna, "g1", GoalStatus::InProgress, &anna_gops, at)?;
+//! case::set_goal_status(&mut jan, "g1", GoalStatus::Dropped, &jan_school, at)?;
 //!
 //! anna.merge(&mut jan)?;
 //! assert_eq!(model::validate(&anna)?, DocumentKind::Case);
@@ -93,7 +104,11 @@ mod access;
 pub mod case;
 mod conflict;
 pub mod consultation;
+pub mod editor;
+pub mod history;
 pub mod pzk;
+pub mod warsaw;
+pub mod workflow;
 mod write;
 
 #[cfg(test)]
@@ -105,6 +120,7 @@ use chrono::{DateTime, Utc};
 
 use self::access::Node;
 pub use self::conflict::{conflict_at, Conflict};
+pub use self::editor::Editor;
 pub use self::enums::WireEnum;
 use crate::error::SchemaError;
 
@@ -181,13 +197,24 @@ pub fn schema_version(doc: &Automerge) -> Result<u64, SchemaError> {
 /// Every concurrent value of a scalar key is checked, not only the winner. Of objects written
 /// concurrently at one key only the winner is checked, as only it is ever read. Keys the schema
 /// does not name are allowed.
+///
+/// A case must also be in a valid *state*: the rules of [`workflow`] (no contract signed
+/// without a plan, no stage from `contract` on without goals, no hand-over without a target...)
+/// hold for every concurrent stage value; a broken one is [`SchemaError::Rule`] with the reason.
+/// Every state the edit functions can reach passes, and so does every merge of valid states.
 pub fn validate(doc: &Automerge) -> Result<DocumentKind, SchemaError> {
     let kind = kind_of(doc)?;
     schema_version(doc)?;
     match kind {
-        DocumentKind::Case => case::read_case(doc).map(|_| kind),
-        DocumentKind::Pzk => pzk::read_pzk(doc).map(|_| kind),
+        DocumentKind::Case => {
+            let view = case::read_case(doc)?;
+            workflow::check_state(doc, &view)?;
+        }
+        DocumentKind::Pzk => {
+            pzk::read_pzk(doc)?;
+        }
     }
+    Ok(kind)
 }
 
 /// The root of `doc`, checked to be of kind `expected` and of a supported version.
@@ -219,7 +246,7 @@ mod tests {
     use automerge::transaction::Transaction;
     use automerge::{AutomergeError, ObjId, ObjType, ReadDoc, ScalarValue};
 
-    use super::testing::{at, case_with_goal, fork_as, merged, new_case, new_pzk};
+    use super::testing::{at, case_with_goal, editor, fork_as, merged, new_case, new_pzk};
     use super::*;
 
     /// A breaking edit made with raw Automerge operations, below the typed API.
@@ -450,8 +477,14 @@ mod tests {
         let base = case_with_goal();
         let mut good = fork_as(&base, "aa");
         let mut bad = fork_as(&base, "zz");
-        case::set_goal_status(&mut good, "g1", case::GoalStatus::Achieved, "anna", at(11))
-            .expect("status set");
+        case::set_goal_status(
+            &mut good,
+            "g1",
+            case::GoalStatus::Achieved,
+            &editor("anna"),
+            at(11),
+        )
+        .expect("status set");
         put(&mut bad, &["goals", "g1"], "status", "paused");
         let doc = merged(&good, &bad);
         assert_eq!(outcome(&doc), "field goals/g1/status");
@@ -482,12 +515,17 @@ mod tests {
     #[test]
     fn edits_refuse_the_other_kind_and_newer_versions() {
         let mut pzk_doc = new_pzk();
-        let err = case::set_stage_raw(&mut pzk_doc, case::Stage::Diagnosis, "anna", at(10))
-            .expect_err("a PZK document is not a case");
+        let err = case::set_stage_raw(
+            &mut pzk_doc,
+            case::Stage::Diagnosis,
+            &editor("anna"),
+            at(10),
+        )
+        .expect_err("a PZK document is not a case");
         assert!(matches!(err, SchemaError::Rule(_)), "{err:?}");
         let mut newer = new_case();
         put(&mut newer, &[], "schemaVersion", 2u64);
-        let err = case::set_stage_raw(&mut newer, case::Stage::Diagnosis, "anna", at(10))
+        let err = case::set_stage_raw(&mut newer, case::Stage::Diagnosis, &editor("anna"), at(10))
             .expect_err("a newer case is not edited");
         assert_eq!(
             err,

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
 use super::case::{self, CaseInit, GoalPlan, Referral};
 use super::pzk::{self, PzkInit};
+use super::Editor;
 
 /// 1 March 2021 (the first month of remote cooperation), at `hour`:00 UTC.
 pub(crate) fn at(hour: u32) -> DateTime<Utc> {
@@ -21,6 +22,18 @@ pub(crate) fn day(month: u32, day: u32) -> NaiveDate {
 /// A fixed actor, so tests do not depend on random actor ids.
 pub(crate) fn actor(name: &str) -> ActorId {
     ActorId::from(name.as_bytes())
+}
+
+/// The editor `login`, acting for the institution the fixtures give them: `jan` and `pedagog`
+/// for the school `sp-1`, `nurse` for the health centre `poz`, `ewa` for the PZK's GOPS, anyone
+/// else for `gops`.
+pub(crate) fn editor(login: &str) -> Editor {
+    let institution = match login {
+        "jan" | "pedagog" => "sp-1",
+        "nurse" => "poz",
+        _ => "gops",
+    };
+    Editor::new(login, institution).expect("a valid fixture editor")
 }
 
 /// A fork of `doc` editing as `name`.
@@ -50,8 +63,9 @@ pub(crate) fn new_case() -> Automerge {
             reason: "Frequent absences at school.".to_owned(),
             at: at(8),
         },
+        household: Default::default(),
     };
-    case::new_case(&init, at(9)).expect("a new case")
+    case::new_case(&init, &editor("anna"), at(9)).expect("a new case")
 }
 
 /// A SMART goal plan.
@@ -74,7 +88,7 @@ pub(crate) fn case_with_goal() -> Automerge {
         &mut doc,
         "g1",
         &goal_plan("Regular school attendance"),
-        "anna",
+        &editor("anna"),
         at(10),
     )
     .expect("goal added");

@@ -111,7 +111,8 @@ pub(crate) fn put_opt_str(
     Ok(())
 }
 
-/// A commit message: what changed and who changed it.
+/// A commit message naming what changed and the login of who changed it (see
+/// [`super::editor`] for the convention; case edits name the institution too).
 pub(crate) fn message(what: impl std::fmt::Display, by: &str) -> String {
-    format!("{what} (by {by})")
+    super::editor::message_by_login(what, by)
 }

@@ -1,0 +1,528 @@
+//! Who may see and change what, over the real server and WebSocket: the authorisation matrix
+//! (roles × document kinds × operations × relationship), forged authorship, revocation and
+//! consent withdrawal mid-session, probing, and the audit trail.
+
+mod common;
+
+use std::time::Duration;
+
+use automerge::{ActorId, Automerge};
+use chrono::Utc;
+use client_sdk::{ClientEvent, SyncClient};
+use common::*;
+use kooperacja_server::identity::Role;
+use kooperacja_server::serve::RunningServer;
+use sync_core::model::case::{self, CaseInit, ConsentEvent, ConsentState, Referral};
+use sync_core::model::pzk::{self, PzkInit};
+use sync_core::model::Editor;
+use sync_core::DocumentId;
+
+/// The region: two PZK teams, their institutions and people.
+fn provision(server: &RunningServer) {
+    let d = &server.state.directory;
+    for (id, sector) in [
+        ("gops", "social"),
+        ("szkola", "education"),
+        ("policja", "police"),
+        ("gops2", "social"),
+    ] {
+        d.add_institution(id, id, sector).expect("institution");
+    }
+    let people = [
+        ("anna", Role::SocialWorker, Some("gops")),
+        ("bartek", Role::SocialWorker, Some("gops")),
+        ("szkola-rep", Role::PzkMember, Some("szkola")),
+        ("policja-rep", Role::PzkMember, Some("policja")),
+        ("inna", Role::PzkMember, Some("gops2")),
+        ("koordynator", Role::Coordinator, None),
+        ("animator1", Role::Animator, Some("gops")),
+    ];
+    for (login, role, institution) in people {
+        d.add_user(login, login, vec![role]).expect("user");
+        if let Some(i) = institution {
+            d.set_institution(login, i).expect("institution");
+        }
+    }
+    d.add_team("pzk1", "PZK Gminy Przykładowo", "animator1")
+        .expect("team");
+    for i in ["gops", "szkola", "policja"] {
+        d.add_team_member("pzk1", i).expect("member");
+    }
+    d.add_team("pzk2", "PZK Gminy Inne", "animator1")
+        .expect("team");
+    d.add_team_member("pzk2", "gops2").expect("member");
+    server.state.registry.reload_directory().expect("reload");
+}
+
+fn actor() -> ActorId {
+    ActorId::random()
+}
+
+fn new_family_case(owner: &str) -> Automerge {
+    let init = CaseInit {
+        actor: actor(),
+        owner: owner.into(),
+        lead_institution: "gops".into(),
+        referral: Referral {
+            by: "pedagog".into(),
+            institution: "szkola".into(),
+            reason: "Dziecko często opuszcza lekcje.".into(),
+            at: Utc::now(),
+        },
+        household: Default::default(),
+    };
+    let by = Editor::new(owner, "gops").expect("editor");
+    case::new_case(&init, &by, Utc::now()).expect("case")
+}
+
+fn new_team_doc() -> Automerge {
+    let init = PzkInit {
+        actor: actor(),
+        name: "PZK Gminy Przykładowo".into(),
+        animator: "animator1".into(),
+        agreement_text: "Porozumienie o współpracy.".into(),
+    };
+    pzk::new_pzk(&init, Utc::now()).expect("pzk")
+}
+
+fn consent(doc: &mut Automerge, id: &str, institution: &str, state: ConsentState) {
+    let event = ConsentEvent {
+        institution: institution.into(),
+        purpose: "pzk".into(),
+        state,
+        by: "matka".into(),
+    };
+    let anna = Editor::new("anna", "gops").expect("editor");
+    case::record_consent(doc, id, &event, &anna, Utc::now()).expect("consent");
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Can {
+    Nothing,
+    Read,
+    ReadWrite,
+}
+
+/// What `login`'s fresh tablet can do with `doc`: read it (it arrives with `heads`), and write
+/// it (the server acknowledges a change, or refuses it).
+async fn probe(
+    server: &RunningServer,
+    login: &str,
+    doc: DocumentId,
+    heads: &[automerge::ChangeHash],
+) -> Can {
+    let t = tablet(server, login, &format!("tablet-{login}-{}", random_id()));
+    let mut events = t.events();
+    t.find(doc).expect("find");
+    let read = tokio::time::timeout(WAIT, async {
+        loop {
+            let mine = t.heads(doc).await.expect("heads").unwrap_or_default();
+            if heads.iter().all(|h| mine.contains(h)) && !mine.is_empty() {
+                return true;
+            }
+            match events.recv().await {
+                Ok(ClientEvent::Unavailable(d)) if d == doc => return false,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await
+    .expect("the server answers");
+    if !read {
+        t.shutdown().await;
+        return Can::Nothing;
+    }
+    let mut events = t.events();
+    t.change(doc, |d| {
+        use automerge::transaction::Transactable;
+        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "probe", 1))
+            .expect("edit");
+    })
+    .await
+    .expect("saved locally");
+    let can = tokio::time::timeout(WAIT, async {
+        loop {
+            if t.is_acknowledged(doc).await.expect("ack") {
+                return Can::ReadWrite;
+            }
+            match events.recv().await {
+                Ok(ClientEvent::Disconnected(reason)) if reason.contains("refused") => {
+                    return Can::Read
+                }
+                Ok(_) => {}
+                Err(_) => return Can::Read,
+            }
+        }
+    })
+    .await
+    .expect("acknowledged or refused");
+    t.shutdown().await;
+    can
+}
+
+async fn create(server: &RunningServer, login: &str, doc: Automerge) -> (SyncClient, DocumentId) {
+    let t = tablet(server, login, &format!("tablet-{login}-owner"));
+    let id = random_id();
+    t.create(id, doc).await.expect("created");
+    wait_acknowledged(&t, id).await;
+    (t, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorisation_matrix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = kooperacja_server::config::ServeConfig::for_tests(
+        dir.path(),
+        kooperacja_server::config::TlsMode::Dev,
+    );
+    config.allow_untyped = false;
+    let server = start_with(config).await;
+    provision(&server);
+
+    // A case of anna's, with bartek assigned and consent for the school (not the police).
+    let mut family = new_family_case("anna");
+    consent(&mut family, "c1", "szkola", ConsentState::Given);
+    let (owner, case_id) = create(&server, "anna", family).await;
+    server
+        .state
+        .registry
+        .assign(case_id, Some("bartek"), None, "anna", false)
+        .expect("assign");
+    let case_heads = owner.heads(case_id).await.expect("heads").expect("doc");
+
+    // The PZK's document, made by its animator.
+    let (animator, pzk_id) = create(&server, "animator1", new_team_doc()).await;
+    let pzk_heads = animator.heads(pzk_id).await.expect("heads").expect("doc");
+
+    use Can::*;
+    let table: &[(&str, &str, &str, DocumentId, &[automerge::ChangeHash], Can)] = &[
+        (
+            "social-worker",
+            "owner",
+            "anna",
+            case_id,
+            &case_heads,
+            ReadWrite,
+        ),
+        (
+            "social-worker",
+            "assigned",
+            "bartek",
+            case_id,
+            &case_heads,
+            ReadWrite,
+        ),
+        (
+            "pzk-member",
+            "same PZK, consent",
+            "szkola-rep",
+            case_id,
+            &case_heads,
+            Read,
+        ),
+        (
+            "pzk-member",
+            "same PZK, no consent",
+            "policja-rep",
+            case_id,
+            &case_heads,
+            Nothing,
+        ),
+        (
+            "pzk-member",
+            "other PZK",
+            "inna",
+            case_id,
+            &case_heads,
+            Nothing,
+        ),
+        (
+            "coordinator",
+            "region",
+            "koordynator",
+            case_id,
+            &case_heads,
+            Nothing,
+        ),
+        (
+            "animator",
+            "not assigned",
+            "animator1",
+            case_id,
+            &case_heads,
+            Nothing,
+        ),
+        (
+            "animator",
+            "team's animator",
+            "animator1",
+            pzk_id,
+            &pzk_heads,
+            ReadWrite,
+        ),
+        (
+            "pzk-member",
+            "member institution",
+            "szkola-rep",
+            pzk_id,
+            &pzk_heads,
+            ReadWrite,
+        ),
+        (
+            "pzk-member",
+            "member institution",
+            "policja-rep",
+            pzk_id,
+            &pzk_heads,
+            ReadWrite,
+        ),
+        (
+            "pzk-member",
+            "other PZK",
+            "inna",
+            pzk_id,
+            &pzk_heads,
+            Nothing,
+        ),
+        (
+            "coordinator",
+            "region",
+            "koordynator",
+            pzk_id,
+            &pzk_heads,
+            Read,
+        ),
+        (
+            "social-worker",
+            "member institution",
+            "bartek",
+            pzk_id,
+            &pzk_heads,
+            ReadWrite,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (role, relation, login, doc, heads, expected) in table {
+        let got = probe(&server, login, *doc, heads).await;
+        let kind = if *doc == case_id { "case" } else { "pzk" };
+        eprintln!("{role:<14} {relation:<22} {login:<12} {kind:<5} -> {got:?}");
+        if got != *expected {
+            failures.push(format!(
+                "{role} {relation} {login} on {kind}: expected {expected:?}, got {got:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+
+    // Nobody without a role that opens cases creates one.
+    let t = tablet(&server, "koordynator", "tablet-koord-new");
+    let id = random_id();
+    t.create(id, new_family_case("koordynator"))
+        .await
+        .expect("saved locally");
+    let mut ev = t.events();
+    let refused = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(ClientEvent::Disconnected(r)) | Ok(ClientEvent::Unavailable(_)) =
+                ev.recv().await.map(|e| match e {
+                    ClientEvent::Unavailable(d) => {
+                        ClientEvent::Disconnected(format!("unavailable {d}"))
+                    }
+                    other => other,
+                })
+            {
+                return r;
+            }
+        }
+    })
+    .await
+    .expect("refused");
+    assert!(
+        refused.contains("refused") || refused.contains("unavailable"),
+        "{refused}"
+    );
+    assert!(server.state.registry.record(&id).is_none());
+    let _ = (owner, animator);
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_authorship_is_refused_and_audited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(dir.path()).await;
+    provision(&server);
+    let family = new_family_case("anna");
+    let anna_actor = family.get_actor().clone();
+    let (_owner, case_id) = create(&server, "anna", family).await;
+    server
+        .state
+        .registry
+        .assign(case_id, Some("bartek"), None, "anna", false)
+        .expect("assign");
+
+    // Bartek's tablet writes as if it were anna's device.
+    let t = tablet(&server, "bartek", "tablet-bartek");
+    t.find(case_id).expect("find");
+    t.wait_until("case arrives", WAIT, || async {
+        Ok(!t.heads(case_id).await?.unwrap_or_default().is_empty())
+    })
+    .await
+    .expect("bartek reads the case");
+    let mut events = t.events();
+    t.change(case_id, move |d| {
+        use automerge::transaction::Transactable;
+        d.set_actor(anna_actor);
+        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "forged", true))
+            .expect("edit");
+    })
+    .await
+    .expect("saved locally");
+    let reason = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(ClientEvent::Disconnected(r)) = events.recv().await {
+                return r;
+            }
+        }
+    })
+    .await
+    .expect("refused in time");
+    assert!(reason.contains("another device"), "{reason}");
+    let audit = server.state.registry.audit();
+    let rejects = audit
+        .query(&kooperacja_server::audit::AuditQuery {
+            document: Some(case_id.to_string()),
+            ..Default::default()
+        })
+        .expect("query");
+    assert!(rejects
+        .iter()
+        .any(|r| r.kind == "reject" && r.user.as_deref() == Some("bartek")));
+    assert!(rejects
+        .iter()
+        .any(|r| r.kind == "read" && r.user.as_deref() == Some("bartek")));
+    assert!(rejects
+        .iter()
+        .any(|r| r.kind == "change" && r.user.as_deref() == Some("anna")));
+    assert!(audit.verify().expect("the chain holds") > 0);
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_tablet_cuts_it_off_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(dir.path()).await;
+    provision(&server);
+    let (owner, case_id) = create(&server, "anna", new_family_case("anna")).await;
+    let lost = tablet(&server, "anna", "tablet-lost");
+    let mut events = lost.events();
+    lost.find(case_id).expect("find");
+    lost.wait_until("case arrives", WAIT, || async {
+        Ok(!lost.heads(case_id).await?.unwrap_or_default().is_empty())
+    })
+    .await
+    .expect("read");
+
+    // The administrator revokes the lost tablet's device (the same steps as the admin API).
+    let devices = server.state.directory.devices_of("anna").expect("devices");
+    let device = devices
+        .last()
+        .expect("the lost tablet's device")
+        .device_id
+        .clone();
+    server.state.directory.revoke(&device).expect("revoke");
+    let (ack, closed) = tokio::sync::oneshot::channel();
+    server
+        .state
+        .hub
+        .send(kooperacja_server::hub::Command::DropDevice(device, ack))
+        .await;
+    assert_eq!(
+        closed.await.expect("answer"),
+        1,
+        "its open connection was closed"
+    );
+    let revoked = tokio::time::timeout(WAIT, async {
+        loop {
+            match events.recv().await {
+                Ok(ClientEvent::Revoked) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await
+    .expect("told in time");
+    assert!(revoked, "the tablet is told it was revoked");
+    // The other tablet keeps working.
+    append_note_safe(&owner, case_id).await;
+    wait_acknowledged(&owner, case_id).await;
+    server.shutdown().await.expect("shutdown");
+}
+
+async fn append_note_safe(t: &SyncClient, id: DocumentId) {
+    t.change(id, |d| {
+        case::append_monitoring_note(
+            d,
+            &format!("n-{}", random_id()),
+            &case::MonitoringNote {
+                author: "anna".into(),
+                institution: "gops".into(),
+                mode: case::ContactMode::HomeVisit,
+                text: "Wizyta domowa.".into(),
+            },
+            Utc::now(),
+        )
+        .expect("note");
+    })
+    .await
+    .expect("saved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawn_consent_stops_the_school_receiving_the_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(dir.path()).await;
+    provision(&server);
+    let mut family = new_family_case("anna");
+    consent(&mut family, "c1", "szkola", ConsentState::Given);
+    let (owner, case_id) = create(&server, "anna", family).await;
+    server
+        .state
+        .registry
+        .assign(case_id, Some("bartek"), None, "anna", false)
+        .expect("assign");
+    let school = tablet(&server, "szkola-rep", "tablet-szkola");
+    let colleague = tablet(&server, "bartek", "tablet-bartek");
+    for t in [&school, &colleague] {
+        t.find(case_id).expect("find");
+        wait_same_heads(&owner, t, case_id).await;
+    }
+    // The mother withdraws consent; the worker records it.
+    owner
+        .change(case_id, |d| {
+            consent(d, "c2", "szkola", ConsentState::Withdrawn)
+        })
+        .await
+        .expect("saved");
+    wait_acknowledged(&owner, case_id).await;
+    append_note_safe(&owner, case_id).await;
+    wait_acknowledged(&owner, case_id).await;
+    wait_same_heads(&owner, &colleague, case_id).await;
+    let school_heads = school
+        .heads(case_id)
+        .await
+        .expect("heads")
+        .unwrap_or_default();
+    let owner_heads = owner
+        .heads(case_id)
+        .await
+        .expect("heads")
+        .unwrap_or_default();
+    assert!(
+        owner_heads.iter().any(|h| !school_heads.contains(h)),
+        "the school no longer receives the case after consent was withdrawn"
+    );
+    let _ = Duration::ZERO;
+    server.shutdown().await.expect("shutdown");
+}
