@@ -349,7 +349,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 self.out.push(Effect::Close {
                     conn,
                     code: close_code::PROTOCOL_ERROR,
-                    reason: "peer reported an error".into(),
+                    reason: format!("the peer said: {message}"),
                 });
                 self.disconnected(conn);
             }
@@ -505,7 +505,8 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         };
         doc.unavailable_from.insert(conn);
         let asked: BTreeSet<ConnId> = doc.subscribers.clone();
-        if !doc.exists && asked.iter().all(|c| doc.unavailable_from.contains(c)) {
+        // Also for a document we hold: the server will not take it (no right to create it).
+        if asked.iter().all(|c| doc.unavailable_from.contains(c)) {
             self.event(Event::DocumentUnavailable { document });
         }
     }
