@@ -125,12 +125,20 @@ async fn acknowledged_changes_survive_kill_9() {
     for round in 0..rounds {
         // A stream of edits; note what the server acknowledges as it goes.
         let edits = 15 + round * 7;
-        for _ in 0..edits {
+        for e in 0..edits {
             for (i, (c, doc)) in writers.iter().enumerate() {
                 append_note(c, *doc, "x").await;
                 if let Some(heads) = c.server_heads(*doc).await.expect("ask") {
                     acked[i].extend(heads);
                 }
+            }
+            if e == edits / 2 {
+                // Halfway: make sure the server has acknowledged something this round.
+                let (c, doc) = &writers[0];
+                c.wait_until("an acknowledgement", WAIT, || c.is_acknowledged(*doc))
+                    .await
+                    .expect("acknowledged");
+                acked[0].extend(c.server_heads(*doc).await.expect("ask").unwrap_or_default());
             }
         }
         // Kill without warning, mid-stream, and start again on the same data dir.
