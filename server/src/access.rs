@@ -15,9 +15,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
-use automerge::{Automerge, Change};
+use automerge::Automerge;
 use serde::{Deserialize, Serialize};
-use sync_core::engine::{Access, Policy, Principal};
+use sync_core::engine::{Access, ChangeSummary, Policy, Principal};
 use sync_core::model::{self, DocumentKind};
 use sync_core::DocumentId;
 
@@ -356,7 +356,7 @@ impl Registry {
         &self,
         principal: &Principal,
         document: &DocumentId,
-        changes: &[Change],
+        changes: &[ChangeSummary],
     ) -> Result<(), String> {
         let mut fresh = Vec::new();
         {
@@ -366,13 +366,12 @@ impl Registry {
                 .read()
                 .map_err(|_| "actor table poisoned")?;
             for change in changes {
-                let actor = change.actor_id().to_bytes().to_vec();
+                let actor = change.actor.to_bytes().to_vec();
                 match known.get(&actor) {
                     Some(device) if *device != principal.device => {
                         return Err(format!(
                             "change {} is authored by actor {} of another device",
-                            change.hash(),
-                            change.actor_id()
+                            change.hash, change.actor
                         ));
                     }
                     Some(_) => {}
@@ -400,8 +399,8 @@ impl Registry {
                 known.insert(actor, principal.device.clone());
             }
         }
-        let hashes: Vec<String> = changes.iter().map(|c| c.hash().to_string()).collect();
-        let actors: BTreeSet<String> = changes.iter().map(|c| c.actor_id().to_string()).collect();
+        let hashes: Vec<String> = changes.iter().map(|c| c.hash.to_string()).collect();
+        let actors: BTreeSet<String> = changes.iter().map(|c| c.actor.to_string()).collect();
         self.inner.audit.note(
             "change",
             Some(&principal.user),
@@ -574,7 +573,7 @@ impl Policy for ServerPolicy {
         &self,
         principal: &Principal,
         document: &DocumentId,
-        changes: &[Change],
+        changes: &[ChangeSummary],
     ) -> Result<(), String> {
         self.registry.check_actors(principal, document, changes)
     }

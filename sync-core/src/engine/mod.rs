@@ -43,7 +43,7 @@ mod types;
 use std::collections::{BTreeSet, HashMap};
 
 use automerge::sync::{self, SyncDoc};
-use automerge::{Automerge, Change, ChangeHash};
+use automerge::{Automerge, ChangeHash};
 
 use crate::error::{DecodeError, StorageError};
 use crate::ids::{DocumentId, PeerId, StorageId};
@@ -51,7 +51,7 @@ use crate::storage::{ChunkKey, StorageRequest, StorageResponse, StoredDocument, 
 use crate::wire::{self, DocMessage, Ephemeral, Join, Message, PeerMetadata, PeerMsg};
 use document::{Doc, DocState, Inbound};
 use peer::{Peer, Phase};
-pub use policy::{Access, AllowAll, Policy, Principal};
+pub use policy::{Access, AllowAll, ChangeSummary, Policy, Principal};
 pub use types::{close_code, ConnId, Direction, Effect, Event, Input, Millis, Rejection, TaskId};
 
 /// How an engine behaves.
@@ -977,37 +977,6 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     );
                     continue;
                 }
-                if inspects {
-                    // Only changes new to us are checked: a peer relays others' changes too
-                    // (after a reconnect it may resend what we already hold).
-                    let resident = self.docs.get(&document).and_then(|d| d.resident());
-                    let verdict = decode_changes(message.changes.iter())
-                        .map_err(Rejection::BadSyncData)
-                        .and_then(|changes| {
-                            let fresh: Vec<Change> = changes
-                                .into_iter()
-                                .filter(|c| {
-                                    resident.is_none_or(|am| {
-                                        am.get_change_meta_by_hash(&c.hash()).is_none()
-                                    })
-                                })
-                                .collect();
-                            if fresh.is_empty() {
-                                return Ok(());
-                            }
-                            self.policy
-                                .check_changes(&principal, &document, &fresh)
-                                .map_err(Rejection::ChangesRefused)
-                        });
-                    if let Err(reason) = verdict {
-                        let code = match reason {
-                            Rejection::BadSyncData(_) => close_code::INVALID_DATA,
-                            _ => close_code::POLICY_VIOLATION,
-                        };
-                        self.reject(conn, Some(document), reason, code);
-                        continue;
-                    }
-                }
                 let bytes: Vec<u8> = message.changes.iter().flatten().copied().collect();
                 chunks.push((conn, bytes));
                 message.changes = sync::ChunkList::empty();
@@ -1026,7 +995,46 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let was_empty = heads_before.is_empty();
         let mut refused: Vec<(ConnId, String)> = Vec::new();
         let stripped: BTreeSet<ConnId> = chunks.iter().map(|(c, _)| *c).collect();
-        if !chunks.is_empty() {
+        let mut offenders: Vec<(ConnId, String)> = Vec::new();
+        if !chunks.is_empty() && inspects {
+            // Each peer's changes on their own, so that what is new can be checked against
+            // who sent it (only changes new to us: a peer relays others' changes too).
+            let mut per_peer: Vec<(ConnId, Vec<u8>)> = Vec::new();
+            for (conn, bytes) in chunks {
+                match per_peer.iter_mut().find(|(c, _)| *c == conn) {
+                    Some((_, all)) => all.extend_from_slice(&bytes),
+                    None => per_peer.push((conn, bytes)),
+                }
+            }
+            for (conn, bytes) in per_peer {
+                let before = am.get_heads();
+                if let Err(e) = am.load_incremental(&bytes) {
+                    offenders.push((conn, format!("sync data refused: {e}")));
+                    continue;
+                }
+                let fresh: Vec<ChangeSummary> = am
+                    .get_changes_meta(&before)
+                    .into_iter()
+                    .map(|m| ChangeSummary {
+                        hash: m.hash,
+                        actor: m.actor.into_owned(),
+                    })
+                    .collect();
+                doc.contributors.insert(conn);
+                if fresh.is_empty() {
+                    continue;
+                }
+                let Some(peer) = self.peers.get(&conn) else {
+                    continue;
+                };
+                if let Err(reason) = self
+                    .policy
+                    .check_changes(&peer.principal, &document, &fresh)
+                {
+                    offenders.push((conn, format!("changes refused: {reason}")));
+                }
+            }
+        } else if !chunks.is_empty() {
             let all: Vec<u8> = chunks.iter().flat_map(|(_, b)| b.iter().copied()).collect();
             if am.load_incremental(&all).is_err() {
                 // Find the culprit: apply each peer's changes on its own.
@@ -1041,6 +1049,43 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     doc.contributors.insert(*conn);
                 }
             }
+        }
+        if !offenders.is_empty() {
+            // Nothing of this batch was stored or advertised: drop it from memory and refuse
+            // it; whoever else sent part of it reconnects and sends it again.
+            doc.state = DocState::Unloaded;
+            let others: Vec<ConnId> = std::mem::take(&mut doc.contributors)
+                .into_iter()
+                .filter(|c| !offenders.iter().any(|(o, _)| o == c))
+                .collect();
+            if !doc.inbox.is_empty() {
+                self.ensure_loaded(document);
+            }
+            for (conn, reason) in offenders {
+                self.reject(
+                    conn,
+                    Some(document),
+                    Rejection::ChangesRefused(reason),
+                    close_code::POLICY_VIOLATION,
+                );
+            }
+            for conn in others {
+                self.send(
+                    conn,
+                    Message::Error {
+                        message: "your changes arrived with refused ones and were not stored; \
+                                  they will be sent again after reconnecting"
+                            .into(),
+                    },
+                );
+                self.out.push(Effect::Close {
+                    conn,
+                    code: close_code::INTERNAL_ERROR,
+                    reason: "batch discarded".into(),
+                });
+                self.disconnected(conn);
+            }
+            return;
         }
         // One peer's later message supersedes its earlier ones for the sync state (the changes
         // were taken out above), and automerge's receive walks the whole history of the
@@ -1366,21 +1411,6 @@ fn rejection_text(reason: &Rejection) -> String {
 /// Loads a stored document from its chunks (snapshots first, then increments).
 pub fn load_stored(stored: &StoredDocument) -> Result<Automerge, StorageError> {
     Automerge::load(&stored.concatenated()).map_err(|e| StorageError::Corrupt(e.to_string()))
-}
-
-/// Decodes the changes of a sync message's chunks (change chunks, or whole-document chunks).
-pub fn decode_changes<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> Result<Vec<Change>, String> {
-    let mut out = Vec::new();
-    for chunk in chunks {
-        match Change::from_bytes(chunk.to_vec()) {
-            Ok(change) => out.push(change),
-            Err(_) => {
-                let doc = Automerge::load(chunk).map_err(|e| e.to_string())?;
-                out.extend(doc.get_changes(&[]));
-            }
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The authorisation decision the host supplies: who may read or write which document.
 
-use automerge::{Automerge, Change};
+use automerge::{ActorId, Automerge, ChangeHash};
 
 use crate::ids::DocumentId;
 
@@ -34,6 +34,15 @@ impl Principal {
     }
 }
 
+/// A change new to the engine, as the policy sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeSummary {
+    /// The change's hash.
+    pub hash: ChangeHash,
+    /// Its author (Automerge actor).
+    pub actor: ActorId,
+}
+
 /// The host's access policy, asked on every message. It must answer from memory (no IO): the
 /// engine calls it on its hot path.
 pub trait Policy: Send {
@@ -46,13 +55,14 @@ pub trait Policy: Send {
         false
     }
 
-    /// Checks a writer's changes before they are applied (e.g. that every change's actor belongs
-    /// to the principal's device). An `Err` rejects the whole message with that reason.
+    /// Checks a writer's changes that are new to the engine (e.g. that every change's actor
+    /// belongs to the principal's device). An `Err` discards the whole batch they came in and
+    /// refuses the writer with that reason.
     fn check_changes(
         &self,
         principal: &Principal,
         document: &DocumentId,
-        changes: &[Change],
+        changes: &[ChangeSummary],
     ) -> Result<(), String> {
         let _ = (principal, document, changes);
         Ok(())
@@ -84,7 +94,7 @@ impl<P: Policy + ?Sized> Policy for Box<P> {
         &self,
         principal: &Principal,
         document: &DocumentId,
-        changes: &[Change],
+        changes: &[ChangeSummary],
     ) -> Result<(), String> {
         (**self).check_changes(principal, document, changes)
     }
