@@ -27,4 +27,26 @@ pub enum SdkError {
     /// The SDK's background task has stopped.
     #[error("the sync task has stopped")]
     Stopped,
+    /// The key does not open this device's store. Nothing in the store was read or changed.
+    #[error("the key does not open the store in {0}; nothing was changed")]
+    WrongKey(String),
+    /// Another open tablet (in this or another process) holds the store.
+    #[error("the store in {0} is in use by another open tablet")]
+    StoreInUse(String),
+    /// The data directory holds a store this SDK did not make (it has no key check).
+    #[error("{0} holds a store without a key check; refusing to use it")]
+    UnknownStore(String),
+    /// The server lets this user only read the document; the edit was refused on the device.
+    #[error("document {0} may only be read by this user")]
+    ReadOnly(sync_core::DocumentId),
+    /// The server revoked this device; its local data has been wiped.
+    #[error("this device was revoked by the server; its local data has been wiped")]
+    Revoked,
+    /// An edit or read does not fit the document's schema (case or PZK), with the reason.
+    #[error(transparent)]
+    Schema(#[from] sync_core::SchemaError),
+    /// A request the SDK cannot carry out as asked (an unknown field path, a value that is
+    /// not one of a conflict's values...), with the reason in words.
+    #[error("{0}")]
+    Invalid(String),
 }

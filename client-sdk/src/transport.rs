@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, Uri};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 
@@ -28,8 +28,8 @@ pub enum Trust {
     Roots(Vec<Vec<u8>>),
 }
 
-/// Where and as whom to connect.
-#[derive(Clone, Debug)]
+/// Where and as whom to connect. Its `Debug` output never shows the token.
+#[derive(Clone)]
 pub struct ServerAddress {
     /// `wss://host:port/sync` or `ws://127.0.0.1:port/sync`.
     pub url: String,
@@ -37,6 +37,16 @@ pub struct ServerAddress {
     pub token: String,
     /// How to trust TLS.
     pub trust: Trust,
+}
+
+impl std::fmt::Debug for ServerAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerAddress")
+            .field("url", &self.url)
+            .field("token", &"…")
+            .field("trust", &self.trust)
+            .finish()
+    }
 }
 
 /// A byte stream: TCP, or TLS over TCP.
@@ -53,39 +63,10 @@ pub async fn connect(server: &ServerAddress, max_frame: usize) -> Result<Socket,
         .as_str()
         .into_client_request()
         .map_err(|e| SdkError::Url(e.to_string()))?;
-    let bearer = HeaderValue::from_str(&format!("Bearer {}", server.token))
-        .map_err(|_| SdkError::Url("the token has characters a header cannot carry".into()))?;
+    let bearer = bearer(&server.token)?;
     request.headers_mut().insert("authorization", bearer);
     let uri = request.uri().clone();
-    let host = uri
-        .host()
-        .ok_or_else(|| SdkError::Url("no host".into()))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let tls = uri.scheme_str() == Some("wss");
-    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
-    let tcp = TcpStream::connect((host.as_str(), port))
-        .await
-        .map_err(|e| SdkError::Network(format!("connecting to {host}:{port}: {e}")))?;
-    let _ = tcp.set_nodelay(true);
-    let stream = if tls {
-        let config = client_config(&server.trust)?;
-        let name = ServerName::try_from(host.clone())
-            .map_err(|e| SdkError::Url(format!("server name {host}: {e}")))?;
-        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-            .connect(name, tcp)
-            .await
-            .map_err(|e| SdkError::Network(format!("TLS: {e}")))?;
-        Box::new(tls) as Box<dyn Io>
-    } else {
-        if !matches!(server.trust, Trust::None) {
-            return Err(SdkError::Url(
-                "a ws:// URL cannot use TLS trust settings".into(),
-            ));
-        }
-        Box::new(tcp) as Box<dyn Io>
-    };
+    let stream = open_stream(&uri, &server.trust).await?;
     let config = WebSocketConfig::default()
         .max_message_size(Some(max_frame))
         .max_frame_size(Some(max_frame));
@@ -102,6 +83,45 @@ pub async fn connect(server: &ServerAddress, max_frame: usize) -> Result<Socket,
             Err(SdkError::Unauthorized(body))
         }
         Err(e) => Err(SdkError::Network(format!("WebSocket: {e}"))),
+    }
+}
+
+/// The `Authorization` header carrying a device token.
+pub(crate) fn bearer(token: &str) -> Result<HeaderValue, SdkError> {
+    HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| SdkError::Url("the token has characters a header cannot carry".into()))
+}
+
+/// Opens TCP to the URI's host and port, with TLS for `wss://` and `https://` as `trust` says.
+pub(crate) async fn open_stream(uri: &Uri, trust: &Trust) -> Result<Box<dyn Io>, SdkError> {
+    let host = uri
+        .host()
+        .ok_or_else(|| SdkError::Url("no host".into()))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let tls = matches!(uri.scheme_str(), Some("wss") | Some("https"));
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let tcp = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|e| SdkError::Network(format!("connecting to {host}:{port}: {e}")))?;
+    let _ = tcp.set_nodelay(true);
+    if tls {
+        let config = client_config(trust)?;
+        let name = ServerName::try_from(host.clone())
+            .map_err(|e| SdkError::Url(format!("server name {host}: {e}")))?;
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .map_err(|e| SdkError::Network(format!("TLS: {e}")))?;
+        Ok(Box::new(tls) as Box<dyn Io>)
+    } else {
+        if !matches!(trust, Trust::None) {
+            return Err(SdkError::Url(
+                "a ws:// URL cannot use TLS trust settings".into(),
+            ));
+        }
+        Ok(Box::new(tcp) as Box<dyn Io>)
     }
 }
 

@@ -96,6 +96,9 @@ fn consent(doc: &mut Automerge, id: &str, institution: &str, state: ConsentState
     case::record_consent(doc, id, &event, &anna, Utc::now()).expect("consent");
 }
 
+/// One row of the matrix: role, relationship, login, document, its heads, what is expected.
+type Row<'a> = (&'a str, &'a str, &'a str, DocumentId, &'a [automerge::ChangeHash], Can);
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Can {
     Nothing,
@@ -208,7 +211,7 @@ async fn the_authorisation_matrix() {
     let pzk_heads = animator.heads(pzk_id).await.expect("heads").expect("doc");
 
     use Can::*;
-    let table: &[(&str, &str, &str, DocumentId, &[automerge::ChangeHash], Can)] = &[
+    let table: &[Row] = &[
         (
             "social-worker",
             "owner",
