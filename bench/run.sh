@@ -51,7 +51,7 @@ for w in $WORKLOADS; do
   # The JS reference server (keep-alive 60 s so that slow rounds do not drop sockets).
   port=$((20000 + RANDOM % 20000))
   pid=$(start_pinned "$WORK/ref.log" node "$WORK/js/ref-server.mjs" --port "$port" --dir "$WORK/ref-$w" --keep-alive 60000)
-  load "ws://127.0.0.1:$port" "$pid" "$C" "$D" "$E" "$OUT/ref-$C-$D-$E.json"
+  load "ws://127.0.0.1:$port" "$pid" "$C" "$D" "$E" "$OUT/ref-$C-$D-$E.json" >/dev/null 2>&1
   kill "$pid"; wait "$pid" 2>/dev/null || true
 
   # Ours: a user, a device token in the URL (as browsers pass it), plain HTTP on loopback.
@@ -59,8 +59,9 @@ for w in $WORKLOADS; do
   "$BIN" admin --data-dir "$data" user add --login bench --name "Bench" --role social-worker >/dev/null
   token=$("$BIN" admin --data-dir "$data" device enroll --user bench | sed 's/.*"token":"\([^"]*\)".*/\1/')
   port=$((20000 + RANDOM % 20000))
-  pid=$(start_pinned "$WORK/ours.log" "$BIN" serve --insecure-http --listen "127.0.0.1:$port" --data-dir "$data")
-  load "ws://127.0.0.1:$port/sync?token=$token" "$pid" "$C" "$D" "$E" "$OUT/ours-$C-$D-$E.json"
+  pid=$(start_pinned "$WORK/ours.log" "$BIN" serve --insecure-http --allow-untyped-documents \
+    --listen "127.0.0.1:$port" --data-dir "$data")
+  load "ws://127.0.0.1:$port/sync?token=$token" "$pid" "$C" "$D" "$E" "$OUT/ours-$C-$D-$E.json" >/dev/null 2>&1
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 

@@ -149,6 +149,12 @@ pub enum DeviceCommand {
         #[arg(long)]
         user: String,
     },
+    /// Makes a one-time enrolment code for a tablet of a user (`POST /api/v1/enroll` redeems it).
+    Code {
+        /// The user's login.
+        #[arg(long)]
+        user: String,
+    },
     /// Revokes a device.
     Revoke {
         /// The device id.
@@ -266,6 +272,21 @@ pub fn run(data_dir: &Path, command: AdminCommand) -> Result<String, ServerError
             json_line(&enrolled)?
         }
         AdminCommand::Device {
+            command: DeviceCommand::Code { user },
+        } => {
+            let mut random = [0u8; 8];
+            rand::fill(&mut random[..]);
+            let code = directory.enrolment_code(&user, random)?;
+            audit.record(
+                "enrolment-code",
+                Some(&user),
+                None,
+                None,
+                serde_json::json!({}),
+            )?;
+            json_line(&code)?
+        }
+        AdminCommand::Device {
             command: DeviceCommand::Revoke { device },
         } => {
             let revoked = directory.revoke(&device)?;
@@ -293,6 +314,8 @@ fn json_line<T: serde::Serialize>(value: &T) -> Result<String, ServerError> {
 pub fn api() -> Router<AppState> {
     Router::new()
         .route("/me/documents", get(my_documents))
+        .route("/enroll", post(redeem))
+        .route("/token", post(access_token))
         .route("/admin/users", post(add_user))
         .route("/admin/devices", post(enroll))
         .route("/admin/devices/{device}/revoke", post(revoke))
@@ -310,6 +333,9 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError>
     match found {
         Authenticated::Device(user, _) => Ok(user),
         Authenticated::Revoked(_) => Err(ApiError::unauthorized(crate::ws::REVOKED_MESSAGE)),
+        Authenticated::Expired => Err(ApiError::unauthorized(
+            "the access token has expired; get a new one with POST /api/v1/token",
+        )),
         Authenticated::Unknown => Err(ApiError::unauthorized("unknown device token")),
     }
 }
@@ -483,4 +509,43 @@ async fn change_assignment(
     )?;
     state.hub.send(Command::AccessChanged(Some(id))).await;
     Ok(Json(record))
+}
+
+#[derive(Debug, Deserialize)]
+struct Redeem {
+    code: String,
+}
+
+/// A tablet enrols itself with a one-time code and receives its device token.
+async fn redeem(
+    State(state): State<AppState>,
+    Json(body): Json<Redeem>,
+) -> Result<Json<Enrolment>, ApiError> {
+    let enrolled = state.directory.redeem(&body.code, random48())?;
+    state.registry.audit().note(
+        "enrol",
+        Some(&enrolled.user),
+        Some(&enrolled.device_id),
+        None,
+        serde_json::json!({ "by": "enrolment-code" }),
+    );
+    Ok(Json(enrolled))
+}
+
+/// A device exchanges its device token for a short-lived access token.
+async fn access_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<crate::identity::AccessToken>, ApiError> {
+    let token = crate::ws::bearer(&headers, None)
+        .ok_or_else(|| ApiError::unauthorized("a device token is required"))?;
+    let directory = state.directory.clone();
+    let issued = tokio::task::spawn_blocking(move || {
+        directory.access_token(&token, crate::identity::ACCESS_TOKEN_SECONDS)
+    })
+    .await
+    .map_err(|_| ApiError::unavailable("token service failed to run"))??;
+    issued
+        .map(Json)
+        .ok_or_else(|| ApiError::unauthorized("a valid device token (kt_…) is required"))
 }

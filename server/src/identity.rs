@@ -141,9 +141,46 @@ pub enum Authenticated {
     Device(User, Device),
     /// A device that was revoked: it must wipe its data.
     Revoked(Device),
+    /// A short-lived access token past its time: refresh it.
+    Expired,
     /// No such token.
     Unknown,
 }
+
+/// How long an access token lives.
+pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
+
+/// How long a one-time enrolment code stays valid.
+pub const ENROLMENT_CODE_HOURS: i64 = 72;
+
+/// A one-time enrolment code, shown once to the person setting up a tablet.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnrolmentCode {
+    /// The code to type on the tablet.
+    pub code: String,
+    /// Whose device it enrols.
+    pub user: String,
+    /// When it stops working (RFC 3339).
+    pub expires_at: String,
+}
+
+/// A short-lived access token.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccessToken {
+    /// The bearer token (`kat_…`).
+    pub access_token: String,
+    /// Seconds it stays valid.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredCode {
+    user: String,
+    expires_at: i64,
+    used: bool,
+}
+
+type HmacSha256 = hmac::Hmac<Sha256>;
 
 /// The identity trees of the server's sled database.
 #[derive(Clone, Debug)]
@@ -153,6 +190,8 @@ pub struct Directory {
     tokens: sled::Tree,
     institutions: sled::Tree,
     teams: sled::Tree,
+    codes: sled::Tree,
+    secret: [u8; 32],
 }
 
 fn check_id(id: &str) -> Result<(), ServerError> {
@@ -184,6 +223,21 @@ fn insert_new<T: Serialize>(
     Ok(())
 }
 
+/// The server's secret for signing access tokens, made once and kept in the store.
+fn token_secret(db: &sled::Db) -> Result<[u8; 32], ServerError> {
+    let meta = db.open_tree("meta")?;
+    if let Some(secret) = meta.get("token-secret")? {
+        return secret
+            .as_ref()
+            .try_into()
+            .map_err(|_| ServerError::Corrupt("token secret is not 32 bytes".into()));
+    }
+    let mut fresh = [0u8; 32];
+    rand::fill(&mut fresh[..]);
+    meta.insert("token-secret", &fresh[..])?;
+    Ok(fresh)
+}
+
 fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -205,6 +259,129 @@ impl Directory {
             tokens: db.open_tree("tokens")?,
             institutions: db.open_tree("institutions")?,
             teams: db.open_tree("teams")?,
+            codes: db.open_tree("codes")?,
+            secret: token_secret(db)?,
+        })
+    }
+
+    /// Makes a one-time code with which a tablet enrols itself (`POST /api/v1/enroll`).
+    pub fn enrolment_code(
+        &self,
+        login: &str,
+        random: [u8; 8],
+    ) -> Result<EnrolmentCode, ServerError> {
+        if self.user(login)?.is_none() {
+            return Err(ServerError::NotFound(format!("no user {login:?}")));
+        }
+        // Ten characters a person can type: no 0/O, 1/I/L.
+        const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+        let code: String = random
+            .iter()
+            .chain(random.iter().take(2))
+            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+            .collect();
+        let expires = chrono::Utc::now() + chrono::Duration::hours(ENROLMENT_CODE_HOURS);
+        let stored = StoredCode {
+            user: login.into(),
+            expires_at: expires.timestamp(),
+            used: false,
+        };
+        self.codes.insert(token_hash(&code), encode(&stored)?)?;
+        Ok(EnrolmentCode {
+            code,
+            user: login.into(),
+            expires_at: expires.to_rfc3339(),
+        })
+    }
+
+    /// Redeems a one-time code: enrols a device and returns its token. A code works once.
+    pub fn redeem(&self, code: &str, random: [u8; 48]) -> Result<Enrolment, ServerError> {
+        let key = token_hash(code.trim().to_ascii_uppercase().as_str());
+        let refused = || ServerError::Invalid("unknown, used or expired enrolment code".into());
+        let old = self.codes.get(key)?.ok_or_else(refused)?;
+        let mut stored: StoredCode = decode(&old)?;
+        if stored.used || stored.expires_at < chrono::Utc::now().timestamp() {
+            return Err(refused());
+        }
+        stored.used = true;
+        // Compare-and-swap: of two tablets racing with one code, one wins.
+        if self
+            .codes
+            .compare_and_swap(key, Some(old), Some(encode(&stored)?))?
+            .is_err()
+        {
+            return Err(refused());
+        }
+        self.enroll(&stored.user, random)
+    }
+
+    /// Issues a short-lived access token for a device token (`POST /api/v1/token`).
+    pub fn access_token(
+        &self,
+        device_token: &str,
+        ttl_seconds: i64,
+    ) -> Result<Option<AccessToken>, ServerError> {
+        if device_token.starts_with("kat_") {
+            return Ok(None);
+        }
+        let Authenticated::Device(_, device) = self.authenticate(device_token)? else {
+            return Ok(None);
+        };
+        let expiry = chrono::Utc::now().timestamp() + ttl_seconds;
+        let payload = format!("{}.{expiry}", device.device_id);
+        let mac = self.mac(&payload)?;
+        Ok(Some(AccessToken {
+            access_token: format!("kat_{payload}.{}", hex::encode(mac)),
+            expires_in: ttl_seconds,
+        }))
+    }
+
+    fn mac(&self, payload: &str) -> Result<Vec<u8>, ServerError> {
+        use hmac::Mac;
+        let mut mac = HmacSha256::new_from_slice(&self.secret)
+            .map_err(|e| ServerError::Corrupt(e.to_string()))?;
+        mac.update(payload.as_bytes());
+        Ok(mac.finalize().into_bytes().to_vec())
+    }
+
+    fn check_access_token(&self, token: &str) -> Result<Authenticated, ServerError> {
+        use hmac::Mac;
+        let Some(rest) = token.strip_prefix("kat_") else {
+            return Ok(Authenticated::Unknown);
+        };
+        let Some((payload, mac_hex)) = rest.rsplit_once('.') else {
+            return Ok(Authenticated::Unknown);
+        };
+        let Ok(given) = hex::decode(mac_hex) else {
+            return Ok(Authenticated::Unknown);
+        };
+        let mut mac = HmacSha256::new_from_slice(&self.secret)
+            .map_err(|e| ServerError::Corrupt(e.to_string()))?;
+        mac.update(payload.as_bytes());
+        if mac.verify_slice(&given).is_err() {
+            return Ok(Authenticated::Unknown);
+        }
+        let Some((device_id, expiry)) = payload.rsplit_once('.') else {
+            return Ok(Authenticated::Unknown);
+        };
+        let expiry: i64 = expiry.parse().unwrap_or(0);
+        if expiry < chrono::Utc::now().timestamp() {
+            return Ok(Authenticated::Expired);
+        }
+        self.device_identity(device_id.as_bytes())
+    }
+
+    fn device_identity(&self, device_id: &[u8]) -> Result<Authenticated, ServerError> {
+        let Some(device) = self.devices.get(device_id)? else {
+            return Ok(Authenticated::Unknown);
+        };
+        let device: Device = decode(&device)?;
+        if device.revoked {
+            return Ok(Authenticated::Revoked(device));
+        }
+        Ok(match self.user(&device.user)? {
+            Some(user) => Authenticated::Device(user, device),
+            None => Authenticated::Unknown,
         })
     }
 
@@ -376,20 +553,14 @@ impl Directory {
     }
 
     /// Who a bearer token belongs to.
+    /// Device tokens (`kt_…`) and short-lived access tokens (`kat_…`) are both accepted.
     pub fn authenticate(&self, token: &str) -> Result<Authenticated, ServerError> {
+        if token.starts_with("kat_") {
+            return self.check_access_token(token);
+        }
         let Some(device_id) = self.tokens.get(token_hash(token))? else {
             return Ok(Authenticated::Unknown);
         };
-        let Some(device) = self.devices.get(&device_id)? else {
-            return Ok(Authenticated::Unknown);
-        };
-        let device: Device = decode(&device)?;
-        if device.revoked {
-            return Ok(Authenticated::Revoked(device));
-        }
-        Ok(match self.user(&device.user)? {
-            Some(user) => Authenticated::Device(user, device),
-            None => Authenticated::Unknown,
-        })
+        self.device_identity(&device_id)
     }
 }

@@ -79,6 +79,12 @@ pub async fn sync(
             );
             return Err(ApiError::unauthorized(REVOKED_MESSAGE));
         }
+        Authenticated::Expired => {
+            state.metrics.reject("expired-token");
+            return Err(ApiError::unauthorized(
+                "the access token has expired; get a new one with POST /api/v1/token",
+            ));
+        }
         Authenticated::Unknown => {
             state.metrics.reject("bad-token");
             return Err(ApiError::unauthorized("unknown device token"));

@@ -97,7 +97,14 @@ fn consent(doc: &mut Automerge, id: &str, institution: &str, state: ConsentState
 }
 
 /// One row of the matrix: role, relationship, login, document, its heads, what is expected.
-type Row<'a> = (&'a str, &'a str, &'a str, DocumentId, &'a [automerge::ChangeHash], Can);
+type Row<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    DocumentId,
+    &'a [automerge::ChangeHash],
+    Can,
+);
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Can {
