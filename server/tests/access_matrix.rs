@@ -548,3 +548,68 @@ async fn withdrawn_consent_stops_the_school_receiving_the_case() {
     let _ = Duration::ZERO;
     server.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_breaks_the_case_rules_is_refused_and_the_tablet_told_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(dir.path()).await;
+    provision(&server);
+    let (owner, case_id) = create(&server, "anna", new_family_case("anna")).await;
+    let good = owner.heads(case_id).await.expect("heads").expect("doc");
+
+    // A tablet with an old app skips the rules: the contract stage with no help plan (IPP).
+    let mut events = owner.events();
+    owner
+        .change(case_id, |d| {
+            let anna = Editor::new("anna", "gops").expect("editor");
+            case::set_stage_raw(d, case::Stage::Contract, &anna, Utc::now()).expect("written");
+        })
+        .await
+        .expect("saved locally");
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(ClientEvent::Disconnected(_)) = events.recv().await {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("refused in time");
+    let audit = server.state.registry.audit();
+    let refusal = audit
+        .query(&kooperacja_server::audit::AuditQuery {
+            document: Some(case_id.to_string()),
+            ..Default::default()
+        })
+        .expect("query")
+        .into_iter()
+        .find(|r| r.kind == "reject")
+        .expect("the refusal is audited");
+    assert!(
+        refusal.detail.to_string().contains("not valid"),
+        "{refusal:?}"
+    );
+
+    // The server still holds the valid case: a colleague fetching it gets the old version.
+    server
+        .state
+        .registry
+        .assign(case_id, Some("bartek"), None, "anna", false)
+        .expect("assign");
+    let colleague = tablet(&server, "bartek", "tablet-bartek");
+    colleague.find(case_id).expect("find");
+    colleague
+        .wait_until("the case arrives", WAIT, || async {
+            Ok(colleague.heads(case_id).await?.unwrap_or_default() == good)
+        })
+        .await
+        .expect("the valid version");
+    let stage = colleague
+        .read(case_id, |d| {
+            d.and_then(|d| case::stage(d).ok()).map(|s| s.value)
+        })
+        .await
+        .expect("read");
+    assert_eq!(stage, Some(case::Stage::Referral));
+    server.shutdown().await.expect("shutdown");
+}

@@ -732,3 +732,55 @@ fn changes_that_break_the_rules_are_refused_and_nothing_of_them_is_kept() {
     net.run();
     assert_eq!(net.heads(server, &case), net.heads(partner, &case));
 }
+
+#[test]
+fn a_busy_case_is_compacted_without_losing_anything() {
+    let case = case_id(13);
+    let mut net = Net::new(12);
+    let server = net.server_with("rops", TestPolicy::default(), |c| {
+        c.compact_min_bytes = 0;
+        c.compact_max_chunks = 4;
+    });
+    let worker = net.tablet("tablet-1");
+    net.connect(worker, server, "anna");
+    net.create(worker, case, seed_doc);
+    net.run();
+    for i in 0..40 {
+        net.edit(worker, &case, |d| {
+            let notes = obj(d, "notes");
+            d.transact::<_, _, automerge::AutomergeError>(|tx| {
+                tx.splice_text(&notes, 0, 0, &format!("{i} "))
+            })
+            .expect("edit");
+        });
+        net.run();
+    }
+    let stored = net.nodes[server]
+        .store
+        .load_now(case)
+        .expect("load")
+        .expect("stored");
+    let snapshots = stored
+        .chunks
+        .iter()
+        .filter(|(k, _)| k.kind == sync_core::storage::ChunkKind::Snapshot)
+        .count();
+    assert!(
+        snapshots >= 1,
+        "the increments were compacted into a snapshot"
+    );
+    assert!(
+        stored.chunks.len() <= 6,
+        "{} chunks left",
+        stored.chunks.len()
+    );
+    let mut reloaded = sync_core::engine::load_stored(&stored)
+        .expect("loads")
+        .get_heads();
+    reloaded.sort();
+    assert_eq!(
+        reloaded,
+        net.heads(worker, &case),
+        "nothing lost in compaction"
+    );
+}

@@ -127,6 +127,18 @@ impl Net {
         self.add(name, EngineConfig::server(peer), policy)
     }
 
+    /// A server with its engine configuration adjusted (compaction thresholds, budgets).
+    pub fn server_with(
+        &mut self,
+        name: &str,
+        policy: TestPolicy,
+        adjust: impl FnOnce(&mut EngineConfig),
+    ) -> usize {
+        let mut config = EngineConfig::server(PeerId::new(name).expect("peer id"));
+        adjust(&mut config);
+        self.add(name, config, policy)
+    }
+
     pub fn tablet(&mut self, name: &str) -> usize {
         let peer = PeerId::new(name).expect("peer id");
         self.add(name, EngineConfig::client(peer), TestPolicy::default())
