@@ -263,10 +263,34 @@ async fn write_loop(
         tokio::select! {
             out = rx.recv() => match out {
                 Some(Outgoing::Message(message)) => {
-                    let bytes = wire::encode(&message);
-                    state.metrics.frames_out.fetch_add(1, Ordering::Relaxed);
-                    state.metrics.bytes_out.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                    if sink.send(WsMessage::Binary(bytes.into())).await.is_err() {
+                    // Everything already queued goes out with one flush (fewer syscalls).
+                    let mut next = Some(Outgoing::Message(message));
+                    let mut failed = false;
+                    let mut closing = None;
+                    while let Some(out) = next.take() {
+                        match out {
+                            Outgoing::Message(message) => {
+                                let bytes = wire::encode(&message);
+                                state.metrics.frames_out.fetch_add(1, Ordering::Relaxed);
+                                state.metrics.bytes_out.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                                if sink.feed(WsMessage::Binary(bytes.into())).await.is_err() {
+                                    failed = true;
+                                    break;
+                                }
+                            }
+                            close @ Outgoing::Close { .. } => {
+                                closing = Some(close);
+                                break;
+                            }
+                        }
+                        next = rx.try_recv().ok();
+                    }
+                    if failed || sink.flush().await.is_err() {
+                        break;
+                    }
+                    if let Some(Outgoing::Close { code, reason }) = closing {
+                        let frame = CloseFrame { code, reason: truncate(&reason).into() };
+                        let _ = sink.send(WsMessage::Close(Some(frame))).await;
                         break;
                     }
                 }

@@ -136,6 +136,7 @@ pub struct Engine<P: Policy> {
     next_task: u64,
     ephemeral_seen: HashMap<(PeerId, String), (u64, Millis)>,
     ephemeral_count: u64,
+    last_housekeeping: Millis,
     out: Vec<Effect>,
 }
 
@@ -154,6 +155,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             next_task: 0,
             ephemeral_seen: HashMap::new(),
             ephemeral_count: 0,
+            last_housekeeping: Millis(0),
             out: Vec::new(),
         }
     }
@@ -925,9 +927,13 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         for document in dirty {
             self.process(document);
         }
-        self.evict();
-        let horizon = self.now.0.saturating_sub(10 * 60_000);
-        self.ephemeral_seen.retain(|_, (_, seen)| seen.0 >= horizon);
+        // Housekeeping looks at every document: at most once a second, not on every tick.
+        if self.now.0 >= self.last_housekeeping.0 + 1_000 {
+            self.last_housekeeping = self.now;
+            self.evict();
+            let horizon = self.now.0.saturating_sub(10 * 60_000);
+            self.ephemeral_seen.retain(|_, (_, seen)| seen.0 >= horizon);
+        }
     }
 
     /// Applies everything queued for one document in one batch, then persists or answers.
