@@ -423,11 +423,10 @@ impl Registry {
         let kind = match model::validate(doc) {
             Ok(DocumentKind::Case) => Kind::Case,
             Ok(DocumentKind::Pzk) => Kind::Pzk,
-            Err(sync_core::SchemaError::UnknownType(t))
+            Err(sync_core::SchemaError::UnknownType(_))
                 if self.inner.allow_untyped
                     && existing.as_ref().is_none_or(|r| r.kind == Kind::Untyped) =>
             {
-                let _ = t;
                 Kind::Untyped
             }
             Err(e) => return Err(format!("the document is not valid: {e}")),

@@ -274,7 +274,7 @@ pub fn run(data_dir: &Path, command: AdminCommand) -> Result<String, ServerError
         AdminCommand::Device {
             command: DeviceCommand::Code { user },
         } => {
-            let mut random = [0u8; 8];
+            let mut random = [0u8; 10];
             rand::fill(&mut random[..]);
             let code = directory.enrolment_code(&user, random)?;
             audit.record(

@@ -268,7 +268,7 @@ impl Directory {
     pub fn enrolment_code(
         &self,
         login: &str,
-        random: [u8; 8],
+        random: [u8; 10],
     ) -> Result<EnrolmentCode, ServerError> {
         if self.user(login)?.is_none() {
             return Err(ServerError::NotFound(format!("no user {login:?}")));
@@ -277,7 +277,6 @@ impl Directory {
         const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
         let code: String = random
             .iter()
-            .chain(random.iter().take(2))
             .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
             .collect();
         let expires = chrono::Utc::now() + chrono::Duration::hours(ENROLMENT_CODE_HOURS);

@@ -68,7 +68,7 @@ async fn a_tablet_enrols_once_with_a_code_then_uses_short_lived_tokens() {
         .add_user("anna", "Anna Kowalska", vec![Role::SocialWorker])
         .expect("user");
     let code = directory
-        .enrolment_code("anna", [7, 1, 2, 3, 4, 5, 6, 9])
+        .enrolment_code("anna", [7, 1, 2, 3, 4, 5, 6, 9, 11, 200])
         .expect("code")
         .code;
 
