@@ -55,6 +55,7 @@ fn require_node() {
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
     assert!(major >= 20, "found node {text}; {HOW}");
+    install_packages_once(HOW);
     for package in [
         "@automerge/automerge-repo",
         "@automerge/automerge-repo-network-websocket",
@@ -68,6 +69,31 @@ fn require_node() {
             dir.display()
         );
     }
+}
+
+/// Installs the pinned packages (`npm ci`) when they are missing, once per test run, so that
+/// `cargo test --workspace` works on a fresh checkout of a machine with Node.
+fn install_packages_once(how: &str) {
+    static INSTALLED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut done = INSTALLED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if *done
+        || js_dir()
+            .join("node_modules/@automerge/automerge-repo/package.json")
+            .is_file()
+    {
+        *done = true;
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(js_dir())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("`npm` cannot be run ({e}); {how}"));
+    assert!(status.success(), "`npm ci` in tests/js failed; {how}");
+    *done = true;
 }
 
 /// What a scenario printed, and its exit status.
