@@ -55,6 +55,18 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: PzkCommand,
     },
+    /// Copies the whole store (documents, identity, audit) into one backup file.
+    Backup {
+        /// The backup file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restores a backup file into this data directory (its store must not exist yet).
+    Restore {
+        /// The backup file to read.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// The audit log: query (JSON lines) or verify its hash chain.
     Audit {
         /// Only this user.
@@ -176,6 +188,20 @@ fn random48() -> [u8; 48] {
 /// Runs an admin command on a data directory; returns what to print on stdout.
 pub fn run(data_dir: &Path, command: AdminCommand) -> Result<String, ServerError> {
     let path = crate::serve::store_path(data_dir);
+    if let AdminCommand::Restore { from } = &command {
+        let store = sync_core::storage::SledStorage::restore_from(from, &path)?;
+        let audit = Audit::open(store.db())?;
+        let records = audit.verify()?;
+        audit.record(
+            "restore",
+            None,
+            None,
+            None,
+            serde_json::json!({ "from": from.display().to_string() }),
+        )?;
+        store.make_durable()?;
+        return json_line(&serde_json::json!({ "restored": true, "audit_records": records }));
+    }
     let storage = sync_core::storage::SledStorage::open(&path).map_err(|e| {
         ServerError::Config(format!(
             "cannot open {} ({e}); if the server is running, use the admin API \
@@ -226,6 +252,17 @@ pub fn run(data_dir: &Path, command: AdminCommand) -> Result<String, ServerError
                 serde_json::json!({ "pzk": pzk, "institution": institution }),
             )?;
             json_line(&team)?
+        }
+        AdminCommand::Backup { out } => {
+            let entries = storage.backup_to(&out)?;
+            json_line(
+                &serde_json::json!({ "backup": out.display().to_string(), "entries": entries }),
+            )?
+        }
+        AdminCommand::Restore { .. } => {
+            return Err(ServerError::Invalid(
+                "restore runs before the store is opened".into(),
+            ))
         }
         AdminCommand::Audit { verify: true, .. } => {
             let n = audit.verify()?;
@@ -319,6 +356,7 @@ pub fn api() -> Router<AppState> {
         .route("/admin/users", post(add_user))
         .route("/admin/devices", post(enroll))
         .route("/admin/devices/{device}/revoke", post(revoke))
+        .route("/admin/backup", post(backup))
         .route("/documents/{document}/assign", post(assign))
         .route("/documents/{document}/unassign", post(unassign))
 }
@@ -548,4 +586,46 @@ async fn access_token(
     issued
         .map(Json)
         .ok_or_else(|| ApiError::unauthorized("a valid device token (kt_…) is required"))
+}
+
+/// An online backup: the hub pauses (no document or audit writes start) while the store is
+/// copied into `data_dir/backups/`.
+async fn backup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let by = admin(&state, &headers).await?;
+    let (paused_tx, paused) = oneshot::channel();
+    let (resume, resume_rx) = oneshot::channel();
+    if !state.hub.send(Command::Pause(paused_tx, resume_rx)).await {
+        return Err(ApiError::unavailable("the server is stopping"));
+    }
+    paused
+        .await
+        .map_err(|_| ApiError::unavailable("the server is stopping"))?;
+    let dir = state.data_dir.join("backups");
+    let file = dir.join(format!(
+        "backup-{}.kbk",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    ));
+    let storage = state.storage.clone();
+    let target = file.clone();
+    let copied = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ServerError::io("creating the backup folder", e))?;
+        storage.backup_to(&target).map_err(ServerError::from)
+    })
+    .await;
+    let _ = resume.send(());
+    let entries = copied.map_err(|_| ApiError::unavailable("the backup failed to run"))??;
+    state.registry.audit().note(
+        "backup",
+        Some(&by.login),
+        None,
+        None,
+        serde_json::json!({ "file": file.display().to_string(), "entries": entries }),
+    );
+    Ok(Json(
+        serde_json::json!({ "backup": file.display().to_string(), "entries": entries }),
+    ))
 }

@@ -81,6 +81,8 @@ pub enum Command {
     DropDevice(String, oneshot::Sender<usize>),
     /// Stop: close connections, finish storage work, then answer.
     Shutdown(oneshot::Sender<()>),
+    /// Pause (answer on the first channel) until the second resolves: an online backup.
+    Pause(oneshot::Sender<()>, oneshot::Receiver<()>),
 }
 
 /// Limits and tuning of the hub.
@@ -248,6 +250,11 @@ impl Hub {
                         self.close_all();
                         shutdown = Some(ack);
                     }
+                    Some(Command::Pause(paused, resume)) => {
+                        // Nothing new is applied or written until the backup is done.
+                        let _ = paused.send(());
+                        let _ = resume.await;
+                    }
                     Some(command) => self.command(command),
                     None => return,
                 },
@@ -263,6 +270,10 @@ impl Hub {
                     Ok(Command::Shutdown(ack)) => {
                         self.close_all();
                         shutdown = Some(ack);
+                    }
+                    Ok(Command::Pause(paused, resume)) => {
+                        let _ = paused.send(());
+                        let _ = resume.await;
                     }
                     Ok(command) => self.command(command),
                     Err(_) => break,
@@ -361,7 +372,7 @@ impl Hub {
                 }
                 let _ = ack.send(conns.len());
             }
-            Command::Shutdown(_) => {}
+            Command::Shutdown(_) | Command::Pause(..) => {}
         }
     }
 

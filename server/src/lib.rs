@@ -58,6 +58,10 @@ pub struct AppState {
     pub outgoing_queue: usize,
     /// The sled database (for readiness).
     pub db: sled::Db,
+    /// The document store (for online backups).
+    pub storage: sync_core::storage::SledStorage,
+    /// The data directory.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// The HTTP application.

@@ -125,6 +125,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
             other => ServerError::Storage(other),
         })?;
     let db = storage.db().clone();
+    let backups = storage.clone();
     let directory = Directory::open(&db)?;
     let audit = Arc::new(Audit::open(&db)?);
     let registry = Registry::open(&db, directory.clone(), audit, config.allow_untyped)?;
@@ -159,6 +160,8 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         },
         outgoing_queue: 4096,
         db,
+        storage: backups,
+        data_dir: config.data_dir.clone(),
     };
     let router = app(state.clone());
     let listener = TcpListener::bind(config.listen)

@@ -18,6 +18,9 @@ use crate::ids::DocumentId;
 
 const CHUNKS_TREE: &str = "chunks";
 
+/// The first bytes of a backup file.
+const BACKUP_MAGIC: &[u8; 8] = b"KOOPBAK1";
+
 /// A sled database holding document chunks (and, in the server, other trees of its own).
 #[derive(Clone, Debug)]
 pub struct SledStorage {
@@ -156,6 +159,96 @@ impl SledStorage {
             }
         }
         Ok(out)
+    }
+
+    /// Writes every tree (documents and the host's own) to one backup file: `KOOPBAK1`, then
+    /// per tree its name and entries, each a length-prefixed key and value. A snapshot taken
+    /// while writes continue holds each write batch whole or not at all (batches are atomic per
+    /// tree); hosts pause their own writers for a consistent copy across trees.
+    pub fn backup_to(&self, path: &Path) -> Result<u64, StorageError> {
+        use std::io::Write;
+        let file = File::create(path).map_err(io)?;
+        let mut out = std::io::BufWriter::new(file);
+        let put = |out: &mut std::io::BufWriter<File>, bytes: &[u8]| -> Result<(), StorageError> {
+            out.write_all(&(bytes.len() as u64).to_be_bytes())
+                .map_err(io)?;
+            out.write_all(bytes).map_err(io)
+        };
+        out.write_all(BACKUP_MAGIC).map_err(io)?;
+        let mut entries = 0u64;
+        for name in self.db.tree_names() {
+            let tree = self.db.open_tree(&name).map_err(io)?;
+            put(&mut out, &name)?;
+            put(&mut out, &(tree.len() as u64).to_be_bytes())?;
+            let mut written = 0u64;
+            for item in tree.iter() {
+                let (k, v) = item.map_err(io)?;
+                put(&mut out, &k)?;
+                put(&mut out, &v)?;
+                written += 1;
+            }
+            if written != tree.len() as u64 {
+                return Err(StorageError::Io(format!(
+                    "tree {} changed while it was copied; copy again",
+                    String::from_utf8_lossy(&name)
+                )));
+            }
+            entries += written;
+        }
+        let file = out.into_inner().map_err(|e| io(e.error()))?;
+        file.sync_all().map_err(io)?;
+        Ok(entries)
+    }
+
+    /// Restores a backup file into a new, empty store at `dir` (refuses a non-empty one).
+    pub fn restore_from(backup: &Path, dir: &Path) -> Result<Self, StorageError> {
+        use std::io::Read;
+        if dir.exists() && std::fs::read_dir(dir).map_err(io)?.next().is_some() {
+            return Err(StorageError::Io(format!(
+                "{} is not empty; restore into a new folder",
+                dir.display()
+            )));
+        }
+        let mut input = std::io::BufReader::new(File::open(backup).map_err(io)?);
+        let mut magic = [0u8; 8];
+        input.read_exact(&mut magic).map_err(io)?;
+        if &magic != BACKUP_MAGIC {
+            return Err(StorageError::Corrupt("not a Kooperacja backup file".into()));
+        }
+        let take = |input: &mut std::io::BufReader<File>| -> Result<Option<Vec<u8>>, StorageError> {
+            let mut len = [0u8; 8];
+            match input.read_exact(&mut len) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+                Err(e) => return Err(io(e)),
+            }
+            let len = u64::from_be_bytes(len);
+            if len > 1 << 32 {
+                return Err(StorageError::Corrupt(
+                    "a backup entry claims over 4 GiB".into(),
+                ));
+            }
+            let mut bytes = vec![0u8; len as usize];
+            input
+                .read_exact(&mut bytes)
+                .map_err(|e| StorageError::Corrupt(format!("truncated backup: {e}")))?;
+            Ok(Some(bytes))
+        };
+        let store = Self::open(dir)?;
+        while let Some(name) = take(&mut input)? {
+            let count = take(&mut input)?
+                .and_then(|c| c.as_slice().try_into().ok().map(u64::from_be_bytes))
+                .ok_or_else(|| StorageError::Corrupt("truncated backup".into()))?;
+            let tree = store.db.open_tree(&name).map_err(io)?;
+            for _ in 0..count {
+                let (Some(k), Some(v)) = (take(&mut input)?, take(&mut input)?) else {
+                    return Err(StorageError::Corrupt("truncated backup".into()));
+                };
+                tree.insert(k, v).map_err(io)?;
+            }
+        }
+        store.make_durable()?;
+        Ok(store)
     }
 
     /// Synchronous, durable removal of a document's chunks.

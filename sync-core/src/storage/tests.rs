@@ -113,3 +113,47 @@ fn sled_store_keeps_chunks_compacts_safely_and_survives_reopen() {
         Some(1)
     );
 }
+
+#[cfg(feature = "sled-store")]
+#[test]
+fn a_sled_backup_restores_every_tree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SledStorage::open(dir.path().join("a")).expect("open");
+    check_store(&store);
+    store
+        .write_now(vec![WriteOp::Put {
+            document: doc(5),
+            key: ChunkKey::incremental(b"five"),
+            bytes: b"five".to_vec(),
+        }])
+        .expect("write");
+    store
+        .db()
+        .open_tree("users")
+        .expect("tree")
+        .insert("anna", "{}")
+        .expect("insert");
+    let file = dir.path().join("backup.kbk");
+    let entries = store.backup_to(&file).expect("backup");
+    assert!(entries >= 3);
+    let restored = SledStorage::restore_from(&file, &dir.path().join("b")).expect("restore");
+    assert_eq!(restored.load_now(doc(5)), store.load_now(doc(5)));
+    assert_eq!(
+        restored.list_now().expect("list"),
+        store.list_now().expect("list")
+    );
+    assert!(restored
+        .db()
+        .open_tree("users")
+        .expect("tree")
+        .get("anna")
+        .expect("get")
+        .is_some());
+    // Not over an existing store, and not from something else.
+    assert!(SledStorage::restore_from(&file, &dir.path().join("b")).is_err());
+    std::fs::write(dir.path().join("junk"), b"not a backup").expect("write");
+    assert!(matches!(
+        SledStorage::restore_from(&dir.path().join("junk"), &dir.path().join("c")),
+        Err(StorageError::Corrupt(_))
+    ));
+}
