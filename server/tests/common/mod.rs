@@ -116,16 +116,34 @@ pub async fn wait_acknowledged(client: &SyncClient, id: DocumentId) {
         .expect("acknowledged");
 }
 
+/// Waits until two tablets hold the same heads, re-checking after an event of either (the last
+/// change may land on either side).
 pub async fn wait_same_heads(a: &SyncClient, b: &SyncClient, id: DocumentId) {
-    let waited = b
-        .wait_until("same heads", WAIT, || async {
-            let mut x = a.heads(id).await?.unwrap_or_default();
-            let mut y = b.heads(id).await?.unwrap_or_default();
-            x.sort();
-            y.sort();
-            Ok(!x.is_empty() && x == y)
+    let mut from_a = a.events();
+    let mut from_b = b.events();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let same = || async {
+        let mut x = a.heads(id).await.ok().flatten().unwrap_or_default();
+        let mut y = b.heads(id).await.ok().flatten().unwrap_or_default();
+        x.sort();
+        y.sort();
+        !x.is_empty() && x == y
+    };
+    let waited: Result<(), &str> = loop {
+        if same().await {
+            break Ok(());
+        }
+        let event = tokio::time::timeout_at(deadline, async {
+            tokio::select! {
+                _ = from_a.recv() => {}
+                _ = from_b.recv() => {}
+            }
         })
         .await;
+        if event.is_err() {
+            break Err("timed out waiting for same heads");
+        }
+    };
     if let Err(e) = waited {
         panic!(
             "{e}: a={:?} (server says {:?}), b={:?} (server says {:?})",
