@@ -100,6 +100,8 @@ impl<S: Storage> Storage for EncryptedStorage<S> {
                     key,
                     replaces,
                 },
+                // Nothing to seal: it removes.
+                erase @ WriteOp::Erase { .. } => erase,
             });
         }
         self.inner.write(sealed).await

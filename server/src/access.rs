@@ -66,6 +66,9 @@ pub struct DocRecord {
     /// The institution the case was handed over to, once recorded.
     #[serde(default)]
     pub handed_to: Option<String>,
+    /// Erased (GDPR art. 17): its history is gone and its id may never be used again.
+    #[serde(default)]
+    pub erased: bool,
 }
 
 /// Shared, in-memory view of the access tables, kept in step with sled.
@@ -231,6 +234,27 @@ impl Registry {
     }
 
     /// A user, from memory or (the first time it is asked for) from the directory.
+    /// Tombstones a document: nobody may read, write or re-create it again. The caller removes
+    /// its history from the store and from the engine.
+    pub fn erase(&self, document: DocumentId, by: &str) -> Result<(), ServerError> {
+        let mut record = self
+            .record(&document)
+            .ok_or_else(|| ServerError::NotFound(format!("no document {document}")))?;
+        record.erased = true;
+        record.assigned_users.clear();
+        record.assigned_institutions.clear();
+        record.consents.clear();
+        self.save(document, record)?;
+        self.inner.audit.note(
+            "erase",
+            Some(by),
+            None,
+            Some(document.to_string()),
+            serde_json::json!({}),
+        );
+        Ok(())
+    }
+
     fn user(&self, login: &str) -> Option<User> {
         if let Some(user) = self.inner.users.read().ok()?.get(login) {
             return Some(user.clone());
@@ -275,6 +299,9 @@ impl Registry {
     }
 
     fn rule(&self, user: &User, record: &DocRecord) -> Access {
+        if record.erased {
+            return Access::None;
+        }
         let is = |login: &str| user.login == login;
         let in_institution = |i: &str| user.institution.as_deref() == Some(i);
         match record.kind {
@@ -509,6 +536,7 @@ impl Registry {
             consents: BTreeSet::new(),
             finished: false,
             handed_to: None,
+            erased: false,
         })
     }
 }

@@ -357,6 +357,7 @@ pub fn api() -> Router<AppState> {
         .route("/admin/devices", post(enroll))
         .route("/admin/devices/{device}/revoke", post(revoke))
         .route("/admin/backup", post(backup))
+        .route("/admin/documents/{document}/erase", post(erase))
         .route("/documents/{document}/assign", post(assign))
         .route("/documents/{document}/unassign", post(unassign))
 }
@@ -628,4 +629,27 @@ async fn backup(
     Ok(Json(
         serde_json::json!({ "backup": file.display().to_string(), "entries": entries }),
     ))
+}
+
+/// Erases a case (GDPR art. 17 where the law allows): its history leaves the store, its id is
+/// tombstoned so no device can upload it again, devices holding it are told it is unavailable
+/// (tablets drop it when the server no longer lists it), and the audit log keeps only that an
+/// erasure happened.
+async fn erase(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UrlPath(document): UrlPath<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let by = admin(&state, &headers).await?;
+    let id = sync_core::DocumentId::parse(&document)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    state.registry.erase(id, &by.login)?;
+    let (ack, done) = oneshot::channel();
+    if !state.hub.send(Command::Erase(id, ack)).await {
+        return Err(ApiError::unavailable("the server is stopping"));
+    }
+    done.await
+        .map_err(|_| ApiError::unavailable("the server is stopping"))?
+        .map_err(ServerError::from)?;
+    Ok(Json(serde_json::json!({ "erased": id.to_string() })))
 }

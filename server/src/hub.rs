@@ -81,6 +81,12 @@ pub enum Command {
     DropDevice(String, oneshot::Sender<usize>),
     /// Stop: close connections, finish storage work, then answer.
     Shutdown(oneshot::Sender<()>),
+    /// Erase a document: forget it and remove its history from the store (in order with the
+    /// writes before it); answers once that is durable.
+    Erase(
+        sync_core::DocumentId,
+        oneshot::Sender<Result<(), StorageError>>,
+    ),
     /// Pause (answer on the first channel) until the second resolves: an online backup.
     Pause(oneshot::Sender<()>, oneshot::Receiver<()>),
 }
@@ -136,6 +142,8 @@ pub fn start<S: Storage + Clone>(
             .into_iter()
             .flatten()
             .collect(),
+        erasures: HashMap::new(),
+        next_erasure: 0,
         started: Instant::now(),
     };
     tokio::spawn(hub.run(rx, done_rx));
@@ -224,6 +232,9 @@ struct Hub {
     writer: std::sync::mpsc::Sender<(TaskId, WriteOp)>,
     loader: std::sync::mpsc::Sender<(TaskId, StorageRequest)>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    /// Erasures waiting for their durable write.
+    erasures: HashMap<TaskId, oneshot::Sender<Result<(), StorageError>>>,
+    next_erasure: u64,
     started: Instant,
 }
 
@@ -243,7 +254,7 @@ impl Hub {
             tokio::select! {
                 biased;
                 Some((task, result)) = done_rx.recv() => {
-                    self.input(Input::StorageDone { task, result });
+                    self.storage_done(task, result);
                 }
                 command = rx.recv(), if shutdown.is_none() => match command {
                     Some(Command::Shutdown(ack)) => {
@@ -262,7 +273,7 @@ impl Hub {
             }
             // Take what else is waiting, storage answers first, then inputs, up to a bound.
             while let Ok((task, result)) = done_rx.try_recv() {
-                self.input(Input::StorageDone { task, result });
+                self.storage_done(task, result);
             }
             let mut taken = 0;
             while shutdown.is_none() && taken < self.config.max_inputs_per_tick {
@@ -372,7 +383,30 @@ impl Hub {
                 }
                 let _ = ack.send(conns.len());
             }
+            Command::Erase(document, ack) => {
+                self.input(Input::Forget { document });
+                self.next_erasure += 1;
+                let task = TaskId(u64::MAX - self.next_erasure);
+                if self
+                    .writer
+                    .send((task, WriteOp::Erase { document }))
+                    .is_ok()
+                {
+                    self.erasures.insert(task, ack);
+                } else {
+                    let _ = ack.send(Err(StorageError::Io("storage threads are gone".into())));
+                }
+            }
             Command::Shutdown(_) | Command::Pause(..) => {}
+        }
+    }
+
+    fn storage_done(&mut self, task: TaskId, result: Result<StorageResponse, StorageError>) {
+        match self.erasures.remove(&task) {
+            Some(ack) => {
+                let _ = ack.send(result.map(|_| ()));
+            }
+            None => self.input(Input::StorageDone { task, result }),
         }
     }
 

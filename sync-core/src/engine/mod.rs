@@ -180,6 +180,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             Input::Create { document, content } => self.create(document, *content),
             Input::Broadcast { document, data } => self.broadcast(document, data),
             Input::AccessChanged { document } => self.access_changed(document),
+            Input::Forget { document } => self.forget(document),
             Input::Tick => self.tick(),
         }
         std::mem::take(&mut self.out)
@@ -916,6 +917,33 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     }
                     self.event(Event::AccessRevoked { conn, document });
                 }
+            }
+        }
+    }
+
+    fn forget(&mut self, document: DocumentId) {
+        let Some(doc) = self.docs.remove(&document) else {
+            return;
+        };
+        self.dirty.remove(&document);
+        for conn in doc.waiting {
+            if let Some(peer) = self.peers.get_mut(&conn) {
+                peer.waiting_for.remove(&document);
+            }
+        }
+        for conn in doc.subscribers {
+            if let Some(peer) = self.peers.get_mut(&conn) {
+                peer.docs.remove(&document);
+            }
+            if let Some(target_id) = self.peers.get(&conn).and_then(|p| p.remote_id.clone()) {
+                self.send(
+                    conn,
+                    Message::DocUnavailable {
+                        sender_id: self.config.peer_id.clone(),
+                        target_id,
+                        document_id: document,
+                    },
+                );
             }
         }
     }

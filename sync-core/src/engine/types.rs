@@ -113,6 +113,12 @@ pub enum Input {
         /// The document, or `None` for every document.
         document: Option<DocumentId>,
     },
+    /// Forget a document at once (erasure): its state is dropped, and the peers that follow it
+    /// are told it is unavailable.
+    Forget {
+        /// The document.
+        document: DocumentId,
+    },
     /// Time passed: process what arrived since the last tick (per document, in one batch).
     Tick,
 }

@@ -56,6 +56,9 @@ impl MemoryStorage {
                 } => {
                     all.entry(document).or_default().insert(key, bytes);
                 }
+                WriteOp::Erase { document } => {
+                    all.remove(&document);
+                }
                 WriteOp::Compact {
                     document,
                     key,

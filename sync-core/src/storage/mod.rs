@@ -134,6 +134,11 @@ pub enum WriteOp {
         /// The chunk.
         bytes: Vec<u8>,
     },
+    /// Removes every chunk of a document (erasure), in order with the writes before it.
+    Erase {
+        /// The document.
+        document: DocumentId,
+    },
     /// Writes a snapshot and removes exactly the chunks it replaces, atomically.
     Compact {
         /// The document.

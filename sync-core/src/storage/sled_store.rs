@@ -127,6 +127,11 @@ impl SledStorage {
                     key,
                     bytes,
                 } => sled_batch.insert(Self::key(&document, &key), bytes),
+                WriteOp::Erase { document } => {
+                    for k in self.chunks.scan_prefix(Self::prefix(&document)).keys() {
+                        sled_batch.remove(k.map_err(io)?);
+                    }
+                }
                 WriteOp::Compact {
                     document,
                     key,
