@@ -55,6 +55,12 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: PzkCommand,
     },
+    /// De-identified export of cases for the ROPS evaluation (no names, no free text).
+    Export {
+        /// `json` (rows and counts per stage) or `csv` (rows).
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
     /// Copies the whole store (documents, identity, audit) into one backup file.
     Backup {
         /// The backup file to write.
@@ -252,6 +258,38 @@ pub fn run(data_dir: &Path, command: AdminCommand) -> Result<String, ServerError
                 serde_json::json!({ "pzk": pzk, "institution": institution }),
             )?;
             json_line(&team)?
+        }
+        AdminCommand::Export { format } => {
+            let audit = std::sync::Arc::new(audit);
+            let registry = crate::access::Registry::open(
+                storage.db(),
+                directory.clone(),
+                audit.clone(),
+                false,
+            )?;
+            let salt = storage
+                .db()
+                .open_tree("meta")?
+                .get("token-secret")?
+                .map(|s| s.to_vec())
+                .unwrap_or_default();
+            let export = crate::export::cases(&storage, &registry, &salt)?;
+            audit.record(
+                "export",
+                None,
+                None,
+                None,
+                serde_json::json!({ "cases": export.cases.len() }),
+            )?;
+            match format.as_str() {
+                "csv" => crate::export::to_csv(&export),
+                "json" => json_line(&export)?,
+                other => {
+                    return Err(ServerError::Invalid(format!(
+                        "unknown format {other:?}; use json or csv"
+                    )))
+                }
+            }
         }
         AdminCommand::Backup { out } => {
             let entries = storage.backup_to(&out)?;

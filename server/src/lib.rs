@@ -21,6 +21,7 @@ pub mod admin;
 pub mod audit;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod hub;
 pub mod identity;
 pub mod metrics;
