@@ -453,11 +453,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 .map(|(id, _)| *id)
                 .collect();
             for document in wanted {
-                self.subscribe(conn, document);
-                if let Some(doc) = self.docs.get_mut(&document) {
-                    doc.needs_generate.insert(conn);
-                }
-                self.dirty.insert(document);
+                self.follow(conn, document);
             }
         }
     }
@@ -633,10 +629,16 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             .map(|(c, _)| *c)
             .collect();
         for conn in ready {
-            self.subscribe(conn, document);
-            if let Some(doc) = self.docs.get_mut(&document) {
-                doc.needs_generate.insert(conn);
-            }
+            self.follow(conn, document);
+        }
+        self.dirty.insert(document);
+    }
+
+    /// Subscribes a peer to a document and owes it a sync message at the next tick.
+    fn follow(&mut self, conn: ConnId, document: DocumentId) {
+        self.subscribe(conn, document);
+        if let Some(doc) = self.docs.get_mut(&document) {
+            doc.needs_generate.insert(conn);
         }
         self.dirty.insert(document);
     }
@@ -1278,10 +1280,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             peer.waiting_for.remove(&document);
             let principal = peer.principal.clone();
             if self.policy.access(&principal, &document, true) != Access::None {
-                self.subscribe(conn, document);
-                if let Some(doc) = self.docs.get_mut(&document) {
-                    doc.needs_generate.insert(conn);
-                }
+                self.follow(conn, document);
             }
         }
     }
