@@ -470,10 +470,10 @@ impl Registry {
         };
         let before = record.clone();
         if kind == Kind::Case {
-            record.consents = case_consents(doc);
-            let (finished, handed_to) = case_finish(doc);
-            record.finished = finished;
-            record.handed_to = handed_to;
+            let facts = case_facts(doc);
+            record.consents = facts.consents;
+            record.finished = facts.finished;
+            record.handed_to = facts.handed_to;
         }
         if created_by.is_some() || record != before {
             if record.consents != before.consents && created_by.is_none() {
@@ -541,37 +541,43 @@ impl Registry {
     }
 }
 
-/// Institutions with consent in force for the PZK purpose.
-fn case_consents(doc: &Automerge) -> BTreeSet<String> {
+/// What the server derives from a case: the institutions with consent in force for the PZK
+/// purpose, whether it is finished (closed or handed over, and not in conflict), and to whom it
+/// was handed over. The case is read once.
+struct CaseFacts {
+    consents: BTreeSet<String>,
+    finished: bool,
+    handed_to: Option<String>,
+}
+
+fn case_facts(doc: &Automerge) -> CaseFacts {
     let Ok(view) = model::case::read_case(doc) else {
-        return BTreeSet::new();
+        return CaseFacts {
+            consents: BTreeSet::new(),
+            finished: false,
+            handed_to: None,
+        };
     };
-    let institutions: BTreeSet<String> = view
+    let consents = view
         .consents
         .values()
         .map(|c| c.event.institution.clone())
-        .collect();
-    institutions
+        .collect::<BTreeSet<String>>()
         .into_iter()
         .filter(|i| view.consent_in_force(i, PZK_PURPOSE))
-        .collect()
-}
-
-/// Whether the case is closed or handed over, and to whom.
-fn case_finish(doc: &Automerge) -> (bool, Option<String>) {
-    let Ok(stage) = model::case::stage(doc) else {
-        return (false, None);
-    };
+        .collect();
     // A stage in conflict is not settled: nobody loses access until someone resolves it.
-    let finished = !stage.is_conflicted()
+    let finished = !view.stage.is_conflicted()
         && matches!(
-            stage.value,
+            view.stage.value,
             model::case::Stage::Closed | model::case::Stage::HandedOver
         );
-    let target = model::case::read_case(doc)
-        .ok()
-        .and_then(|v| v.handover.map(|h| h.target));
-    (finished, if finished { target } else { None })
+    let handed_to = finished.then(|| view.handover.map(|h| h.target)).flatten();
+    CaseFacts {
+        consents,
+        finished,
+        handed_to,
+    }
 }
 
 /// The policy the engine asks on every message.

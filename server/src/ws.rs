@@ -162,11 +162,12 @@ async fn run(socket: WebSocket, state: AppState, principal: Principal) {
             *slot = Some(reason);
         }
     }
+    // The writer says why (if the reader knows) before the hub lets go of its queue.
+    kill.notify_one();
     state
         .hub
         .send(Command::Input(Input::Disconnected { conn }))
         .await;
-    kill.notify_one();
     let _ = writer.await;
 }
 
@@ -236,11 +237,11 @@ async fn read_loop(
                 }
             }
             WsMessage::Text(_) => {
-                let input = Input::Frame {
-                    conn,
-                    bytes: b"text frames are not part of the protocol".to_vec(),
-                };
-                let _ = state.hub.send(Command::Input(input)).await;
+                state.metrics.reject("text-frame");
+                return Some((
+                    close_code::PROTOCOL_ERROR,
+                    "text frames are not part of the protocol: send binary CBOR frames".into(),
+                ));
             }
             WsMessage::Close(_) => return None,
             WsMessage::Ping(_) | WsMessage::Pong(_) => {}
@@ -299,7 +300,14 @@ async fn write_loop(
                     let _ = sink.send(WsMessage::Close(Some(frame))).await;
                     break;
                 }
-                None => break,
+                // The hub let go of this connection: say why, if the reader knows.
+                None => {
+                    if let Some((code, reason)) = close_reason.lock().ok().and_then(|mut r| r.take()) {
+                        let frame = CloseFrame { code, reason: truncate(&reason).into() };
+                        let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                    }
+                    break;
+                }
             },
             _ = ping.tick() => {
                 let heard = last_heard.load(Ordering::Relaxed);

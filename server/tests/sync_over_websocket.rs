@@ -213,6 +213,13 @@ async fn bad_input_gets_a_clear_answer_and_harms_no_one_else() {
         .expect("send");
     assert_eq!(close_code_of(&mut bad).await, Some(1002));
 
+    // A text frame (the protocol is binary CBOR): closed with a protocol error.
+    let mut bad = raw_socket(&server, Some(&token)).await.expect("upgrade");
+    bad.send(WsMessage::Text("{\"type\":\"join\"}".into()))
+        .await
+        .expect("send");
+    assert_eq!(close_code_of(&mut bad).await, Some(1002));
+
     // A frame over the limit: closed with "message too big".
     let mut bad = raw_socket(&server, Some(&token)).await.expect("upgrade");
     let _ = bad
