@@ -1772,15 +1772,11 @@ impl<S: Storage + Clone, M: Meta> Driver<S, M> {
     }
 }
 
-/// A commit message in the model's convention (`sync_core::model::editor`): the summary, then
-/// `Author` and `Institution` trailers.
+/// A commit message in the model's convention: the summary, then `Author` and `Institution`
+/// trailers (written by `sync_core::model::editor::message`, which the history reader parses).
 pub(crate) fn commit_message(summary: &str, by: Option<&Editor>) -> String {
     match by {
-        Some(by) => format!(
-            "{summary}\n\nAuthor: {}\nInstitution: {}",
-            by.login(),
-            by.institution()
-        ),
+        Some(by) => sync_core::model::editor::message(summary, by),
         None => summary.to_owned(),
     }
 }
