@@ -256,6 +256,18 @@ pub(crate) struct Ready {
 /// Dropping it without [`SyncClient::shutdown`] stops the client's thread at once, as if the
 /// app had been killed: text-session keystrokes not yet committed are lost, everything else is
 /// already on disk.
+/// Sends ephemeral data through a [`SyncClient`] (see [`SyncClient::broadcast`]).
+#[derive(Clone, Debug)]
+pub(crate) struct EphemeralSender(mpsc::UnboundedSender<Cmd>);
+
+impl EphemeralSender {
+    pub(crate) fn send(&self, document: DocumentId, data: Vec<u8>) -> Result<(), SdkError> {
+        self.0
+            .send(Cmd::Broadcast(document, data))
+            .map_err(|_| SdkError::Stopped)
+    }
+}
+
 #[derive(Debug)]
 pub struct SyncClient {
     tx: mpsc::UnboundedSender<Cmd>,
@@ -397,6 +409,11 @@ impl SyncClient {
     /// Sends ephemeral data (presence) about a document.
     pub fn broadcast(&self, document: DocumentId, data: Vec<u8>) -> Result<(), SdkError> {
         self.send(Cmd::Broadcast(document, data))
+    }
+
+    /// A handle that sends ephemeral data through this client, for tasks that outlive a borrow.
+    pub(crate) fn ephemeral_sender(&self) -> EphemeralSender {
+        EphemeralSender(self.tx.clone())
     }
 
     /// Goes offline (closes the connection, stops reconnecting) or back online.

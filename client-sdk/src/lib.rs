@@ -14,6 +14,9 @@
 //! - [`SyncClient`] (`client.rs`): the thread that owns the sans-IO sync engine and the store,
 //!   reconnects with exponential backoff and jitter, fetches the server's document list, prunes
 //!   what the user may no longer hold, and wipes the store when the device is revoked.
+//! - [`DocumentPresence`] (`presence.rs`): who else is in a document and where, in
+//!   automerge-repo 2.x's presence format, so browsers on the meeting page and tablets see
+//!   each other.
 //! - [`transport`]: TCP, TLS (a pinned development certificate or CA roots) and the WebSocket;
 //!   `http.rs`: the document list over the same TLS trust.
 //!
@@ -43,6 +46,7 @@ mod crypto;
 mod encrypted;
 mod error;
 mod http;
+mod presence;
 mod session;
 mod status;
 mod store;
@@ -54,6 +58,7 @@ pub use conflicts::{ConflictValue, FieldConflict};
 pub use crypto::TabletKey;
 pub use encrypted::EncryptedStorage;
 pub use error::SdkError;
+pub use presence::{DocumentPresence, Peers, PresenceOptions};
 pub use session::{SmartPart, TextField, TextSession};
 pub use status::{SyncState, SyncStatus};
 pub use store::TabletStore;

@@ -10,49 +10,10 @@ use automerge::{ActorId, Automerge};
 use chrono::Utc;
 use client_sdk::{ClientEvent, SyncClient};
 use common::*;
-use kooperacja_server::identity::Role;
 use kooperacja_server::serve::RunningServer;
 use sync_core::model::case::{self, CaseInit, ConsentEvent, ConsentState, Referral};
-use sync_core::model::pzk::{self, PzkInit};
 use sync_core::model::Editor;
 use sync_core::DocumentId;
-
-/// The region: two PZK teams, their institutions and people.
-fn provision(server: &RunningServer) {
-    let d = &server.state.directory;
-    for (id, sector) in [
-        ("gops", "social"),
-        ("szkola", "education"),
-        ("policja", "police"),
-        ("gops2", "social"),
-    ] {
-        d.add_institution(id, id, sector).expect("institution");
-    }
-    let people = [
-        ("anna", Role::SocialWorker, Some("gops")),
-        ("bartek", Role::SocialWorker, Some("gops")),
-        ("szkola-rep", Role::PzkMember, Some("szkola")),
-        ("policja-rep", Role::PzkMember, Some("policja")),
-        ("inna", Role::PzkMember, Some("gops2")),
-        ("koordynator", Role::Coordinator, None),
-        ("animator1", Role::Animator, Some("gops")),
-    ];
-    for (login, role, institution) in people {
-        d.add_user(login, login, vec![role]).expect("user");
-        if let Some(i) = institution {
-            d.set_institution(login, i).expect("institution");
-        }
-    }
-    d.add_team("pzk1", "PZK Gminy Przykładowo", "animator1")
-        .expect("team");
-    for i in ["gops", "szkola", "policja"] {
-        d.add_team_member("pzk1", i).expect("member");
-    }
-    d.add_team("pzk2", "PZK Gminy Inne", "animator1")
-        .expect("team");
-    d.add_team_member("pzk2", "gops2").expect("member");
-    server.state.registry.reload_directory().expect("reload");
-}
 
 fn actor() -> ActorId {
     ActorId::random()
@@ -73,16 +34,6 @@ fn new_family_case(owner: &str) -> Automerge {
     };
     let by = Editor::new(owner, "gops").expect("editor");
     case::new_case(&init, &by, Utc::now()).expect("case")
-}
-
-fn new_team_doc() -> Automerge {
-    let init = PzkInit {
-        actor: actor(),
-        name: "PZK Gminy Przykładowo".into(),
-        animator: "animator1".into(),
-        agreement_text: "Porozumienie o współpracy.".into(),
-    };
-    pzk::new_pzk(&init, Utc::now()).expect("pzk")
 }
 
 fn consent(doc: &mut Automerge, id: &str, institution: &str, state: ConsentState) {
@@ -183,14 +134,6 @@ async fn probe(
     can
 }
 
-async fn create(server: &RunningServer, login: &str, doc: Automerge) -> (SyncClient, DocumentId) {
-    let t = tablet(server, login, &format!("tablet-{login}-owner"));
-    let id = random_id();
-    t.create(id, doc).await.expect("created");
-    wait_acknowledged(&t, id).await;
-    (t, id)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_authorisation_matrix() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -200,12 +143,12 @@ async fn the_authorisation_matrix() {
     );
     config.allow_untyped = false;
     let server = start_with(config).await;
-    provision(&server);
+    provision_region(&server);
 
     // A case of anna's, with bartek assigned and consent for the school (not the police).
     let mut family = new_family_case("anna");
     consent(&mut family, "c1", "szkola", ConsentState::Given);
-    let (owner, case_id) = create(&server, "anna", family).await;
+    let (owner, case_id) = create_as(&server, "anna", family).await;
     server
         .state
         .registry
@@ -214,7 +157,7 @@ async fn the_authorisation_matrix() {
     let case_heads = owner.heads(case_id).await.expect("heads").expect("doc");
 
     // The PZK's document, made by its animator.
-    let (animator, pzk_id) = create(&server, "animator1", new_team_doc()).await;
+    let (animator, pzk_id) = create_as(&server, "animator1", new_team_doc()).await;
     let pzk_heads = animator.heads(pzk_id).await.expect("heads").expect("doc");
 
     use Can::*;
@@ -369,10 +312,10 @@ async fn the_authorisation_matrix() {
 async fn forged_authorship_is_refused_and_audited() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_server(dir.path()).await;
-    provision(&server);
+    provision_region(&server);
     let family = new_family_case("anna");
     let anna_actor = family.get_actor().clone();
-    let (_owner, case_id) = create(&server, "anna", family).await;
+    let (_owner, case_id) = create_as(&server, "anna", family).await;
     server
         .state
         .registry
@@ -430,8 +373,8 @@ async fn forged_authorship_is_refused_and_audited() {
 async fn revoking_a_tablet_cuts_it_off_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_server(dir.path()).await;
-    provision(&server);
-    let (owner, case_id) = create(&server, "anna", new_family_case("anna")).await;
+    provision_region(&server);
+    let (owner, case_id) = create_as(&server, "anna", new_family_case("anna")).await;
     let before = server.state.directory.devices_of("anna").expect("devices");
     let lost = tablet(&server, "anna", "tablet-lost");
     let mut events = lost.events();
@@ -505,10 +448,10 @@ async fn append_note_safe(t: &SyncClient, id: DocumentId) {
 async fn withdrawn_consent_stops_the_school_receiving_the_case() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_server(dir.path()).await;
-    provision(&server);
+    provision_region(&server);
     let mut family = new_family_case("anna");
     consent(&mut family, "c1", "szkola", ConsentState::Given);
-    let (owner, case_id) = create(&server, "anna", family).await;
+    let (owner, case_id) = create_as(&server, "anna", family).await;
     server
         .state
         .registry
@@ -553,8 +496,8 @@ async fn withdrawn_consent_stops_the_school_receiving_the_case() {
 async fn a_change_that_breaks_the_case_rules_is_refused_and_the_tablet_told_why() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_server(dir.path()).await;
-    provision(&server);
-    let (owner, case_id) = create(&server, "anna", new_family_case("anna")).await;
+    provision_region(&server);
+    let (owner, case_id) = create_as(&server, "anna", new_family_case("anna")).await;
     let good = owner.heads(case_id).await.expect("heads").expect("doc");
 
     // A tablet with an old app skips the rules: the contract stage with no help plan (IPP).

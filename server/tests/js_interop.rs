@@ -760,6 +760,99 @@ async fn ephemeral_messages_pass_between_the_rust_sdk_and_js() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_is_shared_between_the_rust_sdk_and_automerge_repos_presence() {
+    use client_sdk::PresenceOptions;
+    use sync_core::presence::{Focus, Member, PresenceEvent};
+    let f = Fixture::start().await;
+    let tablet = tablet(&f.server, "anna", "tablet-anna-meeting");
+    let doc = random_id();
+    tablet.create(doc, new_case()).await.expect("created");
+    wait_acknowledged(&tablet, doc).await;
+    let me = Member {
+        login: "anna".into(),
+        name: "Anna Kowalska".into(),
+        institution: "gops".into(),
+    };
+    let presence = tablet
+        .presence(
+            doc,
+            PresenceOptions::member(&me)
+                .with_timing(Duration::from_secs(1), Duration::from_secs(3)),
+        )
+        .expect("presence starts");
+    presence
+        .set_focus(&Focus {
+            section: "minutes".into(),
+            editing: false,
+        })
+        .expect("focus");
+    let mut events = presence.events();
+    let mut peers = presence.peers();
+
+    let url = doc.url();
+    let args = ["--doc", url.as_str(), "--ready-file", "stdout"];
+    let (announce, ready) = ready_signal();
+    let js = f.run_js_ready("anna", "js-presence", &args, announce);
+    let rust_side = async {
+        ready.wait("the JS repo opening the document").await;
+        // The JS member moves to the decisions: the tablet sees it and follows.
+        let js_peer = tokio::time::timeout(WAIT, async {
+            loop {
+                let found = peers.borrow_and_update().iter().find_map(|(id, state)| {
+                    let in_decisions = state.focus().is_some_and(|f| f.section == "decisions");
+                    let ewa = state.member().is_some_and(|m| m.login == "ewa-js");
+                    (ewa && in_decisions).then(|| (id.clone(), state.clone()))
+                });
+                if let Some(found) = found {
+                    return found;
+                }
+                peers.changed().await.expect("presence runs");
+            }
+        })
+        .await
+        .expect("the tablet sees the JS member move to the decisions");
+        presence
+            .set_focus(&Focus {
+                section: "decisions".into(),
+                editing: true,
+            })
+            .expect("focus");
+        // The JS member stops: its goodbye removes it at once (not after the TTL).
+        wait_event(
+            &mut events,
+            "the JS member's goodbye",
+            |e| matches!(e, PresenceEvent::Goodbye { peer } if *peer == js_peer.0),
+        )
+        .await;
+        js_peer
+    };
+    let (run, (js_peer, state)) = tokio::join!(js, rust_side);
+    assert!(run.success, "{}\n{}", run.result, run.stderr);
+    assert_eq!(run.result["annaPeer"], json!("tablet-anna-meeting"));
+    assert_eq!(
+        run.result["first"]["member"],
+        json!({"login": "anna", "name": "Anna Kowalska", "institution": "gops"})
+    );
+    assert_eq!(
+        run.result["followed"]["focus"],
+        json!({"section": "decisions", "editing": true})
+    );
+    assert_eq!(run.result["peerId"], json!(js_peer.to_string()));
+    assert_eq!(
+        state.member(),
+        Some(Member {
+            login: "ewa-js".into(),
+            name: "Ewa Nowak (JS)".into(),
+            institution: "szkola".into(),
+        })
+    );
+    assert!(!presence.peers().borrow().contains_key(&js_peer));
+    presence.stop().await;
+    tablet.shutdown().await;
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_js_client_of_another_worker_cannot_read_the_case() {
     let f = Fixture::start().await;
     let tablet = tablet(&f.server, "anna", "tablet-anna");

@@ -9,6 +9,7 @@
 //! - [`engine`]: the sync state machine, driven as *inputs in, effects out*.
 //! - [`storage`]: the fallible storage trait, its keys, and the in-memory and sled stores.
 //! - [`model`]: the typed case and PZK documents, their schema and validation.
+//! - [`presence`]: who is in a document and where (automerge-repo 2.x presence messages).
 //!
 //! The server and the client SDK are thin loops around [`engine::Engine`]: they read sockets and
 //! feed [`engine::Input`]s, then carry out the [`engine::Effect`]s (send a frame, run a storage
@@ -33,6 +34,7 @@ pub mod engine;
 mod error;
 pub mod ids;
 pub mod model;
+pub mod presence;
 pub mod storage;
 pub mod wire;
 

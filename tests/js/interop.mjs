@@ -48,6 +48,10 @@
 //                      --until-contains TEXT it then waits until the content's JSON contains TEXT
 //   js-ephemeral       finds --doc, writes --ready-file, waits for one ephemeral message (from
 //                      the Rust SDK) and broadcasts {echo: message, from: "js"} back
+//   js-presence        finds --doc, starts automerge-repo's Presence as member ewa-js (focus
+//                      agenda), waits to see the Rust SDK's member anna with focus minutes,
+//                      moves its focus to decisions (editing), waits to see anna follow it
+//                      there, then stops (goodbye) and prints what it saw
 //   js-appends         finds --doc, appends --append TEXT to its "notes" text, waits until the
 //                      server acknowledged it
 //   js-writes          creates a document from --content, waits until the server has it (the
@@ -68,6 +72,7 @@ import {
   splice,
   getConflicts,
   cbor,
+  Presence,
 } from "@automerge/automerge-repo"
 import { BrowserWebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 
@@ -687,6 +692,49 @@ const scenarios = {
     // Sent once the socket has flushed it; the caller checks that it arrived.
     await waitUntil(() => b.adapter.socket?.bufferedAmount === 0, "the broadcast to leave the socket")
     return { url, senderId: got.senderId, message: got.message }
+  },
+
+  async "js-presence"() {
+    const url = opt("doc", "INTEROP_DOC")
+    if (!url || !isValidAutomergeUrl(url)) throw new UsageError(`js-presence needs --doc automerge:..., got ${url}`)
+    const b = new Peer("b", token("b"))
+    await b.connected()
+    const handle = await b.find(url, "the given document")
+    const presence = new Presence({ handle })
+    // Resolves when some peer's state satisfies `pred`, re-checked on every presence event.
+    const seen = (pred, what) =>
+      within(
+        new Promise(resolve => {
+          const check = () => {
+            const states = Object.values(presence.getPeerStates().value)
+            const found = states.find(s => pred(s.value))
+            if (found) {
+              for (const e of ["update", "snapshot"]) presence.off(e, check)
+              resolve(found)
+            }
+          }
+          for (const e of ["update", "snapshot"]) presence.on(e, check)
+          check()
+        }),
+        what,
+      )
+    const anna = s => s.member?.login === "anna"
+    const annaInMinutes = seen(s => anna(s) && s.focus?.section === "minutes", "anna's presence in the minutes")
+    presence.start({
+      initialState: {
+        member: { login: "ewa-js", name: "Ewa Nowak (JS)", institution: "szkola" },
+        focus: { section: "agenda", editing: false },
+      },
+      heartbeatMs: 1000,
+      peerTtlMs: 3000,
+    })
+    announceReady({ url, peerId: b.peerId })
+    const first = await annaInMinutes
+    presence.broadcast("focus", { section: "decisions", editing: true })
+    const followed = await seen(s => anna(s) && s.focus?.section === "decisions", "anna to follow to the decisions")
+    presence.stop()
+    await waitUntil(() => b.adapter.socket?.bufferedAmount === 0, "the goodbye to leave the socket")
+    return { url, peerId: b.peerId, annaPeer: first.peerId, first: first.value, followed: followed.value }
   },
 
   async "js-appends"() {

@@ -12,6 +12,7 @@ use client_sdk::{ClientConfig, ServerAddress, SyncClient, Trust};
 use kooperacja_server::config::{ServeConfig, TlsMode};
 use kooperacja_server::identity::Role;
 use kooperacja_server::serve::{self, RunningServer};
+use sync_core::model::pzk::{self, PzkInit};
 use sync_core::storage::MemoryStorage;
 use sync_core::{DocumentId, PeerId};
 
@@ -153,4 +154,85 @@ pub async fn wait_same_heads(a: &SyncClient, b: &SyncClient, id: DocumentId) {
             b.server_heads(id).await
         );
     }
+}
+
+/// The region: two PZK teams, their institutions and people.
+pub fn provision_region(server: &RunningServer) {
+    let d = &server.state.directory;
+    for (id, sector) in [
+        ("gops", "social"),
+        ("szkola", "education"),
+        ("policja", "police"),
+        ("gops2", "social"),
+    ] {
+        d.add_institution(id, id, sector).expect("institution");
+    }
+    let people = [
+        ("anna", Role::SocialWorker, Some("gops")),
+        ("bartek", Role::SocialWorker, Some("gops")),
+        ("szkola-rep", Role::PzkMember, Some("szkola")),
+        ("policja-rep", Role::PzkMember, Some("policja")),
+        ("inna", Role::PzkMember, Some("gops2")),
+        ("koordynator", Role::Coordinator, None),
+        ("animator1", Role::Animator, Some("gops")),
+    ];
+    for (login, role, institution) in people {
+        d.add_user(login, login, vec![role]).expect("user");
+        if let Some(i) = institution {
+            d.set_institution(login, i).expect("institution");
+        }
+    }
+    d.add_team("pzk1", "PZK Gminy Przykładowo", "animator1")
+        .expect("team");
+    for i in ["gops", "szkola", "policja"] {
+        d.add_team_member("pzk1", i).expect("member");
+    }
+    d.add_team("pzk2", "PZK Gminy Inne", "animator1")
+        .expect("team");
+    d.add_team_member("pzk2", "gops2").expect("member");
+    server.state.registry.reload_directory().expect("reload");
+}
+
+/// The PZK document of team `pzk1`, as its animator makes it.
+pub fn new_team_doc() -> Automerge {
+    let init = PzkInit {
+        actor: automerge::ActorId::random(),
+        name: "PZK Gminy Przykładowo".into(),
+        animator: "animator1".into(),
+        agreement_text: "Porozumienie o współpracy.".into(),
+    };
+    pzk::new_pzk(&init, chrono::Utc::now()).expect("pzk")
+}
+
+/// `login`'s tablet creates `doc`; returns the tablet and the id once the server acknowledged it.
+pub async fn create_as(
+    server: &RunningServer,
+    login: &str,
+    doc: Automerge,
+) -> (SyncClient, DocumentId) {
+    let t = tablet(server, login, &format!("tablet-{login}-owner"));
+    let id = random_id();
+    t.create(id, doc).await.expect("created");
+    wait_acknowledged(&t, id).await;
+    (t, id)
+}
+
+/// Waits (up to [`WAIT`]) for the first event on `events` for which `wanted` holds and returns
+/// it; panics naming `what` on timeout or when the sender is gone.
+pub async fn wait_event<T: Clone>(
+    events: &mut tokio::sync::broadcast::Receiver<T>,
+    what: &str,
+    mut wanted: impl FnMut(&T) -> bool,
+) -> T {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match events.recv().await {
+                Ok(event) if wanted(&event) => return event,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("events ended while waiting for {what}: {e}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
