@@ -388,6 +388,7 @@ fn json_line<T: serde::Serialize>(value: &T) -> Result<String, ServerError> {
 /// The HTTP API under `/api/v1`.
 pub fn api() -> Router<AppState> {
     Router::new()
+        .route("/me", get(who_am_i))
         .route("/me/documents", get(my_documents))
         .route("/enroll", post(redeem))
         .route("/token", post(access_token))
@@ -423,6 +424,26 @@ async fn admin(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> 
         return Err(ApiError::forbidden("this needs the admin role"));
     }
     Ok(user)
+}
+
+/// The caller's profile: login, name, institution (with its name) and roles. The meeting page
+/// shows it and announces it in its presence.
+async fn who_am_i(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = caller(&state, &headers).await?;
+    let institution_name = match &user.institution {
+        Some(id) => state.directory.institution(id)?.map(|i| i.name),
+        None => None,
+    };
+    Ok(Json(serde_json::json!({
+        "login": user.login,
+        "name": user.name,
+        "institution": user.institution,
+        "institution_name": institution_name,
+        "roles": user.roles,
+    })))
 }
 
 async fn my_documents(

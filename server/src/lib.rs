@@ -15,6 +15,7 @@
 //! - [`identity`]: users, roles, devices and tokens.
 //! - [`tls`]: certificates from files, or a development one made on first start.
 //! - [`serve`]: binds, serves over TLS or loopback HTTP, shuts down gracefully.
+//! - [`web`]: the remote PZK meeting page (`/`, `/meeting/…`), built into the binary.
 
 pub mod access;
 pub mod admin;
@@ -27,6 +28,7 @@ pub mod identity;
 pub mod metrics;
 pub mod serve;
 pub mod tls;
+pub mod web;
 pub mod ws;
 
 use std::sync::Arc;
@@ -73,6 +75,9 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics_text))
         .nest("/api/v1", admin::api())
+        .route("/", get(web::page))
+        .route("/meeting/{*route}", get(web::page))
+        .route("/assets/{*path}", get(web::asset))
         .with_state(state)
 }
 

@@ -137,12 +137,7 @@ async fn probe(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_authorisation_matrix() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = kooperacja_server::config::ServeConfig::for_tests(
-        dir.path(),
-        kooperacja_server::config::TlsMode::Dev,
-    );
-    config.allow_untyped = false;
-    let server = start_with(config).await;
+    let server = start_typed_server(dir.path()).await;
     provision_region(&server);
 
     // A case of anna's, with bartek assigned and consent for the school (not the police).

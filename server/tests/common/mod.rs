@@ -22,6 +22,13 @@ pub async fn start_server(dir: &Path) -> RunningServer {
     start_with(ServeConfig::for_tests(dir, TlsMode::Dev)).await
 }
 
+/// A TLS server that refuses documents of no known type (as production does).
+pub async fn start_typed_server(dir: &Path) -> RunningServer {
+    let mut config = ServeConfig::for_tests(dir, TlsMode::Dev);
+    config.allow_untyped = false;
+    start_with(config).await
+}
+
 pub async fn start_with(config: ServeConfig) -> RunningServer {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())

@@ -1,0 +1,164 @@
+//! The remote PZK meeting page: the bundle that Vite builds from `web/` into `web/dist/`,
+//! embedded in the binary (so `cargo run -p kooperacja-server -- serve` needs no Node), served
+//! at `/` and `/meeting/{document}/{meeting}` (the page itself) and `/assets/…` (its code,
+//! styles and the Automerge wasm).
+//!
+//! Asset names carry a content hash, so they are cached for a year; the page is revalidated on
+//! every load (ETag). Names are looked up in the embedded table only, and a name with `..`,
+//! `\`, an empty segment or a leading `/` is refused before the lookup, so no request reaches
+//! the file system. Every response carries a Content Security Policy that allows only the
+//! page's own scripts, styles and connections (`'wasm-unsafe-eval'` lets it compile the
+//! Automerge wasm; nothing allows inline or evaluated JavaScript).
+
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rust_embed::Embed;
+
+use crate::error::ApiError;
+
+/// The built bundle (`web/dist/`, committed; rebuilt with `npm run build` in `web/`).
+#[derive(Embed)]
+#[folder = "../web/dist/"]
+struct Bundle;
+
+/// The page's Content Security Policy.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// How long browsers keep a content-hashed asset.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// `GET /` and `GET /meeting/…`: the page (it reads its route from the address).
+pub async fn page(headers: HeaderMap) -> Response {
+    serve("index.html", &headers)
+}
+
+/// `GET /assets/{path}`: a file of the bundle.
+pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    serve(&format!("assets/{path}"), &headers)
+}
+
+/// Whether `name` is a plain relative name: no `..`, no `\`, no empty segment, no leading `/`.
+fn is_plain(name: &str) -> bool {
+    !name.contains('\\')
+        && name
+            .split('/')
+            .all(|segment| !segment.is_empty() && segment != "." && segment != "..")
+}
+
+/// The content type of a bundle file, by its extension.
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("json" | "map") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("woff2") => "font/woff2",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn serve(name: &str, request: &HeaderMap) -> Response {
+    let file = match is_plain(name).then(|| Bundle::get(name)).flatten() {
+        Some(file) => file,
+        None => return ApiError::not_found("no such file").into_response(),
+    };
+    let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));
+    let cache = if name.starts_with("assets/") {
+        IMMUTABLE
+    } else {
+        "no-cache"
+    };
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag));
+    let (status, body) = if fresh {
+        (StatusCode::NOT_MODIFIED, Body::empty())
+    } else {
+        (StatusCode::OK, Body::from(file.data))
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    if !fresh {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type(name)),
+        );
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    secure(headers);
+    response
+}
+
+/// The security headers of every response of the page.
+fn secure(headers: &mut HeaderMap) {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_names_are_looked_up() {
+        assert!(is_plain("index.html") && is_plain("assets/index-abc.js"));
+        for name in [
+            "../Cargo.toml",
+            "assets/../../x",
+            "/etc/passwd",
+            "assets//x",
+            "a\\b",
+            ".",
+        ] {
+            assert!(!is_plain(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_bundle_has_the_page_and_wasm_is_served_as_wasm() {
+        assert!(Bundle::get("index.html").is_some(), "web/dist is built");
+        let wasm = Bundle::iter().find(|n| n.ends_with(".wasm"));
+        let wasm = wasm.expect("the Automerge wasm is a file of its own");
+        assert_eq!(content_type(&wasm), "application/wasm");
+        assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
+    }
+
+    #[tokio::test]
+    async fn traversal_is_not_found_and_a_known_etag_is_not_modified() {
+        let traversal = asset(Path("../../Cargo.toml".into()), HeaderMap::new()).await;
+        assert_eq!(traversal.status(), StatusCode::NOT_FOUND);
+        let first = page(HeaderMap::new()).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        let csp = first.headers().get(header::CONTENT_SECURITY_POLICY);
+        assert!(csp.is_some_and(|v| v.as_bytes().windows(18).any(|w| w == b"'wasm-unsafe-eval'")));
+        let etag = first.headers().get(header::ETAG).cloned().expect("etag");
+        let mut again = HeaderMap::new();
+        again.insert(header::IF_NONE_MATCH, etag);
+        assert_eq!(page(again).await.status(), StatusCode::NOT_MODIFIED);
+    }
+}
