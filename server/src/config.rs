@@ -115,7 +115,17 @@ pub struct ServeConfig {
     pub memory_budget: usize,
     /// Accept documents of no known type.
     pub allow_untyped: bool,
+    /// How often the server pings each WebSocket.
+    pub ping_every: std::time::Duration,
+    /// A WebSocket that delivers no complete frame (not even a pong) for this long is closed:
+    /// slow and stalled peers (slowloris) cannot hold a connection slot.
+    pub idle_timeout: std::time::Duration,
 }
+
+/// Default ping interval.
+pub const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// Default idle timeout (three and a half pings).
+pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(35);
 
 impl ServeConfig {
     /// Defaults for tests and examples: a data dir, loopback, port chosen by the OS.
@@ -128,6 +138,8 @@ impl ServeConfig {
             max_frame: sync_core::wire::DEFAULT_MAX_FRAME,
             memory_budget: 512 * 1024 * 1024,
             allow_untyped: true,
+            ping_every: PING_EVERY,
+            idle_timeout: IDLE_TIMEOUT,
         }
     }
 }
@@ -199,6 +211,8 @@ impl ServeArgs {
                 .saturating_mul(1024 * 1024),
             allow_untyped: self.allow_untyped_documents
                 || file.allow_untyped_documents.unwrap_or(false),
+            ping_every: PING_EVERY,
+            idle_timeout: IDLE_TIMEOUT,
         })
     }
 }

@@ -784,3 +784,32 @@ fn a_busy_case_is_compacted_without_losing_anything() {
         "nothing lost in compaction"
     );
 }
+
+#[test]
+fn a_flood_of_requests_for_made_up_documents_keeps_nothing_resident() {
+    let mut net = Net::new(11);
+    let server = net.server("rops", TestPolicy::default());
+    let mallory = net.tablet("tablet-mallory");
+    net.connect(mallory, server, "mallory");
+    net.run();
+    let flood = sync_core::engine::MAX_WAITING_PER_PEER + 2_000;
+    for n in 0..flood {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&(n as u64).to_be_bytes());
+        bytes[15] = 0xf1;
+        net.find(mallory, DocumentId::from_bytes(bytes));
+    }
+    net.run();
+    let unavailable = net
+        .log
+        .iter()
+        .filter(|(from, _, m)| *from == server && matches!(m, Message::DocUnavailable { .. }))
+        .count();
+    assert_eq!(unavailable, flood, "every request is answered");
+    let (_, resident, known) = net.nodes[server].engine.stats();
+    assert_eq!(resident, 0, "no empty document stays in memory");
+    assert!(
+        known <= sync_core::engine::MAX_WAITING_PER_PEER,
+        "the server remembers {known} documents for one peer"
+    );
+}

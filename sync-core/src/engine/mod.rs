@@ -466,7 +466,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             Message::Join(_) | Message::Peer(_) => self.reject(
                 conn,
                 None,
-                Rejection::ProtocolViolation("second handshake on one connection".into()),
+                Rejection::ProtocolViolation("a second join (handshake) on one connection".into()),
                 close_code::PROTOCOL_ERROR,
             ),
             // Heads gossip is optional in the protocol; we do not enable it. Leave is advisory.
@@ -1024,6 +1024,17 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let Some(doc) = self.docs.get_mut(&document) else {
             return;
         };
+        if !doc.exists && !doc.wanted && accepted.is_empty() && chunks.is_empty() {
+            // Everyone who asked was told it is unavailable: keep no empty document in memory
+            // (a flood of requests for made-up ids must not fill it).
+            if doc.subscribers.is_empty() && !doc.has_work() {
+                doc.state = DocState::Unloaded;
+                if doc.waiting.is_empty() {
+                    self.docs.remove(&document);
+                }
+            }
+            return;
+        }
         let DocState::Resident(am) = &mut doc.state else {
             return;
         };
@@ -1046,6 +1057,10 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 let before = am.get_heads();
                 if let Err(e) = am.load_incremental(&bytes) {
                     offenders.push((conn, format!("sync data refused: {e}")));
+                    continue;
+                }
+                if let Some(reason) = too_many_missing(am) {
+                    offenders.push((conn, reason));
                     continue;
                 }
                 let fresh: Vec<ChangeSummary> = am
@@ -1072,7 +1087,11 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             }
         } else if !chunks.is_empty() {
             let all: Vec<u8> = chunks.iter().flat_map(|(_, b)| b.iter().copied()).collect();
-            if am.load_incremental(&all).is_err() {
+            let loaded = am.load_incremental(&all);
+            if let Some(reason) = too_many_missing(am) {
+                // Whose changes they were is not known here: refuse the whole batch.
+                offenders.extend(chunks.iter().map(|(c, _)| (*c, reason.clone())));
+            } else if loaded.is_err() {
                 // Find the culprit: apply each peer's changes on its own.
                 for (conn, bytes) in &chunks {
                     if let Err(e) = am.load_incremental(bytes) {
@@ -1258,6 +1277,13 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
 
     fn remember_waiting(&mut self, conn: ConnId, document: DocumentId) {
         if let Some(peer) = self.peers.get_mut(&conn) {
+            // A peer asking for ever more documents that do not exist is not remembered for
+            // all of them: past the cap it has to ask again later.
+            if peer.waiting_for.len() >= MAX_WAITING_PER_PEER
+                && !peer.waiting_for.contains(&document)
+            {
+                return;
+            }
             peer.waiting_for.insert(document);
         }
         if let Some(doc) = self.docs.get_mut(&document) {
@@ -1439,6 +1465,25 @@ fn rejection_text(reason: &Rejection) -> String {
         }
         Rejection::ChangesRefused(e) => format!("changes refused: {e}"),
     }
+}
+
+/// How many changes a document may lack under changes a peer sent (automerge queues such
+/// changes until their dependencies arrive). A few happen in honest sync (a Bloom filter's
+/// false positive); thousands are an attack on the server's memory.
+pub const MAX_MISSING_DEPS: usize = 256;
+
+/// How many absent documents one peer is remembered to be waiting for.
+pub const MAX_WAITING_PER_PEER: usize = 1_000;
+
+/// The reason to refuse changes that leave too many dependencies missing.
+fn too_many_missing(am: &Automerge) -> Option<String> {
+    let missing = automerge::ReadDoc::get_missing_deps(am, &[]).len();
+    (missing > MAX_MISSING_DEPS).then(|| {
+        format!(
+            "the changes depend on {missing} changes this server does not have \
+             (at most {MAX_MISSING_DEPS} may be missing)"
+        )
+    })
 }
 
 /// Loads a stored document from its chunks (snapshots first, then increments).
