@@ -298,6 +298,7 @@ async fn two_members_meet_on_the_page_and_converge_after_going_offline() {
                "institution_name": "Szkoła Podstawowa nr 1" },
         "b": { "code": code_for(&server, "marta"), "login": "marta", "name": "Marta Zielińska",
                "institution_name": "Komenda Powiatowa Policji" },
+        "reader": { "code": code_for(&server, "koordynator"), "login": "koordynator" },
         "agenda": AGENDA,
         "services": SERVICES,
     });
@@ -310,6 +311,11 @@ async fn two_members_meet_on_the_page_and_converge_after_going_offline() {
         result["offlineIsolated"],
         json!(true),
         "offline means offline"
+    );
+    assert_eq!(
+        result["readerReadOnly"],
+        json!(true),
+        "a coordinator's page does not edit"
     );
     let minutes = result["minutes"].as_str().expect("minutes").to_owned();
     for piece in [

@@ -9,7 +9,8 @@
 //   MEETING_CERT       the server's (self-signed development) certificate, PEM; Chromium trusts
 //                      exactly its public key (--ignore-certificate-errors-spki-list)
 //   MEETING_SPEC       JSON: {document, meeting, a: {code, login, name, institution_name},
-//                      b: {...}, agenda: [titles in order], services: [descriptions]}
+//                      b: {...}, reader: {code, login} (optional, read-only),
+//                      agenda: [titles in order], services: [descriptions]}
 //   MEETING_LATENCY_SAMPLES  how many presence and keystroke latency samples to take (0: none)
 //   MEETING_SCREENSHOT a path for a screenshot of the first member's page (optional)
 //   CHROMIUM           the browser (default /usr/bin/chromium)
@@ -157,6 +158,18 @@ async function scenario(browser, spec, base) {
     return li?.dataset.focus === "minutes" && li?.dataset.editing === "true"
   }, a.who.login)
   result.presenceSeenByB = await b.page.textContent(`#presence li[data-login="${a.who.login}"]`)
+
+  if (spec.reader) {
+    note("a coordinator opens the meeting read-only")
+    const c = await member(browser, spec.reader, base)
+    await logIn(c, spec, spec.meeting)
+    await until(c.page, titles => document.querySelectorAll("#agenda li").length === titles.length, spec.agenda)
+    result.readerReadOnly = await c.page.evaluate(
+      () => document.getElementById("minutes").readOnly && document.getElementById("decision-form").hidden,
+    )
+    await c.context.close()
+    members.splice(members.indexOf(c), 1)
+  }
 
   note("both write the minutes and see each other's text")
   const lineA = "Otwarcie spotkania (A). "

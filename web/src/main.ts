@@ -89,12 +89,14 @@ async function meetingView(repo: Repo, tokens: AccessTokens, user: Me, documentI
     throw new Error("Serwer nie udostępnił dokumentu PZK.")
   }
   if (!handle.doc()?.meetings?.[meetingId]) throw new Error(`W dokumencie nie ma spotkania ${meetingId}.`)
-  if (!user.institution) throw new Error("Twoje konto nie jest przypisane do instytucji.")
+  const canEdit = entry.access === "read-write"
+  // Changes name the author's institution; a reader without one (a coordinator) writes nothing.
+  if (canEdit && !user.institution) throw new Error("Twoje konto nie jest przypisane do instytucji.")
   new MeetingView({
     handle,
     meetingId,
-    member: { login: user.login, name: user.name, institution: user.institution },
-    canEdit: entry.access === "read-write",
+    member: { login: user.login, name: user.name, institution: user.institution ?? "" },
+    canEdit,
   })
 }
 
