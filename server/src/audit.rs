@@ -73,8 +73,20 @@ pub struct AuditQuery {
 #[derive(Debug)]
 pub struct Audit {
     tree: sled::Tree,
-    tail: Mutex<(u64, String)>,
+    tail: Mutex<Tail>,
+    disk: Option<std::sync::Arc<crate::disk::DiskGuard>>,
 }
+
+/// The end of the chain, and records held in memory while the disk is below its reserve.
+#[derive(Debug)]
+struct Tail {
+    seq: u64,
+    hash: String,
+    held: Vec<(u64, Vec<u8>)>,
+}
+
+/// Records held in memory at most while the disk is full; past this, recording fails.
+pub const MAX_HELD: usize = 100_000;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -92,8 +104,24 @@ impl Audit {
         };
         Ok(Self {
             tree,
-            tail: Mutex::new(tail),
+            tail: Mutex::new(Tail {
+                seq: tail.0,
+                hash: tail.1,
+                held: Vec::new(),
+            }),
+            disk: None,
         })
+    }
+
+    /// Opens the log with a disk guard: while the disk is below its reserve, records are held
+    /// in memory (in order, up to [`MAX_HELD`]) and written once space returns.
+    pub fn open_guarded(
+        db: &sled::Db,
+        disk: std::sync::Arc<crate::disk::DiskGuard>,
+    ) -> Result<Self, ServerError> {
+        let mut audit = Self::open(db)?;
+        audit.disk = Some(disk);
+        Ok(audit)
     }
 
     /// Appends a record. It becomes durable with the next group commit (the one that stores
@@ -111,20 +139,34 @@ impl Audit {
             .lock()
             .map_err(|_| ServerError::Corrupt("audit lock poisoned".into()))?;
         let mut record = AuditRecord {
-            seq: tail.0,
+            seq: tail.seq,
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             kind: kind.into(),
             user: user.map(str::to_string),
             device: device.map(str::to_string),
             document,
             detail,
-            prev: tail.1.clone(),
+            prev: tail.hash.clone(),
             hash: String::new(),
         };
         record.hash = record.compute_hash();
         let bytes = serde_json::to_vec(&record).map_err(|e| ServerError::Corrupt(e.to_string()))?;
-        self.tree.insert(record.seq.to_be_bytes(), bytes)?;
-        *tail = (record.seq + 1, record.hash);
+        let full = self.disk.as_ref().is_some_and(|d| d.check().is_err());
+        if full {
+            if tail.held.len() >= MAX_HELD {
+                return Err(ServerError::Storage(sync_core::StorageError::Io(format!(
+                    "the disk is full and {MAX_HELD} audit records wait in memory already"
+                ))));
+            }
+            tail.held.push((record.seq, bytes));
+        } else {
+            for (seq, held) in std::mem::take(&mut tail.held) {
+                self.tree.insert(seq.to_be_bytes(), held)?;
+            }
+            self.tree.insert(record.seq.to_be_bytes(), bytes)?;
+        }
+        tail.seq = record.seq + 1;
+        tail.hash = record.hash;
         Ok(())
     }
 

@@ -57,6 +57,10 @@ pub struct ServeArgs {
     /// Largest frame accepted, in bytes [default: 67108864].
     #[arg(long, env = "KOOPERACJA_MAX_FRAME_BYTES")]
     pub max_frame_bytes: Option<usize>,
+    /// Free space (MiB) kept on the data directory's disk: below it, changes are refused
+    /// with a clear error until space is freed (default 256; 0 turns the guard off).
+    #[arg(long, env = "KOOPERACJA_DISK_RESERVE_MB")]
+    pub disk_reserve_mb: Option<u64>,
     /// Memory budget for resident documents, in MiB [default: 512].
     #[arg(long, env = "KOOPERACJA_MEMORY_BUDGET_MB")]
     pub memory_budget_mb: Option<usize>,
@@ -78,6 +82,7 @@ struct FileConfig {
     insecure_http: Option<bool>,
     max_connections: Option<usize>,
     max_frame_bytes: Option<usize>,
+    disk_reserve_mb: Option<u64>,
     memory_budget_mb: Option<usize>,
     allow_untyped_documents: Option<bool>,
 }
@@ -120,6 +125,9 @@ pub struct ServeConfig {
     /// A WebSocket that delivers no complete frame (not even a pong) for this long is closed:
     /// slow and stalled peers (slowloris) cannot hold a connection slot.
     pub idle_timeout: std::time::Duration,
+    /// Writes stop while the data directory's filesystem has less free space than this
+    /// (see [`crate::disk`]); 0 turns the guard off.
+    pub disk_reserve: u64,
 }
 
 /// Default ping interval.
@@ -140,6 +148,7 @@ impl ServeConfig {
             allow_untyped: true,
             ping_every: PING_EVERY,
             idle_timeout: IDLE_TIMEOUT,
+            disk_reserve: 0,
         }
     }
 }
@@ -213,6 +222,12 @@ impl ServeArgs {
                 || file.allow_untyped_documents.unwrap_or(false),
             ping_every: PING_EVERY,
             idle_timeout: IDLE_TIMEOUT,
+            disk_reserve: self
+                .disk_reserve_mb
+                .or(file.disk_reserve_mb)
+                .map_or(crate::disk::DEFAULT_RESERVE, |mb| {
+                    mb.saturating_mul(1024 * 1024)
+                }),
         })
     }
 }

@@ -100,6 +100,8 @@ pub struct HubConfig {
     pub outgoing_queue: usize,
     /// At most this many inputs are taken before a tick (latency bound under load).
     pub max_inputs_per_tick: usize,
+    /// Refuses group commits while the disk is below its reserve.
+    pub disk: Option<Arc<crate::disk::DiskGuard>>,
 }
 
 /// A handle to the running hub.
@@ -126,7 +128,12 @@ pub fn start<S: Storage + Clone>(
 ) -> HubHandle {
     let (tx, rx) = mpsc::channel(65_536);
     let (done_tx, done_rx) = mpsc::unbounded_channel();
-    let (writer, writer_thread) = spawn_writer(storage.clone(), done_tx.clone(), metrics.clone());
+    let (writer, writer_thread) = spawn_writer(
+        storage.clone(),
+        config.disk.clone(),
+        done_tx.clone(),
+        metrics.clone(),
+    );
     let (loader, loader_thread) = spawn_loader(storage, done_tx);
     let engine = Engine::new(config.engine.clone(), ServerPolicy::new(registry.clone()));
     let hub = Hub {
@@ -152,6 +159,7 @@ pub fn start<S: Storage + Clone>(
 
 fn spawn_writer<S: Storage>(
     storage: S,
+    disk: Option<Arc<crate::disk::DiskGuard>>,
     done: mpsc::UnboundedSender<Done>,
     metrics: Arc<Metrics>,
 ) -> (
@@ -172,7 +180,11 @@ fn spawn_writer<S: Storage>(
                 }
                 let (tasks, ops): (Vec<TaskId>, Vec<WriteOp>) = batch.into_iter().unzip();
                 let started = Instant::now();
-                let result = futures::executor::block_on(storage.write(ops));
+                // Below the disk reserve nothing reaches the store (see `crate::disk`).
+                let result = match disk.as_ref().map(|d| d.check()) {
+                    Some(Err(full)) => Err(full),
+                    _ => futures::executor::block_on(storage.write(ops)),
+                };
                 metrics
                     .flush_seconds
                     .observe(started.elapsed().as_secs_f64());

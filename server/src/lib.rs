@@ -21,6 +21,7 @@ pub mod access;
 pub mod admin;
 pub mod audit;
 pub mod config;
+pub mod disk;
 pub mod error;
 pub mod export;
 pub mod hub;

@@ -127,7 +127,11 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     let db = storage.db().clone();
     let backups = storage.clone();
     let directory = Directory::open(&db)?;
-    let audit = Arc::new(Audit::open(&db)?);
+    let disk = Arc::new(crate::disk::DiskGuard::new(
+        &config.data_dir,
+        config.disk_reserve,
+    ));
+    let audit = Arc::new(Audit::open_guarded(&db, disk.clone())?);
     let registry = Registry::open(&db, directory.clone(), audit, config.allow_untyped)?;
     let metrics = Arc::new(Metrics::default());
     let (peer_id, storage_id) = server_identity(&db)?;
@@ -140,6 +144,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
             engine,
             outgoing_queue: 4096,
             max_inputs_per_tick: 4096,
+            disk: Some(disk),
         },
         storage,
         registry.clone(),

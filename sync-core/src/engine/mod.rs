@@ -803,20 +803,23 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             // Nothing of this write is acknowledged: drop the in-memory state so that memory
             // never runs ahead of the store, and make the contributors resend after reconnecting.
             doc.state = DocState::Unloaded;
+            // The cause goes to the peer too (a full disk is worth telling a tablet's user).
+            let cause = error.to_string();
             self.event(Event::StorageFailed { document, error });
             for conn in contributors {
                 self.send(
                     conn,
                     Message::Error {
-                        message: "the server could not store your changes; they were not \
-                                  accepted and will be sent again after reconnecting"
-                            .into(),
+                        message: format!(
+                            "the server could not store your changes ({cause}); they were not \
+                             accepted and will be sent again after reconnecting"
+                        ),
                     },
                 );
                 self.out.push(Effect::Close {
                     conn,
                     code: close_code::INTERNAL_ERROR,
-                    reason: "storage failed".into(),
+                    reason: cause.clone(),
                 });
                 self.disconnected(conn);
             }
