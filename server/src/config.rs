@@ -125,11 +125,16 @@ pub struct ServeConfig {
     /// A WebSocket that delivers no complete frame (not even a pong) for this long is closed:
     /// slow and stalled peers (slowloris) cannot hold a connection slot.
     pub idle_timeout: std::time::Duration,
+    /// A peer with more than this many bytes waiting to be written to it is dropped as a
+    /// slow reader (at least twice the frame limit).
+    pub max_queued_bytes: usize,
     /// Writes stop while the data directory's filesystem has less free space than this
     /// (see [`crate::disk`]); 0 turns the guard off.
     pub disk_reserve: u64,
 }
 
+/// Default limit of bytes waiting to be written to one peer.
+pub const MAX_QUEUED_BYTES: usize = 256 * 1024 * 1024;
 /// Default ping interval.
 pub const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 /// Default idle timeout (three and a half pings).
@@ -148,6 +153,7 @@ impl ServeConfig {
             allow_untyped: true,
             ping_every: PING_EVERY,
             idle_timeout: IDLE_TIMEOUT,
+            max_queued_bytes: MAX_QUEUED_BYTES,
             disk_reserve: 0,
         }
     }
@@ -222,6 +228,7 @@ impl ServeArgs {
                 || file.allow_untyped_documents.unwrap_or(false),
             ping_every: PING_EVERY,
             idle_timeout: IDLE_TIMEOUT,
+            max_queued_bytes: MAX_QUEUED_BYTES,
             disk_reserve: self
                 .disk_reserve_mb
                 .or(file.disk_reserve_mb)

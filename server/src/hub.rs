@@ -45,6 +45,8 @@ struct ConnHandle {
     tx: mpsc::Sender<Outgoing>,
     kill: Arc<Notify>,
     close_reason: crate::ws::CloseReason,
+    /// Bytes queued for the socket and not yet written (the writer counts them down).
+    queued: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl ConnHandle {
@@ -72,6 +74,8 @@ pub enum Command {
         kill: Arc<Notify>,
         /// Where to say why, before notifying `kill`.
         close_reason: crate::ws::CloseReason,
+        /// Bytes queued for it and not yet written.
+        queued: Arc<std::sync::atomic::AtomicUsize>,
     },
     /// An engine input (frame, disconnect...).
     Input(Input),
@@ -102,6 +106,9 @@ pub struct HubConfig {
     pub max_inputs_per_tick: usize,
     /// Refuses group commits while the disk is below its reserve.
     pub disk: Option<Arc<crate::disk::DiskGuard>>,
+    /// A peer with more than this many bytes waiting to be written to it is dropped as a
+    /// slow reader (the server's memory does not grow with peers that do not read).
+    pub max_queued_bytes: usize,
 }
 
 /// A handle to the running hub.
@@ -343,6 +350,7 @@ impl Hub {
                 tx,
                 kill,
                 close_reason,
+                queued,
             } => {
                 self.conns.insert(
                     conn,
@@ -351,6 +359,7 @@ impl Hub {
                         tx,
                         kill,
                         close_reason,
+                        queued,
                     },
                 );
                 self.metrics
@@ -458,7 +467,15 @@ impl Hub {
                     let Some(handle) = self.conns.get(&conn) else {
                         continue;
                     };
-                    if handle.tx.try_send(Outgoing::Message(message)).is_err() {
+                    let size = crate::ws::queued_size(&message);
+                    let waiting = handle.queued.load(Ordering::Relaxed);
+                    // What is already waiting counts: one message larger than the limit (a
+                    // first sync of a big document) still goes to a peer that keeps up.
+                    let over = waiting > self.config.max_queued_bytes;
+                    if !over {
+                        handle.queued.fetch_add(size, Ordering::Relaxed);
+                    }
+                    if over || handle.tx.try_send(Outgoing::Message(message)).is_err() {
                         // The peer does not read what we send: drop it rather than buffer.
                         handle.drop_with(
                             close_code::POLICY_VIOLATION,

@@ -145,6 +145,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
             outgoing_queue: 4096,
             max_inputs_per_tick: 4096,
             disk: Some(disk),
+            max_queued_bytes: config.max_queued_bytes.max(2 * config.max_frame),
         },
         storage,
         registry.clone(),

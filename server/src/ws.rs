@@ -132,6 +132,7 @@ async fn run(socket: WebSocket, state: AppState, principal: Principal) {
     let (tx, rx) = mpsc::channel(state.outgoing_queue);
     let kill = Arc::new(Notify::new());
     let close_reason: CloseReason = Arc::default();
+    let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     if !state
         .hub
         .send(Command::Connect {
@@ -140,6 +141,7 @@ async fn run(socket: WebSocket, state: AppState, principal: Principal) {
             tx,
             kill: kill.clone(),
             close_reason: close_reason.clone(),
+            queued: queued.clone(),
         })
         .await
     {
@@ -156,6 +158,7 @@ async fn run(socket: WebSocket, state: AppState, principal: Principal) {
         last_heard.clone(),
         started,
         close_reason.clone(),
+        queued,
     ));
     if let Some(reason) = read_loop(stream, conn, &state, &last_heard, started, &kill).await {
         if let Ok(mut slot) = close_reason.lock() {
@@ -257,6 +260,7 @@ async fn write_loop(
     last_heard: Arc<AtomicU64>,
     started: Instant,
     close_reason: CloseReason,
+    queued: Arc<std::sync::atomic::AtomicUsize>,
 ) {
     let mut ping = tokio::time::interval(state.limits.ping_every);
     ping.tick().await;
@@ -271,10 +275,17 @@ async fn write_loop(
                     while let Some(out) = next.take() {
                         match out {
                             Outgoing::Message(message) => {
+                                queued.fetch_sub(queued_size(&message), Ordering::Relaxed);
                                 let bytes = wire::encode(&message);
                                 state.metrics.frames_out.fetch_add(1, Ordering::Relaxed);
                                 state.metrics.bytes_out.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                                if sink.feed(WsMessage::Binary(bytes.into())).await.is_err() {
+                                // A peer that stopped reading blocks this write; the hub's
+                                // drop (slow reader, revocation) must still end it at once.
+                                let fed = tokio::select! {
+                                    fed = sink.feed(WsMessage::Binary(bytes.into())) => fed.is_ok(),
+                                    _ = kill.notified() => false,
+                                };
+                                if !fed {
                                     failed = true;
                                     break;
                                 }
@@ -286,7 +297,11 @@ async fn write_loop(
                         }
                         next = rx.try_recv().ok();
                     }
-                    if failed || sink.flush().await.is_err() {
+                    let flushed = !failed && tokio::select! {
+                        flushed = sink.flush() => flushed.is_ok(),
+                        _ = kill.notified() => false,
+                    };
+                    if !flushed {
                         break;
                     }
                     if let Some(Outgoing::Close { code, reason }) = closing {
@@ -333,6 +348,15 @@ async fn write_loop(
         }
     }
     kill.notify_one();
+}
+
+/// What a message counts against a peer's queue limit: its payload and a little overhead.
+pub(crate) fn queued_size(message: &wire::Message) -> usize {
+    64 + match message {
+        wire::Message::Sync(m) | wire::Message::Request(m) => m.data.len(),
+        wire::Message::Ephemeral(e) => e.data.len(),
+        _ => 0,
+    }
 }
 
 /// Close reasons are limited to 123 bytes by the WebSocket protocol.

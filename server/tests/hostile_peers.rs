@@ -135,25 +135,6 @@ fn resident_kib() -> u64 {
         .unwrap_or(0)
 }
 
-async fn metrics(server: &RunningServer) -> String {
-    let mut tcp = TcpStream::connect(server.addr).await.expect("tcp");
-    tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("write");
-    let mut body = String::new();
-    tcp.read_to_string(&mut body).await.expect("read");
-    body
-}
-
-fn gauge(metrics: &str, name: &str) -> u64 {
-    metrics
-        .lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{name} is not in the metrics:\n{metrics}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_peers_get_clear_errors_and_limited_resources() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -253,7 +234,7 @@ async fn hostile_peers_get_clear_errors_and_limited_resources() {
             unavailable += 1;
         }
     }
-    let loaded = gauge(&metrics(&server).await, "kooperacja_documents_loaded");
+    let loaded = metric(&metrics_text(&server).await, "kooperacja_documents_loaded");
     assert!(
         loaded <= 1,
         "{loaded} documents stay loaded after the flood"

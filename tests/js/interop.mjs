@@ -54,6 +54,8 @@
 //                      there, then stops (goodbye) and prints what it saw
 //   js-appends         finds --doc, appends --append TEXT to its "notes" text, waits until the
 //                      server acknowledged it
+//   js-appends-many    finds --doc, appends --count pieces "<--prefix><i>; " to "notes" (one
+//                      change each), announces, waits until the server acknowledged them
 //   js-writes          creates a document from --content, waits until the server has it (the
 //                      server acknowledged its heads and a fresh repo C finds it), prints "url"
 
@@ -750,6 +752,26 @@ const scenarios = {
     }
     handle.change(d => splice(d, ["notes"], d.notes.length, 0, text))
     await a.waitServerHas(handle, "the server to acknowledge the appended text")
+    return { url, content: plain(handle.doc()), heads: handle.heads() }
+  },
+
+  async "js-appends-many"() {
+    // Through a bad network (a fault-injecting proxy): appends --count pieces "<prefix><i>; "
+    // to "notes", one change each, announces that they are made, then waits until the server
+    // acknowledged them (the test heals the network after the announcement).
+    const url = opt("doc", "INTEROP_DOC")
+    if (!url || !isValidAutomergeUrl(url)) throw new UsageError(`js-appends-many needs --doc automerge:..., got ${url}`)
+    const count = Number(opt("count", "INTEROP_COUNT", "20"))
+    const prefix = opt("prefix", "INTEROP_PREFIX", "j")
+    const a = new Peer("a", token("a"), { retryMs: 300 })
+    await a.connected()
+    const handle = await a.find(url, "the given document")
+    for (let i = 0; i < count; i++) {
+      handle.change(d => splice(d, ["notes"], d.notes.length, 0, `${prefix}${i}; `))
+      await tick(5)
+    }
+    announceReady({ url, made: count })
+    await a.waitServerHas(handle, "the server to acknowledge every piece")
     return { url, content: plain(handle.doc()), heads: handle.heads() }
   },
 

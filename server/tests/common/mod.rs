@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fault_proxy;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -242,4 +244,28 @@ pub async fn wait_event<T: Clone>(
     })
     .await
     .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+/// `GET /metrics` over plain HTTP (servers started with `TlsMode::InsecureLoopback`).
+pub async fn metrics_text(server: &RunningServer) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("tcp");
+    tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut body = String::new();
+    tcp.read_to_string(&mut body).await.expect("read");
+    body
+}
+
+/// The value of one metric line (`name` with its labels, as printed).
+pub fn metric(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
