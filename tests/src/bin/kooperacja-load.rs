@@ -1,0 +1,145 @@
+//! `kooperacja-load`: the load generator of issue #8, against any automerge-repo sync server.
+//!
+//! ```text
+//! kooperacja-load ws://127.0.0.1:3030 --clients 10 --docs 10 --edits 50 --server-pid PID --json out.json
+//! kooperacja-load wss://127.0.0.1:8443/sync --pin SHA256 --token T --clients 50 --docs 20 --edits 50
+//! kooperacja-load ws://127.0.0.1:3030/sync --token T --connect-only 1000 --docs 20 --edits 5 --interval 5000
+//! ```
+//!
+//! Prints a one-line summary on stdout (and the JSON report with `--json`); exits 1 when the
+//! fresh client's verification fails, 2 when the run could not be carried out.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use client_sdk::transport::Trust;
+use kooperacja_tests::load::{self, LoadConfig};
+use kooperacja_tests::LoadError;
+
+/// Simulated tablets on sync-core's engine against an automerge-repo sync server.
+#[derive(Debug, Parser)]
+#[command(name = "kooperacja-load")]
+struct Args {
+    /// The server's WebSocket URL (ws:// or wss://, loopback only).
+    url: String,
+    /// Simulated tablets, each with one WebSocket.
+    #[arg(long, default_value_t = 10)]
+    clients: usize,
+    /// Documents each tablet owns.
+    #[arg(long, default_value_t = 10)]
+    docs: usize,
+    /// Edits per document.
+    #[arg(long, default_value_t = 50)]
+    edits: usize,
+    /// Milliseconds between a tablet's edit rounds (one edit to each of its documents per
+    /// round); 0 is flat out.
+    #[arg(long, default_value_t = 0)]
+    interval: u64,
+    /// Characters spliced into `notes` per edit.
+    #[arg(long, default_value_t = 10)]
+    text_len: usize,
+    /// The server's pid: its peak RSS and CPU seconds are read from /proc.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// A device token, appended to the URL as `?token=` (servers without tokens ignore it).
+    #[arg(long, env = "KOOPERACJA_TOKEN")]
+    token: Option<String>,
+    /// For wss://: a PEM file of CA certificates to trust.
+    #[arg(long, conflicts_with = "pin")]
+    ca: Option<PathBuf>,
+    /// For wss://: the SHA-256 fingerprint (hex) of the server's certificate.
+    #[arg(long)]
+    pin: Option<String>,
+    /// The 1,000-tablet scenario: N connected tablets (replaces --clients), paced edits, the
+    /// server's RSS per idle connection reported.
+    #[arg(long, value_name = "N")]
+    connect_only: Option<usize>,
+    /// Time limit of each phase before and after the edits, seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+    /// How long to wait after the last edit for the server and the watchers, seconds.
+    #[arg(long, default_value_t = 60)]
+    settle_timeout: u64,
+    /// Write the JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// No progress lines on stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn config(args: &Args) -> Result<LoadConfig, LoadError> {
+    let tls = args.url.starts_with("wss://");
+    let trust = match (&args.ca, &args.pin) {
+        (Some(ca), _) => load::trust_from_ca(ca)?,
+        (None, Some(pin)) => Trust::Pinned(pin.clone()),
+        (None, None) if tls => {
+            return Err(LoadError::Config(
+                "a wss:// URL needs --ca FILE or --pin SHA256".into(),
+            ))
+        }
+        (None, None) => Trust::None,
+    };
+    if !tls && !matches!(trust, Trust::None) {
+        return Err(LoadError::Config("--ca and --pin need a wss:// URL".into()));
+    }
+    let mut config = LoadConfig::new(args.url.clone(), trust);
+    config.token = args.token.clone();
+    config.clients = args.connect_only.unwrap_or(args.clients);
+    config.connect_only = args.connect_only.is_some();
+    config.docs = args.docs;
+    config.edits = args.edits;
+    config.interval = Duration::from_millis(args.interval);
+    config.text_len = args.text_len;
+    config.server_pid = args.server_pid;
+    config.phase_timeout = Duration::from_secs(args.timeout);
+    config.settle_timeout = Duration::from_secs(args.settle_timeout);
+    config.progress = !args.quiet;
+    if config.connect_only && config.interval.is_zero() {
+        return Err(LoadError::Config(
+            "--connect-only is the paced scenario: give --interval (ms)".into(),
+        ));
+    }
+    Ok(config)
+}
+
+async fn main_async(args: Args) -> Result<bool, LoadError> {
+    let report = load::run(config(&args)?).await?;
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json).map_err(|source| LoadError::Io {
+            what: format!("writing {}", path.display()),
+            source,
+        })?;
+    }
+    println!("{}", report.summary());
+    Ok(report.verified)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    // One thread: the generator is pinned to one core, and its clients are many small tasks.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kooperacja-load: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(main_async(args)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("kooperacja-load: verification FAILED (see the report)");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("kooperacja-load: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! CI smoke run of the load generator (issue #8): our server in-process, 2 clients × 2 documents
+//! × 5 edits, over TLS (a pinned development certificate) and over plain WebSocket on loopback.
+//! Every edit must reach its watcher, the server must hold every change, and a fresh client must
+//! fetch every document with the owner's heads and content.
+
+use std::time::Duration;
+
+use client_sdk::transport::Trust;
+use kooperacja_server::config::{ServeConfig, TlsMode};
+use kooperacja_server::identity::Role;
+use kooperacja_server::serve::{self, RunningServer};
+use kooperacja_tests::load::{self, LoadConfig};
+
+fn enroll(server: &RunningServer) -> String {
+    let directory = &server.state.directory;
+    directory
+        .add_user("load", "Load Generator", vec![Role::SocialWorker])
+        .expect("user added");
+    let mut random = [0u8; 48];
+    rand::fill(&mut random[..]);
+    directory.enroll("load", random).expect("enrolled").token
+}
+
+async fn smoke(tls: TlsMode) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = serve::start(ServeConfig::for_tests(dir.path(), tls))
+        .await
+        .expect("server starts");
+    let token = enroll(&server);
+    let (url, trust) = match &server.fingerprint {
+        Some(fp) => (
+            format!("wss://{}/sync", server.addr),
+            Trust::Pinned(fp.clone()),
+        ),
+        None => (format!("ws://{}/sync", server.addr), Trust::None),
+    };
+    let mut config = LoadConfig::new(url, trust);
+    config.token = Some(token);
+    config.clients = 2;
+    config.docs = 2;
+    config.edits = 5;
+    // The server runs in this process: its /proc figures are ours, which exercises the reading.
+    config.server_pid = Some(std::process::id());
+    config.phase_timeout = Duration::from_secs(60);
+    config.settle_timeout = Duration::from_secs(60);
+    let report = load::run(config).await.expect("the run completes");
+
+    assert!(report.verified, "not verified: {report:#?}");
+    assert_eq!(report.mismatches, 0, "{report:#?}");
+    assert_eq!(report.dropped, 0, "{report:#?}");
+    assert_eq!(report.stale, 0, "{report:#?}");
+    assert_eq!(report.unacked_docs, 0, "{report:#?}");
+    assert_eq!(report.edit.total_edits, 20);
+    assert_eq!(report.latency.expected, 20);
+    assert_eq!(report.latency.samples, 20, "every edit reached its watcher");
+    assert!(report.edit.edits_per_sec_to_server.is_some_and(|r| r > 0.0));
+    assert!(report
+        .server_process
+        .as_ref()
+        .is_some_and(|p| p.vm_hwm_mib > 0.0));
+    assert_eq!(report.wire.rejected_messages, 0, "{report:#?}");
+    let json = serde_json::to_value(&report).expect("the report serialises");
+    assert_eq!(json["verified"], true);
+    server.shutdown().await.expect("server stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_generator_smoke_over_tls() {
+    smoke(TlsMode::Dev).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_generator_smoke_over_plain_websocket() {
+    smoke(TlsMode::InsecureLoopback).await;
+}
