@@ -2,9 +2,16 @@
 # Side-by-side benchmark: our server against the official automerge-repo JS sync server
 # (../shared/bench/ref-server.mjs), on the same workloads, driven by the same JS load generator
 # (../shared/bench/load.mjs), each server pinned to core 0 and the generator to core 1.
+# Then the Rust load generator (kooperacja-load, issue #8) drives all three servers: ours, the
+# JS reference and samod (samod-bench-server), pinned the same way.
 #
 #   bench/run.sh                 # the default workloads: 10/10/50 and 50/20/50
 #   WORKLOADS="10:10:50" bench/run.sh
+#   JS=0 bench/run.sh            # only the Rust generator's scenarios
+#   RUST_WORKLOADS="10:10:50:0:3" SERVERS="ours samod" CONNECT_ONLY="" JS=0 bench/run.sh
+#
+# RUST_WORKLOADS: clients:docs:edits:interval_ms:repeats (interval 0 = flat out);
+# CONNECT_ONLY: tablets:docs:edits:interval_ms against ours only ("" to skip).
 #
 # Results (JSON per run and a summary table) go to $OUT (default: bench/results/<timestamp>).
 # Everything binds to 127.0.0.1 only.
@@ -12,6 +19,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared/bench}
 WORKLOADS=${WORKLOADS:-"10:10:50 50:20:50"}
+JS=${JS:-1}
+RUST_WORKLOADS=${RUST_WORKLOADS:-"10:10:50:0:3 50:20:50:0:1 10:10:20:1000:3"}
+SERVERS=${SERVERS:-"ours ref samod"}
+CONNECT_ONLY=${CONNECT_ONLY:-"1000:20:5:5000"}
 OUT=${OUT:-$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -20,9 +31,14 @@ mkdir -p "$OUT"
 echo "== preparing the JS reference and load generator (npm ci)" >&2
 cp -r "$SHARED"/. "$WORK/js"
 (cd "$WORK/js" && npm ci --no-audit --no-fund >/dev/null 2>&1)
-echo "== building our server (release)" >&2
-(cd "$ROOT" && cargo build --release -q -p kooperacja-server)
-BIN=$ROOT/target/release/kooperacja-server
+echo "== building our server, the Rust load generator and the samod server (release)" >&2
+(cd "$ROOT" && cargo build --release -q -p kooperacja-server -p kooperacja-tests --bins)
+# Copies, so that a build in the same tree during the runs cannot swap a binary.
+mkdir -p "$WORK/bin"
+cp "${CARGO_TARGET_DIR:-$ROOT/target}"/release/{kooperacja-server,kooperacja-load,samod-bench-server} "$WORK/bin/"
+BIN=$WORK/bin/kooperacja-server
+LOAD=$WORK/bin/kooperacja-load
+SAMOD=$WORK/bin/samod-bench-server
 
 # Starts a command pinned to core 0 in the background; prints its pid once its JSON ready line
 # (first stdout line) has appeared.
@@ -44,7 +60,7 @@ load() {
     --edits "$edits" --server-pid "$pid" --json "$json" --quiet) || true
 }
 
-for w in $WORKLOADS; do
+for w in $( [ "$JS" = 1 ] && echo "$WORKLOADS" ); do
   IFS=: read -r C D E <<<"$w"
   echo "== workload $C clients x $D docs x $E edits" >&2
 
@@ -65,4 +81,67 @@ for w in $WORKLOADS; do
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 
-(cd "$WORK/js" && node summarize.mjs "$OUT"/*.json) | tee "$OUT/summary.txt"
+if [ "$JS" = 1 ]; then
+  (cd "$WORK/js" && node summarize.mjs "$OUT"/ref-*.json "$OUT"/ours-*.json) | tee "$OUT/summary.txt"
+fi
+
+# ---- the Rust load generator against ours, the JS reference and samod
+
+# Starts server $1 ("ours", "ref", "samod") pinned to core 0 with a fresh data directory; sets
+# SERVER_PID, SERVER_URL and TOKEN.
+start_server() {
+  local name=$1 run=$2 port=$((20000 + RANDOM % 20000))
+  TOKEN=""
+  case $name in
+    ours)
+      local data="$WORK/ours-$run"
+      "$BIN" admin --data-dir "$data" user add --login bench --name "Bench" --role social-worker >/dev/null
+      TOKEN=$("$BIN" admin --data-dir "$data" device enroll --user bench | sed 's/.*"token":"\([^"]*\)".*/\1/')
+      SERVER_PID=$(start_pinned "$WORK/ours.log" "$BIN" serve --insecure-http --allow-untyped-documents \
+        --listen "127.0.0.1:$port" --data-dir "$data")
+      SERVER_URL="ws://127.0.0.1:$port/sync" ;;
+    ref)
+      SERVER_PID=$(start_pinned "$WORK/ref.log" node "$WORK/js/ref-server.mjs" --port "$port" \
+        --dir "$WORK/ref-$run" --keep-alive 60000)
+      SERVER_URL="ws://127.0.0.1:$port" ;;
+    samod)
+      SERVER_PID=$(start_pinned "$WORK/samod.log" "$SAMOD" --port "$port" --dir "$WORK/samod-$run")
+      SERVER_URL="ws://127.0.0.1:$port" ;;
+  esac
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
+rust_load() {
+  local json=$1; shift
+  taskset -c 1 "$LOAD" "$SERVER_URL" --server-pid "$SERVER_PID" --json "$json" --quiet \
+    --settle-timeout 60 --timeout 180 ${TOKEN:+--token "$TOKEN"} "$@" \
+    | tee -a "$OUT/rust-summary.txt" || true
+}
+
+for w in $RUST_WORKLOADS; do
+  IFS=: read -r C D E I R <<<"$w"
+  for r in $(seq 1 "${R:-1}"); do
+    for s in $SERVERS; do
+      echo "== rust generator: $s, $C clients x $D docs x $E edits, interval $I ms, run $r" >&2
+      start_server "$s" "$C-$D-$E-$I-$r"
+      echo -n "$s run $r: " >>"$OUT/rust-summary.txt"
+      rust_load "$OUT/rust-$s-$C-$D-$E-$I-$r.json" --clients "$C" --docs "$D" --edits "$E" --interval "$I"
+      stop_server
+    done
+  done
+done
+
+if [ -n "$CONNECT_ONLY" ]; then
+  IFS=: read -r C D E I <<<"$CONNECT_ONLY"
+  echo "== rust generator: ours, $C connected tablets x $D docs, $E edits every $I ms" >&2
+  start_server ours "connect-$C"
+  echo -n "ours connect-only: " >>"$OUT/rust-summary.txt"
+  rust_load "$OUT/rust-connect-ours-$C-$D-$E-$I.json" --connect-only "$C" --docs "$D" --edits "$E" --interval "$I"
+  stop_server
+fi
+
+python3 "$ROOT/bench/rust_summary.py" "$OUT" | tee "$OUT/rust-table.md"

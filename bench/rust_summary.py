@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Summarises bench/run.sh's Rust load generator reports (rust-<server>-C-D-E-I-<run>.json and
+rust-connect-ours-*.json in the results directory) as a Markdown table: medians over the runs
+of each server and scenario, and ours against the JS reference and samod."""
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+out = sys.argv[1] if len(sys.argv) > 1 else "."
+NAMES = {"ours": "ours", "ref": "JS reference", "samod": "samod"}
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=0, unit=""):
+    if v is None:
+        return "—"
+    return f"{v:,.{digits}f}{unit}"
+
+
+runs = {}
+for path in sorted(glob.glob(os.path.join(out, "rust-*.json"))):
+    m = re.match(r"rust-(ours|ref|samod)-(\d+)-(\d+)-(\d+)-(\d+)-(\d+)\.json$", os.path.basename(path))
+    if not m:
+        continue
+    server, c, d, e, i, _ = m.groups()
+    with open(path) as f:
+        runs.setdefault((int(c), int(d), int(e), int(i)), {}).setdefault(server, []).append(json.load(f))
+
+print("| scenario | server | runs | edits/s | latency p50 / p99 (ms) | server CPU per edit | peak RSS | dropped / stale / unacked | verified |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+ratios = []
+for (c, d, e, i), by_server in sorted(runs.items(), key=lambda kv: (kv[0][3] > 0, kv[0])):
+    scenario = f"{c}×{d}×{e}, " + ("flat out" if i == 0 else f"paced {i} ms")
+    figures = {}
+    for server in ("ours", "ref", "samod"):
+        reports = by_server.get(server)
+        if not reports:
+            continue
+        eps = med([r["edit"].get("editsPerSecToServer") for r in reports])
+        p50 = med([r["latencyMs"].get("p50") for r in reports])
+        p99 = med([r["latencyMs"].get("p99") for r in reports])
+        cpu = med([r["edit"].get("serverCpuMsPerEdit") for r in reports])
+        rss = med([(r.get("serverProcess") or {}).get("vmHWM_MiB") for r in reports])
+        dropped = sum(r.get("dropped", 0) for r in reports)
+        stale = sum(r.get("stale", 0) for r in reports)
+        unacked = sum(r.get("unackedDocs", 0) for r in reports)
+        verified = sum(1 for r in reports if r.get("verified"))
+        figures[server] = (cpu, rss)
+        print(f"| {scenario} | {NAMES[server]} | {len(reports)} | {fmt(eps)} | {fmt(p50, 1)} / {fmt(p99, 1)} "
+              f"| {fmt(cpu, 3, ' ms')} | {fmt(rss, 1, ' MiB')} | {dropped} / {stale} / {unacked} | {verified} of {len(reports)} |")
+    ours = figures.get("ours")
+    for other in ("ref", "samod"):
+        theirs = figures.get(other)
+        if ours and theirs:
+            cpu_ratio = theirs[0] / ours[0] if ours[0] and theirs[0] else None
+            rss_ratio = theirs[1] / ours[1] if ours[1] and theirs[1] else None
+            ratios.append(f"- {scenario}: {NAMES[other]} / ours: server CPU per edit {fmt(cpu_ratio, 1, '×')}, peak RSS {fmt(rss_ratio, 1, '×')}")
+if ratios:
+    print()
+    print("\n".join(ratios))
+
+for path in sorted(glob.glob(os.path.join(out, "rust-connect-ours-*.json"))):
+    with open(path) as f:
+        r = json.load(f)
+    p, s = r["params"], r.get("serverProcess") or {}
+    print()
+    print(f"- ours, {p['clients']} connected tablets × {p['docs']} docs, {p['edits']} edits each every {p['intervalMs']} ms: "
+          f"RSS idle {fmt(s.get('rssIdle_MiB'), 1, ' MiB')} (start {fmt(s.get('rssAtStart_MiB'), 1, ' MiB')}), "
+          f"{fmt(s.get('rssPerIdleConnection_KiB'), 1, ' KiB')} per idle connection with its documents, "
+          f"peak {fmt(s.get('vmHWM_MiB'), 1, ' MiB')}; latency p50 / p99 {fmt(r['latencyMs'].get('p50'), 1)} / "
+          f"{fmt(r['latencyMs'].get('p99'), 1)} ms; server CPU {fmt(r['edit'].get('serverCpuMsPerEdit'), 3, ' ms')} per edit; "
+          f"dropped {r.get('dropped')}, stale {r.get('stale')}, verified {r.get('verified')}")
