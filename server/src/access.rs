@@ -79,8 +79,8 @@ pub struct Registry {
 
 #[derive(Debug)]
 struct RegistryInner {
-    documents: sled::Tree,
-    actors: sled::Tree,
+    documents: crate::kv::Tree,
+    actors: crate::kv::Tree,
     directory: Directory,
     audit: Arc<Audit>,
     allow_untyped: bool,
@@ -99,26 +99,24 @@ fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ServerError> 
 impl Registry {
     /// Loads the tables into memory.
     pub fn open(
-        db: &sled::Db,
+        kv: &crate::kv::Kv,
         directory: Directory,
         audit: Arc<Audit>,
         allow_untyped: bool,
     ) -> Result<Self, ServerError> {
-        let documents = db.open_tree("documents")?;
-        let actors = db.open_tree("actors")?;
+        let documents = kv.open_tree("documents")?;
+        let actors = kv.open_tree("actors")?;
         let mut records = HashMap::new();
-        for item in documents.iter() {
-            let (k, v) = item?;
+        for (k, v) in documents.entries()? {
             let raw: [u8; 16] = k
-                .as_ref()
+                .as_slice()
                 .try_into()
                 .map_err(|_| ServerError::Corrupt("document key".into()))?;
             records.insert(DocumentId::from_bytes(raw), decode(&v)?);
         }
         let mut actor_devices = HashMap::new();
-        for item in actors.iter() {
-            let (k, v) = item?;
-            actor_devices.insert(k.to_vec(), String::from_utf8_lossy(&v).into_owned());
+        for (k, v) in actors.entries()? {
+            actor_devices.insert(k, String::from_utf8_lossy(&v).into_owned());
         }
         let registry = Self {
             inner: Arc::new(RegistryInner {
@@ -172,6 +170,61 @@ impl Registry {
         self.inner.documents.insert(document.as_bytes(), bytes)?;
         if let Ok(mut map) = self.inner.records.write() {
             map.insert(document, record);
+        }
+        Ok(())
+    }
+
+    /// Another node changed a table (PostgreSQL notification `kv <tree> <key hex>`, or `all`
+    /// after the listener reconnected): refresh what is kept in memory. Access changes apply
+    /// to this node's connected peers at the hub's next tick.
+    pub fn refresh(&self, what: &str) -> Result<(), ServerError> {
+        let mut words = what.split(' ');
+        let (kind, tree, key) = (words.next(), words.next(), words.next());
+        match (kind, tree) {
+            (Some("kv"), Some("documents")) => {
+                let Some(raw) = key
+                    .and_then(|k| hex::decode(k).ok())
+                    .and_then(|k| <[u8; 16]>::try_from(k).ok())
+                else {
+                    return Ok(());
+                };
+                let document = DocumentId::from_bytes(raw);
+                if let Some(bytes) = self.inner.documents.get(raw)? {
+                    let record: DocRecord = decode(&bytes)?;
+                    if let Ok(mut map) = self.inner.records.write() {
+                        map.insert(document, record);
+                    }
+                    self.touched(document);
+                }
+            }
+            (Some("kv"), Some("actors")) => {
+                let Some(actor) = key.and_then(|k| hex::decode(k).ok()) else {
+                    return Ok(());
+                };
+                if let Some(device) = self.inner.actors.get(&actor)? {
+                    if let Ok(mut map) = self.inner.actor_devices.write() {
+                        map.insert(actor, String::from_utf8_lossy(&device).into_owned());
+                    }
+                }
+            }
+            (Some("kv"), Some("users" | "teams" | "institutions")) => self.reload_directory()?,
+            (Some("all"), _) => {
+                self.reload_directory()?;
+                let mut fresh = HashMap::new();
+                for (k, v) in self.inner.documents.entries()? {
+                    if let Ok(raw) = <[u8; 16]>::try_from(k.as_slice()) {
+                        fresh.insert(DocumentId::from_bytes(raw), decode::<DocRecord>(&v)?);
+                    }
+                }
+                let ids: Vec<DocumentId> = fresh.keys().copied().collect();
+                if let Ok(mut map) = self.inner.records.write() {
+                    *map = fresh;
+                }
+                for id in ids {
+                    self.touched(id);
+                }
+            }
+            _ => {}
         }
         Ok(())
     }

@@ -23,6 +23,9 @@ pub struct AdminArgs {
     /// The server's data directory.
     #[arg(long, env = "KOOPERACJA_DATA_DIR", default_value = "./kooperacja-data")]
     pub data_dir: PathBuf,
+    /// The region's PostgreSQL store (`postgres://…`), when it runs on one.
+    #[arg(long, env = "KOOPERACJA_STORE")]
+    pub store: Option<String>,
     /// What to administer.
     #[command(subcommand)]
     pub command: AdminCommand,
@@ -192,11 +195,20 @@ fn random48() -> [u8; 48] {
 }
 
 /// Runs an admin command on a data directory; returns what to print on stdout.
-pub fn run(data_dir: &Path, command: AdminCommand) -> Result<String, ServerError> {
+pub fn run(
+    data_dir: &Path,
+    store: Option<&str>,
+    command: AdminCommand,
+) -> Result<String, ServerError> {
     let path = crate::serve::store_path(data_dir);
     if let AdminCommand::Restore { from } = &command {
+        if store.is_some() {
+            return Err(ServerError::Invalid(
+                "restore is for the sled store; restore PostgreSQL with its own tools".into(),
+            ));
+        }
         let store = sync_core::storage::SledStorage::restore_from(from, &path)?;
-        let audit = Audit::open(store.db())?;
+        let audit = Audit::open(&crate::kv::Kv::Sled(store.db().clone()))?;
         let records = audit.verify()?;
         audit.record(
             "restore",
@@ -208,15 +220,16 @@ pub fn run(data_dir: &Path, command: AdminCommand) -> Result<String, ServerError
         store.make_durable()?;
         return json_line(&serde_json::json!({ "restored": true, "audit_records": records }));
     }
-    let storage = sync_core::storage::SledStorage::open(&path).map_err(|e| {
+    let storage = crate::store::DocStore::open(store, &path, "admin").map_err(|e| {
         ServerError::Config(format!(
             "cannot open {} ({e}); if the server is running, use the admin API \
              (/api/v1/admin/...) instead",
-            path.display()
+            store.map_or_else(|| path.display().to_string(), str::to_string)
         ))
     })?;
-    let directory = Directory::open(storage.db())?;
-    let audit = Audit::open(storage.db())?;
+    let kv = storage.kv();
+    let directory = Directory::open(&kv)?;
+    let audit = Audit::open(&kv)?;
     let out = match command {
         AdminCommand::User {
             command:
@@ -261,17 +274,11 @@ pub fn run(data_dir: &Path, command: AdminCommand) -> Result<String, ServerError
         }
         AdminCommand::Export { format } => {
             let audit = std::sync::Arc::new(audit);
-            let registry = crate::access::Registry::open(
-                storage.db(),
-                directory.clone(),
-                audit.clone(),
-                false,
-            )?;
-            let salt = storage
-                .db()
+            let registry =
+                crate::access::Registry::open(&kv, directory.clone(), audit.clone(), false)?;
+            let salt = kv
                 .open_tree("meta")?
                 .get("token-secret")?
-                .map(|s| s.to_vec())
                 .unwrap_or_default();
             let export = crate::export::cases(&storage, &registry, &salt)?;
             audit.record(

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::ServerError;
+use crate::kv::{Kv, Tree};
 
 /// One record of the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,10 +70,12 @@ pub struct AuditQuery {
     pub until: Option<String>,
 }
 
-/// The log, in its own sled tree.
+/// The log: one hash chain per writer in its own tree (`audit` on one machine; on PostgreSQL
+/// `audit@<node>` per server node, so that nodes never contend for the chain's tail).
 #[derive(Debug)]
 pub struct Audit {
-    tree: sled::Tree,
+    tree: Tree,
+    kv: Kv,
     tail: Mutex<Tail>,
     disk: Option<std::sync::Arc<crate::disk::DiskGuard>>,
 }
@@ -88,12 +91,19 @@ struct Tail {
 /// Records held in memory at most while the disk is full; past this, recording fails.
 pub const MAX_HELD: usize = 100_000;
 
+/// The name of the log's trees (`audit`, or `audit@<node>`).
+const CHAIN: &str = "audit";
+
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 impl Audit {
     /// Opens the log and finds its tail.
-    pub fn open(db: &sled::Db) -> Result<Self, ServerError> {
-        let tree = db.open_tree("audit")?;
+    pub fn open(kv: &Kv) -> Result<Self, ServerError> {
+        let name = match kv {
+            Kv::Sled(_) => CHAIN.to_string(),
+            Kv::Pg(pg) => format!("{CHAIN}@{}", pg.node()),
+        };
+        let tree = kv.open_tree(&name)?;
         let tail = match tree.last()? {
             Some((_, v)) => {
                 let last: AuditRecord = serde_json::from_slice(&v)
@@ -104,6 +114,7 @@ impl Audit {
         };
         Ok(Self {
             tree,
+            kv: kv.clone(),
             tail: Mutex::new(Tail {
                 seq: tail.0,
                 hash: tail.1,
@@ -116,10 +127,10 @@ impl Audit {
     /// Opens the log with a disk guard: while the disk is below its reserve, records are held
     /// in memory (in order, up to [`MAX_HELD`]) and written once space returns.
     pub fn open_guarded(
-        db: &sled::Db,
+        kv: &Kv,
         disk: std::sync::Arc<crate::disk::DiskGuard>,
     ) -> Result<Self, ServerError> {
-        let mut audit = Self::open(db)?;
+        let mut audit = Self::open(kv)?;
         audit.disk = Some(disk);
         Ok(audit)
     }
@@ -185,11 +196,24 @@ impl Audit {
         }
     }
 
-    /// The records matching a query, in order.
+    /// Every chain of the log (one per node that ever wrote).
+    fn chains(&self) -> Result<Vec<Tree>, ServerError> {
+        self.kv
+            .tree_names(CHAIN)?
+            .iter()
+            .map(|name| self.kv.open_tree(name))
+            .collect()
+    }
+
+    /// The records matching a query, in time order (all nodes' chains).
     pub fn query(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, ServerError> {
         let mut out = Vec::new();
-        for item in self.tree.iter().values() {
-            let r: AuditRecord = serde_json::from_slice(&item?)
+        let mut values = Vec::new();
+        for chain in self.chains()? {
+            values.extend(chain.values()?);
+        }
+        for item in values {
+            let r: AuditRecord = serde_json::from_slice(&item)
                 .map_err(|e| ServerError::Corrupt(format!("audit record: {e}")))?;
             let keep = q.user.as_ref().is_none_or(|u| r.user.as_ref() == Some(u))
                 && q.document
@@ -201,20 +225,30 @@ impl Audit {
                 out.push(r);
             }
         }
+        out.sort_by(|a, b| a.at.cmp(&b.at));
         Ok(out)
     }
 
-    /// Checks the whole chain; `Ok(n)` with the number of records, or the first broken link.
+    /// Checks every chain; `Ok(n)` with the number of records, or the first broken link.
     pub fn verify(&self) -> Result<u64, ServerError> {
+        let mut total = 0;
+        for chain in self.chains()? {
+            total += verify_chain(&chain)?;
+        }
+        Ok(total)
+    }
+}
+
+fn verify_chain(chain: &Tree) -> Result<u64, ServerError> {
+    {
         let mut prev = GENESIS.to_string();
         let mut expected = 0u64;
-        for item in self.tree.iter() {
-            let (k, v) = item?;
+        for (k, v) in chain.entries()? {
             let r: AuditRecord = serde_json::from_slice(&v).map_err(|e| {
                 ServerError::Invalid(format!("audit record {expected} does not decode: {e}"))
             })?;
             let key_seq = k
-                .as_ref()
+                .as_slice()
                 .try_into()
                 .map(u64::from_be_bytes)
                 .unwrap_or(u64::MAX);
@@ -249,7 +283,7 @@ mod tests {
     fn the_chain_verifies_and_any_change_breaks_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = sled::open(dir.path()).expect("db");
-        let audit = Audit::open(&db).expect("audit");
+        let audit = Audit::open(&crate::kv::Kv::Sled(db.clone())).expect("audit");
         for i in 0..5 {
             audit
                 .record(
@@ -281,7 +315,7 @@ mod tests {
         // Or deletes one.
         let fresh = tempfile::tempdir().expect("tempdir");
         let db = sled::open(fresh.path()).expect("db");
-        let audit = Audit::open(&db).expect("audit");
+        let audit = Audit::open(&crate::kv::Kv::Sled(db.clone())).expect("audit");
         for _ in 0..3 {
             audit
                 .record("login", Some("anna"), None, None, serde_json::json!({}))

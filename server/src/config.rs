@@ -57,6 +57,10 @@ pub struct ServeArgs {
     /// Largest frame accepted, in bytes [default: 67108864].
     #[arg(long, env = "KOOPERACJA_MAX_FRAME_BYTES")]
     pub max_frame_bytes: Option<usize>,
+    /// Where documents and tables live: a `postgres://` URL for a region served by several
+    /// nodes; sled in the data directory when not given.
+    #[arg(long, env = "KOOPERACJA_STORE")]
+    pub store: Option<String>,
     /// Free space (MiB) kept on the data directory's disk: below it, changes are refused
     /// with a clear error until space is freed (default 256; 0 turns the guard off).
     #[arg(long, env = "KOOPERACJA_DISK_RESERVE_MB")]
@@ -83,6 +87,7 @@ struct FileConfig {
     max_connections: Option<usize>,
     max_frame_bytes: Option<usize>,
     disk_reserve_mb: Option<u64>,
+    store: Option<String>,
     memory_budget_mb: Option<usize>,
     allow_untyped_documents: Option<bool>,
 }
@@ -128,6 +133,8 @@ pub struct ServeConfig {
     /// A peer with more than this many bytes waiting to be written to it is dropped as a
     /// slow reader (at least twice the frame limit).
     pub max_queued_bytes: usize,
+    /// A PostgreSQL URL, or `None` for sled in the data directory.
+    pub store: Option<String>,
     /// Writes stop while the data directory's filesystem has less free space than this
     /// (see [`crate::disk`]); 0 turns the guard off.
     pub disk_reserve: u64,
@@ -154,6 +161,7 @@ impl ServeConfig {
             ping_every: PING_EVERY,
             idle_timeout: IDLE_TIMEOUT,
             max_queued_bytes: MAX_QUEUED_BYTES,
+            store: None,
             disk_reserve: 0,
         }
     }
@@ -229,6 +237,7 @@ impl ServeArgs {
             ping_every: PING_EVERY,
             idle_timeout: IDLE_TIMEOUT,
             max_queued_bytes: MAX_QUEUED_BYTES,
+            store: self.store.or(file.store),
             disk_reserve: self
                 .disk_reserve_mb
                 .or(file.disk_reserve_mb)

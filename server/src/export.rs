@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sync_core::model::case;
-use sync_core::storage::SledStorage;
 
 use crate::access::{Kind, Registry};
 use crate::error::ServerError;
@@ -41,7 +40,7 @@ pub struct Export {
 
 /// Builds the export from the store (erased cases are not in it).
 pub fn cases(
-    storage: &SledStorage,
+    storage: &crate::store::DocStore,
     registry: &Registry,
     salt: &[u8],
 ) -> Result<Export, ServerError> {

@@ -122,6 +122,11 @@ impl HubHandle {
     pub async fn send(&self, command: Command) -> bool {
         self.tx.send(command).await.is_ok()
     }
+
+    /// Sends a command from a thread outside the runtime (the PostgreSQL listener).
+    pub fn send_blocking(&self, command: Command) -> bool {
+        self.tx.blocking_send(command).is_ok()
+    }
 }
 
 type Done = (TaskId, Result<StorageResponse, StorageError>);

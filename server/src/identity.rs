@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::ServerError;
+use crate::kv::{Kv, Tree};
 
 /// A user's role in the Model Kooperacji.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,15 +183,15 @@ struct StoredCode {
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
-/// The identity trees of the server's sled database.
+/// The identity trees of the server's store (sled or PostgreSQL, see [`crate::kv`]).
 #[derive(Clone, Debug)]
 pub struct Directory {
-    users: sled::Tree,
-    devices: sled::Tree,
-    tokens: sled::Tree,
-    institutions: sled::Tree,
-    teams: sled::Tree,
-    codes: sled::Tree,
+    users: Tree,
+    devices: Tree,
+    tokens: Tree,
+    institutions: Tree,
+    teams: Tree,
+    codes: Tree,
     secret: [u8; 32],
 }
 
@@ -209,13 +210,12 @@ fn check_id(id: &str) -> Result<(), ServerError> {
 }
 
 fn insert_new<T: Serialize>(
-    tree: &sled::Tree,
+    tree: &Tree,
     id: &str,
     value: &T,
     what: &str,
 ) -> Result<(), ServerError> {
-    let inserted = tree.compare_and_swap(id, None as Option<&[u8]>, Some(encode(value)?))?;
-    if inserted.is_err() {
+    if !tree.swap(id, None, encode(value)?)? {
         return Err(ServerError::Invalid(format!(
             "{what} {id:?} already exists"
         )));
@@ -224,18 +224,19 @@ fn insert_new<T: Serialize>(
 }
 
 /// The server's secret for signing access tokens, made once and kept in the store.
-fn token_secret(db: &sled::Db) -> Result<[u8; 32], ServerError> {
-    let meta = db.open_tree("meta")?;
-    if let Some(secret) = meta.get("token-secret")? {
-        return secret
-            .as_ref()
-            .try_into()
-            .map_err(|_| ServerError::Corrupt("token secret is not 32 bytes".into()));
-    }
+fn token_secret(kv: &Kv) -> Result<[u8; 32], ServerError> {
+    let meta = kv.open_tree("meta")?;
     let mut fresh = [0u8; 32];
     rand::fill(&mut fresh[..]);
-    meta.insert("token-secret", &fresh[..])?;
-    Ok(fresh)
+    // Of several nodes starting at once, the first secret written is everyone's.
+    meta.swap("token-secret", None, fresh)?;
+    let secret = meta
+        .get("token-secret")?
+        .ok_or_else(|| ServerError::Corrupt("token secret vanished".into()))?;
+    secret
+        .as_slice()
+        .try_into()
+        .map_err(|_| ServerError::Corrupt("token secret is not 32 bytes".into()))
 }
 
 fn token_hash(token: &str) -> [u8; 32] {
@@ -252,15 +253,15 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, ServerError> {
 
 impl Directory {
     /// Opens the identity trees.
-    pub fn open(db: &sled::Db) -> Result<Self, ServerError> {
+    pub fn open(kv: &Kv) -> Result<Self, ServerError> {
         Ok(Self {
-            users: db.open_tree("users")?,
-            devices: db.open_tree("devices")?,
-            tokens: db.open_tree("tokens")?,
-            institutions: db.open_tree("institutions")?,
-            teams: db.open_tree("teams")?,
-            codes: db.open_tree("codes")?,
-            secret: token_secret(db)?,
+            users: kv.open_tree("users")?,
+            devices: kv.open_tree("devices")?,
+            tokens: kv.open_tree("tokens")?,
+            institutions: kv.open_tree("institutions")?,
+            teams: kv.open_tree("teams")?,
+            codes: kv.open_tree("codes")?,
+            secret: token_secret(kv)?,
         })
     }
 
@@ -304,11 +305,7 @@ impl Directory {
         }
         stored.used = true;
         // Compare-and-swap: of two tablets racing with one code, one wins.
-        if self
-            .codes
-            .compare_and_swap(key, Some(old), Some(encode(&stored)?))?
-            .is_err()
-        {
+        if !self.codes.swap(key, Some(&old), encode(&stored)?)? {
             return Err(refused());
         }
         self.enroll(&stored.user, random)
@@ -442,7 +439,7 @@ impl Directory {
 
     /// Every PZK team.
     pub fn teams(&self) -> Result<Vec<Team>, ServerError> {
-        self.teams.iter().values().map(|v| decode(&v?)).collect()
+        self.teams.values()?.iter().map(|v| decode(v)).collect()
     }
 
     /// Sets a user's institution.
@@ -482,10 +479,7 @@ impl Directory {
             institution: None,
             created_at: chrono::Utc::now().to_rfc3339(),
         };
-        let inserted =
-            self.users
-                .compare_and_swap(login, None as Option<&[u8]>, Some(encode(&user)?))?;
-        if inserted.is_err() {
+        if !self.users.swap(login, None, encode(&user)?)? {
             return Err(ServerError::Invalid(format!(
                 "user {login:?} already exists"
             )));
@@ -500,7 +494,7 @@ impl Directory {
 
     /// Every user.
     pub fn users(&self) -> Result<Vec<User>, ServerError> {
-        self.users.iter().values().map(|v| decode(&v?)).collect()
+        self.users.values()?.iter().map(|v| decode(v)).collect()
     }
 
     /// Enrols a new device for a user and returns its token (shown once).
@@ -542,8 +536,8 @@ impl Directory {
     /// The devices of a user.
     pub fn devices_of(&self, login: &str) -> Result<Vec<Device>, ServerError> {
         let mut out = Vec::new();
-        for v in self.devices.iter().values() {
-            let d: Device = decode(&v?)?;
+        for v in self.devices.values()? {
+            let d: Device = decode(&v)?;
             if d.user == login {
                 out.push(d);
             }

@@ -26,8 +26,11 @@ pub mod error;
 pub mod export;
 pub mod hub;
 pub mod identity;
+pub mod kv;
 pub mod metrics;
+pub mod pg;
 pub mod serve;
+pub mod store;
 pub mod tls;
 pub mod web;
 pub mod ws;
@@ -60,10 +63,10 @@ pub struct AppState {
     pub limits: ws::Limits,
     /// Size of each connection's outgoing queue.
     pub outgoing_queue: usize,
-    /// The sled database (for readiness).
-    pub db: sled::Db,
-    /// The document store (for online backups).
-    pub storage: sync_core::storage::SledStorage,
+    /// The identity, access and audit trees.
+    pub kv: kv::Kv,
+    /// The document store (readiness, online backups, exports).
+    pub storage: store::DocStore,
     /// The data directory.
     pub data_dir: std::path::PathBuf,
 }
@@ -83,9 +86,10 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    match state.db.size_on_disk() {
-        Ok(_) => (StatusCode::OK, "ready"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store not readable"),
+    let storage = state.storage.clone();
+    match tokio::task::spawn_blocking(move || storage.is_ready()).await {
+        Ok(true) => (StatusCode::OK, "ready"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "store not readable"),
     }
 }
 

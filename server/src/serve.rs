@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sync_core::engine::EngineConfig;
+use sync_core::engine::{EngineConfig, Input};
 use sync_core::storage::SledStorage;
 use sync_core::{PeerId, StorageId};
 use tokio::net::{TcpListener, TcpStream};
@@ -22,6 +22,7 @@ use crate::error::ServerError;
 use crate::hub::{self, Command, HubConfig, HubHandle};
 use crate::identity::Directory;
 use crate::metrics::Metrics;
+use crate::store::DocStore;
 use crate::ws::Limits;
 use crate::{app, AppState};
 
@@ -64,17 +65,16 @@ pub fn store_path(data_dir: &std::path::Path) -> std::path::PathBuf {
 
 /// This server's stable identity: a random id made on first start and kept in the store, used
 /// as its peer id and (in UUID form, as JS clients expect) its storage id.
-fn server_identity(db: &sled::Db) -> Result<(PeerId, StorageId), ServerError> {
-    let meta = db.open_tree("meta")?;
-    let id: Vec<u8> = match meta.get("server-id")? {
-        Some(id) => id.to_vec(),
-        None => {
-            let mut fresh = [0u8; 16];
-            rand::fill(&mut fresh[..]);
-            meta.insert("server-id", &fresh[..])?;
-            fresh.to_vec()
-        }
-    };
+/// Nodes sharing a PostgreSQL store share it too: to clients they are one server with one
+/// durable storage.
+fn server_identity(kv: &crate::kv::Kv) -> Result<(PeerId, StorageId), ServerError> {
+    let meta = kv.open_tree("meta")?;
+    let mut fresh = [0u8; 16];
+    rand::fill(&mut fresh[..]);
+    meta.swap("server-id", None, fresh)?;
+    let id = meta
+        .get("server-id")?
+        .ok_or_else(|| ServerError::Corrupt("server id vanished".into()))?;
     let h = hex::encode(&id);
     if h.len() != 32 {
         return Err(ServerError::Corrupt("server id is not 16 bytes".into()));
@@ -94,9 +94,17 @@ fn server_identity(db: &sled::Db) -> Result<(PeerId, StorageId), ServerError> {
     ))
 }
 
-/// Opens sled, waiting up to three seconds for a lock that a server stopping in this same
-/// process (tests, an embedding app) is still releasing.
-fn open_store(path: &std::path::Path) -> Result<SledStorage, sync_core::StorageError> {
+/// Opens the store: PostgreSQL when `url` names one, else sled, waiting up to three seconds
+/// for a lock that a server stopping in this same process (tests, an embedding app) is still
+/// releasing.
+fn open_store(
+    url: Option<&str>,
+    path: &std::path::Path,
+    node: &str,
+) -> Result<DocStore, ServerError> {
+    if url.is_some() {
+        return DocStore::open(url, path, node);
+    }
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
     loop {
         match SledStorage::open(path) {
@@ -105,9 +113,31 @@ fn open_store(path: &std::path::Path) -> Result<SledStorage, sync_core::StorageE
             {
                 std::thread::sleep(Duration::from_millis(20));
             }
-            other => return other,
+            Err(sync_core::StorageError::Io(m)) if m.contains("lock") => {
+                return Err(ServerError::Config(format!(
+                    "the data directory is in use by another kooperacja-server: {m}"
+                )))
+            }
+            other => return Ok(DocStore::Sled(other?)),
         }
     }
+}
+
+/// This node's name in PostgreSQL notifications and its audit chain: made once per data
+/// directory (each node has its own data directory: TLS certificate, disk guard).
+fn node_name(data_dir: &std::path::Path) -> Result<String, ServerError> {
+    let path = data_dir.join("node-id");
+    if let Ok(name) = std::fs::read_to_string(&path) {
+        let name = name.trim().to_string();
+        if !name.is_empty() {
+            return Ok(name);
+        }
+    }
+    let mut fresh = [0u8; 6];
+    rand::fill(&mut fresh[..]);
+    let name = format!("node-{}", hex::encode(fresh));
+    std::fs::write(&path, &name).map_err(|e| ServerError::io("writing the node id", e))?;
+    Ok(name)
 }
 
 /// Opens the store, starts everything, binds and serves. Returns once listening.
@@ -115,26 +145,24 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ServerError::io(format!("creating {}", config.data_dir.display()), e))?;
     let path = store_path(&config.data_dir);
-    let storage = tokio::task::spawn_blocking(move || open_store(&path))
-        .await
-        .map_err(|e| ServerError::Config(e.to_string()))?
-        .map_err(|e| match e {
-            sync_core::StorageError::Io(m) if m.contains("lock") => ServerError::Config(format!(
-                "the data directory is in use by another kooperacja-server: {m}"
-            )),
-            other => ServerError::Storage(other),
-        })?;
-    let db = storage.db().clone();
+    let node = node_name(&config.data_dir)?;
+    let url = config.store.clone();
+    let opened_node = node.clone();
+    let storage =
+        tokio::task::spawn_blocking(move || open_store(url.as_deref(), &path, &opened_node))
+            .await
+            .map_err(|e| ServerError::Config(e.to_string()))??;
+    let kv = storage.kv();
     let backups = storage.clone();
-    let directory = Directory::open(&db)?;
+    let directory = Directory::open(&kv)?;
     let disk = Arc::new(crate::disk::DiskGuard::new(
         &config.data_dir,
         config.disk_reserve,
     ));
-    let audit = Arc::new(Audit::open_guarded(&db, disk.clone())?);
-    let registry = Registry::open(&db, directory.clone(), audit, config.allow_untyped)?;
+    let audit = Arc::new(Audit::open_guarded(&kv, disk.clone())?);
+    let registry = Registry::open(&kv, directory.clone(), audit, config.allow_untyped)?;
     let metrics = Arc::new(Metrics::default());
-    let (peer_id, storage_id) = server_identity(&db)?;
+    let (peer_id, storage_id) = server_identity(&kv)?;
     let mut engine = EngineConfig::server(peer_id);
     engine.storage_id = Some(storage_id);
     engine.max_frame = config.max_frame;
@@ -151,6 +179,23 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         registry.clone(),
         metrics.clone(),
     );
+    if let DocStore::Pg(pg) = &backups {
+        // Other nodes' commits: reload the document here, refresh the tables.
+        let (hub, registry) = (hub.clone(), registry.clone());
+        pg.pg().listen(move |what| {
+            if let Some(id) = what.strip_prefix("doc ") {
+                if let Ok(document) = id.parse() {
+                    hub.send_blocking(hub::Command::Input(Input::Reload { document }));
+                }
+                return;
+            }
+            if let Err(e) = registry.refresh(what) {
+                tracing::warn!(error = %e, what, "refreshing the tables failed");
+            }
+            hub.send_blocking(hub::Command::Input(Input::Tick));
+        })?;
+        tracing::info!(node = %node, "PostgreSQL store; listening for other nodes");
+    }
     let state = AppState {
         hub: hub.clone(),
         directory,
@@ -165,7 +210,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
             idle_timeout: config.idle_timeout,
         },
         outgoing_queue: 4096,
-        db,
+        kv,
         storage: backups,
         data_dir: config.data_dir.clone(),
     };

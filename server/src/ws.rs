@@ -155,8 +155,7 @@ async fn run(socket: WebSocket, state: AppState, principal: Principal) {
         rx,
         kill.clone(),
         state.clone(),
-        last_heard.clone(),
-        started,
+        (last_heard.clone(), started),
         close_reason.clone(),
         queued,
     ));
@@ -257,8 +256,7 @@ async fn write_loop(
     mut rx: mpsc::Receiver<Outgoing>,
     kill: Arc<Notify>,
     state: AppState,
-    last_heard: Arc<AtomicU64>,
-    started: Instant,
+    (last_heard, started): (Arc<AtomicU64>, Instant),
     close_reason: CloseReason,
     queued: Arc<std::sync::atomic::AtomicUsize>,
 ) {

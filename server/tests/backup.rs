@@ -43,6 +43,7 @@ async fn an_online_backup_restores_into_a_working_server() {
     let restored_dir = dir.path().join("restored");
     let out = kooperacja_server::admin::run(
         &restored_dir,
+        None,
         kooperacja_server::admin::AdminCommand::Restore { from: file },
     )
     .expect("restored");

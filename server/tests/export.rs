@@ -53,6 +53,7 @@ async fn the_export_has_no_names_and_no_free_text() {
 
     let json = run(
         dir.path(),
+        None,
         AdminCommand::Export {
             format: "json".into(),
         },
@@ -63,6 +64,7 @@ async fn the_export_has_no_names_and_no_free_text() {
     assert_eq!(value["per_stage"]["referral"], 2);
     let csv = run(
         dir.path(),
+        None,
         AdminCommand::Export {
             format: "csv".into(),
         },

@@ -813,3 +813,66 @@ fn a_flood_of_requests_for_made_up_documents_keeps_nothing_resident() {
         "the server remembers {known} documents for one peer"
     );
 }
+
+#[test]
+fn two_server_nodes_on_one_store_pass_changes_when_told_to_reload() {
+    let case = case_id(12);
+    let mut net = Net::new(12);
+    let node1 = net.server("rops-1", TestPolicy::default());
+    let node2 = net.server("rops-2", TestPolicy::default());
+    // One store (PostgreSQL in production) behind both nodes.
+    net.nodes[node2].store = net.nodes[node1].store.clone();
+    let worker = net.tablet("tablet-1");
+    let school = net.tablet("tablet-2");
+    net.connect(worker, node1, "anna");
+    net.create(worker, case, seed_doc);
+    net.run();
+    net.connect(school, node2, "jan");
+    net.find(school, case);
+    net.run();
+    assert_eq!(net.heads(school, &case), net.heads(worker, &case));
+
+    // The worker edits on node 1; node 2 hears of it (LISTEN/NOTIFY) and reloads.
+    net.edit(worker, &case, |d| {
+        let notes = obj(d, "notes");
+        let mut tx = d.transaction();
+        tx.splice_text(&notes, 0, 0, "Wizyta domowa. ")
+            .expect("splice");
+        tx.commit();
+    });
+    net.run();
+    assert_ne!(
+        net.heads(school, &case),
+        net.heads(worker, &case),
+        "not told yet"
+    );
+    net.input(node2, Input::Reload { document: case });
+    net.run();
+    assert_eq!(net.heads(school, &case), net.heads(worker, &case));
+    assert!(text_of(net.doc(school, &case), "notes").starts_with("Wizyta domowa. "));
+
+    // Both write at once on their nodes; each node is told of the other's write.
+    net.edit(worker, &case, |d| {
+        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "a", 1))
+            .expect("edit");
+    });
+    net.edit(school, &case, |d| {
+        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "b", 2))
+            .expect("edit");
+    });
+    net.run();
+    net.input(node1, Input::Reload { document: case });
+    net.input(node2, Input::Reload { document: case });
+    net.run();
+    assert_eq!(net.heads(school, &case), net.heads(worker, &case));
+    assert_eq!(net.heads(node1, &case), net.heads(node2, &case));
+    // A reload of a document a node does not hold does nothing.
+    net.input(
+        node2,
+        Input::Reload {
+            document: case_id(99),
+        },
+    );
+    net.run();
+    assert!(net.nodes[node2].engine.document(&case_id(99)).is_none());
+}

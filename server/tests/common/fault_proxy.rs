@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use tokio::sync::{broadcast, watch};
@@ -44,6 +44,8 @@ pub struct Counts {
 }
 
 struct Control {
+    /// Where new connections go (a load balancer switching nodes).
+    upstream: Mutex<SocketAddr>,
     faults: Mutex<Faults>,
     binary_frames: AtomicUsize,
     rng: Mutex<StdRng>,
@@ -68,6 +70,7 @@ impl FrameProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy binds");
         let addr = listener.local_addr().expect("proxy address");
         let control = Arc::new(Control {
+            upstream: Mutex::new(upstream),
             faults: Mutex::new(Faults::default()),
             binary_frames: AtomicUsize::new(0),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
@@ -80,6 +83,7 @@ impl FrameProxy {
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 shared.counts.connections.fetch_add(1, Ordering::SeqCst);
+                let upstream = *lock(&shared.upstream);
                 tokio::spawn(connection(client, upstream, shared.clone()));
             }
         });
@@ -93,6 +97,11 @@ impl FrameProxy {
     /// Sets the faults for frames from now on.
     pub fn set_faults(&self, faults: Faults) {
         *lock(&self.control.faults) = faults;
+    }
+
+    /// Sends new connections to another server (as a load balancer does when a node dies).
+    pub fn set_upstream(&self, upstream: SocketAddr) {
+        *lock(&self.control.upstream) = upstream;
     }
 
     /// Stops (or resumes) reading what the server sends.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod pg_cluster;
 
 use std::path::Path;
 use std::time::Duration;

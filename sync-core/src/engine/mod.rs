@@ -136,6 +136,11 @@ pub struct Engine<P: Policy> {
     next_task: u64,
     ephemeral_seen: HashMap<(PeerId, String), (u64, Millis)>,
     ephemeral_count: u64,
+    /// Documents another writer changed in the shared store (another server node): reloaded
+    /// at the next chance (not while a write of ours is in flight).
+    stale: BTreeSet<DocumentId>,
+    /// Documents being reloaded: once loaded, every follower gets a sync message.
+    reloading: BTreeSet<DocumentId>,
     last_housekeeping: Millis,
     out: Vec<Effect>,
 }
@@ -155,6 +160,8 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             next_task: 0,
             ephemeral_seen: HashMap::new(),
             ephemeral_count: 0,
+            stale: BTreeSet::new(),
+            reloading: BTreeSet::new(),
             last_housekeeping: Millis(0),
             out: Vec::new(),
         }
@@ -181,6 +188,12 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             Input::Broadcast { document, data } => self.broadcast(document, data),
             Input::AccessChanged { document } => self.access_changed(document),
             Input::Forget { document } => self.forget(document),
+            Input::Reload { document } => {
+                if self.docs.contains_key(&document) {
+                    self.stale.insert(document);
+                    self.dirty.insert(document);
+                }
+            }
             Input::Tick => self.tick(),
         }
         std::mem::take(&mut self.out)
@@ -709,6 +722,9 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     return;
                 };
                 doc.compacting = false;
+                if self.stale.contains(&document) {
+                    self.dirty.insert(document);
+                }
                 match result {
                     Ok(_) => doc.compacted(key, &replaces, len),
                     Err(error) => self.event(Event::StorageFailed { document, error }),
@@ -752,6 +768,10 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     return;
                 }
             },
+        }
+        if self.reloading.remove(&document) {
+            let followers: Vec<ConnId> = doc.subscribers.iter().copied().collect();
+            doc.needs_generate.extend(followers);
         }
         if doc.wanted {
             self.offer(document);
@@ -798,6 +818,9 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             return;
         };
         doc.flushing = false;
+        if self.stale.contains(&document) {
+            self.dirty.insert(document);
+        }
         let contributors: Vec<ConnId> = std::mem::take(&mut doc.contributors).into_iter().collect();
         if let Err(error) = result {
             // Nothing of this write is acknowledged: drop the in-memory state so that memory
@@ -972,8 +995,21 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
     /// Applies everything queued for one document in one batch, then persists or answers.
     fn process(&mut self, document: DocumentId) {
         let Some(doc) = self.docs.get_mut(&document) else {
+            self.stale.remove(&document);
             return;
         };
+        if self.stale.contains(&document) && !doc.flushing && !doc.compacting {
+            self.stale.remove(&document);
+            if matches!(doc.state, DocState::Resident(_)) {
+                // Everything in the store is durable: load it again (ours and the other
+                // writer's changes), then tell every follower. What arrived meanwhile waits in
+                // the inbox and is applied to the fresh state.
+                doc.state = DocState::Unloaded;
+                self.reloading.insert(document);
+                self.ensure_loaded(document);
+                return;
+            }
+        }
         if doc.flushing || !matches!(doc.state, DocState::Resident(_)) {
             return;
         }

@@ -119,6 +119,13 @@ pub enum Input {
         /// The document.
         document: DocumentId,
     },
+    /// Another writer (another server node sharing the store) stored changes of a document:
+    /// reload it from the store and sync its followers. Nothing happens for a document that is
+    /// not in memory (its next load reads everything).
+    Reload {
+        /// The document.
+        document: DocumentId,
+    },
     /// Time passed: process what arrived since the last tick (per document, in one batch).
     Tick,
 }

@@ -1,0 +1,118 @@
+//! Which store a server runs on: the embedded sled store (one machine, the default) or a
+//! PostgreSQL database shared by several nodes. Both hold the same things: the documents'
+//! chunks ([`DocStore`]) and the identity, access and audit trees ([`crate::kv::Kv`]).
+
+use std::path::Path;
+
+use sync_core::storage::{SledStorage, Storage, StoredDocument, WriteOp};
+use sync_core::{DocumentId, StorageError};
+
+use crate::error::ServerError;
+use crate::kv::Kv;
+use crate::pg::{Pg, PgStorage};
+
+/// The documents' store.
+#[derive(Clone, Debug)]
+pub enum DocStore {
+    /// sled in the data directory.
+    Sled(SledStorage),
+    /// PostgreSQL.
+    Pg(PgStorage),
+}
+
+impl DocStore {
+    /// The key-value trees beside the documents.
+    pub fn kv(&self) -> Kv {
+        match self {
+            DocStore::Sled(s) => Kv::Sled(s.db().clone()),
+            DocStore::Pg(p) => Kv::Pg(p.pg().clone()),
+        }
+    }
+
+    /// Loads a document from a thread that may block (admin commands, tests, exports).
+    pub fn load_now(&self, document: DocumentId) -> Result<Option<StoredDocument>, StorageError> {
+        match self {
+            DocStore::Sled(s) => s.load_now(document),
+            DocStore::Pg(p) => futures::executor::block_on(p.load(document)),
+        }
+    }
+
+    /// Every stored document, from a thread that may block.
+    pub fn list_now(&self) -> Result<Vec<DocumentId>, StorageError> {
+        match self {
+            DocStore::Sled(s) => s.list_now(),
+            DocStore::Pg(p) => futures::executor::block_on(p.list()),
+        }
+    }
+
+    /// A consistent copy of the store in one file (sled only: PostgreSQL has its own tools).
+    pub fn backup_to(&self, path: &Path) -> Result<u64, StorageError> {
+        match self {
+            DocStore::Sled(s) => s.backup_to(path),
+            DocStore::Pg(_) => Err(StorageError::Io(
+                "this region's store is PostgreSQL: back it up with pg_basebackup or pg_dump \
+                 (see README: production sketch)"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Makes every write so far durable (sled flushes and fsyncs; PostgreSQL has committed).
+    pub fn make_durable(&self) -> Result<(), StorageError> {
+        match self {
+            DocStore::Sled(s) => s.make_durable(),
+            DocStore::Pg(_) => Ok(()),
+        }
+    }
+
+    /// Whether the store answers (readiness).
+    pub fn is_ready(&self) -> bool {
+        match self {
+            DocStore::Sled(s) => s.db().size_on_disk().is_ok(),
+            DocStore::Pg(p) => p.pg().run(|c| c.simple_query("SELECT 1")).is_ok(),
+        }
+    }
+
+    /// Opens the store named by `url` (`postgres://…`), or the sled store at `sled_path`.
+    pub fn open(url: Option<&str>, sled_path: &Path, node: &str) -> Result<Self, ServerError> {
+        match url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(DocStore::Pg(PgStorage::new(Pg::connect(url, 4, node)?)))
+            }
+            Some(other) => Err(ServerError::Config(format!(
+                "unknown store {other:?}: give a postgres:// URL, or nothing for sled"
+            ))),
+            None => Ok(DocStore::Sled(SledStorage::open(sled_path)?)),
+        }
+    }
+}
+
+impl Storage for DocStore {
+    async fn load(&self, document: DocumentId) -> Result<Option<StoredDocument>, StorageError> {
+        match self {
+            DocStore::Sled(s) => s.load(document).await,
+            DocStore::Pg(p) => p.load(document).await,
+        }
+    }
+
+    async fn write(&self, batch: Vec<WriteOp>) -> Result<(), StorageError> {
+        match self {
+            DocStore::Sled(s) => s.write(batch).await,
+            DocStore::Pg(p) => p.write(batch).await,
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<DocumentId>, StorageError> {
+        match self {
+            DocStore::Sled(s) => s.list().await,
+            DocStore::Pg(p) => p.list().await,
+        }
+    }
+
+    async fn remove(&self, document: DocumentId) -> Result<(), StorageError> {
+        match self {
+            DocStore::Sled(s) => s.remove(document).await,
+            DocStore::Pg(p) => p.remove(document).await,
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! A region on PostgreSQL, served by two server nodes: the store itself (chunks, concurrent
+//! compaction by two nodes), tablets on node 1 and node 2 editing one case concurrently and
+//! converging, and a node killed mid-stream whose tablets move to the other node with nothing
+//! acknowledged lost.
+//!
+//! Needs PostgreSQL's server binaries (see `common/pg_cluster.rs`; CI installs them).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ChangeHash, ReadDoc, ROOT};
+use client_sdk::{ClientConfig, ServerAddress, SyncClient, Trust};
+use common::fault_proxy::FrameProxy;
+use common::pg_cluster::TestPostgres;
+use common::*;
+use kooperacja_server::config::{ServeConfig, TlsMode};
+use kooperacja_server::pg::{Pg, PgStorage};
+use kooperacja_server::serve::RunningServer;
+use sync_core::storage::{ChunkKey, MemoryStorage, Storage, WriteOp};
+use sync_core::{DocumentId, PeerId};
+
+async fn node(pg: &TestPostgres, dir: &std::path::Path) -> RunningServer {
+    let mut config = ServeConfig::for_tests(dir, TlsMode::InsecureLoopback);
+    config.store = Some(pg.url.clone());
+    start_with(config).await
+}
+
+fn tablet_at(addr: std::net::SocketAddr, token: &str, name: &str) -> SyncClient {
+    let address = ServerAddress {
+        url: format!("ws://{addr}/sync"),
+        token: token.into(),
+        trust: Trust::None,
+    };
+    let mut config = ClientConfig::new(PeerId::new(name).expect("peer id"), Some(address));
+    config.max_backoff = Duration::from_millis(300);
+    SyncClient::start(config, MemoryStorage::new()).expect("client starts")
+}
+
+fn change_bytes(doc: &mut Automerge, key: &str) -> Vec<u8> {
+    let before = doc.get_heads();
+    doc.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, key, 1))
+        .expect("change");
+    doc.save_after(&before)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_compacting_one_document_at_once_lose_nothing() {
+    let pg = TestPostgres::start();
+    let one = PgStorage::new(Pg::connect(&pg.url, 2, "node-1").expect("connect"));
+    let two = PgStorage::new(Pg::connect(&pg.url, 2, "node-2").expect("connect"));
+    let id = random_id();
+    let mut doc = Automerge::new();
+    let mut keys = Vec::new();
+    for i in 0..3 {
+        let bytes = change_bytes(&mut doc, &format!("k{i}"));
+        let key = ChunkKey::incremental(&bytes);
+        keys.push(key);
+        one.write(vec![WriteOp::Put {
+            document: id,
+            key,
+            bytes,
+        }])
+        .await
+        .expect("put");
+    }
+    // Node 1 compacts what it knows (three chunks) while node 2 appends a fourth change and
+    // compacts the four: both at once.
+    let snapshot_one = doc.save();
+    let late = change_bytes(&mut doc, "k3");
+    let late_key = ChunkKey::incremental(&late);
+    let snapshot_two = doc.save();
+    let mut replaces_two = keys.clone();
+    replaces_two.push(late_key);
+    let first = one.write(vec![WriteOp::Compact {
+        document: id,
+        key: ChunkKey::snapshot(&Automerge::load(&snapshot_one).expect("load").get_heads()),
+        bytes: snapshot_one,
+        replaces: keys.clone(),
+    }]);
+    let second = two.write(vec![
+        WriteOp::Put {
+            document: id,
+            key: late_key,
+            bytes: late,
+        },
+        WriteOp::Compact {
+            document: id,
+            key: ChunkKey::snapshot(&doc.get_heads()),
+            bytes: snapshot_two,
+            replaces: replaces_two,
+        },
+    ]);
+    let (a, b) = tokio::join!(first, second);
+    a.expect("node 1 compacts");
+    b.expect("node 2 compacts");
+    let stored = one.load(id).await.expect("load").expect("stored");
+    let loaded = sync_core::engine::load_stored(&stored).expect("loads");
+    for i in 0..4 {
+        assert!(
+            loaded.get(ROOT, format!("k{i}")).expect("get").is_some(),
+            "change k{i} survives concurrent compaction"
+        );
+    }
+    assert_eq!(one.list().await.expect("list"), vec![id]);
+    one.remove(id).await.expect("erase");
+    assert_eq!(two.load(id).await.expect("load"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tablets_on_two_nodes_edit_one_case_and_converge() {
+    let pg = TestPostgres::start();
+    let dirs = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let node1 = node(&pg, dirs.0.path()).await;
+    let node2 = node(&pg, dirs.1.path()).await;
+    // Identity is shared: a device enrolled through node 1 is known to node 2.
+    let worker = tablet_at(node1.addr, &enroll(&node1, "anna"), "tablet-node1");
+    let colleague = tablet_at(node2.addr, &enroll(&node1, "anna"), "tablet-node2");
+    let case = random_id();
+    worker.create(case, new_case()).await.expect("created");
+    wait_acknowledged(&worker, case).await;
+    colleague.find(case).expect("find");
+    wait_same_heads(&worker, &colleague, case).await;
+
+    // Both write at once, on different nodes.
+    append_note(&worker, case, "Z węzła pierwszego. ").await;
+    append_note(&colleague, case, "Z węzła drugiego. ").await;
+    wait_acknowledged(&worker, case).await;
+    wait_acknowledged(&colleague, case).await;
+    wait_same_heads(&worker, &colleague, case).await;
+    let text = colleague
+        .read(case, |d| d.map(notes).unwrap_or_default())
+        .await
+        .expect("read");
+    assert!(
+        text.contains("Z węzła pierwszego.") && text.contains("Z węzła drugiego."),
+        "{text}"
+    );
+
+    // Edit on node 1 → seen by the tablet on node 2 (figures for the notes, not asserted).
+    let mut latencies = Vec::new();
+    for i in 0..20 {
+        let mut events = colleague.events();
+        let started = Instant::now();
+        append_note(&worker, case, "x").await;
+        let want = worker.heads(case).await.expect("heads");
+        loop {
+            if colleague.heads(case).await.expect("heads") == want {
+                break;
+            }
+            tokio::time::timeout(WAIT, events.recv())
+                .await
+                .expect("the change reaches the other node's tablet")
+                .expect("events");
+        }
+        latencies.push(started.elapsed());
+        let _ = i;
+    }
+    latencies.sort();
+    eprintln!(
+        "edit on node 1 -> tablet on node 2: p50 {:?}, p99 {:?} ({} samples)",
+        latencies[latencies.len() / 2],
+        latencies[latencies.len() * 99 / 100],
+        latencies.len()
+    );
+    // The audit log is one log for the region: both nodes' records are found.
+    let records = node2
+        .state
+        .registry
+        .audit()
+        .query(&Default::default())
+        .expect("audit");
+    // One tablet logged in on each node; node 2 reads both logins.
+    let logins: std::collections::BTreeSet<_> = records
+        .iter()
+        .filter(|r| r.kind == "login")
+        .filter_map(|r| r.device.clone())
+        .collect();
+    assert_eq!(
+        logins.len(),
+        2,
+        "both nodes' logins are in the region's log"
+    );
+    assert_eq!(
+        node1
+            .state
+            .registry
+            .audit()
+            .verify()
+            .expect("every chain verifies"),
+        records.len() as u64
+    );
+    worker.shutdown().await;
+    colleague.shutdown().await;
+    node1.shutdown().await.expect("shutdown");
+    node2.shutdown().await.expect("shutdown");
+}
+
+/// Node 1 as a real process, on the same database, ready to be killed with SIGKILL.
+async fn spawn_node(
+    pg: &TestPostgres,
+    dir: &std::path::Path,
+) -> (tokio::process::Child, std::net::SocketAddr) {
+    use tokio::io::AsyncBufReadExt;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kooperacja-server"))
+        .args([
+            "serve",
+            "--insecure-http",
+            "--allow-untyped-documents",
+            "--disk-reserve-mb",
+            "16",
+        ])
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--store", &pg.url])
+        .arg("--data-dir")
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node 1 starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::time::timeout(WAIT, tokio::io::BufReader::new(stdout).lines().next_line())
+        .await
+        .expect("ready in time")
+        .expect("read")
+        .expect("a line");
+    assert!(line.contains("\"ready\":true"), "{line}");
+    (child, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_stream_loses_nothing_its_tablets_move_to_the_other() {
+    let pg = TestPostgres::start();
+    let dirs = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let node2 = node(&pg, dirs.1.path()).await;
+    let (mut node1, node1_addr) = spawn_node(&pg, dirs.0.path()).await;
+    // The tablets reach the region through a load balancer, which sends them to node 1.
+    let balancer = FrameProxy::start(node1_addr, 1).await;
+    let writers: Vec<(SyncClient, DocumentId)> = (0..3)
+        .map(|i| {
+            let token = enroll(&node2, "anna");
+            (
+                tablet_at(balancer.addr, &token, &format!("tablet-{i}")),
+                random_id(),
+            )
+        })
+        .collect();
+    for (t, case) in &writers {
+        t.create(*case, new_case()).await.expect("created");
+        wait_acknowledged(t, *case).await;
+    }
+    let mut acknowledged: Vec<Vec<ChangeHash>> = vec![Vec::new(); writers.len()];
+    for round in 0..30 {
+        if round == 15 {
+            // kill -9 mid-stream; the balancer sends new connections to node 2.
+            node1.kill().await.expect("SIGKILL");
+            balancer.set_upstream(node2.addr);
+            balancer.cut_all();
+        }
+        for (i, (t, case)) in writers.iter().enumerate() {
+            append_note(t, *case, "y").await;
+            acknowledged[i].extend(
+                t.server_heads(*case)
+                    .await
+                    .expect("heads")
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    for (t, case) in &writers {
+        wait_acknowledged(t, *case).await;
+    }
+    // A fresh tablet on node 2 finds every change ever acknowledged, by either node.
+    let checker = tablet_at(node2.addr, &enroll(&node2, "anna"), "tablet-checker");
+    for ((t, case), acked) in writers.iter().zip(&acknowledged) {
+        checker.find(*case).expect("find");
+        wait_same_heads(t, &checker, *case).await;
+        let acked = acked.clone();
+        let has_all = checker
+            .read(*case, move |d| {
+                d.is_some_and(|d| acked.iter().all(|h| d.get_change_by_hash(h).is_some()))
+            })
+            .await
+            .expect("read");
+        assert!(has_all, "nothing acknowledged by node 1 was lost");
+    }
+    for (t, _) in writers {
+        t.shutdown().await;
+    }
+    checker.shutdown().await;
+    node2.shutdown().await.expect("shutdown");
+}
