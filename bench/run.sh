@@ -22,7 +22,7 @@ WORKLOADS=${WORKLOADS:-"10:10:50 50:20:50"}
 JS=${JS:-1}
 RUST_WORKLOADS=${RUST_WORKLOADS:-"10:10:50:0:3 50:20:50:0:1 10:10:20:1000:3"}
 SERVERS=${SERVERS:-"ours ref samod"}
-CONNECT_ONLY=${CONNECT_ONLY:-"1000:20:5:5000"}
+CONNECT_ONLY=${CONNECT_ONLY:-"1000:20:3:20000"}
 OUT=${OUT:-$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -118,7 +118,7 @@ stop_server() {
 rust_load() {
   local json=$1; shift
   taskset -c 1 "$LOAD" "$SERVER_URL" --server-pid "$SERVER_PID" --json "$json" --quiet \
-    --settle-timeout 60 --timeout 180 ${TOKEN:+--token "$TOKEN"} "$@" \
+    --settle-timeout 180 --timeout 180 ${TOKEN:+--token "$TOKEN"} "$@" \
     | tee -a "$OUT/rust-summary.txt" || true
 }
 

@@ -101,8 +101,8 @@ pub enum Cmd {
     Create(Vec<(DocumentId, String)>),
     /// Fetch these documents and follow them.
     Watch(Vec<DocumentId>),
-    /// Start the edit rounds.
-    StartEdits,
+    /// Start the edit rounds, the first one after this delay (paced runs may stagger clients).
+    StartEdits(Duration),
     /// Report and close.
     Finish(oneshot::Sender<Outcome>),
 }
@@ -450,9 +450,10 @@ impl Client {
                 }
                 self.input(Input::Tick).await;
             }
-            Cmd::StartEdits => {
+            Cmd::StartEdits(delay) => {
                 self.editing = true;
-                self.next_round = (!self.shared.interval.is_zero()).then(tokio::time::Instant::now);
+                self.next_round =
+                    (!self.shared.interval.is_zero()).then(|| tokio::time::Instant::now() + delay);
             }
             Cmd::Finish(_) => {}
         }

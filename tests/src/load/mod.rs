@@ -53,7 +53,8 @@ pub struct LoadConfig {
     pub phase_timeout: Duration,
     /// How long to wait, after the last local edit, for the server and the watchers.
     pub settle_timeout: Duration,
-    /// The 1,000-tablet scenario: report the server's RSS per idle connection.
+    /// The 1,000-tablet scenario: report the server's RSS per idle connection, and spread the
+    /// clients' paced rounds evenly over the interval instead of starting them together.
     pub connect_only: bool,
     /// Progress lines on stderr.
     pub progress: bool,
@@ -568,11 +569,19 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, LoadError> {
     let server_cpu_before = pid.as_deref().and_then(procfs::cpu_seconds);
     let gen_cpu_before = procfs::cpu_seconds("self").unwrap_or(0.0);
     let t_edit = Instant::now();
-    for c in &clients {
-        send(c, Cmd::StartEdits)?;
+    for (i, c) in clients.iter().enumerate() {
+        // Connected tablets edit at their own moments: their rounds are spread evenly over the
+        // interval (the other scenarios start every client at once, as load.mjs does).
+        let delay = if config.connect_only {
+            config.interval.mul_f64(i as f64 / n as f64)
+        } else {
+            Duration::ZERO
+        };
+        send(c, Cmd::StartEdits(delay))?;
     }
     say("editing");
-    // Every client's rounds take at least (E - 1) intervals; then the settle time starts.
+    // Every client's rounds take at most E intervals (with the stagger); then the settle time
+    // starts.
     let paced = config.interval * u32::try_from(e).unwrap_or(u32::MAX);
     let deadline = tokio::time::Instant::now() + paced + config.settle_timeout;
     let not_acked = settle(&mut clients, deadline, |s| s.all_acked_at.is_some()).await?;
@@ -585,7 +594,13 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, LoadError> {
         "server holds all changes: {}",
         if not_acked == 0 { "yes" } else { "NO" }
     ));
-    let deadline = tokio::time::Instant::now() + config.settle_timeout;
+    // Watchers cannot converge on changes the server does not hold: a short look only then.
+    let window = if not_acked == 0 {
+        config.settle_timeout
+    } else {
+        config.settle_timeout.min(Duration::from_secs(10))
+    };
+    let deadline = tokio::time::Instant::now() + window;
     let not_converged = if subscribers > 0 {
         settle(&mut clients, deadline, |s| s.watched_complete == d).await?
     } else {
