@@ -64,6 +64,13 @@ pub enum AdminCommand {
         #[arg(long, default_value = "json")]
         format: String,
     },
+    /// Copies this data directory's sled store (documents, identity, access, audit) into a
+    /// PostgreSQL database, for a region that grows to several nodes. Progress on stderr.
+    MigrateToPostgres {
+        /// The database (`postgres://…`); its tables are made if missing.
+        #[arg(long)]
+        to: String,
+    },
     /// Copies the whole store (documents, identity, audit) into one backup file.
     Backup {
         /// The backup file to write.
@@ -297,6 +304,23 @@ pub fn run(
                     )))
                 }
             }
+        }
+        AdminCommand::MigrateToPostgres { to } => {
+            let crate::store::DocStore::Sled(from) = &storage else {
+                return Err(ServerError::Invalid(
+                    "migrate-to-postgres copies a sled data directory; this store is not sled"
+                        .into(),
+                ));
+            };
+            let report = crate::migrate::sled_to_postgres(from, &to, &mut std::io::stderr())?;
+            audit.record(
+                "migrated",
+                None,
+                None,
+                None,
+                serde_json::json!({ "to": "postgres", "documents": report.documents }),
+            )?;
+            json_line(&report)?
         }
         AdminCommand::Backup { out } => {
             let entries = storage.backup_to(&out)?;

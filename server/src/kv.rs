@@ -164,6 +164,33 @@ impl Tree {
         }
     }
 
+    /// Sets many keys at once (one transaction on PostgreSQL; no notifications: for copying a
+    /// whole store before any node serves it).
+    pub fn insert_all(&self, entries: Vec<Entry>) -> Result<(), ServerError> {
+        match self {
+            Tree::Sled(t) => {
+                for (k, v) in entries {
+                    t.insert(k, v)?;
+                }
+                Ok(())
+            }
+            Tree::Pg { pg, name } => {
+                let name = name.clone();
+                pg.run(move |c| {
+                    let mut tx = c.transaction()?;
+                    let upsert = tx.prepare(
+                        "INSERT INTO kv (tree, key, value) VALUES ($1, $2, $3)
+                         ON CONFLICT (tree, key) DO UPDATE SET value = excluded.value",
+                    )?;
+                    for (k, v) in &entries {
+                        tx.execute(&upsert, &[&name, k, v])?;
+                    }
+                    tx.commit()
+                })
+            }
+        }
+    }
+
     /// Every entry, in key order.
     pub fn entries(&self) -> Result<Vec<Entry>, ServerError> {
         match self {

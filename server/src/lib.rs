@@ -28,6 +28,7 @@ pub mod hub;
 pub mod identity;
 pub mod kv;
 pub mod metrics;
+pub mod migrate;
 pub mod pg;
 pub mod serve;
 pub mod store;

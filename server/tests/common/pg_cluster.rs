@@ -66,11 +66,17 @@ impl TestPostgres {
     pub fn start() -> Self {
         if let Ok(base) = std::env::var("KOOPERACJA_TEST_POSTGRES") {
             let name = format!("kooperacja_test_{}", rand::random::<u64>());
-            let mut admin = postgres::Client::connect(&base, postgres::NoTls)
-                .unwrap_or_else(|e| panic!("KOOPERACJA_TEST_POSTGRES={base}: {e}"));
-            admin
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .expect("create the test database");
+            // The synchronous client must not run on the test's async runtime: its own thread.
+            let (url, create) = (base.clone(), format!("CREATE DATABASE {name}"));
+            std::thread::spawn(move || {
+                let mut admin = postgres::Client::connect(&url, postgres::NoTls)
+                    .unwrap_or_else(|e| panic!("KOOPERACJA_TEST_POSTGRES={url}: {e}"));
+                admin
+                    .batch_execute(&create)
+                    .expect("create the test database");
+            })
+            .join()
+            .expect("the test database is made");
             let url = match base.rsplit_once('/') {
                 Some((server, _)) => format!("{server}/{name}"),
                 None => panic!("KOOPERACJA_TEST_POSTGRES must end in /<database>: {base}"),

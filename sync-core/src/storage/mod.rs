@@ -24,7 +24,7 @@ pub use crate::error::StorageError;
 use crate::ids::DocumentId;
 pub use memory::MemoryStorage;
 #[cfg(feature = "sled-store")]
-pub use sled_store::SledStorage;
+pub use sled_store::{SledStorage, CHUNKS_TREE};
 
 /// Whether a chunk is a compacted snapshot or an incremental append.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use super::{ChunkKey, Storage, StorageError, StoredDocument, WriteOp};
 use crate::ids::DocumentId;
 
-const CHUNKS_TREE: &str = "chunks";
+/// The sled tree that holds documents' chunks (the others are the host's tables).
+pub const CHUNKS_TREE: &str = "chunks";
 
 /// The first bytes of a backup file.
 const BACKUP_MAGIC: &[u8; 8] = b"KOOPBAK1";
