@@ -533,6 +533,11 @@ impl Directory {
         Ok(device)
     }
 
+    /// A device, by id.
+    pub fn device(&self, device_id: &str) -> Result<Option<Device>, ServerError> {
+        self.devices.get(device_id)?.map(|v| decode(&v)).transpose()
+    }
+
     /// The devices of a user.
     pub fn devices_of(&self, login: &str) -> Result<Vec<Device>, ServerError> {
         let mut out = Vec::new();

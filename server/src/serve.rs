@@ -181,11 +181,22 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     );
     if let DocStore::Pg(pg) = &backups {
         // Other nodes' commits: reload the document here, refresh the tables.
-        let (hub, registry) = (hub.clone(), registry.clone());
+        let (hub, registry, devices) = (hub.clone(), registry.clone(), directory.clone());
         pg.pg().listen(move |what| {
             if let Some(id) = what.strip_prefix("doc ") {
                 if let Ok(document) = id.parse() {
                     hub.send_blocking(hub::Command::Input(Input::Reload { document }));
+                }
+                return;
+            }
+            // A device revoked through another node is cut off here too.
+            if let Some(id) = what.strip_prefix("kv devices ") {
+                let id = hex::decode(id).map(|b| String::from_utf8_lossy(&b).into_owned());
+                if let Ok(Some(device)) = id.map(|id| devices.device(&id)).unwrap_or(Ok(None)) {
+                    if device.revoked {
+                        let (ack, _) = tokio::sync::oneshot::channel();
+                        hub.send_blocking(hub::Command::DropDevice(device.device_id, ack));
+                    }
                 }
                 return;
             }

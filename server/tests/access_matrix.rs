@@ -19,23 +19,6 @@ fn actor() -> ActorId {
     ActorId::random()
 }
 
-fn new_family_case(owner: &str) -> Automerge {
-    let init = CaseInit {
-        actor: actor(),
-        owner: owner.into(),
-        lead_institution: "gops".into(),
-        referral: Referral {
-            by: "pedagog".into(),
-            institution: "szkola".into(),
-            reason: "Dziecko często opuszcza lekcje.".into(),
-            at: Utc::now(),
-        },
-        household: Default::default(),
-    };
-    let by = Editor::new(owner, "gops").expect("editor");
-    case::new_case(&init, &by, Utc::now()).expect("case")
-}
-
 fn consent(doc: &mut Automerge, id: &str, institution: &str, state: ConsentState) {
     let event = ConsentEvent {
         institution: institution.into(),

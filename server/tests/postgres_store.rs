@@ -361,3 +361,83 @@ async fn a_sled_region_moves_to_postgres_and_its_tablets_carry_on() {
     tablet.shutdown().await;
     node.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_granted_or_revoked_on_one_node_holds_on_the_other() {
+    use client_sdk::ClientEvent;
+    let pg = TestPostgres::start();
+    let dirs = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let node1 = node(&pg, dirs.0.path()).await;
+    let node2 = node(&pg, dirs.1.path()).await;
+    provision_region(&node1);
+    node2.state.registry.reload_directory().expect("reload");
+    let anna = tablet_at(node1.addr, &enroll(&node1, "anna"), "tablet-anna");
+    let case = random_id();
+    anna.create(case, new_family_case("anna"))
+        .await
+        .expect("created");
+    wait_acknowledged(&anna, case).await;
+
+    // Bartek, a colleague on node 2, may not read anna's case.
+    let mut random = [0u8; 48];
+    rand::fill(&mut random[..]);
+    let device = node1
+        .state
+        .directory
+        .enroll("bartek", random)
+        .expect("enrolled");
+    let bartek = tablet_at(node2.addr, &device.token, "tablet-bartek");
+    let mut events = bartek.events();
+    bartek.find(case).expect("find");
+    wait_event(&mut events, "bartek refused", |e| {
+        *e == ClientEvent::Unavailable(case)
+    })
+    .await;
+
+    // Bartek also has a notebook of his own, open on a second device on node 1.
+    let own = tablet_at(
+        node1.addr,
+        &enroll(&node1, "bartek"),
+        "tablet-bartek-office",
+    );
+    let notebook = random_id();
+    own.create(notebook, new_case()).await.expect("created");
+    wait_acknowledged(&own, notebook).await;
+    bartek.find(notebook).expect("find");
+    wait_same_heads(&own, &bartek, notebook).await;
+
+    // Anna assigns him through node 1. Node 2 hears of it from PostgreSQL; notifications come
+    // in commit order, so once a later edit of his notebook on node 1 reaches him on node 2,
+    // node 2 knows of the assignment too.
+    node1
+        .state
+        .registry
+        .assign(case, Some("bartek"), None, "anna", false)
+        .expect("assign");
+    append_note(&own, notebook, "Po przydzieleniu. ").await;
+    wait_same_heads(&own, &bartek, notebook).await;
+    // His tablet asks again (as it does when its document list changes) and gets the case.
+    let again = tablet_at(node2.addr, &device.token, "tablet-bartek-2");
+    again.find(case).expect("find");
+    wait_same_heads(&anna, &again, case).await;
+    again.shutdown().await;
+    own.shutdown().await;
+
+    // His tablet is lost: revoked through node 1, it is cut off on node 2 and wipes itself.
+    node1
+        .state
+        .directory
+        .revoke(&device.device_id)
+        .expect("revoked");
+    wait_event(&mut events, "bartek's tablet revoked", |e| {
+        *e == ClientEvent::Revoked
+    })
+    .await;
+    anna.shutdown().await;
+    bartek.shutdown().await;
+    node1.shutdown().await.expect("shutdown");
+    node2.shutdown().await.expect("shutdown");
+}

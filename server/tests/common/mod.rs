@@ -270,3 +270,21 @@ pub fn metric(metrics: &str, name: &str) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
+
+/// A family's case owned by `owner` of institution `gops` (the region of [`provision_region`]).
+pub fn new_family_case(owner: &str) -> Automerge {
+    let init = sync_core::model::case::CaseInit {
+        actor: automerge::ActorId::random(),
+        owner: owner.into(),
+        lead_institution: "gops".into(),
+        referral: sync_core::model::case::Referral {
+            by: "pedagog".into(),
+            institution: "szkola".into(),
+            reason: "Dziecko często opuszcza lekcje.".into(),
+            at: chrono::Utc::now(),
+        },
+        household: Default::default(),
+    };
+    let by = sync_core::model::Editor::new(owner, "gops").expect("editor");
+    sync_core::model::case::new_case(&init, &by, chrono::Utc::now()).expect("case")
+}
