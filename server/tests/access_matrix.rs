@@ -6,18 +6,14 @@ mod common;
 
 use std::time::Duration;
 
-use automerge::{ActorId, Automerge};
+use automerge::Automerge;
 use chrono::Utc;
 use client_sdk::{ClientEvent, SyncClient};
 use common::*;
 use kooperacja_server::serve::RunningServer;
-use sync_core::model::case::{self, CaseInit, ConsentEvent, ConsentState, Referral};
+use sync_core::model::case::{self, ConsentEvent, ConsentState};
 use sync_core::model::Editor;
 use sync_core::DocumentId;
-
-fn actor() -> ActorId {
-    ActorId::random()
-}
 
 fn consent(doc: &mut Automerge, id: &str, institution: &str, state: ConsentState) {
     let event = ConsentEvent {
