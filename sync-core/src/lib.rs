@@ -10,6 +10,7 @@
 //! - [`storage`]: the fallible storage trait, its keys, and the in-memory and sled stores.
 //! - [`model`]: the typed case and PZK documents, their schema and validation.
 //! - [`presence`]: who is in a document and where (automerge-repo 2.x presence messages).
+//! - `fuzzing` (feature `fuzzing`): the properties the fuzz targets in `fuzz/` check.
 //!
 //! The server and the client SDK are thin loops around [`engine::Engine`]: they read sockets and
 //! feed [`engine::Input`]s, then carry out the [`engine::Effect`]s (send a frame, run a storage
@@ -32,6 +33,8 @@
 
 pub mod engine;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod ids;
 pub mod model;
 pub mod presence;

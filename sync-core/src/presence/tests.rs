@@ -279,3 +279,33 @@ fn a_peer_back_from_offline_rejoins_and_learns_the_current_state() {
         })
     );
 }
+
+#[test]
+fn map_keys_that_are_not_scalars_are_dropped_not_expanded() {
+    // Found by fuzzing (fuzz/regressions/presence_decode/): a nested map as a key was written
+    // as JSON text, escaped again at every level, and a 500-byte payload decoded to 150 KB.
+    let mut key = Cbor::Text("\"".into());
+    for _ in 0..20 {
+        key = Cbor::Map(vec![(key, Cbor::Integer(0.into()))]);
+    }
+    let state = Cbor::Map(vec![
+        (key, Cbor::Bool(true)),
+        (Cbor::Integer(7.into()), Cbor::Text("seven".into())),
+        (Cbor::Bool(true), Cbor::Null),
+    ]);
+    let payload = Cbor::Map(vec![(
+        Cbor::Text(MARKER.into()),
+        Cbor::Map(vec![
+            (Cbor::Text("type".into()), Cbor::Text("snapshot".into())),
+            (Cbor::Text("state".into()), state),
+        ]),
+    )]);
+    let mut data = Vec::new();
+    ciborium::into_writer(&payload, &mut data).expect("encodes");
+    let decoded = Message::decode(&data).expect("decodes");
+    let expected = State::from([
+        ("7".to_owned(), json!("seven")),
+        ("true".to_owned(), Value::Null),
+    ]);
+    assert_eq!(decoded, Some(Message::Snapshot(expected)));
+}

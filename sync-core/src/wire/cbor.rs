@@ -210,8 +210,10 @@ impl Fields {
                     return Err(wrong());
                 };
                 let inner = Fields(inner.clone());
+                // NaN or an infinity is no time: it counts as absent (a NaN would also make
+                // the message unequal to itself, found by fuzzing).
                 let timestamp = match inner.get("timestamp") {
-                    Some(Value::Float(f)) => *f,
+                    Some(Value::Float(f)) if f.is_finite() => *f,
                     Some(Value::Integer(i)) => i128::from(*i) as f64,
                     _ => 0.0,
                 };

@@ -129,6 +129,33 @@ fn decoding_is_lenient_where_js_clients_vary() {
 }
 
 #[test]
+fn a_timestamp_that_is_not_a_finite_number_counts_as_absent() {
+    // Found by fuzzing (fuzz/regressions/frame_decode/): a NaN timestamp decoded as NaN, and
+    // the message was then unequal to itself after a round trip.
+    for odd in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let frame = cbor_map(vec![
+            ("type", text("remote-heads-changed")),
+            ("senderId", text("a")),
+            ("targetId", text("b")),
+            ("documentId", text(&doc_id().to_string())),
+            (
+                "newHeads",
+                Value::Map(vec![(
+                    text("storage"),
+                    Value::Map(vec![(text("timestamp"), Value::Float(odd))]),
+                )]),
+            ),
+        ]);
+        let message = decode(&frame, DEFAULT_MAX_FRAME).expect("decodes");
+        let Message::RemoteHeadsChanged { new_heads, .. } = &message else {
+            panic!("remote-heads-changed must decode as such");
+        };
+        assert_eq!(new_heads[0].timestamp, 0.0);
+        assert_eq!(decode(&encode(&message), DEFAULT_MAX_FRAME), Ok(message));
+    }
+}
+
+#[test]
 fn malformed_frames_yield_typed_errors() {
     let good_sync = encode(&Message::Sync(DocMessage {
         sender_id: peer("a"),

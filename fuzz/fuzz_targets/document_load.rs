@@ -1,0 +1,4 @@
+//! `document_load`: the check is `sync_core::fuzzing::document_load` (shared with sync-core/tests/fuzz_regressions.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sync_core::fuzzing::document_load(data));

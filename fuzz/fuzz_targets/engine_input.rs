@@ -1,0 +1,4 @@
+//! `engine_input`: the check is `sync_core::fuzzing::engine_input` (shared with sync-core/tests/fuzz_regressions.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sync_core::fuzzing::engine_input(data));

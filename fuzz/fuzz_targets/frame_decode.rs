@@ -1,0 +1,4 @@
+//! `frame_decode`: the check is `sync_core::fuzzing::frame_decode` (shared with sync-core/tests/fuzz_regressions.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sync_core::fuzzing::frame_decode(data));
