@@ -10,7 +10,8 @@
 #   JS=0 bench/run.sh            # only the Rust generator's scenarios
 #   RUST_WORKLOADS="10:10:50:0:3" SERVERS="ours samod" CONNECT_ONLY="" JS=0 bench/run.sh
 #
-# RUST_WORKLOADS: clients:docs:edits:interval_ms:repeats (interval 0 = flat out);
+# RUST_WORKLOADS: clients:docs:edits:interval_ms:repeats[:s] (interval 0 = flat out; "s" spreads
+# the clients' paced rounds over the interval instead of starting them together);
 # CONNECT_ONLY: tablets:docs:edits:interval_ms against ours only ("" to skip).
 #
 # Results (JSON per run and a summary table) go to $OUT (default: bench/results/<timestamp>).
@@ -20,7 +21,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared/bench}
 WORKLOADS=${WORKLOADS:-"10:10:50 50:20:50"}
 JS=${JS:-1}
-RUST_WORKLOADS=${RUST_WORKLOADS:-"10:10:50:0:3 50:20:50:0:1 10:10:20:1000:3"}
+RUST_WORKLOADS=${RUST_WORKLOADS:-"10:10:50:0:3 50:20:50:0:1 10:10:20:1000:3 10:10:20:1000:3:s"}
 SERVERS=${SERVERS:-"ours ref samod"}
 CONNECT_ONLY=${CONNECT_ONLY:-"1000:20:3:20000"}
 OUT=${OUT:-$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
@@ -123,13 +124,14 @@ rust_load() {
 }
 
 for w in $RUST_WORKLOADS; do
-  IFS=: read -r C D E I R <<<"$w"
+  IFS=: read -r C D E I R S <<<"$w"
   for r in $(seq 1 "${R:-1}"); do
     for s in $SERVERS; do
-      echo "== rust generator: $s, $C clients x $D docs x $E edits, interval $I ms, run $r" >&2
-      start_server "$s" "$C-$D-$E-$I-$r"
+      echo "== rust generator: $s, $C clients x $D docs x $E edits, interval $I ms $S, run $r" >&2
+      start_server "$s" "$C-$D-$E-$I$S-$r"
       echo -n "$s run $r: " >>"$OUT/rust-summary.txt"
-      rust_load "$OUT/rust-$s-$C-$D-$E-$I-$r.json" --clients "$C" --docs "$D" --edits "$E" --interval "$I"
+      rust_load "$OUT/rust-$s-$C-$D-$E-$I$S-$r.json" --clients "$C" --docs "$D" --edits "$E" --interval "$I" \
+        ${S:+--stagger}
       stop_server
     done
   done

@@ -26,27 +26,38 @@ def fmt(v, digits=0, unit=""):
 
 runs = {}
 for path in sorted(glob.glob(os.path.join(out, "rust-*.json"))):
-    m = re.match(r"rust-(ours|ref|samod)-(\d+)-(\d+)-(\d+)-(\d+)-(\d+)\.json$", os.path.basename(path))
+    m = re.match(r"rust-(ours|ref|samod)-(\d+)-(\d+)-(\d+)-(\d+)(s?)-(\d+)\.json$", os.path.basename(path))
     if not m:
         continue
-    server, c, d, e, i, _ = m.groups()
+    server, c, d, e, i, stagger, _ = m.groups()
     with open(path) as f:
-        runs.setdefault((int(c), int(d), int(e), int(i)), {}).setdefault(server, []).append(json.load(f))
+        runs.setdefault((int(c), int(d), int(e), int(i), stagger), {}).setdefault(server, []).append(json.load(f))
 
 print("| scenario | server | runs | edits/s | latency p50 / p99 (ms) | server CPU per edit | peak RSS | dropped / stale / unacked | verified |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 ratios = []
-for (c, d, e, i), by_server in sorted(runs.items(), key=lambda kv: (kv[0][3] > 0, kv[0])):
-    scenario = f"{c}×{d}×{e}, " + ("flat out" if i == 0 else f"paced {i} ms")
+for (c, d, e, i, stagger), by_server in sorted(runs.items(), key=lambda kv: (kv[0][3] > 0, kv[0])):
+    scenario = f"{c}×{d}×{e}, " + ("flat out" if i == 0 else f"paced {i} ms" + (" staggered" if stagger else ""))
     figures = {}
     for server in ("ours", "ref", "samod"):
         reports = by_server.get(server)
         if not reports:
             continue
+        failed = [r for r in reports if "error" in r]
+        if failed:
+            print(f"| {scenario} | {NAMES[server]} | {len(reports)} | failed: {failed[0]['error']} | | | | | 0 of {len(reports)} |")
+            continue
         eps = med([r["edit"].get("editsPerSecToServer") for r in reports])
         p50 = med([r["latencyMs"].get("p50") for r in reports])
         p99 = med([r["latencyMs"].get("p99") for r in reports])
         cpu = med([r["edit"].get("serverCpuMsPerEdit") for r in reports])
+        cpu_text = fmt(cpu, 3, " ms")
+        if cpu is None:
+            # The server never held every change: its CPU over the whole run per edit is a floor.
+            whole = med([(r.get("serverProcess") or {}).get("cpuSeconds", (r.get("serverProcess") or {}).get("cpu_seconds"))
+                         for r in reports])
+            if whole is not None:
+                cpu_text = f"≥ {whole * 1000 / reports[0]['edit']['totalEdits']:.3f} ms (not finished)"
         rss = med([(r.get("serverProcess") or {}).get("vmHWM_MiB") for r in reports])
         dropped = sum(r.get("dropped", 0) for r in reports)
         stale = sum(r.get("stale", 0) for r in reports)
@@ -54,7 +65,7 @@ for (c, d, e, i), by_server in sorted(runs.items(), key=lambda kv: (kv[0][3] > 0
         verified = sum(1 for r in reports if r.get("verified"))
         figures[server] = (cpu, rss)
         print(f"| {scenario} | {NAMES[server]} | {len(reports)} | {fmt(eps)} | {fmt(p50, 1)} / {fmt(p99, 1)} "
-              f"| {fmt(cpu, 3, ' ms')} | {fmt(rss, 1, ' MiB')} | {dropped} / {stale} / {unacked} | {verified} of {len(reports)} |")
+              f"| {cpu_text} | {fmt(rss, 1, ' MiB')} | {dropped} / {stale} / {unacked} | {verified} of {len(reports)} |")
     ours = figures.get("ours")
     for other in ("ref", "samod"):
         theirs = figures.get(other)

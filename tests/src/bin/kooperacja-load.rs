@@ -52,10 +52,14 @@ struct Args {
     /// For wss://: the SHA-256 fingerprint (hex) of the server's certificate.
     #[arg(long)]
     pin: Option<String>,
-    /// The 1,000-tablet scenario: N connected tablets (replaces --clients), paced edits, the
-    /// server's RSS per idle connection reported.
+    /// The 1,000-tablet scenario: N connected tablets (replaces --clients), paced and staggered
+    /// edits, the server's RSS per idle connection reported.
     #[arg(long, value_name = "N")]
     connect_only: Option<usize>,
+    /// Paced runs: spread the clients' rounds evenly over the interval (a steady rate) instead
+    /// of starting them together (bursts, as load.mjs does).
+    #[arg(long)]
+    stagger: bool,
     /// Time limit of each phase before and after the edits, seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -89,6 +93,7 @@ fn config(args: &Args) -> Result<LoadConfig, LoadError> {
     config.token = args.token.clone();
     config.clients = args.connect_only.unwrap_or(args.clients);
     config.connect_only = args.connect_only.is_some();
+    config.stagger = args.stagger || config.connect_only;
     config.docs = args.docs;
     config.edits = args.edits;
     config.interval = Duration::from_millis(args.interval);
@@ -105,14 +110,42 @@ fn config(args: &Args) -> Result<LoadConfig, LoadError> {
     Ok(config)
 }
 
+fn write_json(path: &std::path::Path, value: &impl serde::Serialize) -> Result<(), LoadError> {
+    let json = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, json).map_err(|source| LoadError::Io {
+        what: format!("writing {}", path.display()),
+        source,
+    })
+}
+
 async fn main_async(args: Args) -> Result<bool, LoadError> {
-    let report = load::run(config(&args)?).await?;
+    let config = config(&args)?;
+    let report = match load::run(config.clone()).await {
+        Ok(report) => report,
+        Err(e) => {
+            // A run that could not be carried out still leaves a report saying why.
+            if let Some(path) = &args.json {
+                let failed = serde_json::json!({
+                    "server": config.url,
+                    "serverPid": config.server_pid,
+                    "params": {
+                        "clients": config.clients,
+                        "docs": config.docs,
+                        "edits": config.edits,
+                        "intervalMs": args.interval,
+                        "connectOnly": config.connect_only,
+                        "stagger": config.stagger,
+                    },
+                    "error": e.to_string(),
+                    "verified": false,
+                });
+                write_json(path, &failed)?;
+            }
+            return Err(e);
+        }
+    };
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, json).map_err(|source| LoadError::Io {
-            what: format!("writing {}", path.display()),
-            source,
-        })?;
+        write_json(path, &report)?;
     }
     println!("{}", report.summary());
     Ok(report.verified)

@@ -53,9 +53,11 @@ pub struct LoadConfig {
     pub phase_timeout: Duration,
     /// How long to wait, after the last local edit, for the server and the watchers.
     pub settle_timeout: Duration,
-    /// The 1,000-tablet scenario: report the server's RSS per idle connection, and spread the
-    /// clients' paced rounds evenly over the interval instead of starting them together.
+    /// The 1,000-tablet scenario: report the server's RSS per idle connection.
     pub connect_only: bool,
+    /// Paced runs: spread the clients' rounds evenly over the interval instead of starting them
+    /// together (as load.mjs does), so that the server sees a steady rate rather than bursts.
+    pub stagger: bool,
     /// Progress lines on stderr.
     pub progress: bool,
 }
@@ -76,6 +78,7 @@ impl LoadConfig {
             phase_timeout: Duration::from_secs(300),
             settle_timeout: Duration::from_secs(60),
             connect_only: false,
+            stagger: false,
             progress: false,
         }
     }
@@ -101,6 +104,8 @@ pub struct Params {
     pub tls: bool,
     /// Connect-only mode.
     pub connect_only: bool,
+    /// Paced rounds spread over the interval.
+    pub stagger: bool,
 }
 
 /// The edit phase.
@@ -167,11 +172,13 @@ pub struct ServerProcess {
     #[serde(rename = "rssPerIdleConnection_KiB")]
     pub rss_per_idle_connection_kib: f64,
     /// CPU seconds over the whole run.
+    #[serde(rename = "cpuSeconds")]
     pub cpu_seconds: f64,
 }
 
 /// The load generator's own process.
 #[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LoadGenerator {
     /// CPU seconds over the whole run.
     pub cpu_seconds: f64,
@@ -238,12 +245,13 @@ impl LoadReport {
         let p = self.params.as_ref();
         let srv = self.server_process.as_ref();
         format!(
-            "{}x{}x{} interval {} ms{}: {} edits/s, latency p50 {:.1} / p99 {:.1} / max {:.1} ms ({} samples), \
+            "{}x{}x{} interval {} ms{}{}: {} edits/s, latency p50 {:.1} / p99 {:.1} / max {:.1} ms ({} samples), \
              server cpu {} ms/edit, peak rss {} MiB{}, generator cpu {:.2} s, dropped {}, stale {}, unacked {}, verified {}",
             p.map_or(0, |p| p.clients),
             p.map_or(0, |p| p.docs),
             p.map_or(0, |p| p.edits),
             p.map_or(0, |p| p.interval_ms),
+            if p.is_some_and(|p| p.stagger) { " staggered" } else { "" },
             if p.is_some_and(|p| p.tls) { " (TLS)" } else { "" },
             f(self.edit.edits_per_sec_to_server),
             self.latency.p50,
@@ -489,6 +497,7 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, LoadError> {
             text_len: config.text_len,
             tls,
             connect_only: config.connect_only,
+            stagger: config.stagger,
         }),
         ..LoadReport::default()
     };
@@ -570,9 +579,9 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, LoadError> {
     let gen_cpu_before = procfs::cpu_seconds("self").unwrap_or(0.0);
     let t_edit = Instant::now();
     for (i, c) in clients.iter().enumerate() {
-        // Connected tablets edit at their own moments: their rounds are spread evenly over the
-        // interval (the other scenarios start every client at once, as load.mjs does).
-        let delay = if config.connect_only {
+        // Staggered, tablets edit at their own moments: their rounds are spread evenly over the
+        // interval (otherwise every client starts at once, as in load.mjs).
+        let delay = if config.stagger {
             config.interval.mul_f64(i as f64 / n as f64)
         } else {
             Duration::ZERO
