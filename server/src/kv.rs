@@ -57,13 +57,15 @@ impl Kv {
                 .collect()),
             Kv::Pg(pg) => {
                 let pattern = format!("{}%", prefix.replace('%', "\\%").replace('_', "\\_"));
-                let rows = pg.run(move |c| {
+                pg.run(move |c| {
                     c.query(
                         "SELECT DISTINCT tree FROM kv WHERE tree LIKE $1",
                         &[&pattern],
-                    )
-                })?;
-                Ok(rows.iter().map(|r| r.get(0)).collect())
+                    )?
+                    .iter()
+                    .map(|r| r.try_get(0))
+                    .collect()
+                })
             }
         }
     }
@@ -84,13 +86,14 @@ impl Tree {
             Tree::Sled(t) => Ok(t.get(key)?.map(|v| v.to_vec())),
             Tree::Pg { pg, name } => {
                 let (name, key) = (name.clone(), key.as_ref().to_vec());
-                let row = pg.run(move |c| {
+                pg.run(move |c| {
                     c.query_opt(
                         "SELECT value FROM kv WHERE tree = $1 AND key = $2",
                         &[&name, &key],
-                    )
-                })?;
-                Ok(row.map(|r| r.get(0)))
+                    )?
+                    .map(|r| r.try_get(0))
+                    .transpose()
+                })
             }
         }
     }
@@ -203,13 +206,15 @@ impl Tree {
                 .collect(),
             Tree::Pg { pg, name } => {
                 let name = name.clone();
-                let rows = pg.run(move |c| {
+                pg.run(move |c| {
                     c.query(
                         "SELECT key, value FROM kv WHERE tree = $1 ORDER BY key",
                         &[&name],
-                    )
-                })?;
-                Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+                    )?
+                    .iter()
+                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                    .collect()
+                })
             }
         }
     }
@@ -225,13 +230,14 @@ impl Tree {
             Tree::Sled(t) => Ok(t.last()?.map(|(k, v)| (k.to_vec(), v.to_vec()))),
             Tree::Pg { pg, name } => {
                 let name = name.clone();
-                let row = pg.run(move |c| {
+                pg.run(move |c| {
                     c.query_opt(
                         "SELECT key, value FROM kv WHERE tree = $1 ORDER BY key DESC LIMIT 1",
                         &[&name],
-                    )
-                })?;
-                Ok(row.map(|r| (r.get(0), r.get(1))))
+                    )?
+                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                    .transpose()
+                })
             }
         }
     }

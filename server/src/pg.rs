@@ -236,8 +236,8 @@ fn migrate(client: &mut Client) -> Result<(), ServerError> {
             "SELECT coalesce(max(version), 0) FROM kooperacja_migrations",
             &[],
         )
-        .map_err(pg_error)?
-        .get(0);
+        .and_then(|r| r.try_get(0))
+        .map_err(pg_error)?;
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let version = i as i32 + 1;
         if version <= applied {
@@ -282,10 +282,13 @@ fn to_storage(e: ServerError) -> StorageError {
 impl Storage for PgStorage {
     async fn load(&self, document: DocumentId) -> Result<Option<StoredDocument>, StorageError> {
         let id = document.to_string();
-        let rows = self
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = self
             .pg
             .run_async(move |c| {
-                c.query("SELECT key, bytes FROM chunks WHERE document = $1", &[&id])
+                c.query("SELECT key, bytes FROM chunks WHERE document = $1", &[&id])?
+                    .iter()
+                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                    .collect()
             })
             .await
             .map_err(to_storage)?;
@@ -293,9 +296,8 @@ impl Storage for PgStorage {
             return Ok(None);
         }
         let mut chunks = Vec::with_capacity(rows.len());
-        for row in rows {
-            let key: Vec<u8> = row.get(0);
-            chunks.push((ChunkKey::from_bytes(&key)?, row.get::<_, Vec<u8>>(1)));
+        for (key, bytes) in rows {
+            chunks.push((ChunkKey::from_bytes(&key)?, bytes));
         }
         Ok(Some(StoredDocument { chunks }))
     }
@@ -363,14 +365,18 @@ impl Storage for PgStorage {
     }
 
     async fn list(&self) -> Result<Vec<DocumentId>, StorageError> {
-        let rows = self
+        let ids: Vec<String> = self
             .pg
-            .run_async(|c| c.query("SELECT DISTINCT document FROM chunks", &[]))
+            .run_async(|c| {
+                c.query("SELECT DISTINCT document FROM chunks", &[])?
+                    .iter()
+                    .map(|r| r.try_get(0))
+                    .collect()
+            })
             .await
             .map_err(to_storage)?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.get(0);
+        ids.into_iter()
+            .map(|id| {
                 id.parse::<DocumentId>()
                     .map_err(|e| StorageError::Corrupt(format!("document id {id}: {e}")))
             })
