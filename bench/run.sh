@@ -23,7 +23,7 @@ WORKLOADS=${WORKLOADS:-"10:10:50 50:20:50"}
 JS=${JS:-1}
 RUST_WORKLOADS=${RUST_WORKLOADS:-"10:10:50:0:3 50:20:50:0:1 10:10:20:1000:3 10:10:20:1000:3:s"}
 SERVERS=${SERVERS:-"ours ref samod"}
-CONNECT_ONLY=${CONNECT_ONLY:-"1000:20:3:20000"}
+CONNECT_ONLY=${CONNECT_ONLY-"1000:20:3:20000"}
 OUT=${OUT:-$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
