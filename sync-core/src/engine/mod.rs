@@ -318,6 +318,13 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
     /// Tells the peer why, closes its connection and forgets it.
     fn reject(&mut self, conn: ConnId, document: Option<DocumentId>, reason: Rejection, code: u16) {
         let text = rejection_text(&reason);
+        // The host hears of it first (and audits it) before the peer is told and cut off: a
+        // peer that has seen its refusal finds it in the audit log.
+        self.event(Event::Rejected {
+            conn,
+            document,
+            reason,
+        });
         self.send(
             conn,
             Message::Error {
@@ -328,11 +335,6 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             conn,
             code,
             reason: text,
-        });
-        self.event(Event::Rejected {
-            conn,
-            document,
-            reason,
         });
         self.disconnected(conn);
     }
