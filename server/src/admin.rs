@@ -227,7 +227,7 @@ pub fn run(
         store.make_durable()?;
         return json_line(&serde_json::json!({ "restored": true, "audit_records": records }));
     }
-    let storage = crate::store::DocStore::open(store, &path, "admin").map_err(|e| {
+    let storage = crate::serve::open_store(store, &path, "admin").map_err(|e| {
         ServerError::Config(format!(
             "cannot open {} ({e}); if the server is running, use the admin API \
              (/api/v1/admin/...) instead",

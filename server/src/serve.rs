@@ -97,7 +97,7 @@ fn server_identity(kv: &crate::kv::Kv) -> Result<(PeerId, StorageId), ServerErro
 /// Opens the store: PostgreSQL when `url` names one, else sled, waiting up to three seconds
 /// for a lock that a server stopping in this same process (tests, an embedding app) is still
 /// releasing.
-fn open_store(
+pub(crate) fn open_store(
     url: Option<&str>,
     path: &std::path::Path,
     node: &str,
