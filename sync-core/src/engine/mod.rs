@@ -933,18 +933,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     continue;
                 };
                 if self.policy.access(&peer.principal, &document, exists) == Access::None {
-                    self.unsubscribe(conn, document);
-                    if let Some(target_id) = self.peers.get(&conn).and_then(|p| p.remote_id.clone())
-                    {
-                        self.send(
-                            conn,
-                            Message::DocUnavailable {
-                                sender_id: self.config.peer_id.clone(),
-                                target_id,
-                                document_id: document,
-                            },
-                        );
-                    }
+                    self.answer_unavailable(conn, document);
                     self.event(Event::AccessRevoked { conn, document });
                 }
             }
@@ -962,19 +951,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             }
         }
         for conn in doc.subscribers {
-            if let Some(peer) = self.peers.get_mut(&conn) {
-                peer.docs.remove(&document);
-            }
-            if let Some(target_id) = self.peers.get(&conn).and_then(|p| p.remote_id.clone()) {
-                self.send(
-                    conn,
-                    Message::DocUnavailable {
-                        sender_id: self.config.peer_id.clone(),
-                        target_id,
-                        document_id: document,
-                    },
-                );
-            }
+            self.answer_unavailable(conn, document);
         }
     }
 
