@@ -8,13 +8,11 @@ mod common;
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 use automerge::ChangeHash;
-use client_sdk::{ClientConfig, ServerAddress, SyncClient, Trust};
-use common::{append_note, new_case, random_id, WAIT};
-use sync_core::storage::MemoryStorage;
-use sync_core::{DocumentId, PeerId};
+use client_sdk::SyncClient;
+use common::{append_note, holds_all, new_case, random_id, tablet_at, WAIT};
+use sync_core::DocumentId;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -71,31 +69,6 @@ async fn start(dir: &Path, port: u16) -> Child {
     child
 }
 
-fn client(port: u16, token: &str, name: &str) -> SyncClient {
-    let server = ServerAddress {
-        url: format!("ws://127.0.0.1:{port}/sync"),
-        token: token.into(),
-        trust: Trust::None,
-    };
-    let mut config = ClientConfig::new(PeerId::new(name).expect("id"), Some(server));
-    config.max_backoff = Duration::from_millis(500);
-    SyncClient::start(config, MemoryStorage::new()).expect("client")
-}
-
-async fn has_all(
-    client: &SyncClient,
-    doc: DocumentId,
-    acked: &[ChangeHash],
-) -> Result<bool, client_sdk::SdkError> {
-    use automerge::ReadDoc;
-    let acked = acked.to_vec();
-    client
-        .read(doc, move |d| {
-            d.is_some_and(|d| acked.iter().all(|h| d.get_change_by_hash(h).is_some()))
-        })
-        .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_changes_survive_kill_9() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -120,7 +93,16 @@ async fn acknowledged_changes_survive_kill_9() {
     let mut server = start(dir.path(), port).await;
 
     let writers: Vec<(SyncClient, DocumentId)> = (0..3)
-        .map(|i| (client(port, &token, &format!("tablet-{i}")), random_id()))
+        .map(|i| {
+            (
+                tablet_at(
+                    std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+                    &token,
+                    &format!("tablet-{i}"),
+                ),
+                random_id(),
+            )
+        })
         .collect();
     for (c, doc) in &writers {
         c.create(*doc, new_case()).await.expect("created");
@@ -169,12 +151,16 @@ async fn acknowledged_changes_survive_kill_9() {
     );
 
     // A fresh tablet fetches every case: everything acknowledged before any kill is there.
-    let checker = client(port, &token, "tablet-checker");
+    let checker = tablet_at(
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        &token,
+        "tablet-checker",
+    );
     for ((_, doc), acked) in writers.iter().zip(&acked) {
         checker.find(*doc).expect("find");
         checker
             .wait_until("acknowledged changes present", WAIT, || {
-                has_all(&checker, *doc, acked)
+                holds_all(&checker, *doc, acked)
             })
             .await
             .expect("no acknowledged change was lost");

@@ -12,24 +12,11 @@ use std::time::Duration;
 
 use automerge::transaction::Transactable;
 use automerge::{ChangeHash, ObjType, ReadDoc, ScalarValue, ROOT};
-use client_sdk::{ClientConfig, ServerAddress, SyncClient, Trust};
+use client_sdk::SyncClient;
 use common::fault_proxy::{Faults, FrameProxy};
 use common::*;
 use kooperacja_server::config::{ServeConfig, TlsMode};
-use sync_core::storage::MemoryStorage;
-use sync_core::{DocumentId, PeerId};
-
-/// A tablet of `login` that reaches the server through the proxy.
-fn tablet_behind(proxy: &FrameProxy, token: &str, name: &str) -> SyncClient {
-    let address = ServerAddress {
-        url: format!("ws://{}/sync", proxy.addr),
-        token: token.into(),
-        trust: Trust::None,
-    };
-    let mut config = ClientConfig::new(PeerId::new(name).expect("peer id"), Some(address));
-    config.max_backoff = Duration::from_millis(200);
-    SyncClient::start(config, MemoryStorage::new()).expect("client starts")
-}
+use sync_core::DocumentId;
 
 async fn append(client: &SyncClient, id: DocumentId, text: String) {
     client
@@ -54,8 +41,8 @@ async fn tablets_converge_through_a_bad_network_and_nothing_acknowledged_is_lost
     ))
     .await;
     let proxy = FrameProxy::start(server.addr, 7).await;
-    let a = tablet_behind(&proxy, &enroll(&server, "anna"), "tablet-a");
-    let b = tablet_behind(&proxy, &enroll(&server, "anna"), "tablet-b");
+    let a = tablet_at(proxy.addr, &enroll(&server, "anna"), "tablet-a");
+    let b = tablet_at(proxy.addr, &enroll(&server, "anna"), "tablet-b");
     let case = random_id();
     a.create(case, new_case()).await.expect("created");
     wait_acknowledged(&a, case).await;
@@ -109,14 +96,12 @@ async fn tablets_converge_through_a_bad_network_and_nothing_acknowledged_is_lost
     let checker = tablet(&server, "anna", "tablet-checker");
     checker.find(case).expect("find");
     wait_same_heads(&a, &checker, case).await;
-    let all = acknowledged.clone();
-    let has_all = checker
-        .read(case, move |d| {
-            d.is_some_and(|d| all.iter().all(|h| d.get_change_by_hash(h).is_some()))
-        })
-        .await
-        .expect("read");
-    assert!(has_all, "every acknowledged change is on the server");
+    assert!(
+        holds_all(&checker, case, &acknowledged)
+            .await
+            .expect("read"),
+        "every acknowledged change is on the server"
+    );
 
     let counts = proxy.counts();
     for (what, n) in [
@@ -153,7 +138,7 @@ async fn a_slow_reader_is_dropped_and_catches_up_when_it_reads_again() {
     let server = start_with(config).await;
     let proxy = FrameProxy::start(server.addr, 11).await;
     let writer = tablet(&server, "anna", "tablet-writer");
-    let reader = tablet_behind(&proxy, &enroll(&server, "anna"), "tablet-reader");
+    let reader = tablet_at(proxy.addr, &enroll(&server, "anna"), "tablet-reader");
     let case = random_id();
     writer.create(case, new_case()).await.expect("created");
     wait_acknowledged(&writer, case).await;

@@ -7,35 +7,24 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ChangeHash, ReadDoc, ROOT};
-use client_sdk::{ClientConfig, ServerAddress, SyncClient, Trust};
+use client_sdk::SyncClient;
 use common::fault_proxy::FrameProxy;
 use common::pg_cluster::TestPostgres;
 use common::*;
 use kooperacja_server::config::{ServeConfig, TlsMode};
 use kooperacja_server::pg::{Pg, PgStorage};
 use kooperacja_server::serve::RunningServer;
-use sync_core::storage::{ChunkKey, MemoryStorage, Storage, WriteOp};
-use sync_core::{DocumentId, PeerId};
+use sync_core::storage::{ChunkKey, Storage, WriteOp};
+use sync_core::DocumentId;
 
 async fn node(pg: &TestPostgres, dir: &std::path::Path) -> RunningServer {
     let mut config = ServeConfig::for_tests(dir, TlsMode::InsecureLoopback);
     config.store = Some(pg.url.clone());
     start_with(config).await
-}
-
-fn tablet_at(addr: std::net::SocketAddr, token: &str, name: &str) -> SyncClient {
-    let address = ServerAddress {
-        url: format!("ws://{addr}/sync"),
-        token: token.into(),
-        trust: Trust::None,
-    };
-    let mut config = ClientConfig::new(PeerId::new(name).expect("peer id"), Some(address));
-    config.max_backoff = Duration::from_millis(300);
-    SyncClient::start(config, MemoryStorage::new()).expect("client starts")
 }
 
 fn change_bytes(doc: &mut Automerge, key: &str) -> Vec<u8> {
@@ -286,14 +275,10 @@ async fn a_node_killed_mid_stream_loses_nothing_its_tablets_move_to_the_other() 
     for ((t, case), acked) in writers.iter().zip(&acknowledged) {
         checker.find(*case).expect("find");
         wait_same_heads(t, &checker, *case).await;
-        let acked = acked.clone();
-        let has_all = checker
-            .read(*case, move |d| {
-                d.is_some_and(|d| acked.iter().all(|h| d.get_change_by_hash(h).is_some()))
-            })
-            .await
-            .expect("read");
-        assert!(has_all, "nothing acknowledged by node 1 was lost");
+        assert!(
+            holds_all(&checker, *case, acked).await.expect("read"),
+            "nothing acknowledged by node 1 was lost"
+        );
     }
     for (t, _) in writers {
         t.shutdown().await;

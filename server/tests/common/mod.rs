@@ -288,3 +288,30 @@ pub fn new_family_case(owner: &str) -> Automerge {
     let by = sync_core::model::Editor::new(owner, "gops").expect("editor");
     sync_core::model::case::new_case(&init, &by, chrono::Utc::now()).expect("case")
 }
+
+/// A tablet with an in-memory store at a plain-HTTP address (a node, a proxy, a balancer),
+/// reconnecting quickly.
+pub fn tablet_at(addr: std::net::SocketAddr, token: &str, name: &str) -> SyncClient {
+    let address = ServerAddress {
+        url: format!("ws://{addr}/sync"),
+        token: token.into(),
+        trust: Trust::None,
+    };
+    let mut config = ClientConfig::new(PeerId::new(name).expect("peer id"), Some(address));
+    config.max_backoff = Duration::from_millis(300);
+    SyncClient::start(config, MemoryStorage::new()).expect("client starts")
+}
+
+/// Whether `client` holds every change in `hashes` of `doc`.
+pub async fn holds_all(
+    client: &SyncClient,
+    doc: DocumentId,
+    hashes: &[automerge::ChangeHash],
+) -> Result<bool, client_sdk::SdkError> {
+    let hashes = hashes.to_vec();
+    client
+        .read(doc, move |d| {
+            d.is_some_and(|d| hashes.iter().all(|h| d.get_change_by_hash(h).is_some()))
+        })
+        .await
+}
