@@ -102,8 +102,8 @@ pub(crate) fn open_store(
     path: &std::path::Path,
     node: &str,
 ) -> Result<DocStore, ServerError> {
-    if url.is_some() {
-        return DocStore::open(url, path, node);
+    if let Some(url) = url {
+        return DocStore::postgres(url, node);
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
     loop {

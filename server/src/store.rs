@@ -73,17 +73,15 @@ impl DocStore {
         }
     }
 
-    /// Opens the store named by `url` (`postgres://…`), or the sled store at `sled_path`.
-    pub fn open(url: Option<&str>, sled_path: &Path, node: &str) -> Result<Self, ServerError> {
-        match url {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Ok(DocStore::Pg(PgStorage::new(Pg::connect(url, 4, node)?)))
-            }
-            Some(other) => Err(ServerError::Config(format!(
-                "unknown store {other:?}: give a postgres:// URL, or nothing for sled"
-            ))),
-            None => Ok(DocStore::Sled(SledStorage::open(sled_path)?)),
+    /// Opens the PostgreSQL store named by `url` (`postgres://…`) as node `node`. (The sled
+    /// store is opened by `serve::open_store`, which also waits for a lock being released.)
+    pub fn postgres(url: &str, node: &str) -> Result<Self, ServerError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ServerError::Config(format!(
+                "unknown store {url:?}: give a postgres:// URL, or nothing for sled"
+            )));
         }
+        Ok(DocStore::Pg(PgStorage::new(Pg::connect(url, 4, node)?)))
     }
 }
 
