@@ -13,6 +13,8 @@
 # RUST_WORKLOADS: clients:docs:edits:interval_ms:repeats[:s] (interval 0 = flat out; "s" spreads
 # the clients' paced rounds over the interval instead of starting them together);
 # CONNECT_ONLY: tablets:docs:edits:interval_ms against ours only ("" to skip).
+# STORED: documents:reads:memory_budget_mb, the stored-documents scenario against ours ("" to skip).
+# DURABLE: clients:docs:edits:batch..., acknowledged-durable changes/s against ours ("" to skip).
 #
 # Results (JSON per run and a summary table) go to $OUT (default: bench/results/<timestamp>).
 # Everything binds to 127.0.0.1 only.
@@ -24,6 +26,8 @@ JS=${JS:-1}
 RUST_WORKLOADS=${RUST_WORKLOADS:-"10:10:50:0:3 50:20:50:0:1 10:10:20:1000:3 10:10:20:1000:3:s"}
 SERVERS=${SERVERS:-"ours ref samod"}
 CONNECT_ONLY=${CONNECT_ONLY-"1000:20:3:20000"}
+STORED=${STORED-"100000:20000:128"}
+DURABLE=${DURABLE-"10:20:100:1 10:20:100:10 10:20:100:100"}
 OUT=${OUT:-$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -99,7 +103,7 @@ start_server() {
       "$BIN" admin --data-dir "$data" user add --login bench --name "Bench" --role social-worker >/dev/null
       TOKEN=$("$BIN" admin --data-dir "$data" device enroll --user bench | sed 's/.*"token":"\([^"]*\)".*/\1/')
       SERVER_PID=$(start_pinned "$WORK/ours.log" "$BIN" serve --insecure-http --allow-untyped-documents \
-        --listen "127.0.0.1:$port" --data-dir "$data")
+        --listen "127.0.0.1:$port" --data-dir "$data" ${OURS_ARGS:-})
       SERVER_URL="ws://127.0.0.1:$port/sync" ;;
     ref)
       SERVER_PID=$(start_pinned "$WORK/ref.log" node "$WORK/js/ref-server.mjs" --port "$port" \
@@ -143,6 +147,27 @@ if [ -n "$CONNECT_ONLY" ]; then
   start_server ours "connect-$C"
   echo -n "ours connect-only: " >>"$OUT/rust-summary.txt"
   rust_load "$OUT/rust-connect-ours-$C-$D-$E-$I.json" --connect-only "$C" --docs "$D" --edits "$E" --interval "$I"
+  stop_server
+fi
+
+for w in $DURABLE; do
+  IFS=: read -r C D E B <<<"$w"
+  for r in 1 2 3; do
+    echo "== acknowledged-durable rate: ours, $C x $D x $E in frames of $B, run $r" >&2
+    start_server ours "durable-$C-$D-$E-$B-$r"
+    echo -n "ours durable run $r: " >>"$OUT/rust-summary.txt"
+    rust_load "$OUT/durable-ours-$C-$D-$E-$B-$r.json" --durable-rate --clients "$C" --docs "$D" \
+      --edits "$E" --batch "$B"
+    stop_server
+  done
+done
+
+if [ -n "$STORED" ]; then
+  IFS=: read -r N READS BUDGET <<<"$STORED"
+  echo "== stored documents: ours, $N documents, $READS random reads, budget $BUDGET MiB" >&2
+  OURS_ARGS="--memory-budget-mb $BUDGET" start_server ours "stored-$N"
+  echo -n "ours stored: " >>"$OUT/rust-summary.txt"
+  rust_load "$OUT/stored-ours-$N-$READS-$BUDGET.json" --stored "$N" --reads "$READS" --timeout 900
   stop_server
 fi
 

@@ -88,3 +88,39 @@ for path in sorted(glob.glob(os.path.join(out, "rust-connect-ours-*.json"))):
           f"peak {fmt(s.get('vmHWM_MiB'), 1, ' MiB')}; latency p50 / p99 {fmt(r['latencyMs'].get('p50'), 1)} / "
           f"{fmt(r['latencyMs'].get('p99'), 1)} ms; server CPU {fmt(r['edit'].get('serverCpuMsPerEdit'), 3, ' ms')} per edit; "
           f"dropped {r.get('dropped')}, stale {r.get('stale')}, verified {r.get('verified')}")
+
+durable = {}
+for path in sorted(glob.glob(os.path.join(out, "durable-ours-*.json"))):
+    with open(path) as f:
+        r = json.load(f)
+    p = r["params"]
+    durable.setdefault((p["clients"], p["docs"], p["edits"], p["batch"]), []).append(r)
+if durable:
+    print()
+    print("| acknowledged-durable | runs | changes | changes/s | automerge in-process, same changes | ratio | server CPU per change | peak RSS | verified |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for (c, d, e, b), reports in sorted(durable.items()):
+        print(f"| {c}×{d}×{e}, frames of {b} | {len(reports)} | {reports[0]['changes']:,} "
+              f"| {fmt(med([r['acknowledgedChangesPerSec'] for r in reports]))} "
+              f"| {fmt(med([r['automergeBulkChangesPerSec'] for r in reports]))} "
+              f"| {fmt(100 * med([r['ratioToAutomergeBulk'] for r in reports]), 0, ' %')} "
+              f"| {fmt(med([r.get('serverCpuMsPerChange') for r in reports]), 4, ' ms')} "
+              f"| {fmt(med([r.get('serverVmHWM_MiB') for r in reports]), 1, ' MiB')} "
+              f"| {sum(1 for r in reports if r.get('verified'))} of {len(reports)} |")
+
+for path in sorted(glob.glob(os.path.join(out, "stored-ours-*.json"))):
+    with open(path) as f:
+        r = json.load(f)
+    p, pop, rd, s = r["params"], r["populate"], r["reads"], r.get("serverProcess") or {}
+    lat = rd["latency"]
+    curve = pop.get("rssCurve_MiB") or []
+    step = max(1, len(curve) // 8)
+    points = ", ".join(f"{n:,}: {m:.0f}" for n, m in curve[::step])
+    print()
+    print(f"- ours, {pop['documents']:,} stored documents ({p['docText']:,} characters each) at {fmt(pop['docsPerSec'])}/s "
+          f"(server CPU {fmt(pop.get('serverCpuSeconds'), 1, ' s')}); {lat['samples']:,} random reads by {p['readers']}: "
+          f"p50 / p90 / p99 / max {lat['p50']} / {lat['p90']} / {lat['p99']} / {lat['max']} ms, "
+          f"{rd['unavailable']} unavailable, server CPU {fmt(rd.get('serverCpuMsPerRead'), 2, ' ms')} per read; "
+          f"server RSS after storing {fmt(s.get('rssAfterPopulate_MiB'), 1, ' MiB')}, "
+          f"max during reads {fmt(s.get('maxSampledRssDuringReads_MiB'), 1, ' MiB')}; RSS (MiB) by documents stored: {points}; "
+          f"verified {r.get('verified')}")

@@ -13,6 +13,11 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// What is logged when `RUST_LOG` is not set. automerge instruments its loading functions with
+/// INFO spans whose fields (a document's whole change graph) a subscriber formats on every call,
+/// about a tenth of the server's CPU under load, though they are never printed: they are off.
+const DEFAULT_LOG_FILTER: &str = "info,automerge=warn";
+
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -26,7 +31,7 @@ fn run() -> anyhow::Result<()> {
             tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| "info".into()),
+                        .unwrap_or_else(|_| DEFAULT_LOG_FILTER.into()),
                 )
                 .with_writer(std::io::stderr)
                 .init();

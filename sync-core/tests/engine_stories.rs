@@ -136,6 +136,58 @@ fn server_advertises_heads_only_after_they_are_durable() {
 }
 
 #[test]
+fn a_new_case_is_stored_as_a_snapshot_and_its_edits_as_increments() {
+    let case = case_id(14);
+    let mut net = Net::new(14);
+    let server = net.server("rops", TestPolicy::default());
+    let worker = net.tablet("tablet-1");
+    net.connect(worker, server, "anna");
+    net.create(worker, case, seed_doc);
+    net.run();
+    let kinds = |net: &Net| -> Vec<sync_core::storage::ChunkKind> {
+        net.nodes[server]
+            .store
+            .load_now(case)
+            .expect("load")
+            .expect("stored")
+            .chunks
+            .iter()
+            .map(|(k, _)| k.kind)
+            .collect()
+    };
+    assert_eq!(
+        kinds(&net),
+        vec![sync_core::storage::ChunkKind::Snapshot],
+        "a new document is written whole, as a snapshot"
+    );
+    net.edit(worker, &case, |d| {
+        let notes = obj(d, "notes");
+        d.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.splice_text(&notes, 0, 0, "wizyta domowa")
+        })
+        .expect("edit");
+    });
+    net.run();
+    let after = kinds(&net);
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(after.contains(&sync_core::storage::ChunkKind::Incremental));
+    let stored = net.nodes[server]
+        .store
+        .load_now(case)
+        .expect("load")
+        .expect("stored");
+    let mut heads = sync_core::engine::load_stored(&stored)
+        .expect("loads")
+        .get_heads();
+    heads.sort();
+    assert_eq!(
+        heads,
+        net.heads(worker, &case),
+        "the store holds every change"
+    );
+}
+
+#[test]
 fn many_frames_for_one_document_in_a_tick_are_applied_and_stored_once() {
     let mut net = Net::new(3);
     let server = net.server("rops", TestPolicy::default());

@@ -1,7 +1,8 @@
 //! CI smoke run of the load generator (issue #8): our server in-process, 2 clients × 2 documents
 //! × 5 edits, over TLS (a pinned development certificate) and over plain WebSocket on loopback.
 //! Every edit must reach its watcher, the server must hold every change, and a fresh client must
-//! fetch every document with the owner's heads and content.
+//! fetch every document with the owner's heads and content. The stored-documents scenario and
+//! the acknowledged-durable rate run with tiny numbers too.
 
 use std::time::Duration;
 
@@ -9,6 +10,8 @@ use client_sdk::transport::Trust;
 use kooperacja_server::config::{ServeConfig, TlsMode};
 use kooperacja_server::identity::Role;
 use kooperacja_server::serve::{self, RunningServer};
+use kooperacja_tests::load::archive::{self, ArchiveConfig};
+use kooperacja_tests::load::blast::{self, BlastConfig};
 use kooperacja_tests::load::{self, LoadConfig};
 
 fn enroll(server: &RunningServer) -> String {
@@ -21,9 +24,9 @@ fn enroll(server: &RunningServer) -> String {
     directory.enroll("load", random).expect("enrolled").token
 }
 
-async fn smoke(tls: TlsMode) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = serve::start(ServeConfig::for_tests(dir.path(), tls))
+/// A server in this process, a device token for it, its URL and how to trust it.
+async fn server(dir: &std::path::Path, tls: TlsMode) -> (RunningServer, String, String, Trust) {
+    let server = serve::start(ServeConfig::for_tests(dir, tls))
         .await
         .expect("server starts");
     let token = enroll(&server);
@@ -34,6 +37,12 @@ async fn smoke(tls: TlsMode) {
         ),
         None => (format!("ws://{}/sync", server.addr), Trust::None),
     };
+    (server, token, url, trust)
+}
+
+async fn smoke(tls: TlsMode) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (server, token, url, trust) = server(dir.path(), tls).await;
     let mut config = LoadConfig::new(url, trust);
     config.token = Some(token);
     config.clients = 2;
@@ -72,4 +81,58 @@ async fn load_generator_smoke_over_tls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_generator_smoke_over_plain_websocket() {
     smoke(TlsMode::InsecureLoopback).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_stored_cases_read_back_at_random() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (server, token, url, trust) = server(dir.path(), TlsMode::InsecureLoopback).await;
+    let mut config = ArchiveConfig::new(url, trust);
+    config.token = Some(token);
+    config.documents = 100;
+    config.doc_text = 300;
+    config.writers = 3;
+    config.wave = 20;
+    config.reads = 40;
+    config.readers = 2;
+    config.server_pid = Some(std::process::id());
+    config.timeout = Duration::from_secs(60);
+    let report = archive::run(config).await.expect("the run completes");
+
+    assert!(report.verified, "not verified: {report:#?}");
+    assert_eq!(report.populate.documents, 100);
+    assert_eq!(report.reads.complete, 40, "{report:#?}");
+    assert_eq!(report.reads.unavailable, 0);
+    assert_eq!(report.reads.latency.samples, 40);
+    assert!(report
+        .server_process
+        .as_ref()
+        .is_some_and(|p| p.rss_after_populate_mib > 0.0));
+    server.shutdown().await.expect("server stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_prepared_change_is_acknowledged_durable_and_read_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (server, token, url, trust) = server(dir.path(), TlsMode::InsecureLoopback).await;
+    for batch in [1, 4] {
+        let config = BlastConfig {
+            url: url.clone(),
+            token: Some(token.clone()),
+            trust: trust.clone(),
+            clients: 2,
+            docs: 3,
+            edits: 7,
+            batch,
+            server_pid: Some(std::process::id()),
+            timeout: Duration::from_secs(60),
+            progress: false,
+        };
+        let report = blast::run(config).await.expect("the run completes");
+        assert!(report.verified, "not verified: {report:#?}");
+        assert_eq!(report.changes, 2 * 3 * 8);
+        assert_eq!(report.frames, 2 * 3 * 8_usize.div_ceil(batch));
+        assert!(report.acknowledged_changes_per_sec > 0.0);
+    }
+    server.shutdown().await.expect("server stops");
 }

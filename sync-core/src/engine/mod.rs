@@ -1273,8 +1273,16 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             return;
         };
         let heads = am.get_heads();
-        let bytes = am.save_after(&doc.durable_heads);
-        let key = ChunkKey::incremental(&bytes);
+        let (bytes, key) = if doc.stored.is_empty() {
+            // A new document: a snapshot. automerge rebuilds changes from its op set for
+            // `save_after`, which for a whole document costs several times `save`.
+            let bytes = am.save();
+            (bytes, ChunkKey::snapshot(&heads))
+        } else {
+            let bytes = am.save_after(&doc.durable_heads);
+            let key = ChunkKey::incremental(&bytes);
+            (bytes, key)
+        };
         let len = bytes.len();
         doc.flushing = true;
         let task = self.task(Task::Append {

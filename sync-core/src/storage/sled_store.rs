@@ -22,6 +22,10 @@ pub const CHUNKS_TREE: &str = "chunks";
 /// The first bytes of a backup file.
 const BACKUP_MAGIC: &[u8; 8] = b"KOOPBAK1";
 
+/// sled's page cache (its default is 1 GiB, which a server with a hundred thousand stored
+/// cases would fill; the operating system's file cache still holds what is read often).
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A sled database holding document chunks (and, in the server, other trees of its own).
 #[derive(Clone, Debug)]
 pub struct SledStorage {
@@ -41,6 +45,7 @@ impl SledStorage {
         let path = dir.as_ref().to_path_buf();
         let db = sled::Config::new()
             .path(&path)
+            .cache_capacity(CACHE_BYTES)
             .flush_every_ms(None)
             .open()
             .map_err(io)?;

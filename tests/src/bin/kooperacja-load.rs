@@ -4,6 +4,8 @@
 //! kooperacja-load ws://127.0.0.1:3030 --clients 10 --docs 10 --edits 50 --server-pid PID --json out.json
 //! kooperacja-load wss://127.0.0.1:8443/sync --pin SHA256 --token T --clients 50 --docs 20 --edits 50
 //! kooperacja-load ws://127.0.0.1:3030/sync --token T --connect-only 1000 --docs 20 --edits 5 --interval 5000
+//! kooperacja-load ws://127.0.0.1:3030/sync --token T --stored 100000 --reads 20000 --readers 4
+//! kooperacja-load ws://127.0.0.1:3030/sync --token T --durable-rate --clients 20 --docs 50 --edits 100 --batch 1
 //! ```
 //!
 //! Prints a one-line summary on stdout (and the JSON report with `--json`); exits 1 when the
@@ -15,6 +17,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use client_sdk::transport::Trust;
+use kooperacja_tests::load::archive::ArchiveConfig;
+use kooperacja_tests::load::blast::BlastConfig;
 use kooperacja_tests::load::{self, LoadConfig};
 use kooperacja_tests::LoadError;
 
@@ -60,6 +64,32 @@ struct Args {
     /// of starting them together (bursts, as load.mjs does).
     #[arg(long)]
     stagger: bool,
+    /// The stored-documents scenario: store N documents, then open them at random (replaces
+    /// --clients, --docs and --edits).
+    #[arg(long, value_name = "N")]
+    stored: Option<usize>,
+    /// With --stored: characters of notes per stored document.
+    #[arg(long, default_value_t = 2_000)]
+    doc_text: usize,
+    /// With --stored: connections storing documents at once.
+    #[arg(long, default_value_t = 8)]
+    writers: usize,
+    /// With --stored: documents one connection stores before it closes.
+    #[arg(long, default_value_t = 500)]
+    wave: usize,
+    /// With --stored: random reads in all.
+    #[arg(long, default_value_t = 20_000)]
+    reads: usize,
+    /// With --stored: connections reading at once, one document at a time each.
+    #[arg(long, default_value_t = 4)]
+    readers: usize,
+    /// Acknowledged-durable changes per second: every change made before the clock starts, sent
+    /// flat out in frames of --batch changes, timed until the server acknowledged them all.
+    #[arg(long, conflicts_with_all = ["stored", "connect_only"])]
+    durable_rate: bool,
+    /// With --durable-rate: changes per sync frame.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
     /// Time limit of each phase before and after the edits, seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -74,7 +104,7 @@ struct Args {
     quiet: bool,
 }
 
-fn config(args: &Args) -> Result<LoadConfig, LoadError> {
+fn trust(args: &Args) -> Result<Trust, LoadError> {
     let tls = args.url.starts_with("wss://");
     let trust = match (&args.ca, &args.pin) {
         (Some(ca), _) => load::trust_from_ca(ca)?,
@@ -89,7 +119,11 @@ fn config(args: &Args) -> Result<LoadConfig, LoadError> {
     if !tls && !matches!(trust, Trust::None) {
         return Err(LoadError::Config("--ca and --pin need a wss:// URL".into()));
     }
-    let mut config = LoadConfig::new(args.url.clone(), trust);
+    Ok(trust)
+}
+
+fn config(args: &Args) -> Result<LoadConfig, LoadError> {
+    let mut config = LoadConfig::new(args.url.clone(), trust(args)?);
     config.token = args.token.clone();
     config.clients = args.connect_only.unwrap_or(args.clients);
     config.connect_only = args.connect_only.is_some();
@@ -118,7 +152,56 @@ fn write_json(path: &std::path::Path, value: &impl serde::Serialize) -> Result<(
     })
 }
 
+/// The stored-documents scenario.
+async fn archive(args: &Args, documents: usize) -> Result<bool, LoadError> {
+    let mut config = ArchiveConfig::new(args.url.clone(), trust(args)?);
+    config.token = args.token.clone();
+    config.documents = documents;
+    config.doc_text = args.doc_text;
+    config.writers = args.writers;
+    config.wave = args.wave;
+    config.reads = args.reads;
+    config.readers = args.readers;
+    config.server_pid = args.server_pid;
+    config.timeout = Duration::from_secs(args.timeout);
+    config.progress = !args.quiet;
+    let report = load::archive::run(config).await?;
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    println!("{}", report.summary());
+    Ok(report.verified)
+}
+
+/// The acknowledged-durable rate.
+async fn durable_rate(args: &Args) -> Result<bool, LoadError> {
+    let config = BlastConfig {
+        url: args.url.clone(),
+        token: args.token.clone(),
+        trust: trust(args)?,
+        clients: args.clients,
+        docs: args.docs,
+        edits: args.edits,
+        batch: args.batch,
+        server_pid: args.server_pid,
+        timeout: Duration::from_secs(args.timeout),
+        progress: !args.quiet,
+    };
+    let report = load::blast::run(config).await?;
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    println!("{}", report.summary());
+    Ok(report.verified)
+}
+
 async fn main_async(args: Args) -> Result<bool, LoadError> {
+    if let Some(documents) = args.stored {
+        return archive(&args, documents).await;
+    }
+    if args.durable_rate {
+        return durable_rate(&args).await;
+    }
     let config = config(&args)?;
     let report = match load::run(config.clone()).await {
         Ok(report) => report,

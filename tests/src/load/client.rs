@@ -257,6 +257,52 @@ async fn pace(at: Option<tokio::time::Instant>) {
     }
 }
 
+/// Opens a WebSocket to the server: frames to send go into the returned sender (a writer task
+/// feeds them to the socket, flushing once per burst), frames received come from the stream.
+pub(super) async fn open(
+    address: &ServerAddress,
+) -> Result<
+    (
+        mpsc::UnboundedSender<WsMessage>,
+        SplitStream<Socket>,
+        JoinHandle<()>,
+    ),
+    String,
+> {
+    let socket = transport::connect(address, wire::DEFAULT_MAX_FRAME)
+        .await
+        .map_err(|e| format!("connecting: {e}"))?;
+    let (sink, stream) = socket.split();
+    let (out, writer) = writer(sink);
+    Ok((out, stream, writer))
+}
+
+/// A task feeding frames from the returned sender to `sink`, flushing once per burst; it ends
+/// after a close frame or when the socket fails.
+pub(super) fn writer(
+    mut sink: futures::stream::SplitSink<Socket, WsMessage>,
+) -> (mpsc::UnboundedSender<WsMessage>, JoinHandle<()>) {
+    let (out, mut rx) = mpsc::unbounded_channel::<WsMessage>();
+    let task = tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut closing = matches!(first, WsMessage::Close(_));
+            if sink.feed(first).await.is_err() {
+                return;
+            }
+            while let Ok(more) = rx.try_recv() {
+                closing |= matches!(more, WsMessage::Close(_));
+                if sink.feed(more).await.is_err() {
+                    return;
+                }
+            }
+            if sink.flush().await.is_err() || closing {
+                return;
+            }
+        }
+    });
+    (out, task)
+}
+
 impl Client {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Cmd>) {
         if let Err(e) = self.connect().await {
@@ -302,28 +348,7 @@ impl Client {
     }
 
     async fn connect(&mut self) -> Result<(), String> {
-        let socket = transport::connect(&self.shared.address, wire::DEFAULT_MAX_FRAME)
-            .await
-            .map_err(|e| format!("connecting: {e}"))?;
-        let (mut sink, stream) = socket.split();
-        let (out, mut rx) = mpsc::unbounded_channel::<WsMessage>();
-        let writer = tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut closing = matches!(first, WsMessage::Close(_));
-                if sink.feed(first).await.is_err() {
-                    return;
-                }
-                while let Ok(more) = rx.try_recv() {
-                    closing |= matches!(more, WsMessage::Close(_));
-                    if sink.feed(more).await.is_err() {
-                        return;
-                    }
-                }
-                if sink.flush().await.is_err() || closing {
-                    return;
-                }
-            }
-        });
+        let (out, stream, writer) = open(&self.shared.address).await?;
         self.conn_seq += 1;
         let id = ConnId(self.conn_seq);
         self.conn = Some(Conn {
@@ -663,7 +688,7 @@ impl Client {
 }
 
 /// `{title, n: 0, notes: "", items: []}` and the id of `notes`.
-fn new_document(title: &str) -> Result<(automerge::Automerge, ObjId), AutomergeError> {
+pub(super) fn new_document(title: &str) -> Result<(automerge::Automerge, ObjId), AutomergeError> {
     let mut doc = automerge::Automerge::new();
     let mut tx = doc.transaction();
     tx.put(ROOT, "title", title)?;

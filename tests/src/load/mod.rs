@@ -11,6 +11,8 @@
 //! the server advertised), settle (until every watcher has the last edit), verify (a fresh
 //! client fetches every document; its heads and content must match the owner's).
 
+pub mod archive;
+pub mod blast;
 pub mod client;
 pub mod procfs;
 
@@ -429,11 +431,22 @@ fn with_token(url: &str, token: Option<&str>) -> String {
 }
 
 fn check(config: &LoadConfig) -> Result<(), LoadError> {
-    let rest = config
-        .url
+    check_url(&config.url)?;
+    let total = config.clients * config.docs * config.edits;
+    if config.clients == 0 || config.docs == 0 || config.edits == 0 || total > 2_000_000 {
+        return Err(LoadError::Config(
+            "clients, docs and edits must be at least 1, and at most 2,000,000 edits in all".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A `ws://` or `wss://` URL of a loopback host (the generator loads nothing else).
+fn check_url(url: &str) -> Result<(), LoadError> {
+    let rest = url
         .strip_prefix("ws://")
-        .or_else(|| config.url.strip_prefix("wss://"))
-        .ok_or_else(|| LoadError::Config(format!("not a ws:// or wss:// URL: {}", config.url)))?;
+        .or_else(|| url.strip_prefix("wss://"))
+        .ok_or_else(|| LoadError::Config(format!("not a ws:// or wss:// URL: {url}")))?;
     let host = rest.split(['/', '?']).next().unwrap_or_default();
     let host = match host.rfind(':') {
         Some(i) if !host.ends_with(']') => &host[..i],
@@ -447,12 +460,6 @@ fn check(config: &LoadConfig) -> Result<(), LoadError> {
         return Err(LoadError::Config(format!(
             "refusing to load-test a non-loopback host ({host})"
         )));
-    }
-    let total = config.clients * config.docs * config.edits;
-    if config.clients == 0 || config.docs == 0 || config.edits == 0 || total > 2_000_000 {
-        return Err(LoadError::Config(
-            "clients, docs and edits must be at least 1, and at most 2,000,000 edits in all".into(),
-        ));
     }
     Ok(())
 }
