@@ -10,7 +10,7 @@
 #   JS=0 bench/run.sh            # only the Rust generator's scenarios
 #   RUST_WORKLOADS="10:10:50:0:3" SERVERS="ours samod" CONNECT_ONLY="" JS=0 bench/run.sh
 #
-# RUST_WORKLOADS: clients:docs:edits:interval_ms:repeats[:s] (interval 0 = flat out; "s" spreads
+# RUST_WORKLOADS (" " for none): clients:docs:edits:interval_ms:repeats[:s] (interval 0 = flat out; "s" spreads
 # the clients' paced rounds over the interval instead of starting them together);
 # CONNECT_ONLY: tablets:docs:edits:interval_ms against ours only ("" to skip).
 # STORED: documents:reads:memory_budget_mb, the stored-documents scenario against ours ("" to skip).
@@ -167,7 +167,7 @@ if [ -n "$STORED" ]; then
   echo "== stored documents: ours, $N documents, $READS random reads, budget $BUDGET MiB" >&2
   OURS_ARGS="--memory-budget-mb $BUDGET" start_server ours "stored-$N"
   echo -n "ours stored: " >>"$OUT/rust-summary.txt"
-  rust_load "$OUT/stored-ours-$N-$READS-$BUDGET.json" --stored "$N" --reads "$READS" --timeout 900
+  rust_load "$OUT/stored-ours-$N-$READS-$BUDGET.json" --stored "$N" --reads "$READS"
   stop_server
 fi
 
