@@ -188,6 +188,74 @@ fn a_new_case_is_stored_as_a_snapshot_and_its_edits_as_increments() {
 }
 
 #[test]
+fn a_tablets_changes_are_stored_as_they_arrived_and_load_back_whole() {
+    let case = case_id(15);
+    let mut net = Net::new(15);
+    let server = net.server(
+        "rops",
+        TestPolicy {
+            inspect: true,
+            ..TestPolicy::default()
+        },
+    );
+    let worker = net.tablet("tablet-1");
+    let school = net.tablet("tablet-2");
+    net.connect(worker, server, "anna");
+    net.connect(school, server, "ewa");
+    net.create(worker, case, seed_doc);
+    net.run();
+    net.find(school, case);
+    net.run();
+    let mut sent: Vec<Vec<u8>> = Vec::new();
+    for (i, t) in [worker, school, worker].into_iter().enumerate() {
+        net.edit(t, &case, |d| {
+            let notes = obj(d, "notes");
+            d.transact::<_, _, automerge::AutomergeError>(|tx| {
+                tx.splice_text(&notes, 0, 0, &format!("wpis {i}; "))
+            })
+            .expect("edit");
+        });
+        let change = net
+            .doc(t, &case)
+            .get_last_local_change()
+            .expect("a change")
+            .raw_bytes()
+            .to_vec();
+        sent.push(change);
+        net.run();
+    }
+    let stored = net.nodes[server]
+        .store
+        .load_now(case)
+        .expect("load")
+        .expect("stored");
+    let increments: Vec<&Vec<u8>> = stored
+        .chunks
+        .iter()
+        .filter(|(k, _)| k.kind == sync_core::storage::ChunkKind::Incremental)
+        .map(|(_, b)| b)
+        .collect();
+    // The first edit of a two-change document travels as a whole document (automerge sends
+    // that when the peer lacks a third of the changes): the server rebuilds that increment.
+    for change in &sent[1..] {
+        assert!(
+            increments.iter().any(|b| b == &change),
+            "each later edit stored byte for byte as the tablet sent it"
+        );
+    }
+    let mut heads = sync_core::engine::load_stored(&stored)
+        .expect("loads")
+        .get_heads();
+    heads.sort();
+    assert_eq!(heads, net.heads(worker, &case));
+    assert_eq!(heads, net.heads(school, &case));
+    assert_eq!(
+        text_of(net.doc(school, &case), "notes"),
+        text_of(net.doc(worker, &case), "notes")
+    );
+}
+
+#[test]
 fn many_frames_for_one_document_in_a_tick_are_applied_and_stored_once() {
     let mut net = Net::new(3);
     let server = net.server("rops", TestPolicy::default());
@@ -244,6 +312,7 @@ fn a_peer_without_access_cannot_tell_a_forbidden_document_from_an_unknown_one() 
         TestPolicy {
             rules: Some(rules),
             invalid_status: None,
+            ..TestPolicy::default()
         },
     );
     let owner = net.tablet("tablet-anna");
@@ -290,6 +359,7 @@ fn a_read_only_peer_gets_the_document_but_its_changes_are_refused() {
         TestPolicy {
             rules: Some(rules),
             invalid_status: None,
+            ..TestPolicy::default()
         },
     );
     let owner = net.tablet("tablet-anna");
@@ -505,6 +575,7 @@ fn ephemeral_presence_is_relayed_once_to_readers_only() {
         TestPolicy {
             rules: Some(rules),
             invalid_status: None,
+            ..TestPolicy::default()
         },
     );
     let a = net.tablet("tablet-a");
@@ -733,6 +804,7 @@ fn changes_that_break_the_rules_are_refused_and_nothing_of_them_is_kept() {
     let policy = TestPolicy {
         rules: None,
         invalid_status: Some("closed-without-plan"),
+        ..TestPolicy::default()
     };
     let server = net.server("rops", policy);
     let worker = net.tablet("tablet-1");

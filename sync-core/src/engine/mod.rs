@@ -40,7 +40,7 @@ mod peer;
 pub mod policy;
 mod types;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use automerge::sync::{self, SyncDoc};
 use automerge::{Automerge, ChangeHash};
@@ -996,6 +996,8 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let mut responders: BTreeSet<ConnId> = std::mem::take(&mut doc.needs_generate);
         let mut accepted: Vec<(ConnId, sync::Message)> = Vec::with_capacity(inbox.len());
         let mut chunks: Vec<(ConnId, Vec<u8>)> = Vec::new();
+        // The same, chunk by chunk (see `stored_as_received`).
+        let mut received: Vec<Vec<u8>> = Vec::new();
         let inspects = self.policy.inspects_changes();
 
         for Inbound { conn, mut message } in inbox {
@@ -1033,6 +1035,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 }
                 let bytes: Vec<u8> = message.changes.iter().flatten().copied().collect();
                 chunks.push((conn, bytes));
+                received.extend(message.changes.iter().map(|c| c.to_vec()));
                 message.changes = sync::ChunkList::empty();
             }
             self.subscribe(conn, document);
@@ -1061,6 +1064,8 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let mut refused: Vec<(ConnId, String)> = Vec::new();
         let stripped: BTreeSet<ConnId> = chunks.iter().map(|(c, _)| *c).collect();
         let mut offenders: Vec<(ConnId, String)> = Vec::new();
+        // Every change new to the document in this batch (when the policy looks at them).
+        let mut new_changes: Vec<ChangeHash> = Vec::new();
         if !chunks.is_empty() && inspects {
             // Each peer's changes on their own, so that what is new can be checked against
             // who sent it (only changes new to us: a peer relays others' changes too).
@@ -1090,6 +1095,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     })
                     .collect();
                 doc.contributors.insert(conn);
+                new_changes.extend(fresh.iter().map(|c| c.hash));
                 if fresh.is_empty() {
                     continue;
                 }
@@ -1242,6 +1248,15 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             doc.exists = true;
         }
         let unsaved = heads != doc.durable_heads;
+        // What is stored is either the bytes as received or, when they may not be exactly the
+        // new changes, what automerge rebuilds from its op set.
+        let as_received = (unsaved
+            && inspects
+            && refused.is_empty()
+            && heads_before == doc.durable_heads
+            && !doc.stored.is_empty())
+        .then(|| stored_as_received(am, &received, &new_changes))
+        .flatten();
         for (conn, reason) in refused {
             self.reject(
                 conn,
@@ -1256,7 +1271,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             }
         }
         if unsaved {
-            self.persist(document);
+            self.persist(document, as_received);
         } else {
             for conn in responders {
                 self.generate(conn, document);
@@ -1265,7 +1280,8 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
     }
 
     /// Emits the write of everything not yet durable; answers wait for its completion.
-    fn persist(&mut self, document: DocumentId) {
+    /// `as_received`: the new changes exactly as peers sent them (see [`stored_as_received`]).
+    fn persist(&mut self, document: DocumentId, as_received: Option<Vec<u8>>) {
         let Some(doc) = self.docs.get_mut(&document) else {
             return;
         };
@@ -1273,7 +1289,10 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             return;
         };
         let heads = am.get_heads();
-        let (bytes, key) = if doc.stored.is_empty() {
+        let (bytes, key) = if let Some(bytes) = as_received {
+            let key = ChunkKey::incremental(&bytes);
+            (bytes, key)
+        } else if doc.stored.is_empty() {
             // A new document: a snapshot. automerge rebuilds changes from its op set for
             // `save_after`, which for a whole document costs several times `save`.
             let bytes = am.save();
@@ -1510,6 +1529,94 @@ fn too_many_missing(am: &Automerge) -> Option<String> {
              (at most {MAX_MISSING_DEPS} may be missing)"
         )
     })
+}
+
+/// The received chunks, concatenated, if they can be stored as the increment instead of what
+/// `save_after` would rebuild (12 % of the server's instructions under load, callgrind).
+///
+/// Only when they are certainly sound and complete: the bytes split exactly into uncompressed
+/// change chunks whose checksums hold ([`change_hashes`]), every one of them is now part of the
+/// document (automerge applies the good prefix of a damaged batch and carries on; a damaged
+/// chunk hashes to nothing the document holds, and such bytes must never reach the store),
+/// nothing waits in automerge's queue for a dependency, and every change new to the document is
+/// among them (one that waited in the queue came in an earlier batch). Duplicates of known
+/// changes are harmless on load.
+fn stored_as_received(
+    am: &Automerge,
+    received: &[Vec<u8>],
+    new_changes: &[ChangeHash],
+) -> Option<Vec<u8>> {
+    if received.is_empty() || new_changes.is_empty() {
+        return None;
+    }
+    let mut hashes = Vec::with_capacity(received.len());
+    for chunk in received {
+        hashes.extend(change_hashes(chunk)?);
+    }
+    if !automerge::ReadDoc::get_missing_deps(am, &hashes).is_empty() {
+        return None;
+    }
+    let sent: HashSet<&ChangeHash> = hashes.iter().collect();
+    if !new_changes.iter().all(|h| sent.contains(h)) {
+        return None;
+    }
+    Some(received.concat())
+}
+
+/// The hashes of the change chunks `bytes` consists of, or `None` if it is anything else
+/// (a document or compressed chunk, a bad checksum, a truncated or trailing piece).
+///
+/// automerge's storage format: each chunk is the magic bytes `85 6f 4a 83`, a 4-byte checksum,
+/// a type byte (1: change), a ULEB128 length and that many bytes; the change's hash is the
+/// SHA-256 of the type byte, the length and the bytes, and the checksum its first four bytes.
+fn change_hashes(mut bytes: &[u8]) -> Option<Vec<ChangeHash>> {
+    use sha2::{Digest, Sha256};
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    const CHANGE: u8 = 1;
+    let mut hashes = Vec::new();
+    while !bytes.is_empty() {
+        let (magic, rest) = bytes.split_at_checked(4)?;
+        let (checksum, rest) = rest.split_at_checked(4)?;
+        let (kind, mut rest) = rest.split_first()?;
+        if magic != MAGIC || *kind != CHANGE {
+            return None;
+        }
+        let mut len: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let (byte, after) = rest.split_first()?;
+            rest = after;
+            len |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                break;
+            }
+            if shift >= 63 {
+                return None;
+            }
+        }
+        let (data, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+        let mut header = vec![CHANGE];
+        let mut n = len;
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                header.push(byte);
+                break;
+            }
+            header.push(byte | 0x80);
+        }
+        let digest: [u8; 32] = Sha256::new()
+            .chain_update(&header)
+            .chain_update(data)
+            .finalize()
+            .into();
+        if digest[..4] != *checksum {
+            return None;
+        }
+        hashes.push(ChangeHash(digest));
+        bytes = rest;
+    }
+    Some(hashes)
 }
 
 /// Loads a stored document from its chunks (snapshots first, then increments).

@@ -25,9 +25,15 @@ pub struct TestPolicy {
     pub rules: Option<HashMap<(String, DocumentId), Access>>,
     /// Documents whose root `status` is this value are invalid (a stand-in for schema rules).
     pub invalid_status: Option<&'static str>,
+    /// Look at each writer's new changes, as the server does (all are accepted).
+    pub inspect: bool,
 }
 
 impl Policy for TestPolicy {
+    fn inspects_changes(&self) -> bool {
+        self.inspect
+    }
+
     fn access(&self, principal: &Principal, document: &DocumentId, exists: bool) -> Access {
         match &self.rules {
             None => Access::ReadWrite,
