@@ -15,6 +15,19 @@ fn case_id(n: u8) -> DocumentId {
     DocumentId::from_bytes([n; 16])
 }
 
+/// Anna's tablet creates `case` on `server`, and Jan's tablet (another institution) opens it.
+fn worker_and_partner_share(net: &mut Net, server: usize, case: DocumentId) -> (usize, usize) {
+    let worker = net.tablet("tablet-1");
+    let partner = net.tablet("tablet-2");
+    net.connect(worker, server, "anna");
+    net.connect(partner, server, "jan");
+    net.create(worker, case, seed_doc);
+    net.run();
+    net.find(partner, case);
+    net.run();
+    (worker, partner)
+}
+
 #[test]
 fn worker_and_school_edit_the_same_diagnosis_offline_and_converge() {
     let mut net = Net::new(1);
@@ -79,15 +92,8 @@ fn worker_and_school_edit_the_same_diagnosis_offline_and_converge() {
 fn server_advertises_heads_only_after_they_are_durable() {
     let mut net = Net::new(2);
     let server = net.server("rops", TestPolicy::default());
-    let worker = net.tablet("tablet-1");
-    let partner = net.tablet("tablet-2");
     let case = case_id(2);
-    net.connect(worker, server, "anna");
-    net.connect(partner, server, "jan");
-    net.create(worker, case, seed_doc);
-    net.run();
-    net.find(partner, case);
-    net.run();
+    let (worker, partner) = worker_and_partner_share(&mut net, server, case);
     let before = net.heads(partner, &case);
 
     // The server's store stops answering: a change arrives but never becomes durable.
@@ -198,14 +204,7 @@ fn a_tablets_changes_are_stored_as_they_arrived_and_load_back_whole() {
             ..TestPolicy::default()
         },
     );
-    let worker = net.tablet("tablet-1");
-    let school = net.tablet("tablet-2");
-    net.connect(worker, server, "anna");
-    net.connect(school, server, "ewa");
-    net.create(worker, case, seed_doc);
-    net.run();
-    net.find(school, case);
-    net.run();
+    let (worker, school) = worker_and_partner_share(&mut net, server, case);
     let mut sent: Vec<Vec<u8>> = Vec::new();
     for (i, t) in [worker, school, worker].into_iter().enumerate() {
         net.edit(t, &case, |d| {
@@ -807,14 +806,7 @@ fn changes_that_break_the_rules_are_refused_and_nothing_of_them_is_kept() {
         ..TestPolicy::default()
     };
     let server = net.server("rops", policy);
-    let worker = net.tablet("tablet-1");
-    let partner = net.tablet("tablet-2");
-    net.connect(worker, server, "anna");
-    net.connect(partner, server, "jan");
-    net.create(worker, case, seed_doc);
-    net.run();
-    net.find(partner, case);
-    net.run();
+    let (worker, partner) = worker_and_partner_share(&mut net, server, case);
     let good = net.heads(server, &case);
 
     net.edit(worker, &case, |d| {
