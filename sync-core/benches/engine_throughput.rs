@@ -10,12 +10,12 @@ use std::time::Instant;
 use automerge::sync::{ChunkList, Message as SyncMessage, MessageVersion};
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, Change, ObjType, ReadDoc, ROOT};
-use sync_core::engine::{
-    AllowAll, ConnId, Direction, Effect, Engine, EngineConfig, Input, Millis, Principal,
-};
-use sync_core::storage::{MemoryStorage, StorageRequest, StorageResponse};
-use sync_core::wire::{self, DocMessage, Join, Message, PeerMetadata};
+use sync_core::engine::ConnId;
+use sync_core::wire::{self, DocMessage, Message};
 use sync_core::{DocumentId, PeerId};
+
+mod common;
+use common::{peer, Host};
 
 const RUNS: usize = 3;
 
@@ -60,70 +60,6 @@ fn frame(doc: DocumentId, change: &Change) -> Vec<u8> {
     }))
 }
 
-struct Host {
-    engine: Engine<AllowAll>,
-    store: MemoryStorage,
-}
-
-impl Host {
-    fn new() -> Self {
-        let mut host = Self {
-            engine: Engine::new(
-                EngineConfig::server(PeerId::new("server").expect("id")),
-                AllowAll,
-            ),
-            store: MemoryStorage::new(),
-        };
-        host.run(Input::Connected {
-            conn: ConnId(1),
-            direction: Direction::Inbound,
-            principal: Principal::new("anna", "tablet"),
-        });
-        let join = wire::encode(&Message::Join(Join {
-            sender_id: PeerId::new("tablet").expect("id"),
-            metadata: PeerMetadata::default(),
-            supported_protocol_versions: vec!["1".into()],
-        }));
-        host.run(Input::Frame {
-            conn: ConnId(1),
-            bytes: join,
-        });
-        host
-    }
-
-    fn run(&mut self, input: Input) {
-        let mut queue = vec![input];
-        while let Some(input) = queue.pop() {
-            for effect in self.engine.handle(Millis(0), input) {
-                if let Effect::Storage { task, request } = effect {
-                    let result = match request {
-                        StorageRequest::Load { document } => {
-                            self.store.load_now(document).map(StorageResponse::Loaded)
-                        }
-                        StorageRequest::Write(op) => self
-                            .store
-                            .write_now(vec![op])
-                            .map(|()| StorageResponse::Written),
-                    };
-                    queue.push(Input::StorageDone { task, result });
-                }
-            }
-        }
-    }
-
-    fn feed(&mut self, frames: &[Vec<u8>], per_tick: usize) {
-        for chunk in frames.chunks(per_tick) {
-            for f in chunk {
-                self.run(Input::Frame {
-                    conn: ConnId(1),
-                    bytes: f.clone(),
-                });
-            }
-            self.run(Input::Tick);
-        }
-    }
-}
-
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -161,6 +97,7 @@ fn main() {
     // `BENCH_ONLY=b` profiles the batched case alone.
     if std::env::var("BENCH_ONLY").as_deref() == Ok("b") {
         let mut host = Host::new();
+        host.connect(ConnId(1), &peer("tablet"));
         host.feed(std::slice::from_ref(&base_frame), 1);
         let t = Instant::now();
         host.feed(&frames, 200);
@@ -192,6 +129,7 @@ fn main() {
         (0..RUNS)
             .map(|_| {
                 let mut host = Host::new();
+                host.connect(ConnId(1), &peer("tablet"));
                 host.feed(std::slice::from_ref(&base_frame), 1);
                 let t = Instant::now();
                 host.feed(&frames, 1);
@@ -220,6 +158,7 @@ fn main() {
         (0..RUNS)
             .map(|_| {
                 let mut host = Host::new();
+                host.connect(ConnId(1), &peer("tablet"));
                 host.feed(std::slice::from_ref(&base_frame), 1);
                 let t = Instant::now();
                 host.feed(&frames, 200);
@@ -272,6 +211,7 @@ fn main() {
         (0..RUNS)
             .map(|_| {
                 let mut host = Host::new();
+                host.connect(ConnId(1), &peer("tablet"));
                 host.feed(&bases, 100);
                 let t = Instant::now();
                 host.feed(&interleaved, 2_000);

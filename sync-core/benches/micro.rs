@@ -21,12 +21,12 @@ use automerge::sync::{self, ChunkList, Message as SyncMessage, MessageVersion, S
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, AutomergeError, Change, ObjType, ReadDoc, ROOT};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
-use sync_core::engine::{
-    AllowAll, ConnId, Direction, Effect, Engine, EngineConfig, Input, Millis, Principal,
-};
-use sync_core::storage::{MemoryStorage, StorageRequest, StorageResponse};
+use sync_core::engine::{ConnId, Input};
 use sync_core::wire::{self, DocMessage, Join, Message, PeerMetadata, DEFAULT_MAX_FRAME};
 use sync_core::{DocumentId, PeerId};
+
+mod common;
+use common::{peer, Host};
 
 /// Frames per document in `apply`.
 const N: usize = 200;
@@ -37,10 +37,6 @@ const ROUNDS_PER_HOST: u64 = 100;
 
 fn doc_id() -> DocumentId {
     DocumentId::from_bytes([7; 16])
-}
-
-fn peer(name: &str) -> PeerId {
-    PeerId::new(name).expect("peer id")
 }
 
 /// A document of `changes` changes: a 1,000-character text, then 10-character splices.
@@ -119,79 +115,6 @@ fn one_behind(base: &Automerge) -> (Automerge, sync::State, SyncMessage) {
         .receive_sync_message(&mut server_a, edit.clone())
         .expect("receive");
     (server, server_b, edit)
-}
-
-/// A server engine whose storage tasks are carried out at once in memory.
-struct Host {
-    engine: Engine<AllowAll>,
-    store: MemoryStorage,
-    /// The messages the engine sent, not yet taken.
-    sent: Vec<(ConnId, Message)>,
-}
-
-impl Host {
-    fn new() -> Self {
-        Self {
-            engine: Engine::new(EngineConfig::server(peer("server")), AllowAll),
-            store: MemoryStorage::new(),
-            sent: Vec::new(),
-        }
-    }
-
-    fn connect(&mut self, conn: ConnId, id: &PeerId) {
-        self.run(Input::Connected {
-            conn,
-            direction: Direction::Inbound,
-            principal: Principal::new("anna", id.as_str()),
-        });
-        let join = Message::Join(Join {
-            sender_id: id.clone(),
-            metadata: PeerMetadata::default(),
-            supported_protocol_versions: vec!["1".into()],
-        });
-        self.run(Input::Frame {
-            conn,
-            bytes: wire::encode(&join),
-        });
-    }
-
-    /// Handles `input` and every storage task it leads to.
-    fn run(&mut self, input: Input) {
-        let mut queue = vec![input];
-        while let Some(input) = queue.pop() {
-            for effect in self.engine.handle(Millis(0), input) {
-                match effect {
-                    Effect::Send { conn, message } => self.sent.push((conn, message)),
-                    Effect::Storage { task, request } => {
-                        let result = match request {
-                            StorageRequest::Load { document } => {
-                                self.store.load_now(document).map(StorageResponse::Loaded)
-                            }
-                            StorageRequest::Write(op) => self
-                                .store
-                                .write_now(vec![op])
-                                .map(|()| StorageResponse::Written),
-                        };
-                        queue.push(Input::StorageDone { task, result });
-                    }
-                    Effect::Close { .. } | Effect::Event(_) => {}
-                }
-            }
-        }
-    }
-
-    /// Feeds `frames` from connection 1, `per_tick` of them before each tick.
-    fn feed(&mut self, frames: &[Vec<u8>], per_tick: usize) {
-        for chunk in frames.chunks(per_tick) {
-            for bytes in chunk {
-                self.run(Input::Frame {
-                    conn: ConnId(1),
-                    bytes: bytes.clone(),
-                });
-            }
-            self.run(Input::Tick);
-        }
-    }
 }
 
 /// A peer of the engine: its copy of the document and its sync state with the server.
