@@ -12,6 +12,7 @@
 #
 # RUST_WORKLOADS (" " for none): clients:docs:edits:interval_ms:repeats[:s] (interval 0 = flat out; "s" spreads
 # the clients' paced rounds over the interval instead of starting them together);
+# SERVERS may also name ours-tls (ours over TLS with a pinned development certificate);
 # CONNECT_ONLY: tablets:docs:edits:interval_ms against ours only ("" to skip).
 # STORED: documents:reads:memory_budget_mb, the stored-documents scenario against ours ("" to skip).
 # DURABLE: clients:docs:edits:batch..., acknowledged-durable changes/s against ours ("" to skip).
@@ -97,6 +98,7 @@ fi
 start_server() {
   local name=$1 run=$2 port=$((20000 + RANDOM % 20000))
   TOKEN=""
+  PIN=""
   case $name in
     ours)
       local data="$WORK/ours-$run"
@@ -105,6 +107,15 @@ start_server() {
       SERVER_PID=$(start_pinned "$WORK/ours.log" "$BIN" serve --insecure-http --allow-untyped-documents \
         --listen "127.0.0.1:$port" --data-dir "$data" ${OURS_ARGS:-})
       SERVER_URL="ws://127.0.0.1:$port/sync" ;;
+    ours-tls)
+      # Ours over TLS: a development certificate made on start, pinned by the generator.
+      local data="$WORK/ours-tls-$run"
+      "$BIN" admin --data-dir "$data" user add --login bench --name "Bench" --role social-worker >/dev/null
+      TOKEN=$("$BIN" admin --data-dir "$data" device enroll --user bench | sed 's/.*"token":"\([^"]*\)".*/\1/')
+      SERVER_PID=$(start_pinned "$WORK/ours-tls.log" "$BIN" serve --dev-tls --allow-untyped-documents \
+        --listen "127.0.0.1:$port" --data-dir "$data" ${OURS_ARGS:-})
+      PIN=$(grep '"ready"' "$WORK/ours-tls.log" | sed 's/.*"fingerprint":"\([^"]*\)".*/\1/')
+      SERVER_URL="wss://127.0.0.1:$port/sync" ;;
     ref)
       SERVER_PID=$(start_pinned "$WORK/ref.log" node "$WORK/js/ref-server.mjs" --port "$port" \
         --dir "$WORK/ref-$run" --keep-alive 60000)
@@ -123,7 +134,7 @@ stop_server() {
 rust_load() {
   local json=$1; shift
   taskset -c 1 "$LOAD" "$SERVER_URL" --server-pid "$SERVER_PID" --json "$json" --quiet \
-    --settle-timeout 180 --timeout 180 ${TOKEN:+--token "$TOKEN"} "$@" \
+    --settle-timeout 180 --timeout 180 ${TOKEN:+--token "$TOKEN"} ${PIN:+--pin "$PIN"} "$@" \
     | tee -a "$OUT/rust-summary.txt" || true
 }
 

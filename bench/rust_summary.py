@@ -10,7 +10,7 @@ import statistics
 import sys
 
 out = sys.argv[1] if len(sys.argv) > 1 else "."
-NAMES = {"ours": "ours", "ref": "JS reference", "samod": "samod"}
+NAMES = {"ours": "ours", "ours-tls": "ours over TLS", "ref": "JS reference", "samod": "samod"}
 
 
 def med(values):
@@ -26,7 +26,7 @@ def fmt(v, digits=0, unit=""):
 
 runs = {}
 for path in sorted(glob.glob(os.path.join(out, "rust-*.json"))):
-    m = re.match(r"rust-(ours|ref|samod)-(\d+)-(\d+)-(\d+)-(\d+)(s?)-(\d+)\.json$", os.path.basename(path))
+    m = re.match(r"rust-(ours-tls|ours|ref|samod)-(\d+)-(\d+)-(\d+)-(\d+)(s?)-(\d+)\.json$", os.path.basename(path))
     if not m:
         continue
     server, c, d, e, i, stagger, _ = m.groups()
@@ -39,7 +39,7 @@ ratios = []
 for (c, d, e, i, stagger), by_server in sorted(runs.items(), key=lambda kv: (kv[0][3] > 0, kv[0])):
     scenario = f"{c}×{d}×{e}, " + ("flat out" if i == 0 else f"paced {i} ms" + (" staggered" if stagger else ""))
     figures = {}
-    for server in ("ours", "ref", "samod"):
+    for server in ("ours", "ours-tls", "ref", "samod"):
         reports = by_server.get(server)
         if not reports:
             continue
