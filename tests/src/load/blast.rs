@@ -139,7 +139,7 @@ fn prepare(tablet: usize, config: &BlastConfig, ids: &[DocumentId]) -> Result<Pr
     let server = PeerId::new("server").map_err(|e| LoadError::Config(format!("peer id: {e}")))?;
     // Per document, its changes (creation first) and the heads after each.
     let mut per_doc: Vec<Vec<(Vec<u8>, ChangeHash)>> = Vec::with_capacity(ids.len());
-    for (d, _) in ids.iter().enumerate() {
+    for d in 0..ids.len() {
         // A new document has an actor of its own (random): one per document, as on tablets.
         let (mut doc, notes) = new_document(&format!("tablet {tablet} case {d}"))?;
         let mut changes = Vec::with_capacity(config.edits + 1);
