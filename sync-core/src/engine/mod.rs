@@ -757,6 +757,8 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             None => {
                 doc.state = DocState::Resident(Box::default());
                 doc.exists = false;
+                doc.durable_heads.clear();
+                doc.stored.clear();
             }
             Some(stored) => match load_stored(&stored) {
                 Ok(am) => {
@@ -978,15 +980,24 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             return;
         };
         if self.stale.contains(&document) && !doc.flushing && !doc.compacting {
-            self.stale.remove(&document);
-            if matches!(doc.state, DocState::Resident(_)) {
-                // Everything in the store is durable: load it again (ours and the other
-                // writer's changes), then tell every follower. What arrived meanwhile waits in
-                // the inbox and is applied to the fresh state.
-                doc.state = DocState::Unloaded;
-                self.reloading.insert(document);
-                self.ensure_loaded(document);
-                return;
+            match doc.state {
+                DocState::Resident(_) => {
+                    // Everything in the store is durable: load it again (ours and the other
+                    // writer's changes), then tell every follower. What arrived meanwhile
+                    // waits in the inbox and is applied to the fresh state.
+                    self.stale.remove(&document);
+                    doc.state = DocState::Unloaded;
+                    self.reloading.insert(document);
+                    self.ensure_loaded(document);
+                    return;
+                }
+                // The next load reads everything.
+                DocState::Unloaded => {
+                    self.stale.remove(&document);
+                }
+                // The load under way may have read the store before the other writer: stay
+                // stale, and the loaded document (marked dirty) is loaded again.
+                DocState::Loading => {}
             }
         }
         if doc.flushing || !matches!(doc.state, DocState::Resident(_)) {
@@ -996,8 +1007,6 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let mut responders: BTreeSet<ConnId> = std::mem::take(&mut doc.needs_generate);
         let mut accepted: Vec<(ConnId, sync::Message)> = Vec::with_capacity(inbox.len());
         let mut chunks: Vec<(ConnId, Vec<u8>)> = Vec::new();
-        // The same, chunk by chunk (see `stored_as_received`).
-        let mut received: Vec<Vec<u8>> = Vec::new();
         let inspects = self.policy.inspects_changes();
 
         for Inbound { conn, mut message } in inbox {
@@ -1035,7 +1044,6 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 }
                 let bytes: Vec<u8> = message.changes.iter().flatten().copied().collect();
                 chunks.push((conn, bytes));
-                received.extend(message.changes.iter().map(|c| c.to_vec()));
                 message.changes = sync::ChunkList::empty();
             }
             self.subscribe(conn, document);
@@ -1064,8 +1072,10 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let mut refused: Vec<(ConnId, String)> = Vec::new();
         let stripped: BTreeSet<ConnId> = chunks.iter().map(|(c, _)| *c).collect();
         let mut offenders: Vec<(ConnId, String)> = Vec::new();
-        // Every change new to the document in this batch (when the policy looks at them).
+        // Every change new to the document in this batch, and each peer's bytes once applied
+        // (when the policy looks at them; see `stored_as_received`).
         let mut new_changes: Vec<ChangeHash> = Vec::new();
+        let mut received: Vec<Vec<u8>> = Vec::new();
         if !chunks.is_empty() && inspects {
             // Each peer's changes on their own, so that what is new can be checked against
             // who sent it (only changes new to us: a peer relays others' changes too).
@@ -1095,10 +1105,11 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     })
                     .collect();
                 doc.contributors.insert(conn);
-                new_changes.extend(fresh.iter().map(|c| c.hash));
                 if fresh.is_empty() {
                     continue;
                 }
+                new_changes.extend(fresh.iter().map(|c| c.hash));
+                received.push(bytes);
                 let Some(peer) = self.peers.get(&conn) else {
                     continue;
                 };
@@ -1251,7 +1262,6 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         // What is stored is either the bytes as received or, when they may not be exactly the
         // new changes, what automerge rebuilds from its op set.
         let as_received = (unsaved
-            && inspects
             && refused.is_empty()
             && heads_before == doc.durable_heads
             && !doc.stored.is_empty())
@@ -1576,8 +1586,8 @@ fn change_hashes(mut bytes: &[u8]) -> Option<Vec<ChangeHash>> {
     let mut hashes = Vec::new();
     while !bytes.is_empty() {
         let (magic, rest) = bytes.split_at_checked(4)?;
-        let (checksum, rest) = rest.split_at_checked(4)?;
-        let (kind, mut rest) = rest.split_first()?;
+        let (checksum, hashed_from) = rest.split_at_checked(4)?;
+        let (kind, mut rest) = hashed_from.split_first()?;
         if magic != MAGIC || *kind != CHANGE {
             return None;
         }
@@ -1593,28 +1603,17 @@ fn change_hashes(mut bytes: &[u8]) -> Option<Vec<ChangeHash>> {
                 return None;
             }
         }
-        let (data, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
-        let mut header = vec![CHANGE];
-        let mut n = len;
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                header.push(byte);
-                break;
-            }
-            header.push(byte | 0x80);
-        }
-        let digest: [u8; 32] = Sha256::new()
-            .chain_update(&header)
-            .chain_update(data)
-            .finalize()
-            .into();
+        // Type, length and body as they arrived: a length written other than automerge
+        // writes it hashes to nothing the document holds.
+        let header = hashed_from.len() - rest.len();
+        let (hashed, after) =
+            hashed_from.split_at_checked(header.checked_add(usize::try_from(len).ok()?)?)?;
+        let digest: [u8; 32] = Sha256::digest(hashed).into();
         if digest[..4] != *checksum {
             return None;
         }
         hashes.push(ChangeHash(digest));
-        bytes = rest;
+        bytes = after;
     }
     Some(hashes)
 }

@@ -86,3 +86,23 @@ fn change_hashes_match_automerges_for_one_or_several_changes() {
         "several changes in one chunk, as sync messages v2 carry them"
     );
 }
+
+#[test]
+fn a_resent_change_stored_again_with_a_new_one_loads_back_the_same() {
+    let (mut doc, old) = doc_with_edit();
+    let durable = doc.save();
+    let notes = doc.get(ROOT, "notes").expect("read").expect("notes").1;
+    doc.transact::<_, _, automerge::AutomergeError>(|tx| tx.splice_text(&notes, 0, 0, "nowe: "))
+        .expect("edit");
+    let new = doc
+        .get_last_local_change()
+        .expect("change")
+        .raw_bytes()
+        .to_vec();
+    let new_hash = doc.get_heads()[0];
+    // One peer's bytes: the resent (already durable) change and the new one.
+    let sent = [old, new].concat();
+    let increment = stored_as_received(&doc, &[sent], &[new_hash]).expect("stored as received");
+    let loaded = Automerge::load(&[durable, increment].concat()).expect("loads");
+    assert_eq!(loaded.get_heads(), doc.get_heads());
+}
