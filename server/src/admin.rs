@@ -228,11 +228,15 @@ pub fn run(
         return json_line(&serde_json::json!({ "restored": true, "audit_records": records }));
     }
     let storage = crate::serve::open_store(store, &path, "admin").map_err(|e| {
-        ServerError::Config(format!(
-            "cannot open {} ({e}); if the server is running, use the admin API \
-             (/api/v1/admin/...) instead",
-            store.map_or_else(|| path.display().to_string(), str::to_string)
-        ))
+        ServerError::Config(match store {
+            // The URL may hold a password: not repeated in an error.
+            Some(_) => format!("cannot open the PostgreSQL store ({e})"),
+            None => format!(
+                "cannot open {} ({e}); if the server is running, use the admin API \
+                 (/api/v1/admin/...) instead",
+                path.display()
+            ),
+        })
     })?;
     let kv = storage.kv();
     let directory = Directory::open(&kv)?;

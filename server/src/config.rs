@@ -61,8 +61,9 @@ pub struct ServeArgs {
     /// nodes; sled in the data directory when not given.
     #[arg(long, env = "KOOPERACJA_STORE")]
     pub store: Option<String>,
-    /// Free space (MiB) kept on the data directory's disk: below it, changes are refused
-    /// with a clear error until space is freed (default 256; 0 turns the guard off).
+    /// Free space (MiB) kept on the data directory's disk with the sled store: below it,
+    /// changes are refused with a clear error until space is freed (default 256; 0 turns the
+    /// guard off; a PostgreSQL store reports a full disk itself).
     #[arg(long, env = "KOOPERACJA_DISK_RESERVE_MB")]
     pub disk_reserve_mb: Option<u64>,
     /// Memory budget for resident documents, in MiB [default: 512].

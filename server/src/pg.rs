@@ -307,6 +307,12 @@ impl Storage for PgStorage {
         self.pg
             .run_async(move |c| {
                 let mut tx = c.transaction()?;
+                // Prepared once per group commit: a statement given as text is prepared again
+                // on every call, a second round trip per chunk.
+                let put = tx.prepare(
+                    "INSERT INTO chunks (document, key, bytes) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                )?;
                 let mut touched = std::collections::BTreeSet::new();
                 for op in &batch {
                     match op {
@@ -316,8 +322,7 @@ impl Storage for PgStorage {
                             bytes,
                         } => {
                             tx.execute(
-                                "INSERT INTO chunks (document, key, bytes) VALUES ($1, $2, $3)
-                                 ON CONFLICT DO NOTHING",
+                                &put,
                                 &[&document.to_string(), &&key.to_bytes()[..], bytes],
                             )?;
                             touched.insert(*document);
@@ -331,11 +336,7 @@ impl Storage for PgStorage {
                             replaces,
                         } => {
                             let id = document.to_string();
-                            tx.execute(
-                                "INSERT INTO chunks (document, key, bytes) VALUES ($1, $2, $3)
-                                 ON CONFLICT DO NOTHING",
-                                &[&id, &&key.to_bytes()[..], bytes],
-                            )?;
+                            tx.execute(&put, &[&id, &&key.to_bytes()[..], bytes])?;
                             let gone: Vec<Vec<u8>> = replaces
                                 .iter()
                                 .filter(|k| *k != key)

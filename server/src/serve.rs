@@ -155,11 +155,18 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     let kv = storage.kv();
     let backups = storage.clone();
     let directory = Directory::open(&kv)?;
-    let disk = Arc::new(crate::disk::DiskGuard::new(
-        &config.data_dir,
-        config.disk_reserve,
-    ));
-    let audit = Arc::new(Audit::open_guarded(&kv, disk.clone())?);
+    // The reserve guards sled, which cannot recover from a failed write (`crate::disk`); a
+    // PostgreSQL store is on another disk and reports a full one itself.
+    let disk = matches!(storage, DocStore::Sled(_)).then(|| {
+        Arc::new(crate::disk::DiskGuard::new(
+            &config.data_dir,
+            config.disk_reserve,
+        ))
+    });
+    let audit = Arc::new(match &disk {
+        Some(disk) => Audit::open_guarded(&kv, disk.clone())?,
+        None => Audit::open(&kv)?,
+    });
     let registry = Registry::open(&kv, directory.clone(), audit, config.allow_untyped)?;
     let metrics = Arc::new(Metrics::default());
     let (peer_id, storage_id) = server_identity(&kv)?;
@@ -172,7 +179,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
             engine,
             outgoing_queue: 4096,
             max_inputs_per_tick: 4096,
-            disk: Some(disk),
+            disk,
             max_queued_bytes: config.max_queued_bytes.max(2 * config.max_frame),
         },
         storage,
