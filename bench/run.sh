@@ -24,14 +24,18 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared/bench}
 WORKLOADS=${WORKLOADS:-"10:10:50 50:20:50"}
 JS=${JS:-1}
-RUST_WORKLOADS=${RUST_WORKLOADS:-"10:10:50:0:3 50:20:50:0:1 10:10:20:1000:3 10:10:20:1000:3:s"}
+RUST_WORKLOADS=${RUST_WORKLOADS-"10:10:50:0:3 50:20:50:0:1 10:10:20:1000:3 10:10:20:1000:3:s"}
 SERVERS=${SERVERS:-"ours ref samod"}
 CONNECT_ONLY=${CONNECT_ONLY-"1000:20:3:20000"}
 STORED=${STORED-"100000:20000:128"}
 DURABLE=${DURABLE-"10:20:100:1 10:20:100:10 10:20:100:100"}
 OUT=${OUT:-$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
 WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# Servers are started in command substitutions (not this shell's jobs): their pids are kept.
+SERVER_PIDS=""
+trap 'kill $(jobs -p) $SERVER_PIDS 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# The caller's server settings (KOOPERACJA_STORE, a memory budget...) must not leak into runs.
+unset "${!KOOPERACJA_@}"
 mkdir -p "$OUT"
 
 echo "== preparing the JS reference and load generator (npm ci)" >&2
@@ -45,6 +49,12 @@ cp "${CARGO_TARGET_DIR:-$ROOT/target}"/release/{kooperacja-server,kooperacja-loa
 BIN=$WORK/bin/kooperacja-server
 LOAD=$WORK/bin/kooperacja-load
 SAMOD=$WORK/bin/samod-bench-server
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  # Not our child (see SERVER_PIDS): wait until it is gone before the next one starts.
+  while kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.05; done
+}
 
 # Starts a command pinned to core 0 in the background; prints its pid once its JSON ready line
 # (first stdout line) has appeared.
@@ -74,7 +84,7 @@ for w in $( [ "$JS" = 1 ] && echo "$WORKLOADS" ); do
   port=$((20000 + RANDOM % 20000))
   pid=$(start_pinned "$WORK/ref.log" node "$WORK/js/ref-server.mjs" --port "$port" --dir "$WORK/ref-$w" --keep-alive 60000)
   load "ws://127.0.0.1:$port" "$pid" "$C" "$D" "$E" "$OUT/ref-$C-$D-$E.json" >/dev/null 2>&1
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  SERVER_PID=$pid stop_server
 
   # Ours: a user, a device token in the URL (as browsers pass it), plain HTTP on loopback.
   data="$WORK/ours-$w"
@@ -84,7 +94,7 @@ for w in $( [ "$JS" = 1 ] && echo "$WORKLOADS" ); do
   pid=$(start_pinned "$WORK/ours.log" "$BIN" serve --insecure-http --allow-untyped-documents \
     --listen "127.0.0.1:$port" --data-dir "$data")
   load "ws://127.0.0.1:$port/sync?token=$token" "$pid" "$C" "$D" "$E" "$OUT/ours-$C-$D-$E.json" >/dev/null 2>&1
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  SERVER_PID=$pid stop_server
 done
 
 if [ "$JS" = 1 ]; then
@@ -124,12 +134,9 @@ start_server() {
       SERVER_PID=$(start_pinned "$WORK/samod.log" "$SAMOD" --port "$port" --dir "$WORK/samod-$run")
       SERVER_URL="ws://127.0.0.1:$port" ;;
   esac
+  SERVER_PIDS="$SERVER_PIDS $SERVER_PID"
 }
 
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-}
 
 rust_load() {
   local json=$1; shift

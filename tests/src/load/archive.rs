@@ -198,6 +198,13 @@ pub async fn run(config: ArchiveConfig) -> Result<ArchiveReport, LoadError> {
             "documents, writers, wave and readers must be at least 1".into(),
         ));
     }
+    if config.reads.div_ceil(config.readers) > config.documents {
+        // Each reader opens a document once; more reads than documents would never end.
+        return Err(LoadError::Config(format!(
+            "{} reads by {} readers: at most {} per reader ({} documents)",
+            config.reads, config.readers, config.documents, config.documents
+        )));
+    }
     let t0 = Instant::now();
     let say = |what: &str| {
         if config.progress {

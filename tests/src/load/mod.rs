@@ -452,10 +452,11 @@ fn check_url(url: &str) -> Result<(), LoadError> {
         Some(i) if !host.ends_with(']') => &host[..i],
         _ => host,
     };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
     let loopback = host == "localhost"
-        || host.starts_with("127.")
-        || host == "[::1]"
-        || host.trim_start_matches('[').trim_end_matches(']') == "::1";
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     if !loopback {
         return Err(LoadError::Config(format!(
             "refusing to load-test a non-loopback host ({host})"
