@@ -10,7 +10,7 @@
 //! created) has arrived. With many more documents than the server's memory budget holds,
 //! nearly every read is a cold load from its store; the server's RSS is sampled throughout.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,15 +22,15 @@ use futures::stream::SplitStream;
 use futures::{FutureExt, StreamExt};
 use serde::Serialize;
 use sync_core::engine::{
-    AllowAll, ConnId, Direction, Effect, Engine, EngineConfig, Event, Input, Millis, Principal,
+    AllowAll, ConnId, Direction, Effect, Engine, EngineConfig, Event, Input, Principal,
 };
-use sync_core::storage::{execute, MemoryStorage};
+use sync_core::storage::MemoryStorage;
 use sync_core::{wire, DocumentId, PeerId};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::client::{new_document, open, same_heads};
+use super::client::{handle, new_document, open, same_heads};
 use super::{mib, percentile, procfs, round, Latency, LoadGenerator, Sampler};
 use crate::error::LoadError;
 
@@ -676,39 +676,32 @@ impl Peer {
 
     /// Feeds an input and carries out every effect (storage at once, in memory).
     async fn input(&mut self, input: Input) {
-        let mut queue = VecDeque::from([input]);
-        while let Some(input) = queue.pop_front() {
-            let now = Millis(self.t0.elapsed().as_millis() as u64);
-            for effect in self.engine.handle(now, input) {
-                match effect {
-                    Effect::Send { message, .. } => {
-                        let _ = self
-                            .out
-                            .send(WsMessage::Binary(wire::encode(&message).into()));
-                    }
-                    Effect::Close { code, reason, .. } => {
-                        self.failure.get_or_insert(format!(
-                            "our engine closed the connection ({code}): {reason}"
-                        ));
-                    }
-                    Effect::Storage { task, request } => {
-                        let result = execute(&self.storage, request).await;
-                        queue.push_back(Input::StorageDone { task, result });
-                    }
-                    Effect::Event(Event::PeerJoined { .. }) => self.joined = true,
-                    Effect::Event(Event::DocumentUnavailable { document }) => {
-                        self.unavailable.insert(document);
-                    }
-                    Effect::Event(Event::Rejected { reason, .. }) => {
-                        self.failure
-                            .get_or_insert(format!("a message was refused: {reason:?}"));
-                    }
-                    Effect::Event(Event::StorageFailed { document, error }) => {
-                        self.failure
-                            .get_or_insert(format!("storing {document}: {error}"));
-                    }
-                    Effect::Event(_) => {}
+        for effect in handle(&mut self.engine, &self.storage, self.t0, input).await {
+            match effect {
+                Effect::Send { message, .. } => {
+                    let _ = self
+                        .out
+                        .send(WsMessage::Binary(wire::encode(&message).into()));
                 }
+                Effect::Close { code, reason, .. } => {
+                    self.failure.get_or_insert(format!(
+                        "our engine closed the connection ({code}): {reason}"
+                    ));
+                }
+                Effect::Storage { .. } => {}
+                Effect::Event(Event::PeerJoined { .. }) => self.joined = true,
+                Effect::Event(Event::DocumentUnavailable { document }) => {
+                    self.unavailable.insert(document);
+                }
+                Effect::Event(Event::Rejected { reason, .. }) => {
+                    self.failure
+                        .get_or_insert(format!("a message was refused: {reason:?}"));
+                }
+                Effect::Event(Event::StorageFailed { document, error }) => {
+                    self.failure
+                        .get_or_insert(format!("storing {document}: {error}"));
+                }
+                Effect::Event(_) => {}
             }
         }
     }

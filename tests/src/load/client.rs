@@ -277,6 +277,31 @@ pub(super) async fn open(
     Ok((out, stream, writer))
 }
 
+/// Feeds `input` to a client engine and carries out its storage effects at once in `storage`
+/// (in memory), feeding their results back; returns every other effect, in order.
+pub(super) async fn handle(
+    engine: &mut Engine<AllowAll>,
+    storage: &MemoryStorage,
+    t0: Instant,
+    input: Input,
+) -> Vec<Effect> {
+    let mut out = Vec::new();
+    let mut queue = VecDeque::from([input]);
+    while let Some(input) = queue.pop_front() {
+        let now = Millis(t0.elapsed().as_millis() as u64);
+        for effect in engine.handle(now, input) {
+            match effect {
+                Effect::Storage { task, request } => {
+                    let result = execute(storage, request).await;
+                    queue.push_back(Input::StorageDone { task, result });
+                }
+                other => out.push(other),
+            }
+        }
+    }
+    out
+}
+
 /// A task feeding frames from the returned sender to `sink`, flushing once per burst; it ends
 /// after a close frame or when the socket fails.
 pub(super) fn writer(
@@ -337,10 +362,6 @@ impl Client {
             }
             self.publish();
         }
-    }
-
-    fn now(&self) -> Millis {
-        Millis(self.shared.t0.elapsed().as_millis() as u64)
     }
 
     fn nanos(&self) -> u64 {
@@ -549,40 +570,34 @@ impl Client {
 
     /// Feeds an input and carries out every effect (storage at once, in memory).
     async fn input(&mut self, input: Input) {
-        let mut queue = VecDeque::from([input]);
-        while let Some(input) = queue.pop_front() {
-            let now = self.now();
-            for effect in self.engine.handle(now, input) {
-                match effect {
-                    Effect::Send { message, .. } => {
-                        if let Some(conn) = &self.conn {
-                            self.frames_sent += 1;
-                            let _ = conn
-                                .out
-                                .send(WsMessage::Binary(wire::encode(&message).into()));
-                        }
+        let t0 = self.shared.t0;
+        for effect in handle(&mut self.engine, &self.storage, t0, input).await {
+            match effect {
+                Effect::Send { message, .. } => {
+                    if let Some(conn) = &self.conn {
+                        self.frames_sent += 1;
+                        let _ = conn
+                            .out
+                            .send(WsMessage::Binary(wire::encode(&message).into()));
                     }
-                    Effect::Close { code, reason, .. } => {
-                        self.error = Some(format!(
-                            "our engine closed the connection ({code}): {reason}"
-                        ));
-                        self.close();
-                    }
-                    Effect::Storage { task, request } => {
-                        let result = execute(&self.storage, request).await;
-                        queue.push_back(Input::StorageDone { task, result });
-                    }
-                    Effect::Event(Event::PeerJoined { .. }) => self.joined = true,
-                    Effect::Event(Event::Rejected { reason, .. }) => {
-                        self.rejected += 1;
-                        self.first_rejection
-                            .get_or_insert_with(|| format!("{reason:?}"));
-                    }
-                    Effect::Event(Event::StorageFailed { document, error }) => {
-                        self.error = Some(format!("storing {document}: {error}"));
-                    }
-                    Effect::Event(_) => {}
                 }
+                Effect::Close { code, reason, .. } => {
+                    self.error = Some(format!(
+                        "our engine closed the connection ({code}): {reason}"
+                    ));
+                    self.close();
+                }
+                Effect::Storage { .. } => {}
+                Effect::Event(Event::PeerJoined { .. }) => self.joined = true,
+                Effect::Event(Event::Rejected { reason, .. }) => {
+                    self.rejected += 1;
+                    self.first_rejection
+                        .get_or_insert_with(|| format!("{reason:?}"));
+                }
+                Effect::Event(Event::StorageFailed { document, error }) => {
+                    self.error = Some(format!("storing {document}: {error}"));
+                }
+                Effect::Event(_) => {}
             }
         }
     }
