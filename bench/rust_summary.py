@@ -90,9 +90,13 @@ for path in sorted(glob.glob(os.path.join(out, "rust-connect-ours-*.json"))):
           f"dropped {r.get('dropped')}, stale {r.get('stale')}, verified {r.get('verified')}")
 
 durable = {}
+failed = []
 for path in sorted(glob.glob(os.path.join(out, "durable-ours-*.json"))):
     with open(path) as f:
         r = json.load(f)
+    if "error" in r:
+        failed.append(f"- {os.path.basename(path)}: did not finish: {r['error']}")
+        continue
     p = r["params"]
     durable.setdefault((p["clients"], p["docs"], p["edits"], p["batch"]), []).append(r)
 if durable:
@@ -111,6 +115,9 @@ if durable:
 for path in sorted(glob.glob(os.path.join(out, "stored-ours-*.json"))):
     with open(path) as f:
         r = json.load(f)
+    if "error" in r:
+        failed.append(f"- {os.path.basename(path)}: did not finish: {r['error']}")
+        continue
     p, pop, rd, s = r["params"], r["populate"], r["reads"], r.get("serverProcess") or {}
     lat = rd["latency"]
     curve = pop.get("rssCurve_MiB") or []
@@ -124,3 +131,6 @@ for path in sorted(glob.glob(os.path.join(out, "stored-ours-*.json"))):
           f"server RSS after storing {fmt(s.get('rssAfterPopulate_MiB'), 1, ' MiB')}, "
           f"max during reads {fmt(s.get('maxSampledRssDuringReads_MiB'), 1, ' MiB')}; RSS (MiB) by documents stored: {points}; "
           f"verified {r.get('verified')}")
+if failed:
+    print()
+    print("\n".join(failed))

@@ -165,12 +165,38 @@ async fn archive(args: &Args, documents: usize) -> Result<bool, LoadError> {
     config.server_pid = args.server_pid;
     config.timeout = Duration::from_secs(args.timeout);
     config.progress = !args.quiet;
-    let report = load::archive::run(config).await?;
-    if let Some(path) = &args.json {
-        write_json(path, &report)?;
-    }
+    let report = load::archive::run(config).await;
+    let report = reported(args, "stored", report)?;
     println!("{}", report.summary());
     Ok(report.verified)
+}
+
+/// Writes the report (or, for a run that could not be carried out, why) to `--json`.
+fn reported<R: serde::Serialize>(
+    args: &Args,
+    scenario: &str,
+    report: Result<R, LoadError>,
+) -> Result<R, LoadError> {
+    let Some(path) = &args.json else {
+        return report;
+    };
+    match report {
+        Ok(report) => {
+            write_json(path, &report)?;
+            Ok(report)
+        }
+        Err(e) => {
+            let failed = serde_json::json!({
+                "server": args.url,
+                "serverPid": args.server_pid,
+                "scenario": scenario,
+                "error": e.to_string(),
+                "verified": false,
+            });
+            write_json(path, &failed)?;
+            Err(e)
+        }
+    }
 }
 
 /// The acknowledged-durable rate.
@@ -187,10 +213,7 @@ async fn durable_rate(args: &Args) -> Result<bool, LoadError> {
         timeout: Duration::from_secs(args.timeout),
         progress: !args.quiet,
     };
-    let report = load::blast::run(config).await?;
-    if let Some(path) = &args.json {
-        write_json(path, &report)?;
-    }
+    let report = reported(args, "durable-rate", load::blast::run(config).await)?;
     println!("{}", report.summary());
     Ok(report.verified)
 }
