@@ -180,7 +180,6 @@ pub(crate) fn resolve(
             "{value:?} is not one of the values of {path}"
         )));
     }
-    let login = by.login();
     let keys: Vec<&str> = path.split('/').collect();
     let done: Result<(), SchemaError> = match (kind, keys.as_slice()) {
         (DocumentKind::Case, ["stage"]) => {
@@ -205,15 +204,15 @@ pub(crate) fn resolve(
         }
         (DocumentKind::Pzk, ["agreement", "status"]) => {
             let status = parse(path, value, AgreementStatus::parse)?;
-            pzk::set_agreement_status(doc, status, login, at)
+            pzk::set_agreement_status(doc, status, by, at)
         }
         (DocumentKind::Pzk, ["workPlan", milestone, "status"]) => {
             let status = parse(path, value, MilestoneStatus::parse)?;
-            pzk::set_milestone_status(doc, milestone, status, login, at)
+            pzk::set_milestone_status(doc, milestone, status, by, at)
         }
         (DocumentKind::Pzk, ["meetings", meeting, "attendance", person]) => {
             let attendance = parse(path, value, Attendance::parse)?;
-            pzk::record_attendance(doc, meeting, person, attendance, login, at)
+            pzk::record_attendance(doc, meeting, person, attendance, by, at)
         }
         (DocumentKind::Pzk, ["decision92", "decision"]) => {
             let decision = parse(path, value, TeamDecision::parse)?;
@@ -223,7 +222,7 @@ pub(crate) fn resolve(
                 .map(|d| d.rationale.clone())
                 .unwrap_or_default();
             let meeting = current.and_then(|d| d.meeting);
-            pzk::set_decision_9_2(doc, decision, &rationale, meeting.as_deref(), login, at)
+            pzk::set_decision_9_2(doc, decision, &rationale, meeting.as_deref(), by, at)
         }
         _ => {
             return Err(SdkError::Invalid(format!(

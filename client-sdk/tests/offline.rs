@@ -171,12 +171,7 @@ async fn a_pzk_document_is_created_and_read() {
     assert_eq!(view.animator, "anna");
     tablet
         .edit(pzk, |doc, by, at| {
-            sync_core::model::pzk::set_agreement_text(
-                doc,
-                "Porozumienie, wersja 2.",
-                by.login(),
-                at,
-            )
+            sync_core::model::pzk::set_agreement_text(doc, "Porozumienie, wersja 2.", by, at)
         })
         .await
         .expect("edited");

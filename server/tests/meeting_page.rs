@@ -128,6 +128,7 @@ const SERVICES: [&str; 2] = [
 /// list, and meeting `m1` with its agenda.
 fn team_document() -> Automerge {
     let by = "ewa";
+    let editor = editor::Editor::new(by, "gops-przykladowo").expect("the animator as editor");
     let at = Utc::now();
     let init = PzkInit {
         actor: automerge::ActorId::random(),
@@ -167,12 +168,12 @@ fn team_document() -> Automerge {
             sector,
             role,
         };
-        pzk::upsert_member(&mut doc, id, &member, by, at).expect("member");
+        pzk::upsert_member(&mut doc, id, &member, &editor, at).expect("member");
         let rep = Representative {
             name: person_name.into(),
             function: "przedstawiciel w PZK".into(),
         };
-        pzk::set_representative(&mut doc, id, person, &rep, by, at).expect("representative");
+        pzk::set_representative(&mut doc, id, person, &rep, &editor, at).expect("representative");
     }
     for (id, description, provider, sector, capacity, remote) in [
         (
@@ -199,7 +200,7 @@ fn team_document() -> Automerge {
             capacity,
             remote_capable: remote,
         };
-        pzk::upsert_service(&mut doc, id, &entry, by, at).expect("service");
+        pzk::upsert_service(&mut doc, id, &entry, &editor, at).expect("service");
     }
     let plan = MeetingPlan {
         date: Utc
@@ -208,13 +209,13 @@ fn team_document() -> Automerge {
             .expect("a date"),
         mode: MeetingMode::Remote,
     };
-    pzk::schedule_meeting(&mut doc, "m1", &plan, by, at).expect("meeting");
+    pzk::schedule_meeting(&mut doc, "m1", &plan, &editor, at).expect("meeting");
     for (order, title) in (1u64..).zip(AGENDA) {
         let item = AgendaItem {
             title: title.into(),
             order,
         };
-        pzk::set_agenda_item(&mut doc, "m1", &format!("p{order}"), &item, by, at)
+        pzk::set_agenda_item(&mut doc, "m1", &format!("p{order}"), &item, &editor, at)
             .expect("agenda item");
     }
     doc

@@ -551,9 +551,22 @@ fn pzk_with_services() -> Automerge {
             capacity: Some(20),
             remote_capable: false,
         };
-        pzk::upsert_service(&mut pzk_doc, id, &entry, "marta", march(1, 7)).expect("listed");
+        pzk::upsert_service(
+            &mut pzk_doc,
+            id,
+            &entry,
+            &editor("marta", "gops"),
+            march(1, 7),
+        )
+        .expect("listed");
     }
-    pzk::retire_service(&mut pzk_doc, "svc-tutor", "marta", march(1, 8)).expect("retired");
+    pzk::retire_service(
+        &mut pzk_doc,
+        "svc-tutor",
+        &editor("marta", "gops"),
+        march(1, 8),
+    )
+    .expect("retired");
     pzk_doc
 }
 

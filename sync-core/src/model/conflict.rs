@@ -6,18 +6,12 @@
 //! every concurrent value. For status fields the model reports both through [`Conflict`], so a
 //! user sees the disagreement and settles it by setting the field again.
 
-use automerge::Automerge;
-
-use super::access::Node;
-use super::enums::WireEnum;
-use crate::error::SchemaError;
-
 /// The value of a key together with the values written concurrently with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conflict<T> {
     /// The value every replica shows: Automerge's deterministic winner, except for the case
     /// stage, which shows the value furthest along the workflow
-    /// ([`super::workflow::resolve`]).
+    /// ([`super::case::workflow::resolve`]).
     pub value: T,
     /// The other concurrent values, each once, never equal to `value`, in Automerge's op order
     /// (for the case stage: furthest along the workflow first).
@@ -60,27 +54,6 @@ impl<T> Conflict<T> {
     }
 }
 
-/// Reads a status-like key at `path` (map keys from the root, e.g. `["goals", "g1", "status"]`).
-///
-/// The maps on the way are followed through their winning values. Every concurrent value of the
-/// last key must be one of `T`'s wire strings, otherwise the error names the path.
-pub fn conflict_at<T: WireEnum>(
-    doc: &Automerge,
-    path: &[&str],
-) -> Result<Conflict<T>, SchemaError> {
-    let Some((key, maps)) = path.split_last() else {
-        return Err(SchemaError::Field {
-            path: String::new(),
-            reason: "an empty path names no field".to_owned(),
-        });
-    };
-    let mut node = Node::root(doc);
-    for map in maps {
-        node = node.map(map)?;
-    }
-    node.status(key)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,12 +65,5 @@ mod tests {
         assert!(report.is_conflicted());
         assert_eq!(report.all().count(), 3);
         assert!(!Conflict::new("a", ["a"]).is_conflicted());
-    }
-
-    #[test]
-    fn an_empty_path_is_refused() {
-        let doc = Automerge::new();
-        let err = conflict_at::<crate::model::case::Stage>(&doc, &[]).expect_err("empty path");
-        assert!(matches!(err, SchemaError::Field { .. }), "{err:?}");
     }
 }

@@ -19,7 +19,7 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::ObjId;
 use chrono::{DateTime, Utc};
 
-use super::access::Node;
+use super::reader::Node;
 use super::write;
 use crate::error::SchemaError;
 

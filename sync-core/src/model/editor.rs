@@ -24,7 +24,7 @@
 //! other clients (without trailers) are read with no author; the Automerge actor, which the
 //! server binds to an authenticated user and device, is then the only trace of who wrote them.
 
-use super::access::{check_id, MAX_ID_LEN};
+use super::reader::{check_id, MAX_ID_LEN};
 use crate::error::SchemaError;
 
 /// The trailer naming the user's login.

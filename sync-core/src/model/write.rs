@@ -4,7 +4,7 @@ use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{Automerge, ObjId, ObjType, ReadDoc, ScalarValue};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::access::DATE_FORMAT;
+use super::reader::DATE_FORMAT;
 use crate::error::SchemaError;
 
 /// Runs `edit` as one change with `message` and the time `at` (seconds, as automerge-repo does).

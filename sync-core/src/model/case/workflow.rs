@@ -58,7 +58,7 @@
 //!
 //! # Invalid states
 //!
-//! [`super::validate`] refuses a case whose state breaks these rules, with
+//! [`validate`](crate::model::validate) refuses a case whose state breaks these rules, with
 //! [`SchemaError::Rule`] and the reason:
 //!
 //! 1. every contract signing was made on a plan: at its heads the IPP had a goal and the
@@ -83,12 +83,16 @@
 use automerge::Automerge;
 use chrono::{DateTime, Utc};
 
-use super::case::{
-    self, CaseView, PzkDecision, ScreeningOutcome, Signature, SignatureView, SigningMode, Stage,
+use super::contract::{contract_changed_since_signed, contract_text_at, goal_count_at};
+use super::read::read_case;
+pub use super::stage::resolve;
+use super::stage::{stage, write_stage};
+use super::types::{
+    CaseView, PzkDecision, ScreeningOutcome, Signature, SignatureView, SigningMode, Stage,
 };
-use super::conflict::Conflict;
-use super::editor::{self, Editor};
 use crate::error::SchemaError;
+use crate::model::conflict::Conflict;
+use crate::model::editor::{self, Editor};
 
 /// The stages a case at `from` may move to, forward moves first.
 ///
@@ -115,7 +119,7 @@ pub fn is_allowed(from: Stage, to: Stage) -> bool {
 /// Whether the case could move to `to` now: the move is allowed from its stage, the stage is not
 /// in conflict, and what the move needs is there. Returns the stage the case would move from.
 pub fn check_transition(doc: &Automerge, to: Stage) -> Result<Stage, SchemaError> {
-    let case = case::read_case(doc)?;
+    let case = read_case(doc)?;
     let from = settled_stage(&case.stage)?;
     check_move(from, to)?;
     check_needs(doc, &case, from, to)?;
@@ -131,7 +135,7 @@ pub fn transition(
 ) -> Result<(), SchemaError> {
     let from = check_transition(doc, to)?;
     let message = editor::message(format_args!("stage: {from} -> {to}"), by);
-    case::write_stage(doc, to, message, at)
+    write_stage(doc, to, message, at)
 }
 
 /// Settles a stage conflict: writes `chosen`, one of the concurrent values, over all of them.
@@ -144,7 +148,7 @@ pub fn resolve_stage(
     by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
-    let found = case::stage(doc)?;
+    let found = stage(doc)?;
     if !found.is_conflicted() {
         return Err(SchemaError::Rule(format!(
             "the stage is {} and not in conflict; move the case with a transition",
@@ -162,23 +166,7 @@ pub fn resolve_stage(
         format_args!("stage: {chosen} confirmed (concurrent: {others})"),
         by,
     );
-    case::write_stage(doc, chosen, message, at)
-}
-
-/// The stage a case shows when replicas set it concurrently: the value furthest along the
-/// workflow, with the others as alternatives, furthest first.
-///
-/// The result depends only on the set of values, not on which one Automerge chose or in which
-/// order they were merged.
-pub fn resolve(found: Conflict<Stage>) -> Conflict<Stage> {
-    let mut values: Vec<Stage> = found.all().copied().collect();
-    values.sort_unstable_by(|a, b| b.cmp(a));
-    values.dedup();
-    let mut values = values.into_iter();
-    match values.next() {
-        Some(furthest) => Conflict::new(furthest, values),
-        None => found,
-    }
+    write_stage(doc, chosen, message, at)
 }
 
 /// Checks the rules every state of a case keeps (see the module documentation).
@@ -198,15 +186,12 @@ fn check_signing(
     index: usize,
     signing: &SignatureView,
 ) -> Result<(), SchemaError> {
-    if case::goal_count_at(doc, &signing.heads)? == 0 {
+    if goal_count_at(doc, &signing.heads)? == 0 {
         return Err(rule(format!(
             "contract signing {index} was made without a plan: the IPP had no goal"
         )));
     }
-    if case::contract_text_at(doc, &signing.heads)?
-        .trim()
-        .is_empty()
-    {
+    if contract_text_at(doc, &signing.heads)?.trim().is_empty() {
         return Err(rule(format!(
             "contract signing {index} was made on an empty contract"
         )));
@@ -341,7 +326,7 @@ fn needs_signed_contract(doc: &Automerge, case: &CaseView) -> Result<(), SchemaE
             "delivery starts once the contract is signed".to_owned(),
         ));
     }
-    if case::contract_changed_since_signed(doc)? {
+    if contract_changed_since_signed(doc)? {
         return Err(rule(
             "the contract was changed since it was signed: sign the current text before delivery"
                 .to_owned(),

@@ -3,7 +3,8 @@
 //! A [`Node`] is one map or list of a document plus its path from the root
 //! (`goals/g1`). Its getters check the shape of what they read: every concurrent value of a
 //! scalar key is parsed (a value hidden by the winner is checked too), objects must have the
-//! expected type, and what is absent is reported as `missing`.
+//! expected type, and what is absent is reported as `missing`. [`conflict_at`] reads one
+//! status-like field by its path with every concurrent value.
 
 use std::collections::BTreeMap;
 
@@ -429,5 +430,38 @@ fn describe(value: &Value<'_>) -> String {
                 format!("a value of unknown type {type_code}")
             }
         },
+    }
+}
+
+/// Reads a status-like key at `path` (map keys from the root, e.g. `["goals", "g1", "status"]`).
+///
+/// The maps on the way are followed through their winning values. Every concurrent value of the
+/// last key must be one of `T`'s wire strings, otherwise the error names the path.
+pub fn conflict_at<T: WireEnum>(
+    doc: &Automerge,
+    path: &[&str],
+) -> Result<Conflict<T>, SchemaError> {
+    let Some((key, maps)) = path.split_last() else {
+        return Err(SchemaError::Field {
+            path: String::new(),
+            reason: "an empty path names no field".to_owned(),
+        });
+    };
+    let mut node = Node::root(doc);
+    for map in maps {
+        node = node.map(map)?;
+    }
+    node.status(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_path_is_refused() {
+        let doc = Automerge::new();
+        let err = conflict_at::<crate::model::case::Stage>(&doc, &[]).expect_err("empty path");
+        assert!(matches!(err, SchemaError::Field { .. }), "{err:?}");
     }
 }

@@ -1,0 +1,169 @@
+//! The team's meetings: scheduling, the agenda, who took part and how, the minutes and the
+//! decisions taken.
+
+use automerge::transaction::{Transactable, Transaction};
+use automerge::{Automerge, ObjId};
+use chrono::{DateTime, Utc};
+
+use super::layout::{key, open_pzk};
+use super::read::{read_agenda_item, read_meeting_plan};
+use super::types::*;
+use crate::error::SchemaError;
+use crate::model::editor::Editor;
+use crate::model::keyed::KeyedEntry;
+use crate::model::reader::check_id;
+use crate::model::write;
+
+/// Schedules a meeting, or moves an existing one (date and mode).
+pub fn schedule_meeting(
+    doc: &mut Automerge,
+    meeting_id: &str,
+    plan: &MeetingPlan,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let meetings = open_pzk(doc)?.map(key::MEETINGS)?;
+    let entry = KeyedEntry::read(&meetings, meeting_id, read_meeting_plan)?;
+    let message = write::message(format_args!("meetings/{meeting_id}: scheduled"), by.login());
+    write::commit(doc, message, at, |tx| {
+        let (map, current) = entry.open(tx, create_meeting)?;
+        if current.as_ref().map(|c| c.date) != Some(plan.date) {
+            tx.put(&map, key::DATE, write::timestamp(plan.date))?;
+        }
+        let mode = current.map(|c| c.mode.as_str());
+        write::put_if_changed(tx, &map, key::MODE, mode.as_ref(), plan.mode.as_str())?;
+        Ok(())
+    })
+}
+
+fn create_meeting(
+    tx: &mut Transaction<'_>,
+    meetings: &ObjId,
+    meeting_id: &str,
+) -> Result<ObjId, SchemaError> {
+    let map = write::new_map(tx, meetings, meeting_id)?;
+    write::new_map(tx, &map, key::AGENDA)?;
+    write::new_map(tx, &map, key::ATTENDANCE)?;
+    write::new_text(tx, &map, key::MINUTES, "")?;
+    write::new_map(tx, &map, key::DECISIONS)?;
+    Ok(map)
+}
+
+/// Adds or updates an agenda item of a meeting.
+pub fn set_agenda_item(
+    doc: &mut Automerge,
+    meeting_id: &str,
+    item_id: &str,
+    item: &AgendaItem,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let agenda = open_pzk(doc)?
+        .map(key::MEETINGS)?
+        .map(meeting_id)?
+        .map(key::AGENDA)?;
+    let entry = KeyedEntry::read(&agenda, item_id, read_agenda_item)?;
+    let message = write::message(
+        format_args!("meetings/{meeting_id}/agenda/{item_id}: saved"),
+        by.login(),
+    );
+    write::commit(doc, message, at, |tx| {
+        let (map, current) = entry.open(tx, write::new_map)?;
+        let current = current.as_ref();
+        write::put_if_changed(
+            tx,
+            &map,
+            key::TITLE,
+            current.map(|c| &c.title),
+            item.title.clone(),
+        )?;
+        write::put_if_changed(tx, &map, key::ORDER, current.map(|c| &c.order), item.order)?;
+        Ok(())
+    })
+}
+
+/// Records how a person took part in a meeting; recording it settles a conflict on it.
+pub fn record_attendance(
+    doc: &mut Automerge,
+    meeting_id: &str,
+    person_id: &str,
+    attendance: Attendance,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let list = open_pzk(doc)?
+        .map(key::MEETINGS)?
+        .map(meeting_id)?
+        .map(key::ATTENDANCE)?;
+    check_id(list.path(), person_id)?;
+    let list = list.id();
+    let message = write::message(
+        format_args!("meetings/{meeting_id}/attendance/{person_id}: {attendance}"),
+        by.login(),
+    );
+    write::commit(doc, message, at, |tx| {
+        tx.put(&list, person_id, attendance.as_str())?;
+        Ok(())
+    })
+}
+
+/// Replaces a meeting's minutes (as a diff, so concurrent edits elsewhere in them are kept).
+pub fn set_minutes(
+    doc: &mut Automerge,
+    meeting_id: &str,
+    text: &str,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let minutes = open_pzk(doc)?
+        .map(key::MEETINGS)?
+        .map(meeting_id)?
+        .text_obj(key::MINUTES)?
+        .id();
+    let message = write::message(
+        format_args!("meetings/{meeting_id}/minutes: updated"),
+        by.login(),
+    );
+    write::commit(doc, message, at, |tx| {
+        write::update_text(tx, &minutes, text)
+    })
+}
+
+/// Records a decision of a meeting; decisions are append-only, so an existing id is refused.
+pub fn record_decision(
+    doc: &mut Automerge,
+    meeting_id: &str,
+    decision_id: &str,
+    text: &str,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let decisions = open_pzk(doc)?
+        .map(key::MEETINGS)?
+        .map(meeting_id)?
+        .map(key::DECISIONS)?;
+    decisions.absent(decision_id, "decision")?;
+    let decisions = decisions.id();
+    let message = write::message(
+        format_args!("meetings/{meeting_id}/decisions/{decision_id}: recorded"),
+        by.login(),
+    );
+    write::commit(doc, message, at, |tx| {
+        write_entry(tx, &decisions, decision_id, text, by, at)
+    })
+}
+
+pub(super) fn write_entry(
+    tx: &mut Transaction<'_>,
+    parent: &ObjId,
+    id: &str,
+    text: &str,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let map = write::new_map(tx, parent, id)?;
+    write::new_text(tx, &map, key::TEXT, text)?;
+    tx.put(&map, key::BY, by.login())?;
+    tx.put(&map, key::AT, write::timestamp(at))?;
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! The PZK document (*Partnerski Zespół Kooperacji*): one partner team of a gmina or powiat.
+//!
+//! # Layout
+//!
+//! | key | type | notes |
+//! | --- | --- | --- |
+//! | `type` | string `"pzk"` | |
+//! | `schemaVersion` | integer | [`SCHEMA_VERSION`](super::SCHEMA_VERSION) |
+//! | `createdAt` | timestamp | |
+//! | `name` | string | the team's name |
+//! | `animator` | string | login of the animator who leads the team |
+//! | `agreement` | `{text: Text, status}` | inter-institution agreement (5.2) |
+//! | `members` | map: institution id → `{name, sector, role, representatives}` | representatives: person id → `{name, function}` |
+//! | `workPlan` | map: milestone id → `{step, month, title, status}` | 18-month schedule (6.2) |
+//! | `services` | map: service id → `{description: Text, provider, sector, capacity?, remoteCapable, retired}` | *Lista aktywności i usług* (6.3) |
+//! | `meetings` | map: meeting id → meeting | see below |
+//! | `consultations` | map: id → consultation + `{caseRef, meeting?}` | see [`super::consultation`] |
+//! | `decision92` | `{rationale: Text, decision?, meeting?, by?, at?}` | the 9.2 decision |
+//! | `recommendations` | map: id → `{text: Text, by, at}` | K10, append-only |
+//!
+//! A meeting is `{date: timestamp, mode, agenda: map item id → {title, order}, attendance: map
+//! person id → how they took part, minutes: Text, decisions: map id → {text: Text, by, at}}`.
+//!
+//! The PZK document is read by every member institution, so it never names a person or family
+//! that is being supported: a consultation refers to a case only by a pseudonymous reference
+//! (`caseRef`, letters, digits and `-_./:#`, no spaces), which the validator enforces. Services
+//! are retired, never deleted, because cases refer to their ids.
+//!
+//! # Where things are
+//!
+//! One file per part of the team's work: `team` (the document, agreement, members),
+//! `work_plan`, `services` (the list of activities and services), `meetings`, and `decisions`
+//! (consultations, the 9.2 decision, recommendations). `types` holds the values edits take and
+//! readers return, `read` the readers, `layout` the keys of the fields.
+//!
+//! Every edit takes the [`Editor`](crate::model::Editor) who makes it; its commit message names
+//! the editor's login alone (an `Author` trailer, no `Institution`), as PZK changes always have,
+//! and fields such as `by` keep the login.
+
+mod decisions;
+mod layout;
+mod meetings;
+mod read;
+mod services;
+mod team;
+mod types;
+mod work_plan;
+
+#[cfg(test)]
+mod tests;
+
+pub use self::decisions::{
+    add_recommendation, answer_consultation, open_consultation, set_decision_9_2,
+};
+pub use self::meetings::{
+    record_attendance, record_decision, schedule_meeting, set_agenda_item, set_minutes,
+};
+pub use self::read::{agreement_status, milestone_status, read_pzk};
+pub use self::services::{retire_service, upsert_service};
+pub use self::team::{
+    new_pzk, remove_representative, set_agreement_status, set_agreement_text, set_representative,
+    upsert_member,
+};
+pub use self::types::{
+    is_case_ref, is_step, AgendaItem, AgreementStatus, AgreementView, Attendance, Entry,
+    InstitutionSector, MeetingMode, MeetingPlan, MeetingView, Member, MemberRole, MemberView,
+    Milestone, MilestoneStatus, MilestoneView, PzkConsultationView, PzkInit, PzkView,
+    Representative, ServiceEntry, ServiceEntryView, TeamDecision, TeamDecisionView,
+    MAX_CASE_REF_LEN, PLAN_MONTHS,
+};
+pub use self::work_plan::{set_milestone_status, upsert_milestone};

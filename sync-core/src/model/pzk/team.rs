@@ -1,0 +1,173 @@
+//! The team itself (steps 5.2 and 5.3): creating its document, the inter-institution agreement,
+//! the member institutions and their representatives.
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ROOT};
+use chrono::{DateTime, Utc};
+
+use super::layout::{key, open_pzk};
+use super::read::{read_member_fields, read_representative};
+use super::types::*;
+use crate::error::SchemaError;
+use crate::model::editor::Editor;
+use crate::model::header::{self, DocumentKind};
+use crate::model::keyed::KeyedEntry;
+use crate::model::write;
+
+/// Creates a PZK document with a draft agreement and every container it will ever hold.
+pub fn new_pzk(init: &PzkInit, at: DateTime<Utc>) -> Result<Automerge, SchemaError> {
+    let mut doc = Automerge::new().with_actor(init.actor.clone());
+    let message = write::message(format_args!("PZK {} created", init.name), &init.animator);
+    write::commit(&mut doc, message, at, |tx| {
+        header::write_header(tx, DocumentKind::Pzk, at)?;
+        tx.put(ROOT, key::NAME, init.name.as_str())?;
+        tx.put(ROOT, key::ANIMATOR, init.animator.as_str())?;
+        let agreement = write::new_map(tx, &ROOT, key::AGREEMENT)?;
+        write::new_text(tx, &agreement, key::TEXT, &init.agreement_text)?;
+        tx.put(&agreement, key::STATUS, AgreementStatus::Draft.as_str())?;
+        let decision = write::new_map(tx, &ROOT, key::DECISION_92)?;
+        write::new_text(tx, &decision, key::RATIONALE, "")?;
+        for map in [
+            key::MEMBERS,
+            key::WORK_PLAN,
+            key::SERVICES,
+            key::MEETINGS,
+            key::CONSULTATIONS,
+            key::RECOMMENDATIONS,
+        ] {
+            write::new_map(tx, &ROOT, map)?;
+        }
+        Ok(())
+    })?;
+    Ok(doc)
+}
+
+/// Replaces the agreement's text (as a diff, so concurrent edits elsewhere in it are kept).
+pub fn set_agreement_text(
+    doc: &mut Automerge,
+    text: &str,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let text_obj = open_pzk(doc)?
+        .map(key::AGREEMENT)?
+        .text_obj(key::TEXT)?
+        .id();
+    let message = write::message("agreement: text updated", by.login());
+    write::commit(doc, message, at, |tx| {
+        write::update_text(tx, &text_obj, text)
+    })
+}
+
+/// Sets the agreement's status; setting it settles a conflict on it.
+pub fn set_agreement_status(
+    doc: &mut Automerge,
+    status: AgreementStatus,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let agreement = open_pzk(doc)?.map(key::AGREEMENT)?.id();
+    let message = write::message(format_args!("agreement/status: {status}"), by.login());
+    write::commit(doc, message, at, |tx| {
+        tx.put(&agreement, key::STATUS, status.as_str())?;
+        Ok(())
+    })
+}
+
+/// Adds a member institution, or updates the fields that changed when it is present.
+pub fn upsert_member(
+    doc: &mut Automerge,
+    institution_id: &str,
+    member: &Member,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let members = open_pzk(doc)?.map(key::MEMBERS)?;
+    let entry = KeyedEntry::read(&members, institution_id, read_member_fields)?;
+    let message = write::message(format_args!("members/{institution_id}: saved"), by.login());
+    write::commit(doc, message, at, |tx| {
+        let (map, current) = entry.open(tx, |tx, members, institution_id| {
+            let map = write::new_map(tx, members, institution_id)?;
+            write::new_map(tx, &map, key::REPRESENTATIVES)?;
+            Ok(map)
+        })?;
+        let current = current.as_ref();
+        write::put_if_changed(
+            tx,
+            &map,
+            key::NAME,
+            current.map(|c| &c.name),
+            member.name.clone(),
+        )?;
+        let sector = current.map(|c| c.sector.as_str());
+        write::put_if_changed(
+            tx,
+            &map,
+            key::SECTOR,
+            sector.as_ref(),
+            member.sector.as_str(),
+        )?;
+        let role = current.map(|c| c.role.as_str());
+        write::put_if_changed(tx, &map, key::ROLE, role.as_ref(), member.role.as_str())?;
+        Ok(())
+    })
+}
+
+/// Adds or updates a representative of a member institution.
+pub fn set_representative(
+    doc: &mut Automerge,
+    institution_id: &str,
+    person_id: &str,
+    representative: &Representative,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let representatives = open_pzk(doc)?
+        .map(key::MEMBERS)?
+        .map(institution_id)?
+        .map(key::REPRESENTATIVES)?;
+    let entry = KeyedEntry::read(&representatives, person_id, read_representative)?;
+    let message = write::message(
+        format_args!("members/{institution_id}/representatives/{person_id}: saved"),
+        by.login(),
+    );
+    write::commit(doc, message, at, |tx| {
+        let (map, current) = entry.open(tx, write::new_map)?;
+        let current = current.as_ref();
+        let name = current.map(|c| &c.name);
+        write::put_if_changed(tx, &map, key::NAME, name, representative.name.clone())?;
+        let function = current.map(|c| &c.function);
+        write::put_if_changed(
+            tx,
+            &map,
+            key::FUNCTION,
+            function,
+            representative.function.clone(),
+        )?;
+        Ok(())
+    })
+}
+
+/// Removes a representative of a member institution.
+pub fn remove_representative(
+    doc: &mut Automerge,
+    institution_id: &str,
+    person_id: &str,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let representatives = open_pzk(doc)?
+        .map(key::MEMBERS)?
+        .map(institution_id)?
+        .map(key::REPRESENTATIVES)?;
+    representatives.map(person_id)?;
+    let representatives = representatives.id();
+    let message = write::message(
+        format_args!("members/{institution_id}/representatives/{person_id}: removed"),
+        by.login(),
+    );
+    write::commit(doc, message, at, |tx| {
+        tx.delete(&representatives, person_id)?;
+        Ok(())
+    })
+}
