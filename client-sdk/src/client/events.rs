@@ -32,7 +32,7 @@ pub enum ClientEvent {
     Removed(DocumentId),
 }
 
-/// A document held on this device, as [`SyncClient::documents`] lists it.
+/// A document held on this device, as [`super::SyncClient::documents`] lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalDocument {
     /// Its id.

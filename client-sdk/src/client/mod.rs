@@ -11,7 +11,7 @@
 //! changes not yet acknowledged are sent again: nothing needs to be remembered across an app
 //! kill beyond the store itself.
 //!
-//! A [`crate::Tablet`] runs the same client with more duties (see [`Duties`]): before each
+//! A [`crate::Tablet`] runs the same client with more duties (see `duties.rs`): before each
 //! connection it fetches the documents its user may hold (`GET /api/v1/me/documents`), fetches
 //! those it lacks and removes those it may no longer hold; on revocation it wipes the store.
 //! Its text sessions buffer keystrokes into few changes.
@@ -46,7 +46,7 @@
 //! - `sessions.rs`: the open text sessions and their buffered keystrokes;
 //! - `status.rs`, `keys.rs`: what is known of each document held, the [`SyncStatus`], and the
 //!   state entries that keep it across restarts;
-//! - `duties.rs`: the hook for work beyond plain syncing ([`Duties`]), which a tablet fills.
+//! - `duties.rs`: the hook for work beyond plain syncing (`Duties`), which a tablet fills.
 
 mod command;
 mod config;

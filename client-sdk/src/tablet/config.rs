@@ -24,7 +24,7 @@ pub struct TabletConfig {
     pub institution: String,
     /// The regional server, or `None` to work offline only.
     pub server: Option<ServerAddress>,
-    /// Whether to connect at once (`false`: offline until [`Tablet::set_online`]).
+    /// Whether to connect at once (`false`: offline until [`super::Tablet::set_online`]).
     pub online: bool,
     /// A text session commits after this long without a keystroke.
     pub commit_after_idle: Duration,
