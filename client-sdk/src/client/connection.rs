@@ -224,3 +224,26 @@ async fn pump(id: u64, socket: transport::Socket, tx: mpsc::UnboundedSender<Cmd>
     writer.abort();
     let _ = tx.send(Cmd::Closed(id, ended));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_longest_delay_with_jitter_in_its_upper_half() {
+        let mut link = Link::new(true);
+        let (min, max) = (Duration::from_millis(200), Duration::from_secs(30));
+        for (failure, ceiling) in [(1, 400), (2, 800), (3, 1_600), (10, 30_000), (40, 30_000)] {
+            while link.failures + 1 < failure {
+                link.backoff(min, max);
+            }
+            let delay = link.backoff(min, max).as_millis() as u64;
+            assert!(
+                (ceiling / 2..=ceiling).contains(&delay),
+                "failure {failure}: {delay} ms"
+            );
+        }
+        link.reset_backoff();
+        assert!(link.backoff(min, max) <= Duration::from_millis(400));
+    }
+}

@@ -68,3 +68,24 @@ impl Duties for TabletDuties {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> DocumentId {
+        DocumentId::from_random([n; 16])
+    }
+
+    #[test]
+    fn a_tablet_keeps_what_is_listed_or_created_here() {
+        let duties = TabletDuties {
+            refresh_every: None,
+            wipe_paths: Vec::new(),
+        };
+        let listed = BTreeSet::from([id(1)]);
+        let created_here = BTreeSet::from([id(2)]);
+        let held = BTreeSet::from([id(1), id(2), id(3)]);
+        assert_eq!(duties.must_go(&listed, &held, &created_here), vec![id(3)]);
+    }
+}

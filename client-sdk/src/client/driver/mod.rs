@@ -36,25 +36,25 @@ use crate::store::{Meta, ACTOR};
 /// Where the driver's news goes: to the app, and back to its own thread (from the tasks it
 /// starts).
 #[derive(Debug)]
-pub(in crate::client) struct Outlets {
-    pub(in crate::client) tx: mpsc::UnboundedSender<Cmd>,
-    pub(in crate::client) events: broadcast::Sender<ClientEvent>,
-    pub(in crate::client) publisher: Publisher,
+pub(super) struct Outlets {
+    pub(super) tx: mpsc::UnboundedSender<Cmd>,
+    pub(super) events: broadcast::Sender<ClientEvent>,
+    pub(super) publisher: Publisher,
 }
 
 /// How the driver ended.
-pub(in crate::client) struct Stopped {
+pub(super) struct Stopped {
     /// Whether it wiped the store (a revoked tablet).
-    pub(in crate::client) wiped: bool,
+    pub(super) wiped: bool,
     /// The status sender, which the thread drops last, so that watchers learn the client has
     /// stopped once it really has.
-    pub(in crate::client) status: watch::Sender<SyncStatus>,
+    pub(super) status: watch::Sender<SyncStatus>,
     /// The duties, for [`Duties::after_wipe`].
-    pub(in crate::client) duties: Box<dyn Duties>,
+    pub(super) duties: Box<dyn Duties>,
 }
 
 /// The client's thread: see the [module documentation](self).
-pub(in crate::client) struct Driver<S: Storage, M: Meta> {
+pub(super) struct Driver<S: Storage, M: Meta> {
     engine: Engine<AllowAll>,
     storage: S,
     meta: M,
@@ -76,7 +76,7 @@ pub(in crate::client) struct Driver<S: Storage, M: Meta> {
 
 impl<S: Storage + Clone, M: Meta> Driver<S, M> {
     /// A driver over an open store; nothing runs before [`Driver::start_and_run`].
-    pub(in crate::client) fn new(
+    pub(super) fn new(
         config: ClientConfig,
         options: Options,
         duties: Box<dyn Duties>,
@@ -106,7 +106,7 @@ impl<S: Storage + Clone, M: Meta> Driver<S, M> {
     }
 
     /// Loads the state and the stored documents, reports readiness, then serves until stopped.
-    pub(in crate::client) async fn start_and_run(
+    pub(super) async fn start_and_run(
         mut self,
         rx: mpsc::UnboundedReceiver<Cmd>,
         ready: oneshot::Sender<Result<Ready, SdkError>>,
