@@ -4,16 +4,17 @@
 //! sync them with the regional server in the background.
 //!
 //! A tour of the components:
-//! - [`Tablet`] (`tablet.rs`): what the app holds. It opens the encrypted store, loads the
+//! - [`Tablet`] (`tablet/`): what the app holds. It opens the encrypted store, loads the
 //!   documents kept on the device, and offers typed edits of cases and PZK documents
 //!   (`sync_core::model`), [`TextSession`]s that turn keystrokes into few changes, the
 //!   [`SyncStatus`] a UI shows, and [`FieldConflict`]s to resolve.
 //! - [`TabletStore`] (`store.rs`): sled in the app's data directory, every value sealed with
 //!   XChaCha20-Poly1305 under the host app's [`TabletKey`] ([`EncryptedStorage`] does it for
 //!   document chunks), and a key check that refuses a wrong key before touching anything.
-//! - [`SyncClient`] (`client.rs`): the thread that owns the sans-IO sync engine and the store,
-//!   reconnects with exponential backoff and jitter, fetches the server's document list, prunes
-//!   what the user may no longer hold, and wipes the store when the device is revoked.
+//! - [`SyncClient`] (`client/`): the thread that owns the sans-IO sync engine and the store and
+//!   reconnects with exponential backoff and jitter. A tablet gives it more duties
+//!   (`tablet/duties.rs`): it fetches the server's document list, prunes what the user may no
+//!   longer hold, and wipes the store when the device is revoked.
 //! - [`DocumentPresence`] (`presence.rs`): who else is in a document and where, in
 //!   automerge-repo 2.x's presence format, so browsers on the meeting page and tablets see
 //!   each other.
@@ -39,6 +40,8 @@
 //! tablet.shutdown().await;
 //! # Ok(()) }
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod client;
 mod conflicts;

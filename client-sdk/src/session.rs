@@ -107,7 +107,12 @@ impl TextField {
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
-/// An editing session on one text field; see the [module documentation](self).
+/// An editing session on one text field.
+///
+/// Keystrokes become one Automerge change only at a boundary: the user stops typing for the
+/// tablet's `commit_after_idle`, moves to another field, calls [`TextSession::commit`], closes or
+/// drops the session, or a change to the document arrives from the server (what was typed is
+/// committed first, and the cursor follows the merged text).
 ///
 /// Edits return at once (they are buffered on the client's thread); positions count Unicode
 /// code points. Dropping the session commits what it buffered.

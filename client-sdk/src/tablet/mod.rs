@@ -1,8 +1,10 @@
 //! [`Tablet`]: the SDK as a tablet app uses it — an encrypted store on the device, typed case and
 //! PZK documents, text sessions, sync status, conflicts, and background sync.
 
+mod config;
+mod duties;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use automerge::{ActorId, Automerge};
@@ -13,78 +15,19 @@ use sync_core::model::case::{
 };
 use sync_core::model::pzk::{self, PzkInit, PzkView};
 use sync_core::model::{workflow, Editor};
-use sync_core::{DocumentId, PeerId, SchemaError};
+use sync_core::{DocumentId, SchemaError};
 use tokio::sync::{broadcast, oneshot, watch};
 
 use crate::client::{self, ClientConfig, ClientEvent, LocalDocument, Options, SyncClient};
 use crate::conflicts::{self, FieldConflict};
-use crate::crypto::TabletKey;
 use crate::error::SdkError;
 use crate::session::{TextField, TextSession};
 use crate::status::{SyncState, SyncStatus};
 use crate::store::TabletStore;
 use crate::transport::ServerAddress;
 
-/// How to open a tablet.
-#[derive(Clone, Debug)]
-pub struct TabletConfig {
-    /// The app's data directory; the store is `data_dir/store`.
-    pub data_dir: PathBuf,
-    /// The key the store is encrypted with (from the platform's key store).
-    pub key: TabletKey,
-    /// This device's peer id (stable per device).
-    pub peer_id: PeerId,
-    /// The login of the user working on this tablet, recorded as the author of every edit.
-    pub user: String,
-    /// The id of the institution the user acts for, recorded with every case edit.
-    pub institution: String,
-    /// The regional server, or `None` to work offline only.
-    pub server: Option<ServerAddress>,
-    /// Whether to connect at once (`false`: offline until [`Tablet::set_online`]).
-    pub online: bool,
-    /// A text session commits after this long without a keystroke.
-    pub commit_after_idle: Duration,
-    /// While connected, the documents the user may hold are fetched again this often (they are
-    /// always fetched at each connection); `None`: only then.
-    pub refresh_documents_every: Option<Duration>,
-    /// First reconnect delay; doubles up to `max_backoff`, with jitter.
-    pub min_backoff: Duration,
-    /// Longest reconnect delay.
-    pub max_backoff: Duration,
-}
-
-impl TabletConfig {
-    /// Offline-only defaults for `user` acting for `institution`: no server, text committed
-    /// after 1 s of quiet, the document list fetched again every minute while connected,
-    /// reconnects backing off from 200 ms to 30 s.
-    pub fn new(
-        data_dir: impl Into<PathBuf>,
-        key: TabletKey,
-        peer_id: PeerId,
-        user: impl Into<String>,
-        institution: impl Into<String>,
-    ) -> Self {
-        Self {
-            data_dir: data_dir.into(),
-            key,
-            peer_id,
-            user: user.into(),
-            institution: institution.into(),
-            server: None,
-            online: true,
-            commit_after_idle: Duration::from_secs(1),
-            refresh_documents_every: Some(Duration::from_secs(60)),
-            min_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(30),
-        }
-    }
-
-    /// The same settings syncing with `server`.
-    pub fn with_server(mut self, server: ServerAddress) -> Self {
-        self.server = Some(server);
-        self
-    }
-}
+pub use config::TabletConfig;
+use duties::TabletDuties;
 
 /// A tablet: the local encrypted store, its documents, and the background sync with the
 /// regional server.
@@ -121,18 +64,19 @@ impl Tablet {
             max_backoff: config.max_backoff,
         };
         let options = Options {
-            tablet: true,
             online: config.online,
+            author: Some(editor.clone()),
+            idle_commit: config.commit_after_idle,
+        };
+        let duties = TabletDuties {
+            refresh_every: config.refresh_documents_every,
             wipe_paths: vec![
                 TabletStore::store_path(&config.data_dir),
                 TabletStore::key_check_path(&config.data_dir),
             ],
-            author: Some(editor.clone()),
-            idle_commit: config.commit_after_idle,
-            refresh_every: config.refresh_documents_every,
         };
         let (dir, key) = (config.data_dir.clone(), config.key.clone());
-        let (client, ready) = client::spawn(client_config, options, move || {
+        let (client, ready) = client::spawn(client_config, options, Box::new(duties), move || {
             let store = TabletStore::open(&dir, &key)?;
             Ok((store.clone(), store))
         })?;
