@@ -9,6 +9,8 @@
 //! - [`engine`]: the sync state machine, driven as *inputs in, effects out*.
 //! - [`storage`]: the fallible storage trait, its keys, and the in-memory and sled stores.
 //! - [`model`]: the typed case and PZK documents, their schema and validation.
+//! - [`host`]: the one-thread loop around an engine (storage carried out at once), for the test
+//!   harness, the fuzzer, the benchmarks and the load generator.
 //! - [`presence`]: who is in a document and where (automerge-repo 2.x presence messages).
 //! - `fuzzing` (feature `fuzzing`): the properties the fuzz targets in `fuzz/` check.
 //!
@@ -35,6 +37,7 @@ pub mod engine;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod host;
 pub mod ids;
 pub mod model;
 pub mod presence;

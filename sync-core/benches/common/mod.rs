@@ -1,10 +1,12 @@
 //! What the engine benchmarks share: a server engine whose storage is carried out at once, in
-//! memory, so that only the engine's own work (and automerge's) is measured.
+//! memory (by `sync_core::host::Host`), so that only the engine's own work (and automerge's) is
+//! measured.
 
 use sync_core::engine::{
     AllowAll, ConnId, Direction, Effect, Engine, EngineConfig, Input, Millis, Principal,
 };
-use sync_core::storage::{MemoryStorage, StorageRequest, StorageResponse};
+use sync_core::host;
+use sync_core::storage::MemoryStorage;
 use sync_core::wire::{self, Join, Message, PeerMetadata};
 use sync_core::PeerId;
 
@@ -15,17 +17,17 @@ pub fn peer(name: &str) -> PeerId {
 
 /// A server engine whose storage tasks are carried out at once in memory.
 pub struct Host {
-    pub engine: Engine<AllowAll>,
-    store: MemoryStorage,
+    /// The engine with its in-memory store.
+    pub host: host::Host<AllowAll>,
     /// The messages the engine sent, not yet taken.
     pub sent: Vec<(ConnId, Message)>,
 }
 
 impl Host {
     pub fn new() -> Self {
+        let engine = Engine::new(EngineConfig::server(peer("server")), AllowAll);
         Self {
-            engine: Engine::new(EngineConfig::server(peer("server")), AllowAll),
-            store: MemoryStorage::new(),
+            host: host::Host::new(engine, MemoryStorage::new()),
             sent: Vec::new(),
         }
     }
@@ -50,27 +52,16 @@ impl Host {
 
     /// Handles `input` and every storage task it leads to.
     pub fn run(&mut self, input: Input) {
-        let mut queue = vec![input];
-        while let Some(input) = queue.pop() {
-            for effect in self.engine.handle(Millis(0), input) {
-                match effect {
-                    Effect::Send { conn, message } => self.sent.push((conn, message)),
-                    Effect::Storage { task, request } => {
-                        let result = match request {
-                            StorageRequest::Load { document } => {
-                                self.store.load_now(document).map(StorageResponse::Loaded)
-                            }
-                            StorageRequest::Write(op) => self
-                                .store
-                                .write_now(vec![op])
-                                .map(|()| StorageResponse::Written),
-                        };
-                        queue.push(Input::StorageDone { task, result });
-                    }
-                    Effect::Close { .. } | Effect::Event(_) => {}
+        let sent = &mut self.sent;
+        self.host.drive(
+            input,
+            || Millis(0),
+            |effect| {
+                if let Effect::Send { conn, message } = effect {
+                    sent.push((conn, message));
                 }
-            }
-        }
+            },
+        );
     }
 
     /// Feeds `frames` from connection 1, `per_tick` of them before each tick; what the engine

@@ -11,7 +11,7 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ObjId, ObjType, ReadDoc, ScalarValue, ROOT};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
-use super::engine::Bytes;
+use super::bytes::Bytes;
 use crate::engine::load_stored;
 use crate::model::case::{self, CaseInit, DiagnosisSector, GoalPlan, Referral};
 use crate::model::pzk::{self, PzkInit};

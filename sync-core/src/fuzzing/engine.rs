@@ -11,68 +11,22 @@
 //! storage healthy again, a fresh well-behaved peer can join (it gets `peer`), create a
 //! document, and receive an acknowledgement whose heads include its change.
 
-use std::collections::{HashMap, VecDeque};
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use std::collections::HashMap;
 
 use automerge::sync::{self, SyncDoc};
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ChangeHash, ReadDoc, ROOT};
 
+use super::bytes::Bytes;
 use crate::engine::{
     load_stored, Access, ConnId, Direction, Effect, Engine, EngineConfig, Input, Millis, Policy,
-    Principal, TaskId,
+    Principal,
 };
+use crate::host::{carry_out, Host};
 use crate::model;
-use crate::storage::{self, MemoryStorage, StorageRequest};
+use crate::storage::MemoryStorage;
 use crate::wire::{DocMessage, Ephemeral, Join, Message, PeerMetadata};
 use crate::{DocumentId, PeerId, StorageId};
-
-/// A cursor over the fuzz input; past the end it reads zeros.
-#[derive(Debug)]
-pub(super) struct Bytes<'a> {
-    data: &'a [u8],
-}
-
-impl<'a> Bytes<'a> {
-    pub(super) fn new(data: &'a [u8]) -> Self {
-        Self { data }
-    }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    pub(super) fn byte(&mut self) -> u8 {
-        match self.data.split_first() {
-            Some((b, rest)) => {
-                self.data = rest;
-                *b
-            }
-            None => 0,
-        }
-    }
-
-    pub(super) fn take(&mut self, n: usize) -> &'a [u8] {
-        let (head, rest) = self.data.split_at(n.min(self.data.len()));
-        self.data = rest;
-        head
-    }
-
-    pub(super) fn u64(&mut self) -> u64 {
-        let mut buf = [0u8; 8];
-        let got = self.take(8);
-        buf[..got.len()].copy_from_slice(got);
-        u64::from_le_bytes(buf)
-    }
-
-    /// A length-prefixed (two bytes, little endian) piece of the input.
-    fn chunk(&mut self) -> &'a [u8] {
-        let len = usize::from(u16::from_le_bytes([self.byte(), self.byte()]));
-        self.take(len)
-    }
-}
 
 const SLOTS: usize = 3;
 const DOCS: usize = 3;
@@ -85,7 +39,7 @@ fn doc_id(index: usize) -> DocumentId {
     DocumentId::from_bytes([index as u8 + 1; 16])
 }
 
-fn peer_id(slot: usize) -> PeerId {
+pub(super) fn peer_id(slot: usize) -> PeerId {
     PeerId::new(format!("peer-{slot}")).unwrap_or_else(|_| unreachable_id())
 }
 
@@ -156,16 +110,15 @@ struct Slot {
 }
 
 struct Harness {
-    engine: Engine<FuzzPolicy>,
+    /// The engine and its store, storage carried out at once unless held.
+    host: Host<FuzzPolicy>,
+    /// The same store as the host's (clones share their data), read by the checks.
     store: MemoryStorage,
     now: u64,
     next_conn: u64,
     slots: Vec<Slot>,
-    hold: bool,
-    held: Vec<(TaskId, StorageRequest)>,
     /// Messages the engine sent, per connection, in order.
     sent: HashMap<ConnId, Vec<Message>>,
-    queue: VecDeque<Input>,
 }
 
 impl Harness {
@@ -195,95 +148,46 @@ impl Harness {
                 states: (0..DOCS).map(|_| sync::State::new()).collect(),
             })
             .collect();
+        let store = MemoryStorage::new();
         Self {
-            engine: Engine::new(config, policy),
-            store: MemoryStorage::new(),
+            host: Host::new(Engine::new(config, policy), store.clone()),
+            store,
             now: 1,
             next_conn: 1,
             slots,
-            hold: false,
-            held: Vec::new(),
             sent: HashMap::new(),
-            queue: VecDeque::new(),
         }
     }
 
-    /// Feeds an input and everything it leads to (storage answered unless held).
+    /// Feeds an input and everything it leads to (storage answered unless held); every
+    /// message is checked against the store as it is when the engine sends it.
     fn input(&mut self, input: Input) {
-        self.queue.push_back(input);
-        self.drain();
-    }
-
-    fn drain(&mut self) {
-        while let Some(input) = self.queue.pop_front() {
-            let effects = self.engine.handle(Millis(self.now), input);
-            for effect in effects {
-                self.effect(effect);
-            }
-        }
-    }
-
-    fn effect(&mut self, effect: Effect) {
-        match effect {
-            Effect::Send { conn, message } => {
-                self.check_durable(&message);
-                self.sent.entry(conn).or_default().push(message);
-            }
-            Effect::Close { conn, .. } => {
-                for slot in &mut self.slots {
-                    if slot.conn == Some(conn) {
-                        slot.conn = None;
+        let now = Millis(self.now);
+        let Self {
+            host,
+            store,
+            slots,
+            sent,
+            ..
+        } = self;
+        host.drive(
+            input,
+            || now,
+            |effect| match effect {
+                Effect::Send { conn, message } => {
+                    check_durable(store, &message);
+                    sent.entry(conn).or_default().push(message);
+                }
+                Effect::Close { conn, .. } => {
+                    for slot in slots.iter_mut() {
+                        if slot.conn == Some(conn) {
+                            slot.conn = None;
+                        }
                     }
                 }
-            }
-            Effect::Storage { task, request } => {
-                if self.hold {
-                    self.held.push((task, request));
-                } else {
-                    self.answer(task, request);
-                }
-            }
-            Effect::Event(_) => {}
-        }
-    }
-
-    fn answer(&mut self, task: TaskId, request: StorageRequest) {
-        // The memory store answers at once: its futures are ready on the first poll.
-        let mut done = pin!(storage::execute(&self.store, request));
-        let Poll::Ready(result) = done.as_mut().poll(&mut Context::from_waker(Waker::noop()))
-        else {
-            panic!("the memory store did not answer at once");
-        };
-        self.queue.push_back(Input::StorageDone { task, result });
-    }
-
-    /// Every head a `sync` advertises is in the store.
-    fn check_durable(&self, message: &Message) {
-        let Message::Sync(m) = message else {
-            return;
-        };
-        let decoded = match sync::Message::decode(&m.data) {
-            Ok(decoded) => decoded,
-            Err(e) => panic!("the engine sent sync data that does not decode: {e}"),
-        };
-        if decoded.heads.is_empty() {
-            return;
-        }
-        let stored = match self.store.load_now(m.document_id) {
-            Ok(Some(stored)) => match load_stored(&stored) {
-                Ok(doc) => doc,
-                Err(e) => panic!("the engine stored a document that does not load: {e}"),
+                Effect::Storage { .. } | Effect::Event(_) => {}
             },
-            Ok(None) => Automerge::new(),
-            Err(e) => panic!("the memory store failed: {e}"),
-        };
-        for head in &decoded.heads {
-            assert!(
-                stored.get_change_by_hash(head).is_some(),
-                "the engine advertised head {head} of {} that is not durable",
-                m.document_id
-            );
-        }
+        );
     }
 
     fn connect(&mut self, slot: usize, user: &str) {
@@ -435,7 +339,7 @@ impl Harness {
                 }
             }
             9 => match input.byte() % 5 {
-                0 => self.hold = true,
+                0 => self.host.hold_storage(true),
                 1 => self.release(false),
                 2 => self.release(true),
                 3 => self.store.fail_writes(true),
@@ -471,16 +375,17 @@ impl Harness {
         }
     }
 
-    /// Answers the held storage tasks, in order or the last first.
+    /// Answers the held storage tasks, in order or the last first, each against the store as it
+    /// is after the answers before it.
     fn release(&mut self, reversed: bool) {
-        self.hold = false;
-        let mut held = std::mem::take(&mut self.held);
+        self.host.hold_storage(false);
+        let mut held = self.host.take_held();
         if reversed {
             held.reverse();
         }
         for (task, request) in held {
-            self.answer(task, request);
-            self.drain();
+            let answer = carry_out(&self.store, task, request);
+            self.input(answer);
         }
     }
 
@@ -569,6 +474,35 @@ impl Harness {
     }
 }
 
+/// Every head a `sync` advertises is in the store.
+fn check_durable(store: &MemoryStorage, message: &Message) {
+    let Message::Sync(m) = message else {
+        return;
+    };
+    let decoded = match sync::Message::decode(&m.data) {
+        Ok(decoded) => decoded,
+        Err(e) => panic!("the engine sent sync data that does not decode: {e}"),
+    };
+    if decoded.heads.is_empty() {
+        return;
+    }
+    let stored = match store.load_now(m.document_id) {
+        Ok(Some(stored)) => match load_stored(&stored) {
+            Ok(doc) => doc,
+            Err(e) => panic!("the engine stored a document that does not load: {e}"),
+        },
+        Ok(None) => Automerge::new(),
+        Err(e) => panic!("the memory store failed: {e}"),
+    };
+    for head in &decoded.heads {
+        assert!(
+            stored.get_change_by_hash(head).is_some(),
+            "the engine advertised head {head} of {} that is not durable",
+            m.document_id
+        );
+    }
+}
+
 /// Runs a hostile script against a server engine; see the [module documentation](self).
 pub fn engine_input(data: &[u8]) {
     let mut input = Bytes::new(data);
@@ -579,57 +513,4 @@ pub fn engine_input(data: &[u8]) {
         harness.step(&mut input);
     }
     harness.check_alive();
-}
-
-/// Scripts of well-behaved and hostile sessions: seeds for the corpus (name, bytes).
-pub fn seed_scripts() -> Vec<(&'static str, Vec<u8>)> {
-    let connect_join = |slot: u8| vec![0, slot, 0, 1, slot, 0, 2];
-    let mut writer = connect_join(0);
-    // Two changes to document 0, a tick, one to document 1, a tick.
-    writer.extend([
-        12, 0, 0, 1, 7, 0, 12, 0, 0, 2, 9, 0, 7, 0, 0, 2, 14, 0, 0, 12, 0, 1, 3, 4, 0,
-    ]);
-    writer.extend([7, 0, 0, 20]);
-
-    let mut readers = connect_join(0);
-    readers.extend(connect_join(1));
-    readers.extend([
-        12, 0, 0, 1, 5, 0, 7, 0, 0, 1, 14, 1, 0, 7, 0, 0, 1, 12, 1, 0, 2, 2, 0, 7,
-    ]);
-    readers.extend([0, 0, 1]);
-
-    let mut storage = vec![6u8];
-    storage.extend(connect_join(0));
-    storage.extend([
-        9, 0, 0, 0, 12, 0, 0, 1, 1, 0, 7, 0, 0, 1, 12, 0, 0, 2, 2, 0, 7, 0, 0, 1,
-    ]);
-    storage.extend([
-        9, 0, 0, 2, 7, 0, 0, 1, 9, 0, 0, 3, 12, 0, 1, 1, 1, 0, 7, 0, 0, 1,
-    ]);
-
-    let mut raw = connect_join(2);
-    let frame = crate::wire::encode(&Message::Leave {
-        sender_id: peer_id(2),
-    });
-    raw.extend([2, 2, 0]);
-    raw.extend((frame.len() as u16).to_le_bytes());
-    raw.extend(frame);
-    raw.extend([3, 2, 2, 3, 0, 0x42, 0x00, 0x01]);
-
-    let mut presence = connect_join(0);
-    presence.extend(connect_join(1));
-    presence.extend([15, 0, 0, 14, 1, 0, 7, 0, 0, 1]);
-    let payload = crate::presence::Message::Heartbeat.encode();
-    presence.extend([5, 0, 0, 1]);
-    presence.extend((payload.len() as u16).to_le_bytes());
-    presence.extend(payload);
-    presence.extend([1, 0, 11, 0, 0, 10, 0, 0, 0]);
-
-    vec![
-        ("writer", writer),
-        ("reader", readers),
-        ("storage-faults", storage),
-        ("raw-frames", raw),
-        ("presence", presence),
-    ]
 }

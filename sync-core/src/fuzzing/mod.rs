@@ -16,14 +16,17 @@
 //!
 //! Only built with the `fuzzing` feature.
 
+mod bytes;
 mod document;
 mod engine;
+mod engine_seeds;
 
 use crate::error::DecodeError;
 use crate::{presence, wire};
 
 pub use document::{document_load, seed_documents};
-pub use engine::{engine_input, seed_scripts};
+pub use engine::engine_input;
+pub use engine_seeds::seed_scripts;
 
 /// A target's check: panics when a property does not hold.
 pub type Check = fn(&[u8]);

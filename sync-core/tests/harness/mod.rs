@@ -14,7 +14,8 @@ use sync_core::engine::{
     Access, ConnId, Direction, Effect, Engine, EngineConfig, Event, Input, Millis, Policy,
     Principal, TaskId,
 };
-use sync_core::storage::{MemoryStorage, StorageRequest, StorageResponse};
+use sync_core::host::carry_out;
+use sync_core::storage::{MemoryStorage, StorageRequest};
 use sync_core::wire;
 use sync_core::{DocumentId, PeerId};
 
@@ -260,17 +261,11 @@ impl Net {
         }
     }
 
+    /// Carries out a storage task at once and feeds the answer back (depth first: its effects
+    /// are applied before the rest of the effects that asked for it).
     fn run_storage(&mut self, node: usize, task: TaskId, request: StorageRequest) {
-        let store = &self.nodes[node].store;
-        let result = match request {
-            StorageRequest::Load { document } => {
-                store.load_now(document).map(StorageResponse::Loaded)
-            }
-            StorageRequest::Write(op) => {
-                store.write_now(vec![op]).map(|()| StorageResponse::Written)
-            }
-        };
-        self.input(node, Input::StorageDone { task, result });
+        let answer = carry_out(&self.nodes[node].store, task, request);
+        self.input(node, answer);
     }
 
     /// Lets a held store answer everything it was asked.

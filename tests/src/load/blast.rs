@@ -24,9 +24,12 @@ use sync_core::{DocumentId, PeerId};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
+use super::address::{check_url, server_address};
 use super::archive::{verify_heads, Stored};
-use super::client::{new_document, same_heads};
-use super::{mib, procfs, round, LoadGenerator};
+use super::document::{new_document, same_heads};
+use super::procfs;
+use super::report::{mib, round, LoadGenerator};
+use super::socket::writer;
 use crate::error::LoadError;
 
 /// The parameters of a durable-rate run.
@@ -245,7 +248,7 @@ fn automerge_bulk_rate(prepared: &[Prepared], changes: usize) -> Result<f64, Loa
 
 /// Prepares, sends, waits for every acknowledgement, verifies.
 pub async fn run(config: BlastConfig) -> Result<BlastReport, LoadError> {
-    super::check_url(&config.url)?;
+    check_url(&config.url)?;
     if config.clients == 0 || config.docs == 0 || config.edits == 0 || config.batch == 0 {
         return Err(LoadError::Config(
             "clients, docs, edits and batch must be at least 1".into(),
@@ -256,11 +259,7 @@ pub async fn run(config: BlastConfig) -> Result<BlastReport, LoadError> {
             eprintln!("{what}");
         }
     };
-    let address = ServerAddress {
-        url: super::with_token(&config.url, config.token.as_deref()),
-        token: config.token.clone().unwrap_or_default(),
-        trust: config.trust.clone(),
-    };
+    let address = server_address(&config.url, config.token.as_deref(), &config.trust);
     say("making every change and frame");
     let mut prepared = Vec::with_capacity(config.clients);
     for tablet in 0..config.clients {
@@ -327,10 +326,7 @@ pub async fn run(config: BlastConfig) -> Result<BlastReport, LoadError> {
             .as_deref()
             .and_then(procfs::memory)
             .map(|m| mib(m.hwm_kib)),
-        load_generator: LoadGenerator {
-            cpu_seconds: round(gen_cpu, 2),
-            max_rss_mib: procfs::memory("self").map_or(0.0, |m| mib(m.hwm_kib)),
-        },
+        load_generator: LoadGenerator::used(gen_cpu),
         mismatches,
         verified: mismatches == 0,
     })
@@ -457,6 +453,6 @@ fn open_split(
     JoinHandle<()>,
 ) {
     let (sink, stream) = socket.split();
-    let (out, writer) = super::client::writer(sink);
+    let (out, writer) = writer(sink);
     (out, stream, writer)
 }

@@ -1,200 +1,31 @@
-//! One simulated tablet: a sync-core [`Engine`] in client mode on its own tokio task, with one
-//! WebSocket to the server and an in-memory store.
-//!
-//! The coordinator ([`super::run`]) sends it [`Cmd`]s (create documents, watch documents, start
-//! editing, finish) and follows its [`Status`] on a watch channel; the task reports what the
-//! server has acknowledged (the heads the server advertised for each owned document, read with
-//! [`Engine::peer_heads`]) and, as a watcher, when each edit arrived.
+//! The task of one simulated tablet: its engine (in a [`Host`], storage at once in memory), its
+//! connection with reconnects, its edit rounds and what it observes of the watched documents.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
-use automerge::{AutomergeError, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
-use client_sdk::transport::{self, ServerAddress, Socket};
+use automerge::{AutomergeError, ObjId, ReadDoc, ROOT};
+use client_sdk::transport::Socket;
 use futures::stream::SplitStream;
-use futures::{FutureExt, SinkExt, StreamExt};
+use futures::{FutureExt, StreamExt};
 use sync_core::engine::{
     AllowAll, ConnId, Direction, Effect, Engine, EngineConfig, Event, Input, Millis, Principal,
 };
-use sync_core::storage::{execute, MemoryStorage};
+use sync_core::host::Host;
+use sync_core::storage::MemoryStorage;
 use sync_core::{wire, DocumentId, PeerId};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
+use super::{Cmd, Outcome, Shared, Status, Viewed};
+use crate::load::document::{new_document, notes_len, read_n, read_title, same_heads};
+use crate::load::socket::open;
+
 /// How many times a dropped client tries to connect again before it gives up.
 const RECONNECT_ATTEMPTS: u32 = 5;
-
-/// When each edit was made, shared by owners (who write) and watchers (who read): per document
-/// and edit number, nanoseconds since the run's start plus one (0: not made yet).
-#[derive(Debug, Default)]
-pub struct Stamps(HashMap<DocumentId, Box<[AtomicU64]>>);
-
-impl Stamps {
-    /// Room for edits `1..=edits` of each document.
-    pub fn new(documents: impl IntoIterator<Item = DocumentId>, edits: usize) -> Self {
-        Self(
-            documents
-                .into_iter()
-                .map(|d| (d, (0..=edits).map(|_| AtomicU64::new(0)).collect()))
-                .collect(),
-        )
-    }
-
-    fn set(&self, document: &DocumentId, edit: usize, nanos: u64) {
-        if let Some(slot) = self.0.get(document).and_then(|s| s.get(edit)) {
-            slot.store(nanos + 1, Ordering::Relaxed);
-        }
-    }
-
-    fn get(&self, document: &DocumentId, edit: usize) -> Option<u64> {
-        let v = self.0.get(document)?.get(edit)?.load(Ordering::Relaxed);
-        (v > 0).then(|| v - 1)
-    }
-}
-
-/// What every client of a run shares.
-#[derive(Debug)]
-pub struct Shared {
-    /// The server, the token and the TLS trust.
-    pub address: ServerAddress,
-    /// Edits per owned document.
-    pub edits: usize,
-    /// Characters spliced into `notes` per edit.
-    pub text_len: usize,
-    /// Time between two edit rounds (zero: flat out).
-    pub interval: Duration,
-    /// The run's start, the origin of [`Stamps`] and of the engines' clock.
-    pub t0: Instant,
-    /// Edit times.
-    pub stamps: Arc<Stamps>,
-}
-
-/// A client's progress, as the coordinator sees it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Status {
-    /// The handshake with the server is done.
-    pub joined: bool,
-    /// Owned documents whose heads on the server equal the local heads.
-    pub owned_acked: usize,
-    /// When the last edit round was made.
-    pub edits_done_at: Option<Instant>,
-    /// When, after the last edit round, the server first held every owned document's changes.
-    pub all_acked_at: Option<Instant>,
-    /// Watched documents that have arrived.
-    pub watched_ready: usize,
-    /// Watched documents in which the last edit has arrived.
-    pub watched_complete: usize,
-    /// Connections the server (or the network) dropped.
-    pub dropped: u32,
-    /// Why the client stopped working, if it did.
-    pub error: Option<String>,
-}
-
-/// What the coordinator asks of a client.
-#[derive(Debug)]
-pub enum Cmd {
-    /// Create these documents (id, title) and own them.
-    Create(Vec<(DocumentId, String)>),
-    /// Fetch these documents and follow them.
-    Watch(Vec<DocumentId>),
-    /// Start the edit rounds, the first one after this delay (paced runs may stagger clients).
-    StartEdits(Duration),
-    /// Report and close.
-    Finish(oneshot::Sender<Outcome>),
-}
-
-/// A watched document at the end.
-#[derive(Clone, Debug)]
-pub struct Viewed {
-    /// The document.
-    pub document: DocumentId,
-    /// Its heads (sorted); empty if it never arrived.
-    pub heads: Vec<ChangeHash>,
-    /// Its `n`.
-    pub n: i64,
-    /// The length of its `notes`.
-    pub notes_len: usize,
-    /// Its `title`.
-    pub title: Option<String>,
-}
-
-/// What a client hands back when it finishes.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    /// Owned documents and their final local heads (sorted).
-    pub owned: Vec<(DocumentId, Vec<ChangeHash>)>,
-    /// Watched documents as this client sees them.
-    pub watched: Vec<Viewed>,
-    /// Edit-to-arrival delays of the watched documents, in milliseconds.
-    pub latencies_ms: Vec<f64>,
-    /// Connections dropped.
-    pub dropped: u32,
-    /// Frames sent and received.
-    pub frames_sent: u64,
-    /// Frames received.
-    pub frames_received: u64,
-    /// Messages our engine refused (with the first reason).
-    pub rejected: u64,
-    /// The first refusal.
-    pub first_rejection: Option<String>,
-}
-
-/// The coordinator's end of a client.
-#[derive(Debug)]
-pub struct Handle {
-    /// `c0`, `c1`..., `verifier`.
-    pub label: String,
-    /// Commands to the client.
-    pub commands: mpsc::UnboundedSender<Cmd>,
-    /// Its status.
-    pub status: watch::Receiver<Status>,
-    /// Its task.
-    pub task: JoinHandle<()>,
-}
-
-/// Starts a client: it connects at once.
-pub fn spawn(label: String, peer_id: PeerId, shared: Arc<Shared>, seed: u64) -> Handle {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let (status_tx, status_rx) = watch::channel(Status::default());
-    let client = Client {
-        engine: Engine::new(EngineConfig::client(peer_id), AllowAll),
-        storage: MemoryStorage::new(),
-        conn: None,
-        conn_seq: 0,
-        joined: false,
-        owned: Vec::new(),
-        watched: HashMap::new(),
-        watched_ready: 0,
-        watched_complete: 0,
-        editing: false,
-        round: 0,
-        next_round: None,
-        edits_done_at: None,
-        all_acked_at: None,
-        finishing: false,
-        dropped: 0,
-        error: None,
-        latencies_ms: Vec::new(),
-        frames_sent: 0,
-        frames_received: 0,
-        rejected: 0,
-        first_rejection: None,
-        rng: seed.wrapping_mul(2_654_435_761).wrapping_add(12_345),
-        status: status_tx,
-        shared,
-    };
-    let task = tokio::spawn(client.run(rx));
-    Handle {
-        label,
-        commands: tx,
-        status: status_rx,
-        task,
-    }
-}
 
 struct Conn {
     id: ConnId,
@@ -214,9 +45,10 @@ struct Watched {
     seen: usize,
 }
 
-struct Client {
-    engine: Engine<AllowAll>,
-    storage: MemoryStorage,
+/// One tablet's state, owned by its task.
+pub(super) struct Client {
+    /// The engine in client mode with its in-memory store.
+    host: Host<AllowAll>,
     conn: Option<Conn>,
     conn_seq: u64,
     joined: bool,
@@ -257,79 +89,46 @@ async fn pace(at: Option<tokio::time::Instant>) {
     }
 }
 
-/// Opens a WebSocket to the server: frames to send go into the returned sender (a writer task
-/// feeds them to the socket, flushing once per burst), frames received come from the stream.
-pub(super) async fn open(
-    address: &ServerAddress,
-) -> Result<
-    (
-        mpsc::UnboundedSender<WsMessage>,
-        SplitStream<Socket>,
-        JoinHandle<()>,
-    ),
-    String,
-> {
-    let socket = transport::connect(address, wire::DEFAULT_MAX_FRAME)
-        .await
-        .map_err(|e| format!("connecting: {e}"))?;
-    let (sink, stream) = socket.split();
-    let (out, writer) = writer(sink);
-    Ok((out, stream, writer))
-}
-
-/// Feeds `input` to a client engine and carries out its storage effects at once in `storage`
-/// (in memory), feeding their results back; returns every other effect, in order.
-pub(super) async fn handle(
-    engine: &mut Engine<AllowAll>,
-    storage: &MemoryStorage,
-    t0: Instant,
-    input: Input,
-) -> Vec<Effect> {
-    let mut out = Vec::new();
-    let mut queue = VecDeque::from([input]);
-    while let Some(input) = queue.pop_front() {
-        let now = Millis(t0.elapsed().as_millis() as u64);
-        for effect in engine.handle(now, input) {
-            match effect {
-                Effect::Storage { task, request } => {
-                    let result = execute(storage, request).await;
-                    queue.push_back(Input::StorageDone { task, result });
-                }
-                other => out.push(other),
-            }
+impl Client {
+    /// A tablet named `peer_id` that reports on `status`; `seed` picks its random edits.
+    pub(super) fn new(
+        peer_id: PeerId,
+        shared: Arc<Shared>,
+        seed: u64,
+        status: watch::Sender<Status>,
+    ) -> Self {
+        Self {
+            host: Host::new(
+                Engine::new(EngineConfig::client(peer_id), AllowAll),
+                MemoryStorage::new(),
+            ),
+            conn: None,
+            conn_seq: 0,
+            joined: false,
+            owned: Vec::new(),
+            watched: HashMap::new(),
+            watched_ready: 0,
+            watched_complete: 0,
+            editing: false,
+            round: 0,
+            next_round: None,
+            edits_done_at: None,
+            all_acked_at: None,
+            finishing: false,
+            dropped: 0,
+            error: None,
+            latencies_ms: Vec::new(),
+            frames_sent: 0,
+            frames_received: 0,
+            rejected: 0,
+            first_rejection: None,
+            rng: seed.wrapping_mul(2_654_435_761).wrapping_add(12_345),
+            status,
+            shared,
         }
     }
-    out
-}
 
-/// A task feeding frames from the returned sender to `sink`, flushing once per burst; it ends
-/// after a close frame or when the socket fails.
-pub(super) fn writer(
-    mut sink: futures::stream::SplitSink<Socket, WsMessage>,
-) -> (mpsc::UnboundedSender<WsMessage>, JoinHandle<()>) {
-    let (out, mut rx) = mpsc::unbounded_channel::<WsMessage>();
-    let task = tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut closing = matches!(first, WsMessage::Close(_));
-            if sink.feed(first).await.is_err() {
-                return;
-            }
-            while let Ok(more) = rx.try_recv() {
-                closing |= matches!(more, WsMessage::Close(_));
-                if sink.feed(more).await.is_err() {
-                    return;
-                }
-            }
-            if sink.flush().await.is_err() || closing {
-                return;
-            }
-        }
-    });
-    (out, task)
-}
-
-impl Client {
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Cmd>) {
+    pub(super) async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Cmd>) {
         if let Err(e) = self.connect().await {
             self.error = Some(e);
         }
@@ -382,8 +181,7 @@ impl Client {
             conn: id,
             direction: Direction::Outbound,
             principal: Principal::new("server", "server"),
-        })
-        .await;
+        });
         Ok(())
     }
 
@@ -421,7 +219,7 @@ impl Client {
                 }
             }
         }
-        self.input(Input::Tick).await;
+        self.input(Input::Tick);
         for document in touched {
             self.observe(document);
         }
@@ -438,10 +236,10 @@ impl Client {
                         touched.push(*document);
                     }
                 }
-                self.input(Input::Received { conn, message }).await;
+                self.input(Input::Received { conn, message });
             }
             // The engine answers a malformed frame (it closes the connection).
-            Err(_) => self.input(Input::Frame { conn, bytes }).await,
+            Err(_) => self.input(Input::Frame { conn, bytes }),
         }
     }
 
@@ -452,7 +250,7 @@ impl Client {
         };
         conn.writer.abort();
         self.joined = false;
-        self.input(Input::Disconnected { conn: conn.id }).await;
+        self.input(Input::Disconnected { conn: conn.id });
         if self.finishing {
             return;
         }
@@ -481,20 +279,19 @@ impl Client {
                             self.input(Input::Create {
                                 document: id,
                                 content: Box::new(doc),
-                            })
-                            .await;
+                            });
                         }
                         Err(e) => self.error = Some(format!("creating {id}: {e}")),
                     }
                 }
-                self.input(Input::Tick).await;
+                self.input(Input::Tick);
             }
             Cmd::Watch(documents) => {
                 for document in documents {
                     self.watched.insert(document, Watched::default());
-                    self.input(Input::Find { document }).await;
+                    self.input(Input::Find { document });
                 }
-                self.input(Input::Tick).await;
+                self.input(Input::Tick);
             }
             Cmd::StartEdits(delay) => {
                 self.editing = true;
@@ -517,6 +314,7 @@ impl Client {
             let notes = self.owned[i].notes.clone();
             self.shared.stamps.set(&id, edit, self.nanos());
             let done = self
+                .host
                 .engine
                 .change_document(&id, |doc| -> Result<(), AutomergeError> {
                     let mut tx = doc.transaction();
@@ -537,7 +335,7 @@ impl Client {
         if let Some(at) = self.next_round.as_mut() {
             *at += self.shared.interval;
         }
-        self.input(Input::Tick).await;
+        self.input(Input::Tick);
     }
 
     /// A watched document may have moved: record the delays of the edits that arrived.
@@ -545,7 +343,7 @@ impl Client {
         let Some(w) = self.watched.get_mut(&document) else {
             return;
         };
-        let Some(doc) = self.engine.document(&document) else {
+        let Some(doc) = self.host.engine.document(&document) else {
             return;
         };
         if !w.ready && doc.get(ROOT, "title").ok().flatten().is_some() {
@@ -569,9 +367,10 @@ impl Client {
     }
 
     /// Feeds an input and carries out every effect (storage at once, in memory).
-    async fn input(&mut self, input: Input) {
+    fn input(&mut self, input: Input) {
         let t0 = self.shared.t0;
-        for effect in handle(&mut self.engine, &self.storage, t0, input).await {
+        let now = || Millis(t0.elapsed().as_millis() as u64);
+        for effect in self.host.handle_at(input, now) {
             match effect {
                 Effect::Send { message, .. } => {
                     if let Some(conn) = &self.conn {
@@ -610,8 +409,8 @@ impl Client {
             .iter()
             .filter(|o| {
                 let (Some(doc), Some(theirs)) = (
-                    self.engine.document(&o.id),
-                    self.engine.peer_heads(conn, &o.id),
+                    self.host.engine.document(&o.id),
+                    self.host.engine.peer_heads(conn, &o.id),
                 ) else {
                     return false;
                 };
@@ -660,16 +459,16 @@ impl Client {
         let owned = self
             .owned
             .iter()
-            .map(|o| (o.id, heads(&self.engine, &o.id)))
+            .map(|o| (o.id, heads(&self.host.engine, &o.id)))
             .collect();
         let watched = self
             .watched
             .keys()
             .map(|id| {
-                let doc = self.engine.document(id);
+                let doc = self.host.engine.document(id);
                 Viewed {
                     document: *id,
-                    heads: heads(&self.engine, id),
+                    heads: heads(&self.host.engine, id),
                     n: doc.map(read_n).unwrap_or(0),
                     notes_len: doc.map(notes_len).unwrap_or(0),
                     title: doc.and_then(read_title),
@@ -700,52 +499,4 @@ impl Client {
             .map(|_| char::from(ALPHA[self.rnd(ALPHA.len())]))
             .collect()
     }
-}
-
-/// `{title, n: 0, notes: "", items: []}` and the id of `notes`.
-pub(super) fn new_document(title: &str) -> Result<(automerge::Automerge, ObjId), AutomergeError> {
-    let mut doc = automerge::Automerge::new();
-    let mut tx = doc.transaction();
-    tx.put(ROOT, "title", title)?;
-    tx.put(ROOT, "n", 0_i64)?;
-    let notes = tx.put_object(ROOT, "notes", ObjType::Text)?;
-    tx.put_object(ROOT, "items", ObjType::List)?;
-    tx.commit();
-    Ok((doc, notes))
-}
-
-fn read_n(doc: &automerge::Automerge) -> i64 {
-    match doc.get(ROOT, "n") {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::Int(i) => *i,
-            ScalarValue::Uint(u) => i64::try_from(*u).unwrap_or(i64::MAX),
-            ScalarValue::F64(f) => *f as i64,
-            _ => 0,
-        },
-        _ => 0,
-    }
-}
-
-fn read_title(doc: &automerge::Automerge) -> Option<String> {
-    match doc.get(ROOT, "title") {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::Str(t) => Some(t.to_string()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn notes_len(doc: &automerge::Automerge) -> usize {
-    match doc.get(ROOT, "notes") {
-        Ok(Some((Value::Object(ObjType::Text), id))) => doc.length(&id),
-        _ => 0,
-    }
-}
-
-/// Whether two sets of heads are equal.
-pub fn same_heads(mut a: Vec<ChangeHash>, mut b: Vec<ChangeHash>) -> bool {
-    a.sort();
-    b.sort();
-    a == b
 }
