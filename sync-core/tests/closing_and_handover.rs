@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use automerge::ReadDoc;
 use kooperacja_test_support::nowak::*;
 use sync_core::model::case::{
     self, ConsentEvent, ConsentState, ContactMode, DiagnosisSector, GoalStatus, HandoverTarget,

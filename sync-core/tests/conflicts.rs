@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use automerge::{Automerge, ReadDoc};
+use automerge::Automerge;
 use kooperacja_test_support::nowak::*;
 use proptest::prelude::*;
 use sync_core::model::case::{self, PzkDecision, Stage};

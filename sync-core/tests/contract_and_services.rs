@@ -2,7 +2,6 @@
 //! a contract changed after signing, the PZK's service basket, append-only monitoring notes,
 //! consultations answered by several institutions, and consent given and withdrawn.
 
-use automerge::ReadDoc;
 use chrono::{DateTime, Utc};
 use kooperacja_test_support::nowak::*;
 use sync_core::model::case::{

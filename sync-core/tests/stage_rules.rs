@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use automerge::{Automerge, ReadDoc};
+use automerge::Automerge;
 use kooperacja_test_support::nowak::*;
 use sync_core::model::case::{self, PzkDecision, Stage};
 use sync_core::model::{history, validate, workflow, Conflict};
