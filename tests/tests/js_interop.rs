@@ -28,7 +28,7 @@ const NODE_DEADLINE: Duration = Duration::from_secs(150);
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("the server crate lives inside the repository")
+        .expect("the tests crate lives inside the repository")
         .to_path_buf()
 }
 

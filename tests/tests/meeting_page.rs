@@ -40,7 +40,7 @@ const HOW: &str = "the meeting page test needs Node >= 20, the packages of web/ 
 fn web_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("the server crate lives inside the repository")
+        .expect("the tests crate lives inside the repository")
         .join("web")
 }
 
