@@ -1,12 +1,12 @@
 //! A tablet on its own: the encrypted store, typed edits, documents loaded on open, and
 //! keystrokes coalesced into few changes. No server is involved.
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use client_sdk::{SdkError, SyncState, Tablet, TabletKey, TextField};
-use common::{config, files_containing, goal_plan, no_household, referral, snapshot, WAIT};
+use kooperacja_test_support::{
+    config, files_containing, goal_plan, no_household, referral, snapshot, WAIT,
+};
 use sync_core::model::case::{ContactMode, DiagnosisSector, GoalStatus, HouseholdMember};
 use sync_core::storage::{SledStorage, Storage};
 use sync_core::DocumentId;
@@ -33,7 +33,7 @@ async fn write_personal_case(tablet: &Tablet) -> DocumentId {
         },
     );
     let case = tablet
-        .create_case(common::GOPS, referral(), household)
+        .create_case(kooperacja_test_support::GOPS, referral(), household)
         .await
         .expect("case created");
     tablet
@@ -198,7 +198,7 @@ async fn two_hundred_keystrokes_are_one_change() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tablet = open(dir.path(), &TabletKey::random()).await;
     let case = tablet
-        .create_case(common::GOPS, referral(), no_household())
+        .create_case(kooperacja_test_support::GOPS, referral(), no_household())
         .await
         .expect("case");
     let before = change_count(&tablet, case).await;
@@ -240,7 +240,10 @@ async fn two_hundred_keystrokes_are_one_change() {
     let last = entries.last().expect("a change");
     assert_eq!(last.summary, "diagnosis/housing: edited");
     assert_eq!(last.author.as_deref(), Some("anna"));
-    assert_eq!(last.institution.as_deref(), Some(common::GOPS));
+    assert_eq!(
+        last.institution.as_deref(),
+        Some(kooperacja_test_support::GOPS)
+    );
     tablet.shutdown().await;
 }
 
@@ -249,7 +252,7 @@ async fn moving_to_another_section_and_dropping_the_session_commit() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tablet = open(dir.path(), &TabletKey::random()).await;
     let case = tablet
-        .create_case(common::GOPS, referral(), no_household())
+        .create_case(kooperacja_test_support::GOPS, referral(), no_household())
         .await
         .expect("case");
     let before = change_count(&tablet, case).await;
@@ -287,7 +290,7 @@ async fn moving_to_another_section_and_dropping_the_session_commit() {
     let mut events = tablet.events();
     other.type_text("Kontrakt.").expect("typed");
     drop(other);
-    common::wait_event(
+    kooperacja_test_support::wait_event(
         &mut events,
         "the dropped session's commit",
         |e| matches!(e, client_sdk::ClientEvent::DocumentStored(d) if *d == case),
@@ -309,7 +312,7 @@ async fn a_pause_in_typing_commits() {
     settings.commit_after_idle = std::time::Duration::from_millis(100);
     let tablet = Tablet::open(settings).await.expect("opens");
     let case = tablet
-        .create_case(common::GOPS, referral(), no_household())
+        .create_case(kooperacja_test_support::GOPS, referral(), no_household())
         .await
         .expect("case");
     let before = change_count(&tablet, case).await;
@@ -344,7 +347,7 @@ async fn a_text_session_on_a_field_that_is_not_text_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tablet = open(dir.path(), &TabletKey::random()).await;
     let case = tablet
-        .create_case(common::GOPS, referral(), no_household())
+        .create_case(kooperacja_test_support::GOPS, referral(), no_household())
         .await
         .expect("case");
     let err = tablet

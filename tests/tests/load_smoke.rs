@@ -8,28 +8,16 @@ use std::time::Duration;
 
 use client_sdk::transport::Trust;
 use kooperacja_server::config::{ServeConfig, TlsMode};
-use kooperacja_server::identity::Role;
-use kooperacja_server::serve::{self, RunningServer};
+use kooperacja_server::serve::RunningServer;
+use kooperacja_test_support::{enroll, start_with};
 use kooperacja_tests::load::archive::{self, ArchiveConfig};
 use kooperacja_tests::load::blast::{self, BlastConfig};
 use kooperacja_tests::load::{self, LoadConfig};
 
-fn enroll(server: &RunningServer) -> String {
-    let directory = &server.state.directory;
-    directory
-        .add_user("load", "Load Generator", vec![Role::SocialWorker])
-        .expect("user added");
-    let mut random = [0u8; 48];
-    rand::fill(&mut random[..]);
-    directory.enroll("load", random).expect("enrolled").token
-}
-
 /// A server in this process, a device token for it, its URL and how to trust it.
 async fn server(dir: &std::path::Path, tls: TlsMode) -> (RunningServer, String, String, Trust) {
-    let server = serve::start(ServeConfig::for_tests(dir, tls))
-        .await
-        .expect("server starts");
-    let token = enroll(&server);
+    let server = start_with(ServeConfig::for_tests(dir, tls)).await;
+    let token = enroll(&server, "load").token;
     let (url, trust) = match &server.fingerprint {
         Some(fp) => (
             format!("wss://{}/sync", server.addr),

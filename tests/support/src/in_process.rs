@@ -1,0 +1,72 @@
+//! Tablets and sync clients of a server running in this process: its address for a token
+//! (through a proxy, when given), a client of a user, a tablet of a user, a document created
+//! and acknowledged.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use automerge::Automerge;
+use client_sdk::{ClientConfig, ServerAddress, SyncClient, Tablet, TabletKey, Trust};
+use kooperacja_server::serve::RunningServer;
+use sync_core::storage::MemoryStorage;
+use sync_core::{DocumentId, PeerId};
+
+use crate::documents::random_id;
+use crate::server::{enroll, Device};
+use crate::tablet::{config, wait_acknowledged};
+
+/// The server's address for a token (`wss://` with its pinned certificate, or `ws://` on plain
+/// loopback), optionally through another port (a proxy).
+pub fn address(server: &RunningServer, token: &str, via: Option<SocketAddr>) -> ServerAddress {
+    let addr = via.unwrap_or(server.addr);
+    match &server.fingerprint {
+        Some(fp) => ServerAddress {
+            url: format!("wss://{addr}/sync"),
+            token: token.into(),
+            trust: Trust::Pinned(fp.clone()),
+        },
+        None => ServerAddress {
+            url: format!("ws://{addr}/sync"),
+            token: token.into(),
+            trust: Trust::None,
+        },
+    }
+}
+
+/// A sync client of `login` (a device enrolled now) with an in-memory store.
+pub fn tablet(server: &RunningServer, login: &str, name: &str) -> SyncClient {
+    let device = enroll(server, login);
+    let config = ClientConfig::new(
+        PeerId::new(name).expect("peer id"),
+        Some(address(server, &device.token, None)),
+    );
+    SyncClient::start(config, MemoryStorage::new()).expect("client starts")
+}
+
+/// A tablet of `login` syncing with the server (through `via`, when given).
+pub async fn online_tablet(
+    dir: &Path,
+    key: &TabletKey,
+    name: &str,
+    login: &str,
+    server: &RunningServer,
+    device: &Device,
+    via: Option<SocketAddr>,
+) -> Tablet {
+    let config = config(dir, key, name, login).with_server(address(server, &device.token, via));
+    Tablet::open(config).await.expect("tablet opens")
+}
+
+/// `login`'s client creates `doc`; returns the client and the id once the server acknowledged
+/// it.
+pub async fn create_as(
+    server: &RunningServer,
+    login: &str,
+    doc: Automerge,
+) -> (SyncClient, DocumentId) {
+    let t = tablet(server, login, &format!("tablet-{login}-owner"));
+    let id = random_id();
+    t.create(id, doc).await.expect("created");
+    wait_acknowledged(&t, id).await;
+    (t, id)
+}

@@ -1,0 +1,530 @@
+//! Who may see and change what, over the real server and WebSocket: the authorisation matrix
+//! (roles × document kinds × operations × relationship), forged authorship, revocation and
+//! consent withdrawal mid-session, probing, and the audit trail.
+
+use std::time::Duration;
+
+use automerge::Automerge;
+use chrono::Utc;
+use client_sdk::{ClientEvent, SyncClient};
+use kooperacja_server::serve::RunningServer;
+use kooperacja_test_support::*;
+use sync_core::model::case::{self, ConsentEvent, ConsentState};
+use sync_core::model::Editor;
+use sync_core::DocumentId;
+
+fn consent(doc: &mut Automerge, id: &str, institution: &str, state: ConsentState) {
+    let event = ConsentEvent {
+        institution: institution.into(),
+        purpose: "pzk".into(),
+        state,
+        by: "matka".into(),
+    };
+    let anna = Editor::new("anna", "gops").expect("editor");
+    case::record_consent(doc, id, &event, &anna, Utc::now()).expect("consent");
+}
+
+/// One row of the matrix: role, relationship, login, document, its heads, what is expected.
+type Row<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    DocumentId,
+    &'a [automerge::ChangeHash],
+    Can,
+);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Can {
+    Nothing,
+    Read,
+    ReadWrite,
+}
+
+/// What `login`'s fresh tablet can do with `doc`: read it (it arrives with `heads`), and write
+/// it (the server acknowledges a change, or refuses it).
+async fn probe(
+    server: &RunningServer,
+    login: &str,
+    doc: DocumentId,
+    heads: &[automerge::ChangeHash],
+) -> Can {
+    let t = tablet(server, login, &format!("tablet-{login}-{}", random_id()));
+    let mut events = t.events();
+    t.find(doc).expect("find");
+    let read = tokio::time::timeout(WAIT, async {
+        loop {
+            let wanted = heads.to_vec();
+            let has_all = t
+                .read(doc, move |d| {
+                    d.is_some_and(|d| {
+                        wanted
+                            .iter()
+                            .all(|h| d.get_change_meta_by_hash(h).is_some())
+                    })
+                })
+                .await
+                .expect("read");
+            if has_all {
+                return true;
+            }
+            match events.recv().await {
+                Ok(ClientEvent::Unavailable(d)) if d == doc => return false,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await
+    .expect("the server answers");
+    if !read {
+        t.shutdown().await;
+        return Can::Nothing;
+    }
+    let mut events = t.events();
+    // A value nobody wrote before: automerge makes no change for a write of the same value.
+    let mark = random_id().to_string();
+    t.change(doc, move |d| {
+        use automerge::transaction::Transactable;
+        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "probe", mark))
+            .expect("edit");
+    })
+    .await
+    .expect("saved locally");
+    let can = tokio::time::timeout(WAIT, async {
+        loop {
+            if t.is_acknowledged(doc).await.expect("ack") {
+                return Can::ReadWrite;
+            }
+            match events.recv().await {
+                Ok(ClientEvent::Disconnected(reason)) if reason.contains("refused") => {
+                    return Can::Read
+                }
+                Ok(_) => {}
+                Err(_) => return Can::Read,
+            }
+        }
+    })
+    .await
+    .expect("acknowledged or refused");
+    t.shutdown().await;
+    can
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorisation_matrix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_typed_server(dir.path()).await;
+    provision_region(&server);
+
+    // A case of anna's, with bartek assigned and consent for the school (not the police).
+    let mut family = new_family_case("anna");
+    consent(&mut family, "c1", "szkola", ConsentState::Given);
+    let (owner, case_id) = create_as(&server, "anna", family).await;
+    server
+        .state
+        .registry
+        .assign(case_id, Some("bartek"), None, "anna", false)
+        .expect("assign");
+    let case_heads = owner.heads(case_id).await.expect("heads").expect("doc");
+
+    // The PZK's document, made by its animator.
+    let (animator, pzk_id) = create_as(&server, "animator1", new_team_doc()).await;
+    let pzk_heads = animator.heads(pzk_id).await.expect("heads").expect("doc");
+
+    use Can::*;
+    let table: &[Row] = &[
+        (
+            "social-worker",
+            "owner",
+            "anna",
+            case_id,
+            &case_heads,
+            ReadWrite,
+        ),
+        (
+            "social-worker",
+            "assigned",
+            "bartek",
+            case_id,
+            &case_heads,
+            ReadWrite,
+        ),
+        (
+            "pzk-member",
+            "same PZK, consent",
+            "szkola-rep",
+            case_id,
+            &case_heads,
+            Read,
+        ),
+        (
+            "pzk-member",
+            "same PZK, no consent",
+            "policja-rep",
+            case_id,
+            &case_heads,
+            Nothing,
+        ),
+        (
+            "pzk-member",
+            "other PZK",
+            "inna",
+            case_id,
+            &case_heads,
+            Nothing,
+        ),
+        (
+            "coordinator",
+            "region",
+            "koordynator",
+            case_id,
+            &case_heads,
+            Nothing,
+        ),
+        (
+            "animator",
+            "not assigned",
+            "animator1",
+            case_id,
+            &case_heads,
+            Nothing,
+        ),
+        (
+            "animator",
+            "team's animator",
+            "animator1",
+            pzk_id,
+            &pzk_heads,
+            ReadWrite,
+        ),
+        (
+            "pzk-member",
+            "member institution",
+            "szkola-rep",
+            pzk_id,
+            &pzk_heads,
+            ReadWrite,
+        ),
+        (
+            "pzk-member",
+            "member institution",
+            "policja-rep",
+            pzk_id,
+            &pzk_heads,
+            ReadWrite,
+        ),
+        (
+            "pzk-member",
+            "other PZK",
+            "inna",
+            pzk_id,
+            &pzk_heads,
+            Nothing,
+        ),
+        (
+            "coordinator",
+            "region",
+            "koordynator",
+            pzk_id,
+            &pzk_heads,
+            Read,
+        ),
+        (
+            "social-worker",
+            "member institution",
+            "bartek",
+            pzk_id,
+            &pzk_heads,
+            ReadWrite,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (role, relation, login, doc, heads, expected) in table {
+        let got = probe(&server, login, *doc, heads).await;
+        let kind = if *doc == case_id { "case" } else { "pzk" };
+        eprintln!("{role:<14} {relation:<22} {login:<12} {kind:<5} -> {got:?}");
+        if got != *expected {
+            failures.push(format!(
+                "{role} {relation} {login} on {kind}: expected {expected:?}, got {got:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+
+    // Nobody without a role that opens cases creates one.
+    let t = tablet(&server, "koordynator", "tablet-koord-new");
+    let id = random_id();
+    let mut ev = t.events();
+    t.create(id, new_family_case("koordynator"))
+        .await
+        .expect("saved locally");
+    let refused = tokio::time::timeout(WAIT, async {
+        loop {
+            match ev.recv().await {
+                Ok(ClientEvent::Disconnected(r)) => return r,
+                Ok(ClientEvent::Unavailable(d)) => return format!("unavailable {d}"),
+                Ok(_) => {}
+                Err(e) => return format!("{e}"),
+            }
+        }
+    })
+    .await
+    .expect("refused");
+    assert!(
+        refused.contains("refused") || refused.contains("unavailable"),
+        "{refused}"
+    );
+    assert!(server.state.registry.record(&id).is_none());
+    let _ = (owner, animator);
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_authorship_is_refused_and_audited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(dir.path()).await;
+    provision_region(&server);
+    let family = new_family_case("anna");
+    let anna_actor = family.get_actor().clone();
+    let (_owner, case_id) = create_as(&server, "anna", family).await;
+    server
+        .state
+        .registry
+        .assign(case_id, Some("bartek"), None, "anna", false)
+        .expect("assign");
+
+    // Bartek's tablet writes as if it were anna's device.
+    let t = tablet(&server, "bartek", "tablet-bartek");
+    t.find(case_id).expect("find");
+    t.wait_until("case arrives", WAIT, || async {
+        Ok(!t.heads(case_id).await?.unwrap_or_default().is_empty())
+    })
+    .await
+    .expect("bartek reads the case");
+    let mut events = t.events();
+    t.change(case_id, move |d| {
+        use automerge::transaction::Transactable;
+        d.set_actor(anna_actor);
+        d.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(automerge::ROOT, "forged", true))
+            .expect("edit");
+    })
+    .await
+    .expect("saved locally");
+    // The server refuses and closes the connection (after writing the audit record).
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(ClientEvent::Disconnected(_)) = events.recv().await {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("refused in time");
+    let audit = server.state.registry.audit();
+    let rejects = audit
+        .query(&kooperacja_server::audit::AuditQuery {
+            document: Some(case_id.to_string()),
+            ..Default::default()
+        })
+        .expect("query");
+    assert!(rejects
+        .iter()
+        .any(|r| r.kind == "reject" && r.user.as_deref() == Some("bartek")));
+    assert!(rejects
+        .iter()
+        .any(|r| r.kind == "read" && r.user.as_deref() == Some("bartek")));
+    assert!(rejects
+        .iter()
+        .any(|r| r.kind == "change" && r.user.as_deref() == Some("anna")));
+    assert!(audit.verify().expect("the chain holds") > 0);
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_tablet_cuts_it_off_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(dir.path()).await;
+    provision_region(&server);
+    let (owner, case_id) = create_as(&server, "anna", new_family_case("anna")).await;
+    let before = server.state.directory.devices_of("anna").expect("devices");
+    let lost = tablet(&server, "anna", "tablet-lost");
+    let mut events = lost.events();
+    lost.find(case_id).expect("find");
+    lost.wait_until("case arrives", WAIT, || async {
+        Ok(!lost.heads(case_id).await?.unwrap_or_default().is_empty())
+    })
+    .await
+    .expect("read");
+
+    // The administrator revokes the lost tablet's device (the same steps as the admin API).
+    let device = server
+        .state
+        .directory
+        .devices_of("anna")
+        .expect("devices")
+        .into_iter()
+        .find(|d| !before.contains(d))
+        .expect("the lost tablet's device")
+        .device_id;
+    server.state.directory.revoke(&device).expect("revoke");
+    let (ack, closed) = tokio::sync::oneshot::channel();
+    server
+        .state
+        .hub
+        .send(kooperacja_server::hub::Command::DropDevice(device, ack))
+        .await;
+    assert_eq!(
+        closed.await.expect("answer"),
+        1,
+        "its open connection was closed"
+    );
+    let revoked = tokio::time::timeout(WAIT, async {
+        loop {
+            match events.recv().await {
+                Ok(ClientEvent::Revoked) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await
+    .expect("told in time");
+    assert!(revoked, "the tablet is told it was revoked");
+    // The other tablet keeps working.
+    append_note_safe(&owner, case_id).await;
+    wait_acknowledged(&owner, case_id).await;
+    server.shutdown().await.expect("shutdown");
+}
+
+async fn append_note_safe(t: &SyncClient, id: DocumentId) {
+    t.change(id, |d| {
+        case::append_monitoring_note(
+            d,
+            &format!("n-{}", random_id()),
+            &case::MonitoringNote {
+                author: "anna".into(),
+                institution: "gops".into(),
+                mode: case::ContactMode::HomeVisit,
+                text: "Wizyta domowa.".into(),
+            },
+            Utc::now(),
+        )
+        .expect("note");
+    })
+    .await
+    .expect("saved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawn_consent_stops_the_school_receiving_the_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(dir.path()).await;
+    provision_region(&server);
+    let mut family = new_family_case("anna");
+    consent(&mut family, "c1", "szkola", ConsentState::Given);
+    let (owner, case_id) = create_as(&server, "anna", family).await;
+    server
+        .state
+        .registry
+        .assign(case_id, Some("bartek"), None, "anna", false)
+        .expect("assign");
+    let school = tablet(&server, "szkola-rep", "tablet-szkola");
+    let colleague = tablet(&server, "bartek", "tablet-bartek");
+    for t in [&school, &colleague] {
+        t.find(case_id).expect("find");
+        wait_same_heads(&owner, t, case_id).await;
+    }
+    // The mother withdraws consent; the worker records it.
+    owner
+        .change(case_id, |d| {
+            consent(d, "c2", "szkola", ConsentState::Withdrawn)
+        })
+        .await
+        .expect("saved");
+    wait_acknowledged(&owner, case_id).await;
+    append_note_safe(&owner, case_id).await;
+    wait_acknowledged(&owner, case_id).await;
+    wait_same_heads(&owner, &colleague, case_id).await;
+    let school_heads = school
+        .heads(case_id)
+        .await
+        .expect("heads")
+        .unwrap_or_default();
+    let owner_heads = owner
+        .heads(case_id)
+        .await
+        .expect("heads")
+        .unwrap_or_default();
+    assert!(
+        owner_heads.iter().any(|h| !school_heads.contains(h)),
+        "the school no longer receives the case after consent was withdrawn"
+    );
+    let _ = Duration::ZERO;
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_breaks_the_case_rules_is_refused_and_the_tablet_told_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(dir.path()).await;
+    provision_region(&server);
+    let (owner, case_id) = create_as(&server, "anna", new_family_case("anna")).await;
+    let good = owner.heads(case_id).await.expect("heads").expect("doc");
+
+    // A tablet with an old app skips the rules: the contract stage with no help plan (IPP).
+    let mut events = owner.events();
+    owner
+        .change(case_id, |d| {
+            let anna = Editor::new("anna", "gops").expect("editor");
+            case::set_stage_raw(d, case::Stage::Contract, &anna, Utc::now()).expect("written");
+        })
+        .await
+        .expect("saved locally");
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(ClientEvent::Disconnected(_)) = events.recv().await {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("refused in time");
+    let audit = server.state.registry.audit();
+    let refusal = audit
+        .query(&kooperacja_server::audit::AuditQuery {
+            document: Some(case_id.to_string()),
+            ..Default::default()
+        })
+        .expect("query")
+        .into_iter()
+        .find(|r| r.kind == "reject")
+        .expect("the refusal is audited");
+    assert!(
+        refusal.detail.to_string().contains("not valid"),
+        "{refusal:?}"
+    );
+
+    // The server still holds the valid case: a colleague fetching it gets the old version.
+    server
+        .state
+        .registry
+        .assign(case_id, Some("bartek"), None, "anna", false)
+        .expect("assign");
+    let colleague = tablet(&server, "bartek", "tablet-bartek");
+    colleague.find(case_id).expect("find");
+    colleague
+        .wait_until("the case arrives", WAIT, || async {
+            Ok(colleague.heads(case_id).await?.unwrap_or_default() == good)
+        })
+        .await
+        .expect("the valid version");
+    let stage = colleague
+        .read(case_id, |d| {
+            d.and_then(|d| case::stage(d).ok()).map(|s| s.value)
+        })
+        .await
+        .expect("read");
+    assert_eq!(stage, Some(case::Stage::Referral));
+    server.shutdown().await.expect("shutdown");
+}

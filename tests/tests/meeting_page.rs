@@ -1,0 +1,407 @@
+//! The remote PZK meeting page (`web/`, embedded in the server) in two real headless Chromium
+//! sessions: two members of different institutions log in with one-time codes, see the agenda,
+//! the services and each other, write the minutes together, one goes offline and comes back,
+//! and both converge; then the server's copy of the document is checked.
+//!
+//! The browsers run in `web/e2e/meeting.mjs` (playwright-core driving Debian's `chromium`),
+//! which prints one JSON line. The server serves TLS with its development certificate, and
+//! Chromium trusts exactly that certificate's public key (`--ignore-certificate-errors-spki-list`,
+//! honoured with a fresh `--user-data-dir`); no certificate check is turned off.
+//!
+//! Needs Node >= 20, `web/node_modules` (installed here with `npm ci` when missing) and
+//! `/usr/bin/chromium` (or `CHROMIUM`). Without them the test fails, on purpose: CI installs
+//! them, and a skipped browser test proves nothing. `MEETING_LATENCY_SAMPLES` (default 20)
+//! sets how many presence and keystroke latency samples are taken and printed (never asserted);
+//! `MEETING_SCREENSHOT` saves a screenshot of the first member's page.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use automerge::Automerge;
+use chrono::{TimeZone, Utc};
+use kooperacja_server::identity::Role;
+use kooperacja_server::serve::RunningServer;
+use kooperacja_test_support::*;
+use serde_json::{json, Value as Json};
+use sync_core::model::editor;
+use sync_core::model::pzk::{
+    self, AgendaItem, InstitutionSector, MeetingMode, MeetingPlan, Member, MemberRole, PzkInit,
+    Representative, ServiceEntry,
+};
+use sync_core::DocumentId;
+
+/// How long the browsers may take in all (each of their waits times out sooner).
+const BROWSER_DEADLINE: Duration = Duration::from_secs(240);
+
+const HOW: &str = "the meeting page test needs Node >= 20, the packages of web/ (`npm ci` in \
+                   web/) and Debian's chromium (`apt-get install -y chromium`); CI installs them";
+
+fn web_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate lives inside the repository")
+        .join("web")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// Fails (never skips) when Node, the packages or Chromium are missing; installs the pinned
+/// packages when only they are missing.
+fn require_tools() {
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("`node` cannot be run ({e}); {HOW}"));
+    assert!(node.status.success(), "`node --version` failed; {HOW}");
+    let playwright = web_dir().join("node_modules/playwright-core/package.json");
+    if !playwright.is_file() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(web_dir())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("`npm` cannot be run ({e}); {HOW}"));
+        assert!(status.success(), "`npm ci` in web/ failed; {HOW}");
+    }
+    let browser = chromium();
+    assert!(browser.is_file(), "{} is missing; {HOW}", browser.display());
+}
+
+/// The region: a gmina's PZK with three member institutions, its animator, two members and a
+/// coordinator (who may read the PZK document but not write it).
+fn provision(server: &RunningServer) {
+    let d = &server.state.directory;
+    for (id, name, sector) in [
+        ("gops-przykladowo", "GOPS Przykładowo", "social"),
+        ("sp1-przykladowo", "Szkoła Podstawowa nr 1", "education"),
+        ("kpp-przykladowo", "Komenda Powiatowa Policji", "police"),
+    ] {
+        d.add_institution(id, name, sector).expect("institution");
+    }
+    for (login, name, role, institution) in [
+        ("ewa", "Ewa Nowak", Role::Animator, Some("gops-przykladowo")),
+        (
+            "jan",
+            "Jan Wiśniewski",
+            Role::PzkMember,
+            Some("sp1-przykladowo"),
+        ),
+        (
+            "marta",
+            "Marta Zielińska",
+            Role::PzkMember,
+            Some("kpp-przykladowo"),
+        ),
+        ("koordynator", "Koordynator ROPS", Role::Coordinator, None),
+    ] {
+        d.add_user(login, name, vec![role]).expect("user");
+        if let Some(i) = institution {
+            d.set_institution(login, i).expect("institution");
+        }
+    }
+    d.add_team("pzk-przykladowo", "PZK Gminy Przykładowo", "ewa")
+        .expect("team");
+    for i in ["gops-przykladowo", "sp1-przykladowo", "kpp-przykladowo"] {
+        d.add_team_member("pzk-przykladowo", i).expect("member");
+    }
+    server.state.registry.reload_directory().expect("reload");
+}
+
+const AGENDA: [&str; 3] = [
+    "Otwarcie i przyjęcie porządku",
+    "Konsultacja sprawy R-2024/17",
+    "Aktualizacja listy usług",
+];
+const SERVICES: [&str; 2] = [
+    "Korepetycje z matematyki w świetlicy szkolnej.",
+    "Dzielnicowy: wizyty w rodzinach objętych wsparciem.",
+];
+
+/// The team's document as the animator writes it: members with representatives, a services
+/// list, and meeting `m1` with its agenda.
+fn team_document() -> Automerge {
+    let by = "ewa";
+    let editor = editor::Editor::new(by, "gops-przykladowo").expect("the animator as editor");
+    let at = Utc::now();
+    let init = PzkInit {
+        actor: automerge::ActorId::random(),
+        name: "PZK Gminy Przykładowo".into(),
+        animator: by.into(),
+        agreement_text: "Porozumienie o współpracy.".into(),
+    };
+    let mut doc = pzk::new_pzk(&init, at).expect("pzk");
+    for (id, name, sector, role, person, person_name) in [
+        (
+            "gops-przykladowo",
+            "GOPS Przykładowo",
+            InstitutionSector::SocialAssistance,
+            MemberRole::Lead,
+            "ewa",
+            "Ewa Nowak",
+        ),
+        (
+            "sp1-przykladowo",
+            "Szkoła Podstawowa nr 1",
+            InstitutionSector::Education,
+            MemberRole::Member,
+            "jan",
+            "Jan Wiśniewski",
+        ),
+        (
+            "kpp-przykladowo",
+            "Komenda Powiatowa Policji",
+            InstitutionSector::Police,
+            MemberRole::Member,
+            "marta",
+            "Marta Zielińska",
+        ),
+    ] {
+        let member = Member {
+            name: name.into(),
+            sector,
+            role,
+        };
+        pzk::upsert_member(&mut doc, id, &member, &editor, at).expect("member");
+        let rep = Representative {
+            name: person_name.into(),
+            function: "przedstawiciel w PZK".into(),
+        };
+        pzk::set_representative(&mut doc, id, person, &rep, &editor, at).expect("representative");
+    }
+    for (id, description, provider, sector, capacity, remote) in [
+        (
+            "korepetycje",
+            SERVICES[0],
+            "sp1-przykladowo",
+            InstitutionSector::Education,
+            Some(12),
+            false,
+        ),
+        (
+            "dzielnicowy",
+            SERVICES[1],
+            "kpp-przykladowo",
+            InstitutionSector::Police,
+            None,
+            true,
+        ),
+    ] {
+        let entry = ServiceEntry {
+            description: description.into(),
+            provider: provider.into(),
+            sector,
+            capacity,
+            remote_capable: remote,
+        };
+        pzk::upsert_service(&mut doc, id, &entry, &editor, at).expect("service");
+    }
+    let plan = MeetingPlan {
+        date: Utc
+            .with_ymd_and_hms(2025, 3, 12, 9, 0, 0)
+            .single()
+            .expect("a date"),
+        mode: MeetingMode::Remote,
+    };
+    pzk::schedule_meeting(&mut doc, "m1", &plan, &editor, at).expect("meeting");
+    for (order, title) in (1u64..).zip(AGENDA) {
+        let item = AgendaItem {
+            title: title.into(),
+            order,
+        };
+        pzk::set_agenda_item(&mut doc, "m1", &format!("p{order}"), &item, &editor, at)
+            .expect("agenda item");
+    }
+    doc
+}
+
+fn code_for(server: &RunningServer, login: &str) -> String {
+    let mut random = [0u8; 10];
+    rand::fill(&mut random[..]);
+    server
+        .state
+        .directory
+        .enrolment_code(login, random)
+        .expect("enrolment code")
+        .code
+}
+
+/// Runs the browsers to their end and returns their JSON line.
+async fn run_browsers(server: &RunningServer, cert: &Path, spec: &Json) -> Json {
+    let samples = std::env::var("MEETING_LATENCY_SAMPLES").unwrap_or_else(|_| "20".into());
+    let mut command = tokio::process::Command::new("node");
+    command
+        .current_dir(web_dir())
+        .arg("e2e/meeting.mjs")
+        .env("MEETING_BASE_URL", format!("https://{}", server.addr))
+        .env("MEETING_CERT", cert)
+        .env("MEETING_SPEC", spec.to_string())
+        .env("MEETING_LATENCY_SAMPLES", samples)
+        .env("CHROMIUM", chromium())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting node ({e}); {HOW}"));
+    let output = tokio::time::timeout(BROWSER_DEADLINE, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("the browsers did not finish within {BROWSER_DEADLINE:?}"))
+        .expect("node ran");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .unwrap_or_else(|| {
+            panic!("the browsers printed no JSON line\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}")
+        });
+    let result: Json = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("unreadable result ({e}): {line}\n--- stderr ---\n{stderr}"));
+    assert!(
+        output.status.success() && result["ok"] == json!(true),
+        "the meeting page failed: {result:#}\n--- stderr ---\n{stderr}"
+    );
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_members_meet_on_the_page_and_converge_after_going_offline() {
+    require_tools();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_typed_server(dir.path()).await;
+    let cert = dir.path().join("tls").join("dev-cert.pem");
+    assert!(
+        cert.is_file(),
+        "the dev certificate is at {}",
+        cert.display()
+    );
+    provision(&server);
+
+    // The animator's tablet makes the team's document; it stays connected and follows it.
+    let animator = tablet(&server, "ewa", "tablet-ewa");
+    let id: DocumentId = random_id();
+    animator.create(id, team_document()).await.expect("created");
+    wait_acknowledged(&animator, id).await;
+
+    let spec = json!({
+        "document": id.to_string(),
+        "meeting": "m1",
+        "a": { "code": code_for(&server, "jan"), "login": "jan", "name": "Jan Wiśniewski",
+               "institution_name": "Szkoła Podstawowa nr 1" },
+        "b": { "code": code_for(&server, "marta"), "login": "marta", "name": "Marta Zielińska",
+               "institution_name": "Komenda Powiatowa Policji" },
+        "reader": { "code": code_for(&server, "koordynator"), "login": "koordynator" },
+        "agenda": AGENDA,
+        "services": SERVICES,
+    });
+    let result = run_browsers(&server, &cert, &spec).await;
+    eprintln!("meeting page: {result}");
+    if let Some(latency) = result.get("latency") {
+        eprintln!("latency on loopback (ms): {latency}");
+    }
+    assert_eq!(
+        result["offlineIsolated"],
+        json!(true),
+        "offline means offline"
+    );
+    assert_eq!(
+        result["readerReadOnly"],
+        json!(true),
+        "a coordinator's page does not edit"
+    );
+    let minutes = result["minutes"].as_str().expect("minutes").to_owned();
+    for piece in [
+        "(A)",
+        "Policja:",
+        "[B offline: uzgodniono wizytę]",
+        "[A w tym czasie",
+    ] {
+        assert!(
+            minutes.contains(piece),
+            "the minutes hold {piece:?}: {minutes:?}"
+        );
+    }
+    let decision = result["decision"].as_str().expect("decision").to_owned();
+
+    // The server holds what the browsers wrote: the animator's tablet gets it from there.
+    let wanted = (minutes.clone(), decision.clone());
+    animator
+        .wait_until(
+            "the browsers' minutes and decision on the server",
+            WAIT,
+            || {
+                let (minutes, decision) = wanted.clone();
+                let animator = &animator;
+                async move {
+                    animator
+                        .read(id, move |doc| {
+                            let Some(view) = doc.and_then(|d| pzk::read_pzk(d).ok()) else {
+                                return false;
+                            };
+                            let meeting = &view.meetings["m1"];
+                            meeting.minutes == minutes
+                                && meeting.decisions.values().any(|d| d.text == decision)
+                        })
+                        .await
+                }
+            },
+        )
+        .await
+        .expect("the server's document has the minutes and the decision");
+
+    // Every change the browsers made is valid and names its author and institution.
+    let (view, authors) = animator
+        .read(id, |doc| {
+            let doc = doc.expect("the document");
+            let authors: Vec<editor::ParsedMessage> = doc
+                .get_changes(&[])
+                .into_iter()
+                .filter_map(|c| c.message().map(str::to_owned))
+                .filter(|m| m.starts_with("meetings/m1/") && !m.contains("agenda"))
+                .map(|m| editor::parse(&m))
+                .collect();
+            (pzk::read_pzk(doc).expect("a valid PZK document"), authors)
+        })
+        .await
+        .expect("read");
+    let meeting = &view.meetings["m1"];
+    let attendance = |p: &str| meeting.attendance.get(p).map(|a| a.value.as_str());
+    assert_eq!(attendance("marta"), Some("video"));
+    assert_eq!(attendance("jan"), Some("in_person"));
+    let decision = meeting
+        .decisions
+        .values()
+        .find(|d| d.text == result["decision"].as_str().unwrap_or_default())
+        .expect("the decision");
+    assert_eq!(decision.by, "marta");
+    assert!(
+        !authors.is_empty(),
+        "the browsers' changes are in the history"
+    );
+    for parsed in &authors {
+        let who = (parsed.author.as_deref(), parsed.institution.as_deref());
+        assert!(
+            matches!(
+                who,
+                (Some("jan"), Some("sp1-przykladowo")) | (Some("marta"), Some("kpp-przykladowo"))
+            ),
+            "a browser change names its author: {parsed:?}"
+        );
+    }
+    for login in ["jan", "marta"] {
+        assert!(
+            authors.iter().any(|p| p.author.as_deref() == Some(login)),
+            "{login} wrote the minutes"
+        );
+    }
+
+    animator.shutdown().await;
+    server.shutdown().await.expect("clean shutdown");
+}

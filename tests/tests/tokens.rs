@@ -1,0 +1,159 @@
+//! Tablets enrol with a one-time code, and trade their device token for short-lived access
+//! tokens; expired and revoked tokens get a clear refusal.
+
+use client_sdk::{ClientConfig, ServerAddress, SyncClient, Trust};
+use kooperacja_server::config::{ServeConfig, TlsMode};
+use kooperacja_server::identity::Role;
+use kooperacja_test_support::*;
+use sync_core::storage::MemoryStorage;
+use sync_core::PeerId;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A plain HTTP/1.1 POST on loopback: (status, body).
+async fn post(
+    addr: std::net::SocketAddr,
+    path: &str,
+    bearer: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    let auth = bearer
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(request.as_bytes()).await.expect("write");
+    let mut out = String::new();
+    tcp.read_to_string(&mut out).await.expect("read");
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+    (status, body)
+}
+
+fn client_with(
+    server: &kooperacja_server::serve::RunningServer,
+    token: &str,
+    name: &str,
+) -> SyncClient {
+    let address = ServerAddress {
+        url: format!("ws://{}/sync", server.addr),
+        token: token.into(),
+        trust: Trust::None,
+    };
+    SyncClient::start(
+        ClientConfig::new(PeerId::new(name).expect("id"), Some(address)),
+        MemoryStorage::new(),
+    )
+    .expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tablet_enrols_once_with_a_code_then_uses_short_lived_tokens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_with(ServeConfig::for_tests(
+        dir.path(),
+        TlsMode::InsecureLoopback,
+    ))
+    .await;
+    let directory = &server.state.directory;
+    directory
+        .add_user("anna", "Anna Kowalska", vec![Role::SocialWorker])
+        .expect("user");
+    let code = directory
+        .enrolment_code("anna", [7, 1, 2, 3, 4, 5, 6, 9, 11, 200])
+        .expect("code")
+        .code;
+
+    // The tablet redeems the code (typed by the worker; case does not matter).
+    let (status, body) = post(
+        server.addr,
+        "/api/v1/enroll",
+        None,
+        &format!("{{\"code\":\"{}\"}}", code.to_lowercase()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let enrolled: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let device_token = enrolled["token"].as_str().expect("token").to_string();
+    assert_eq!(enrolled["user"], "anna");
+
+    // A code works once.
+    let (status, body) = post(
+        server.addr,
+        "/api/v1/enroll",
+        None,
+        &format!("{{\"code\":\"{code}\"}}"),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("enrolment code"), "{body}");
+
+    // The device token buys a short-lived access token, which works on /sync.
+    let (status, body) = post(server.addr, "/api/v1/token", Some(&device_token), "").await;
+    assert_eq!(status, 200, "{body}");
+    let issued: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let access = issued["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_string();
+    assert!(access.starts_with("kat_"));
+    assert_eq!(issued["expires_in"], 900);
+    let tablet = client_with(&server, &access, "tablet-access");
+    let case = random_id();
+    tablet.create(case, new_case()).await.expect("created");
+    wait_acknowledged(&tablet, case).await;
+    tablet.shutdown().await;
+
+    // An access token does not buy another one; a forged one is unknown.
+    let (status, _) = post(server.addr, "/api/v1/token", Some(&access), "").await;
+    assert_eq!(status, 401);
+    let mut forged = access.clone();
+    forged.replace_range(forged.len() - 2.., "00");
+    assert!(matches!(
+        directory.authenticate(&forged).expect("checked"),
+        kooperacja_server::identity::Authenticated::Unknown
+    ));
+
+    // An expired access token is refused with a clear reason.
+    let expired = directory
+        .access_token(&device_token, -1)
+        .expect("issued")
+        .expect("a device token")
+        .access_token;
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{}/sync",
+            server.addr
+        ))
+        .expect("request");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {expired}").parse().expect("header"),
+    );
+    let tcp = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("tcp");
+    match tokio_tungstenite::client_async(request, tcp).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+            assert_eq!(r.status(), 401);
+            let body = String::from_utf8_lossy(r.body().as_deref().unwrap_or_default()).to_string();
+            assert!(body.contains("expired"), "{body}");
+        }
+        other => panic!("expected 401, got {:?}", other.map(|_| ())),
+    }
+
+    // Revoking the device ends its access tokens too.
+    let device = enrolled["device_id"].as_str().expect("device");
+    directory.revoke(device).expect("revoke");
+    assert!(matches!(
+        directory.authenticate(&access).expect("checked"),
+        kooperacja_server::identity::Authenticated::Revoked(_)
+    ));
+    server.shutdown().await.expect("shutdown");
+}
