@@ -37,15 +37,15 @@
 
 //!
 //! # Where things are
-//! - [`config`](EngineConfig): how an engine behaves; `types.rs`: inputs, effects, events;
+//! - `config.rs`: how an engine behaves; `types.rs`: inputs, effects, events;
 //!   `rejection.rs`: why a message was refused; `policy.rs`: the host's access decision.
-//! - `document.rs` holds one document's state (its life as one [`DocState`](document) value,
+//! - `document.rs` holds one document's state (its life as one `DocState` value,
 //!   its subscribers, inbox and durable heads), `peer.rs` one connection's.
 //! - `connections.rs`: connecting, the handshake, refusing a peer, routing its messages;
 //!   `ephemeral.rs`: presence relayed and broadcast; `following.rs`: who follows which
 //!   document, what a peer is sent, documents found, created, forgotten.
 //! - `process.rs`: the tick, and the per-document batch as named steps; `store.rs`: the
-//!   storage tasks the engine asks for and their answers; `eviction.rs`: what leaves memory;
+//!   storage tasks the engine asks for, `storage_done.rs` their answers; `eviction.rs`: what leaves memory;
 //!   `chunks.rs`: changes in their stored form.
 
 mod chunks;
