@@ -19,7 +19,7 @@ use automerge::Automerge;
 use serde::{Deserialize, Serialize};
 use sync_core::engine::{Access, ChangeSummary, Policy, Principal};
 use sync_core::model::{self, DocumentKind};
-use sync_core::DocumentId;
+use sync_core::{DocumentId, Refusal};
 
 use crate::audit::Audit;
 use crate::error::ServerError;
@@ -437,22 +437,22 @@ impl Registry {
         principal: &Principal,
         document: &DocumentId,
         changes: &[ChangeSummary],
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         let mut fresh = Vec::new();
         {
             let known = self
                 .inner
                 .actor_devices
                 .read()
-                .map_err(|_| "actor table poisoned")?;
+                .map_err(|_| Refusal::HostFailed("actor table poisoned".into()))?;
             for change in changes {
                 let actor = change.actor.to_bytes().to_vec();
                 match known.get(&actor) {
                     Some(device) if *device != principal.device => {
-                        return Err(format!(
-                            "change {} is authored by actor {} of another device",
-                            change.hash, change.actor
-                        ));
+                        return Err(Refusal::ForgedActor {
+                            change: change.hash,
+                            actor: change.actor.clone(),
+                        });
                     }
                     Some(_) => {}
                     None => fresh.push(actor),
@@ -464,18 +464,20 @@ impl Registry {
                 .inner
                 .actor_devices
                 .write()
-                .map_err(|_| "actor table poisoned")?;
+                .map_err(|_| Refusal::HostFailed("actor table poisoned".into()))?;
             for actor in fresh {
                 if let Some(device) = known.get(&actor) {
                     if *device != principal.device {
-                        return Err("an actor of another device".into());
+                        return Err(Refusal::ActorOfAnotherDevice);
                     }
                     continue;
                 }
                 self.inner
                     .actors
                     .insert(&actor, principal.device.as_bytes())
-                    .map_err(|e| format!("storing the actor binding failed: {e}"))?;
+                    .map_err(|e| {
+                        Refusal::HostFailed(format!("storing the actor binding failed: {e}"))
+                    })?;
                 known.insert(actor, principal.device.clone());
             }
         }
@@ -498,7 +500,7 @@ impl Registry {
         document: &DocumentId,
         doc: &Automerge,
         created_by: Option<&Principal>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         let existing = self.record(document);
         let kind = match model::validate(doc) {
             Ok(DocumentKind::Case) => Kind::Case,
@@ -509,17 +511,17 @@ impl Registry {
             {
                 Kind::Untyped
             }
-            Err(e) => return Err(format!("the document is not valid: {e}")),
+            Err(e) => return Err(Refusal::Invalid(e)),
         };
         let mut record = match (existing, created_by) {
             (Some(r), _) => {
                 if r.kind != kind {
-                    return Err("a document cannot change its type".into());
+                    return Err(Refusal::TypeChanged);
                 }
                 r
             }
             (None, Some(principal)) => self.new_record(kind, principal, doc)?,
-            (None, None) => return Err("the document has no owner on this server".into()),
+            (None, None) => return Err(Refusal::NoOwner),
         };
         let before = record.clone();
         if kind == Kind::Case {
@@ -538,7 +540,8 @@ impl Registry {
                     serde_json::json!({ "institutions": record.consents }),
                 );
             }
-            self.save(*document, record).map_err(|e| e.to_string())?;
+            self.save(*document, record)
+                .map_err(|e| Refusal::HostFailed(e.to_string()))?;
             self.touched(*document);
         }
         Ok(())
@@ -549,11 +552,15 @@ impl Registry {
         kind: Kind,
         principal: &Principal,
         doc: &Automerge,
-    ) -> Result<DocRecord, String> {
-        let user = self.user(&principal.user).ok_or("unknown user")?;
+    ) -> Result<DocRecord, Refusal> {
+        let user = self.user(&principal.user).ok_or(Refusal::UnknownUser)?;
         let team = match kind {
             Kind::Pzk => {
-                let teams = self.inner.teams.read().map_err(|_| "team table poisoned")?;
+                let teams = self
+                    .inner
+                    .teams
+                    .read()
+                    .map_err(|_| Refusal::HostFailed("team table poisoned".into()))?;
                 let led: Vec<&Team> = teams.iter().filter(|t| t.animator == user.login).collect();
                 let name = model::pzk::read_pzk(doc).ok().map(|v| v.name);
                 let chosen = match led.as_slice() {
@@ -563,9 +570,7 @@ impl Registry {
                         .find(|t| Some(&t.name) == name.as_ref())
                         .map(|t| t.id.clone()),
                 };
-                Some(chosen.ok_or(
-                    "only the animator of a PZK team creates its document (name it as the team)",
-                )?)
+                Some(chosen.ok_or(Refusal::NotTeamAnimator)?)
             }
             Kind::Case => {
                 let allowed = user
@@ -573,7 +578,7 @@ impl Registry {
                     .iter()
                     .any(|r| matches!(r, Role::SocialWorker | Role::Animator | Role::Admin));
                 if !allowed {
-                    return Err("only social workers and animators open cases".into());
+                    return Err(Refusal::MayNotOpenCases);
                 }
                 None
             }
@@ -660,7 +665,7 @@ impl Policy for ServerPolicy {
         principal: &Principal,
         document: &DocumentId,
         changes: &[ChangeSummary],
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         self.registry.check_actors(principal, document, changes)
     }
 
@@ -669,7 +674,7 @@ impl Policy for ServerPolicy {
         document: &DocumentId,
         doc: &Automerge,
         created_by: Option<&Principal>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         self.registry.check(document, doc, created_by)
     }
 }

@@ -111,6 +111,52 @@ impl From<automerge::AutomergeError> for SchemaError {
     }
 }
 
+/// Why the host's policy refused a writer's changes ([`Policy::check_changes`]) or what a batch
+/// of them made of a document ([`Policy::check_document`]). `Display` gives the words the peer
+/// reads in its error message and the audit log records.
+///
+/// [`Policy::check_changes`]: crate::engine::Policy::check_changes
+/// [`Policy::check_document`]: crate::engine::Policy::check_document
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A change's author (Automerge actor) is bound to another device than the writer's: the
+    /// authorship is forged.
+    #[error("change {change} is authored by actor {actor} of another device")]
+    ForgedActor {
+        /// The change.
+        change: automerge::ChangeHash,
+        /// Its author.
+        actor: automerge::ActorId,
+    },
+    /// A new actor was bound to another device while this batch was checked.
+    #[error("an actor of another device")]
+    ActorOfAnotherDevice,
+    /// The document does not match its schema.
+    #[error("the document is not valid: {0}")]
+    Invalid(SchemaError),
+    /// The batch changed the document's type (case, PZK).
+    #[error("a document cannot change its type")]
+    TypeChanged,
+    /// A document the host has no record of, changed by no creator it knows.
+    #[error("the document has no owner on this server")]
+    NoOwner,
+    /// The creator is not a user the host knows.
+    #[error("unknown user")]
+    UnknownUser,
+    /// A PZK document created by someone who animates no team of that name.
+    #[error("only the animator of a PZK team creates its document (name it as the team)")]
+    NotTeamAnimator,
+    /// A case opened by someone whose role does not open cases.
+    #[error("only social workers and animators open cases")]
+    MayNotOpenCases,
+    /// A rule of the host's own, in words (tests, the fuzzer, the model's validation).
+    #[error("{0}")]
+    Rule(String),
+    /// The host could not decide (a poisoned table, a failed write of its own records).
+    #[error("{0}")]
+    HostFailed(String),
+}
+
 /// Any error of this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

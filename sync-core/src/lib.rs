@@ -44,5 +44,5 @@ pub mod presence;
 pub mod storage;
 pub mod wire;
 
-pub use error::{DecodeError, Error, IdError, SchemaError, StorageError};
+pub use error::{DecodeError, Error, IdError, Refusal, SchemaError, StorageError};
 pub use ids::{AutomergeUrl, DocumentId, PeerId, StorageId};

@@ -819,7 +819,7 @@ fn changes_that_break_the_rules_are_refused_and_nothing_of_them_is_kept() {
     let events = net.events(server);
     assert!(
         events.iter().any(|e| matches!(e,
-        Event::Rejected { reason: Rejection::ChangesRefused(r), .. } if r.contains("not allowed")))
+        Event::Rejected { reason: Rejection::ChangesRefused(r), .. } if r.to_string().contains("not allowed")))
     );
     let told = net.log.iter().any(|(from, to, m)| {
         *from == server

@@ -8,15 +8,22 @@ use automerge::{Automerge, ChangeHash};
 use super::{ConnId, EngineConfig, Millis};
 use crate::storage::{ChunkKey, ChunkKind, StoredDocument};
 
-/// Where a document's content is.
+/// Where a document is in its life: its content, and whether a load or a write of it is in
+/// flight. One value, owned by the document, so nothing of it outlives the document.
 #[derive(Debug)]
 pub(super) enum DocState {
-    /// Not in memory (never loaded, or evicted).
+    /// Not in memory (never loaded, evicted, or dropped after a refused batch or a failed write).
     Unloaded,
     /// A load task is in flight.
     Loading,
-    /// In memory.
+    /// A load task is in flight that replaces a copy another writer made stale: once it is
+    /// loaded, every follower is owed a sync message.
+    Reloading,
+    /// In memory, with nothing of ours in flight to the store.
     Resident(Box<Automerge>),
+    /// In memory, with the write of its new changes in flight: no sync message is generated for
+    /// it, and what arrives waits in its inbox, until the write completes.
+    Flushing(Box<Automerge>),
 }
 
 /// A sync message waiting for the next tick.
@@ -48,7 +55,12 @@ pub(super) struct Doc {
     pub(super) unavailable_from: BTreeSet<ConnId>,
     /// Peers told it does not exist, who get it as soon as it does (if they may read it).
     pub(super) waiting: BTreeSet<ConnId>,
-    pub(super) flushing: bool,
+    /// Another writer (another server node sharing the store) changed it: it is loaded again
+    /// once nothing of ours is in flight to the store.
+    pub(super) stale: bool,
+    /// A compaction is in flight. It overlaps every state (a batch may be applied and written,
+    /// or the document dropped and loaded again, while its snapshot is written), so it is not
+    /// part of [`DocState`].
     pub(super) compacting: bool,
     pub(super) last_used: Millis,
 }
@@ -67,28 +79,60 @@ impl Doc {
             contributors: BTreeSet::new(),
             unavailable_from: BTreeSet::new(),
             waiting: BTreeSet::new(),
-            flushing: false,
+            stale: false,
             compacting: false,
             last_used: Millis(0),
         }
     }
 
+    /// The content, if it is in memory (a write of it may be in flight).
     pub(super) fn resident(&self) -> Option<&Automerge> {
         match &self.state {
-            DocState::Resident(am) => Some(am),
+            DocState::Resident(am) | DocState::Flushing(am) => Some(am),
             _ => None,
         }
     }
 
+    /// The content to change, if it is in memory (a write of it may be in flight).
     pub(super) fn resident_mut(&mut self) -> Option<&mut Automerge> {
         match &mut self.state {
-            DocState::Resident(am) => Some(am),
+            DocState::Resident(am) | DocState::Flushing(am) => Some(am),
             _ => None,
         }
     }
 
+    /// Whether a load task is in flight.
     pub(super) fn is_loading(&self) -> bool {
-        matches!(self.state, DocState::Loading)
+        matches!(self.state, DocState::Loading | DocState::Reloading)
+    }
+
+    /// Whether the write of its new changes is in flight.
+    pub(super) fn is_flushing(&self) -> bool {
+        matches!(self.state, DocState::Flushing(_))
+    }
+
+    /// Puts content in memory; a write in flight stays in flight.
+    pub(super) fn set_content(&mut self, am: Box<Automerge>) {
+        self.state = match self.state {
+            DocState::Flushing(_) => DocState::Flushing(am),
+            _ => DocState::Resident(am),
+        };
+    }
+
+    /// The write of its new changes was handed to the store.
+    pub(super) fn start_flushing(&mut self) {
+        self.state = match std::mem::replace(&mut self.state, DocState::Unloaded) {
+            DocState::Resident(am) => DocState::Flushing(am),
+            other => other,
+        };
+    }
+
+    /// The write in flight completed.
+    pub(super) fn flushed(&mut self) {
+        self.state = match std::mem::replace(&mut self.state, DocState::Unloaded) {
+            DocState::Flushing(am) => DocState::Resident(am),
+            other => other,
+        };
     }
 
     /// Queued input or owed output.

@@ -2,6 +2,7 @@
 
 use automerge::{ActorId, Automerge, ChangeHash};
 
+use crate::error::Refusal;
 use crate::ids::DocumentId;
 
 /// What a connection may do with a document.
@@ -63,7 +64,7 @@ pub trait Policy: Send {
         principal: &Principal,
         document: &DocumentId,
         changes: &[ChangeSummary],
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         let _ = (principal, document, changes);
         Ok(())
     }
@@ -77,7 +78,7 @@ pub trait Policy: Send {
         document: &DocumentId,
         doc: &Automerge,
         created_by: Option<&Principal>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         let _ = (document, doc, created_by);
         Ok(())
     }
@@ -95,7 +96,7 @@ impl<P: Policy + ?Sized> Policy for Box<P> {
         principal: &Principal,
         document: &DocumentId,
         changes: &[ChangeSummary],
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         (**self).check_changes(principal, document, changes)
     }
     fn check_document(
@@ -103,7 +104,7 @@ impl<P: Policy + ?Sized> Policy for Box<P> {
         document: &DocumentId,
         doc: &Automerge,
         created_by: Option<&Principal>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         (**self).check_document(document, doc, created_by)
     }
 }

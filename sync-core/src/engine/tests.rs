@@ -3,7 +3,7 @@
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjType, ReadDoc, ROOT};
 
-use super::{change_hashes, stored_as_received};
+use super::chunks::{change_hashes, stored_as_received};
 
 /// A document and the raw bytes of its last change (a splice into `notes`).
 fn doc_with_edit() -> (Automerge, Vec<u8>) {

@@ -2,8 +2,9 @@
 
 use automerge::{Automerge, ChangeHash};
 
+use super::rejection::Rejection;
 use crate::engine::policy::Principal;
-use crate::error::{DecodeError, StorageError};
+use crate::error::StorageError;
 use crate::ids::{DocumentId, PeerId};
 use crate::storage::{StorageRequest, StorageResponse};
 use crate::wire::{Message, PeerMetadata};
@@ -158,23 +159,6 @@ pub enum Effect {
     },
     /// Something the host may want to know (audit, UI, metrics).
     Event(Event),
-}
-
-/// Why a peer's message was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Rejection {
-    /// The frame did not decode.
-    Malformed(DecodeError),
-    /// The sync payload did not decode or apply.
-    BadSyncData(String),
-    /// A message before `join`, a wrong `senderId`, a second `join`.
-    ProtocolViolation(String),
-    /// No common protocol version.
-    UnsupportedVersion(Vec<String>),
-    /// Changes from a peer without write access.
-    ReadOnly,
-    /// The policy refused the changes (e.g. forged actor).
-    ChangesRefused(String),
 }
 
 /// Events for the host.

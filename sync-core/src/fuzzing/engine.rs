@@ -26,6 +26,7 @@ use crate::host::{carry_out, Host};
 use crate::model;
 use crate::storage::MemoryStorage;
 use crate::wire::{DocMessage, Ephemeral, Join, Message, PeerMetadata};
+use crate::Refusal;
 use crate::{DocumentId, PeerId, StorageId};
 
 const SLOTS: usize = 3;
@@ -77,14 +78,17 @@ impl Policy for FuzzPolicy {
         _: &Principal,
         _: &DocumentId,
         changes: &[crate::engine::ChangeSummary],
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         // A forged actor: refused.
         match changes
             .iter()
-            .any(|c| c.actor.to_bytes().starts_with(b"forged"))
+            .find(|c| c.actor.to_bytes().starts_with(b"forged"))
         {
-            true => Err("forged actor".into()),
-            false => Ok(()),
+            Some(c) => Err(Refusal::ForgedActor {
+                change: c.hash,
+                actor: c.actor.clone(),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -93,9 +97,11 @@ impl Policy for FuzzPolicy {
         document: &DocumentId,
         doc: &Automerge,
         _: Option<&Principal>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         if self.validates && *document == doc_id(1) {
-            model::validate(doc).map(|_| ()).map_err(|e| e.to_string())
+            model::validate(doc)
+                .map(|_| ())
+                .map_err(|e| Refusal::Rule(e.to_string()))
         } else {
             Ok(())
         }

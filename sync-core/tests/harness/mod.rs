@@ -17,7 +17,7 @@ use sync_core::engine::{
 use sync_core::host::carry_out;
 use sync_core::storage::{MemoryStorage, StorageRequest};
 use sync_core::wire;
-use sync_core::{DocumentId, PeerId};
+use sync_core::{DocumentId, PeerId, Refusal};
 
 /// Access rules for tests: `None` allows everything; otherwise (user, document) → access, and
 /// creating an unknown document is allowed to everyone.
@@ -51,14 +51,16 @@ impl Policy for TestPolicy {
         _: &DocumentId,
         doc: &Automerge,
         _: Option<&Principal>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         let status = doc
             .get(ROOT, "status")
             .ok()
             .flatten()
             .and_then(|(v, _)| v.into_string().ok());
         match (self.invalid_status, status) {
-            (Some(bad), Some(s)) if s == bad => Err(format!("status {bad:?} is not allowed")),
+            (Some(bad), Some(s)) if s == bad => {
+                Err(Refusal::Rule(format!("status {bad:?} is not allowed")))
+            }
             _ => Ok(()),
         }
     }

@@ -1,0 +1,54 @@
+//! How an engine behaves: [`EngineConfig`], with defaults for a server and for a client.
+
+use crate::ids::{PeerId, StorageId};
+use crate::wire;
+
+/// How an engine behaves.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Our peer id.
+    pub peer_id: PeerId,
+    /// Our storage id, sent in the handshake.
+    pub storage_id: Option<StorageId>,
+    /// Frames larger than this are refused.
+    pub max_frame: usize,
+    /// A client offers every document it holds to every server it connects to.
+    pub announce: bool,
+    /// Evict a resident document unused for this long (`None`: never, as on a tablet).
+    pub evict_idle_after: Option<u64>,
+    /// Evict least recently used documents while resident bytes exceed this.
+    pub memory_budget: usize,
+    /// Compact when incremental chunks exceed the snapshot and this many bytes.
+    pub compact_min_bytes: usize,
+    /// Or when a document has more than this many incremental chunks.
+    pub compact_max_chunks: usize,
+    /// Ephemeral session id for our own broadcasts.
+    pub session_id: String,
+}
+
+impl EngineConfig {
+    /// Defaults for a server: no announcing, idle documents evicted after a minute.
+    pub fn server(peer_id: PeerId) -> Self {
+        Self {
+            session_id: format!("{peer_id}-session"),
+            peer_id,
+            storage_id: None,
+            max_frame: wire::DEFAULT_MAX_FRAME,
+            announce: false,
+            evict_idle_after: Some(60_000),
+            memory_budget: 512 * 1024 * 1024,
+            compact_min_bytes: 64 * 1024,
+            compact_max_chunks: 512,
+        }
+    }
+
+    /// Defaults for a client (tablet, test peer): offers its documents, keeps them resident.
+    pub fn client(peer_id: PeerId) -> Self {
+        Self {
+            announce: true,
+            evict_idle_after: None,
+            memory_budget: usize::MAX,
+            ..Self::server(peer_id)
+        }
+    }
+}
