@@ -307,9 +307,22 @@ pub fn pzk_with_services() -> Automerge {
             capacity: Some(20),
             remote_capable: false,
         };
-        pzk::upsert_service(&mut pzk_doc, id, &entry, &sync_core::model::Editor::new("marta", "gops").expect("editor"), march(1, 7)).expect("listed");
+        pzk::upsert_service(
+            &mut pzk_doc,
+            id,
+            &entry,
+            &sync_core::model::Editor::new("marta", "gops").expect("editor"),
+            march(1, 7),
+        )
+        .expect("listed");
     }
-    pzk::retire_service(&mut pzk_doc, "svc-tutor", &sync_core::model::Editor::new("marta", "gops").expect("editor"), march(1, 8)).expect("retired");
+    pzk::retire_service(
+        &mut pzk_doc,
+        "svc-tutor",
+        &sync_core::model::Editor::new("marta", "gops").expect("editor"),
+        march(1, 8),
+    )
+    .expect("retired");
     pzk_doc
 }
 
