@@ -133,6 +133,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 Ok(message) => self.received(conn, message),
                 Err(e) => self.malformed(conn, e),
             },
+            Input::Malformed { conn, error } => self.malformed(conn, error),
             Input::Received { conn, message } => self.received(conn, message),
             Input::StorageDone { task, result } => self.storage_done(task, result),
             Input::Find { document } => self.find(document),

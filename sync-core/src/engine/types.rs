@@ -76,6 +76,15 @@ pub enum Input {
         /// The frame.
         bytes: Vec<u8>,
     },
+    /// A frame arrived that the host already tried to decode and could not (e.g. on the
+    /// connection's own task): the engine refuses it as it refuses a malformed [`Input::Frame`],
+    /// without decoding the bytes a second time.
+    Malformed {
+        /// From which connection.
+        conn: ConnId,
+        /// Why the frame does not decode.
+        error: DecodeError,
+    },
     /// A message arrived that the host already decoded (e.g. on the connection's own task).
     Received {
         /// From which connection.
