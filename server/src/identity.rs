@@ -69,6 +69,21 @@ impl FromStr for Role {
     }
 }
 
+impl Role {
+    /// Roles named by their slugs (`social-worker`, `admin`...), as the admin command and API
+    /// take them.
+    pub fn parse_all(roles: &[String]) -> Result<Vec<Role>, ServerError> {
+        roles.iter().map(|r| r.parse()).collect()
+    }
+}
+
+/// 48 random bytes: the secret part of a new device token.
+pub fn random_device_secret() -> [u8; 48] {
+    let mut bytes = [0u8; 48];
+    rand::fill(&mut bytes[..]);
+    bytes
+}
+
 /// An institution of the region: GOPS/MOPS, PCPR, a school, health care, police, a court or
 /// probation service, an NGO, the ROPS...
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

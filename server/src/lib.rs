@@ -8,10 +8,14 @@
 //! A tour of the components:
 //! - [`config`]: the command line (`serve`, `admin`), TOML file and environment.
 //! - [`app`]: the HTTP router (`/sync`, `/healthz`, `/readyz`, `/metrics`, the API), a library
-//!   function so tests drive it without `main`.
+//!   function so tests drive it without `main`; [`AppState`] is what its handlers share.
 //! - [`ws`]: one WebSocket connection: authenticate, then reader and writer tasks.
-//! - [`hub`]: the task that owns the engine, and the storage threads with group commit.
-//! - [`access`]: who may read and write which document.
+//! - [`hub`]: the task that owns the engine, the connection types it talks to, and the storage
+//!   threads with group commit.
+//! - [`auth`]: the one place bearer tokens are read and checked.
+//! - [`api`]: the HTTP API under `/api/v1` (the caller's documents, tokens, administration).
+//! - [`admin`]: the `admin` command line, run on a stopped server's data directory.
+//! - [`access`]: who may read and write which document, and the policy the engine asks.
 //! - [`identity`]: users, roles, devices and tokens.
 //! - [`tls`]: certificates from files, or a development one made on first start.
 //! - [`serve`]: binds, serves over TLS or loopback HTTP, shuts down gracefully.
@@ -19,11 +23,14 @@
 
 pub mod access;
 pub mod admin;
+pub mod api;
 pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod disk;
 pub mod error;
 pub mod export;
+pub mod health;
 pub mod hub;
 pub mod identity;
 pub mod kv;
@@ -31,75 +38,28 @@ pub mod metrics;
 pub mod migrate;
 pub mod pg;
 pub mod serve;
+pub mod state;
 pub mod store;
 pub mod tls;
 pub mod web;
 pub mod ws;
 
-use std::sync::Arc;
-
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use tokio::sync::Semaphore;
 
 pub use error::{ApiError, ServerError};
-
-/// What every handler shares.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The engine's task.
-    pub hub: hub::HubHandle,
-    /// Users, devices, tokens.
-    pub directory: identity::Directory,
-    /// Documents' access records and the audit log.
-    pub registry: access::Registry,
-    /// Metrics.
-    pub metrics: Arc<metrics::Metrics>,
-    /// Caps open WebSocket connections.
-    pub connection_slots: Arc<Semaphore>,
-    /// Per-connection limits.
-    pub limits: ws::Limits,
-    /// Size of each connection's outgoing queue.
-    pub outgoing_queue: usize,
-    /// The identity, access and audit trees.
-    pub kv: kv::Kv,
-    /// The document store (readiness, online backups, exports).
-    pub storage: store::DocStore,
-    /// The data directory.
-    pub data_dir: std::path::PathBuf,
-}
+pub use state::AppState;
 
 /// The HTTP application.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/sync", get(ws::sync))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics_text))
-        .nest("/api/v1", admin::api())
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
+        .route("/metrics", get(health::metrics_text))
+        .nest("/api/v1", api::router())
         .route("/", get(web::page))
         .route("/meeting/{*route}", get(web::page))
         .route("/assets/{*path}", get(web::asset))
         .with_state(state)
-}
-
-async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let storage = state.storage.clone();
-    match tokio::task::spawn_blocking(move || storage.is_ready()).await {
-        Ok(true) => (StatusCode::OK, "ready"),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "store not readable"),
-    }
-}
-
-async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        state.metrics.render(),
-    )
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sync_core::engine::{EngineConfig, Input};
-use sync_core::storage::SledStorage;
 use sync_core::{PeerId, StorageId};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, Semaphore};
@@ -19,12 +18,12 @@ use crate::access::Registry;
 use crate::audit::Audit;
 use crate::config::{ServeConfig, TlsMode};
 use crate::error::ServerError;
-use crate::hub::{self, Command, HubConfig, HubHandle};
+use crate::hub::{self, Command, HubConfig, HubHandle, Limits};
 use crate::identity::Directory;
 use crate::metrics::Metrics;
-use crate::store::DocStore;
-use crate::ws::Limits;
-use crate::{app, AppState};
+use crate::store::{open_store, store_path, DocStore};
+use crate::app;
+use crate::state::AppState;
 
 /// A running server.
 #[derive(Debug)]
@@ -58,11 +57,6 @@ impl RunningServer {
     }
 }
 
-/// The path of the sled store inside a data directory.
-pub fn store_path(data_dir: &std::path::Path) -> std::path::PathBuf {
-    data_dir.join("store")
-}
-
 /// This server's stable identity: a random id made on first start and kept in the store, used
 /// as its peer id and (in UUID form, as JS clients expect) its storage id.
 /// Nodes sharing a PostgreSQL store share it too: to clients they are one server with one
@@ -92,35 +86,6 @@ fn server_identity(kv: &crate::kv::Kv) -> Result<(PeerId, StorageId), ServerErro
         PeerId::new(format!("kooperacja-{}", &h[..16])).map_err(invalid)?,
         StorageId::new(uuid).map_err(invalid)?,
     ))
-}
-
-/// Opens the store: PostgreSQL when `url` names one, else sled, waiting up to three seconds
-/// for a lock that a server stopping in this same process (tests, an embedding app) is still
-/// releasing.
-pub(crate) fn open_store(
-    url: Option<&str>,
-    path: &std::path::Path,
-    node: &str,
-) -> Result<DocStore, ServerError> {
-    if let Some(url) = url {
-        return DocStore::postgres(url, node);
-    }
-    let deadline = std::time::Instant::now() + Duration::from_secs(3);
-    loop {
-        match SledStorage::open(path) {
-            Err(sync_core::StorageError::Io(m))
-                if m.contains("lock") && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(sync_core::StorageError::Io(m)) if m.contains("lock") => {
-                return Err(ServerError::Config(format!(
-                    "the data directory is in use by another kooperacja-server: {m}"
-                )))
-            }
-            other => return Ok(DocStore::Sled(other?)),
-        }
-    }
 }
 
 /// This node's name in PostgreSQL notifications and its audit chain: made once per data

@@ -3,6 +3,7 @@
 //! chunks ([`DocStore`]) and the identity, access and audit trees ([`crate::kv::Kv`]).
 
 use std::path::Path;
+use std::time::Duration;
 
 use sync_core::storage::{SledStorage, Storage, StoredDocument, WriteOp};
 use sync_core::{DocumentId, StorageError};
@@ -111,6 +112,40 @@ impl Storage for DocStore {
         match self {
             DocStore::Sled(s) => s.remove(document).await,
             DocStore::Pg(p) => p.remove(document).await,
+        }
+    }
+}
+
+/// The path of the sled store inside a data directory.
+pub fn store_path(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("store")
+}
+
+/// Opens the store: PostgreSQL when `url` names one, else sled, waiting up to three seconds
+/// for a lock that a server stopping in this same process (tests, an embedding app) is still
+/// releasing.
+pub fn open_store(
+    url: Option<&str>,
+    path: &std::path::Path,
+    node: &str,
+) -> Result<DocStore, ServerError> {
+    if let Some(url) = url {
+        return DocStore::postgres(url, node);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        match SledStorage::open(path) {
+            Err(sync_core::StorageError::Io(m))
+                if m.contains("lock") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(sync_core::StorageError::Io(m)) if m.contains("lock") => {
+                return Err(ServerError::Config(format!(
+                    "the data directory is in use by another kooperacja-server: {m}"
+                )))
+            }
+            other => return Ok(DocStore::Sled(other?)),
         }
     }
 }

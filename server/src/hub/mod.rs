@@ -7,76 +7,42 @@
 //! commit ran into one batch with one fsync, and a *loader*. Their answers come back on a
 //! channel the hub serves first.
 
+mod close;
+mod connection;
+mod storage;
+
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sync_core::engine::{
-    close_code, ConnId, Direction, Effect, Engine, EngineConfig, Event, Input, Millis, Principal,
-    Rejection, TaskId,
+    ConnId, Direction, Effect, Engine, EngineConfig, Event, Input, Millis, Rejection, TaskId,
 };
 use sync_core::storage::{Storage, StorageRequest, StorageResponse, WriteOp};
-use sync_core::wire::Message;
 use sync_core::StorageError;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot};
+
+pub use close::Closing;
+pub use connection::{queued_size, Connection, ConnectionState, Limits, Outgoing};
 
 use crate::access::{Registry, ServerPolicy};
 use crate::metrics::Metrics;
+use storage::{spawn_loader, spawn_writer, Done};
 
-/// What the hub sends a connection's writer.
-#[derive(Debug)]
-pub enum Outgoing {
-    /// A protocol message to encode and send.
-    Message(Message),
-    /// Close the socket with this code and reason.
-    Close {
-        /// WebSocket close code.
-        code: u16,
-        /// Reason.
-        reason: String,
-    },
-}
-
-/// A connection as the hub knows it.
+/// A connection as the hub keeps it.
 #[derive(Debug)]
 struct ConnHandle {
     device: String,
     tx: mpsc::Sender<Outgoing>,
-    kill: Arc<Notify>,
-    close_reason: crate::ws::CloseReason,
-    /// Bytes queued for the socket and not yet written (the writer counts them down).
-    queued: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl ConnHandle {
-    /// Drops the connection at once, telling the peer why.
-    fn drop_with(&self, code: u16, reason: &str) {
-        if let Ok(mut slot) = self.close_reason.lock() {
-            *slot = Some((code, reason.to_string()));
-        }
-        self.kill.notify_one();
-    }
+    state: Arc<ConnectionState>,
 }
 
 /// Commands to the hub.
 #[derive(Debug)]
 pub enum Command {
     /// A connection was authenticated and upgraded.
-    Connect {
-        /// Its id.
-        conn: ConnId,
-        /// Who.
-        principal: Principal,
-        /// Its outgoing queue.
-        tx: mpsc::Sender<Outgoing>,
-        /// Notified to drop it at once (it stopped reading).
-        kill: Arc<Notify>,
-        /// Where to say why, before notifying `kill`.
-        close_reason: crate::ws::CloseReason,
-        /// Bytes queued for it and not yet written.
-        queued: Arc<std::sync::atomic::AtomicUsize>,
-    },
+    Connect(Connection),
     /// An engine input (frame, disconnect...).
     Input(Input),
     /// Ownership or access changed for a document (or all).
@@ -129,8 +95,6 @@ impl HubHandle {
     }
 }
 
-type Done = (TaskId, Result<StorageResponse, StorageError>);
-
 /// Starts the hub and its storage threads.
 pub fn start<S: Storage + Clone>(
     config: HubConfig,
@@ -167,82 +131,6 @@ pub fn start<S: Storage + Clone>(
     };
     tokio::spawn(hub.run(rx, done_rx));
     HubHandle { tx }
-}
-
-fn spawn_writer<S: Storage>(
-    storage: S,
-    disk: Option<Arc<crate::disk::DiskGuard>>,
-    done: mpsc::UnboundedSender<Done>,
-    metrics: Arc<Metrics>,
-) -> (
-    std::sync::mpsc::Sender<(TaskId, WriteOp)>,
-    Option<std::thread::JoinHandle<()>>,
-) {
-    let (tx, rx) = std::sync::mpsc::channel::<(TaskId, WriteOp)>();
-    let spawned = std::thread::Builder::new()
-        .name("storage-writer".into())
-        .spawn(move || {
-            while let Ok(first) = rx.recv() {
-                let mut batch = vec![first];
-                while batch.len() < 8192 {
-                    match rx.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
-                    }
-                }
-                let (tasks, ops): (Vec<TaskId>, Vec<WriteOp>) = batch.into_iter().unzip();
-                let started = Instant::now();
-                // Below the disk reserve nothing reaches the store (see `crate::disk`).
-                let result = match disk.as_ref().map(|d| d.check()) {
-                    Some(Err(full)) => Err(full),
-                    _ => futures::executor::block_on(storage.write(ops)),
-                };
-                metrics
-                    .flush_seconds
-                    .observe(started.elapsed().as_secs_f64());
-                metrics
-                    .flush_batch
-                    .fetch_add(tasks.len() as u64, Ordering::Relaxed);
-                if let Err(e) = &result {
-                    tracing::error!(error = %e, writes = tasks.len(), "group commit failed");
-                }
-                for task in tasks {
-                    let r = result.clone().map(|()| StorageResponse::Written);
-                    if done.send((task, r)).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-    let handle = spawned
-        .map_err(|e| tracing::error!(error = %e, "could not start the storage writer"))
-        .ok();
-    (tx, handle)
-}
-
-fn spawn_loader<S: Storage>(
-    storage: S,
-    done: mpsc::UnboundedSender<Done>,
-) -> (
-    std::sync::mpsc::Sender<(TaskId, StorageRequest)>,
-    Option<std::thread::JoinHandle<()>>,
-) {
-    let (tx, rx) = std::sync::mpsc::channel::<(TaskId, StorageRequest)>();
-    let spawned = std::thread::Builder::new()
-        .name("storage-loader".into())
-        .spawn(move || {
-            while let Ok((task, request)) = rx.recv() {
-                let result =
-                    futures::executor::block_on(sync_core::storage::execute(&storage, request));
-                if done.send((task, result)).is_err() {
-                    return;
-                }
-            }
-        });
-    let handle = spawned
-        .map_err(|e| tracing::error!(error = %e, "could not start the storage loader"))
-        .ok();
-    (tx, handle)
 }
 
 struct Hub {
@@ -349,22 +237,18 @@ impl Hub {
 
     fn command(&mut self, command: Command) {
         match command {
-            Command::Connect {
+            Command::Connect(Connection {
                 conn,
                 principal,
                 tx,
-                kill,
-                close_reason,
-                queued,
-            } => {
+                state,
+            }) => {
                 self.conns.insert(
                     conn,
                     ConnHandle {
                         device: principal.device.clone(),
                         tx,
-                        kill,
-                        close_reason,
-                        queued,
+                        state,
                     },
                 );
                 self.metrics
@@ -404,7 +288,7 @@ impl Hub {
                     .map(|(id, _)| *id)
                     .collect();
                 for conn in &conns {
-                    self.close(*conn, close_code::REVOKED, "this device was revoked".into());
+                    self.close(*conn, Closing::Revoked);
                     self.input(Input::Disconnected { conn: *conn });
                 }
                 let _ = ack.send(conns.len());
@@ -439,11 +323,7 @@ impl Hub {
     fn close_all(&mut self) {
         let conns: Vec<ConnId> = self.conns.keys().copied().collect();
         for conn in conns {
-            self.close(
-                conn,
-                close_code::GOING_AWAY,
-                "the server is shutting down".into(),
-            );
+            self.close(conn, Closing::ShuttingDown);
             self.input(Input::Disconnected { conn });
         }
     }
@@ -472,25 +352,24 @@ impl Hub {
                     let Some(handle) = self.conns.get(&conn) else {
                         continue;
                     };
-                    let size = crate::ws::queued_size(&message);
-                    let waiting = handle.queued.load(Ordering::Relaxed);
+                    let size = queued_size(&message);
+                    let waiting = handle.state.queued();
                     // What is already waiting counts: one message larger than the limit (a
                     // first sync of a big document) still goes to a peer that keeps up.
                     let over = waiting > self.config.max_queued_bytes;
                     if !over {
-                        handle.queued.fetch_add(size, Ordering::Relaxed);
+                        handle.state.add_queued(size);
                     }
                     if over || handle.tx.try_send(Outgoing::Message(message)).is_err() {
                         // The peer does not read what we send: drop it rather than buffer.
-                        handle.drop_with(
-                            close_code::POLICY_VIOLATION,
-                            "too slow to read what the server sends; reconnect",
-                        );
+                        handle.state.end(Some(Closing::SlowReader));
                         self.metrics.reject("slow-reader");
                         dropped.push(conn);
                     }
                 }
-                Effect::Close { conn, code, reason } => self.close(conn, code, reason),
+                Effect::Close { conn, code, reason } => {
+                    self.close(conn, Closing::Engine { code, reason })
+                }
                 Effect::Storage { task, request } => {
                     let sent = match request {
                         StorageRequest::Write(op) => self.writer.send((task, op)).is_ok(),
@@ -509,11 +388,12 @@ impl Hub {
         }
     }
 
-    fn close(&mut self, conn: ConnId, code: u16, reason: String) {
+    /// Asks the connection's writer to close it; with its queue full, ends it at once.
+    fn close(&mut self, conn: ConnId, why: Closing) {
         if let Some(handle) = self.conns.remove(&conn) {
-            if let Err(e) = handle.tx.try_send(Outgoing::Close { code, reason }) {
-                if let Outgoing::Close { code, reason } = e.into_inner() {
-                    handle.drop_with(code, &reason);
+            if let Err(e) = handle.tx.try_send(Outgoing::Close(why)) {
+                if let Outgoing::Close(why) = e.into_inner() {
+                    handle.state.end(Some(why));
                 }
             }
         }

@@ -1,0 +1,72 @@
+//! Actor bindings: each change author (an Automerge actor) belongs to the device that first
+//! sent a change of it; a change of another device's actor is refused. Accepted changes are
+//! audited.
+
+use std::collections::BTreeSet;
+
+use sync_core::engine::{ChangeSummary, Principal};
+use sync_core::DocumentId;
+
+use super::Registry;
+
+impl Registry {
+    /// Binds change authors (actors) to devices; refuses an actor of another device.
+    pub(super) fn check_actors(
+        &self,
+        principal: &Principal,
+        document: &DocumentId,
+        changes: &[ChangeSummary],
+    ) -> Result<(), String> {
+        let mut fresh = Vec::new();
+        {
+            let known = self
+                .inner
+                .actor_devices
+                .read()
+                .map_err(|_| "actor table poisoned")?;
+            for change in changes {
+                let actor = change.actor.to_bytes().to_vec();
+                match known.get(&actor) {
+                    Some(device) if *device != principal.device => {
+                        return Err(format!(
+                            "change {} is authored by actor {} of another device",
+                            change.hash, change.actor
+                        ));
+                    }
+                    Some(_) => {}
+                    None => fresh.push(actor),
+                }
+            }
+        }
+        if !fresh.is_empty() {
+            let mut known = self
+                .inner
+                .actor_devices
+                .write()
+                .map_err(|_| "actor table poisoned")?;
+            for actor in fresh {
+                if let Some(device) = known.get(&actor) {
+                    if *device != principal.device {
+                        return Err("an actor of another device".into());
+                    }
+                    continue;
+                }
+                self.inner
+                    .actors
+                    .insert(&actor, principal.device.as_bytes())
+                    .map_err(|e| format!("storing the actor binding failed: {e}"))?;
+                known.insert(actor, principal.device.clone());
+            }
+        }
+        let hashes: Vec<String> = changes.iter().map(|c| c.hash.to_string()).collect();
+        let actors: BTreeSet<String> = changes.iter().map(|c| c.actor.to_string()).collect();
+        self.inner.audit.note(
+            "change",
+            Some(&principal.user),
+            Some(&principal.device),
+            Some(document.to_string()),
+            serde_json::json!({ "changes": hashes, "actors": actors }),
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,48 @@
+//! [`ServerPolicy`]: the policy the engine asks on every message, answered by the registry.
+
+use automerge::Automerge;
+use sync_core::engine::{Access, ChangeSummary, Policy, Principal};
+use sync_core::DocumentId;
+
+use super::Registry;
+
+/// The policy the engine asks on every message.
+#[derive(Clone, Debug)]
+pub struct ServerPolicy {
+    registry: Registry,
+}
+
+impl ServerPolicy {
+    /// A policy over the registry.
+    pub fn new(registry: Registry) -> Self {
+        Self { registry }
+    }
+}
+
+impl Policy for ServerPolicy {
+    fn access(&self, principal: &Principal, document: &DocumentId, exists: bool) -> Access {
+        self.registry.access_of(&principal.user, document, exists)
+    }
+
+    fn inspects_changes(&self) -> bool {
+        true
+    }
+
+    fn check_changes(
+        &self,
+        principal: &Principal,
+        document: &DocumentId,
+        changes: &[ChangeSummary],
+    ) -> Result<(), String> {
+        self.registry.check_actors(principal, document, changes)
+    }
+
+    fn check_document(
+        &self,
+        document: &DocumentId,
+        doc: &Automerge,
+        created_by: Option<&Principal>,
+    ) -> Result<(), String> {
+        self.registry.check(document, doc, created_by)
+    }
+}

@@ -1,0 +1,112 @@
+//! The access rules: what a user may do with a document (the table in [`super`]'s doc), and
+//! which documents a user may hold.
+
+use sync_core::engine::Access;
+use sync_core::DocumentId;
+
+use super::{DocRecord, Kind, Registry};
+use crate::identity::{Role, User};
+
+impl Registry {
+    /// What a user may do with a document.
+    pub fn access_of(&self, login: &str, document: &DocumentId, exists: bool) -> Access {
+        let Some(user) = self.user(login) else {
+            return Access::None;
+        };
+        match self.record(document) {
+            None if exists => Access::None,
+            None => {
+                let creates = user
+                    .roles
+                    .iter()
+                    .any(|r| matches!(r, Role::SocialWorker | Role::Animator | Role::Admin));
+                if creates || self.inner.allow_untyped {
+                    Access::ReadWrite
+                } else {
+                    Access::None
+                }
+            }
+            Some(record) => self.rule(&user, &record),
+        }
+    }
+
+    fn rule(&self, user: &User, record: &DocRecord) -> Access {
+        if record.erased {
+            return Access::None;
+        }
+        let is = |login: &str| user.login == login;
+        let in_institution = |i: &str| user.institution.as_deref() == Some(i);
+        match record.kind {
+            Kind::Untyped => {
+                if is(&record.owner) {
+                    Access::ReadWrite
+                } else {
+                    Access::None
+                }
+            }
+            Kind::Pzk => {
+                let Some(team) = record.team.as_deref().and_then(|t| self.team(t)) else {
+                    return if is(&record.owner) {
+                        Access::ReadWrite
+                    } else {
+                        Access::None
+                    };
+                };
+                if is(&team.animator) || team.institutions.iter().any(|i| in_institution(i)) {
+                    Access::ReadWrite
+                } else if user.roles.contains(&Role::Coordinator) {
+                    Access::Read
+                } else {
+                    Access::None
+                }
+            }
+            Kind::Case => {
+                let team_member = || {
+                    let teams = self.inner.teams.read();
+                    let Ok(teams) = teams else { return false };
+                    let lead = record.institution.as_deref();
+                    teams.iter().any(|t| {
+                        lead.is_some_and(|l| t.institutions.iter().any(|i| i == l))
+                            && t.institutions.iter().any(|i| in_institution(i))
+                    })
+                };
+                let worker = is(&record.owner)
+                    || record.assigned_users.contains(&user.login)
+                    || record
+                        .assigned_institutions
+                        .iter()
+                        .any(|i| in_institution(i));
+                if record.handed_to.as_deref().is_some_and(in_institution) {
+                    return Access::ReadWrite;
+                }
+                if record.finished {
+                    return if worker { Access::Read } else { Access::None };
+                }
+                if worker {
+                    Access::ReadWrite
+                } else if record.consents.iter().any(|i| in_institution(i)) && team_member() {
+                    Access::Read
+                } else {
+                    Access::None
+                }
+            }
+        }
+    }
+
+    /// The documents a user may hold, with their kind.
+    pub fn visible_to(&self, login: &str) -> Vec<(DocumentId, Kind, Access)> {
+        let Ok(records) = self.inner.records.read() else {
+            return Vec::new();
+        };
+        let Some(user) = self.user(login) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(DocumentId, Kind, Access)> = records
+            .iter()
+            .map(|(id, r)| (*id, r.kind, self.rule(&user, r)))
+            .filter(|(_, _, a)| *a != Access::None)
+            .collect();
+        out.sort_by_key(|(id, ..)| *id);
+        out
+    }
+}

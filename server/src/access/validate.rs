@@ -1,0 +1,156 @@
+//! Validating a document a peer changed: its type, its first record when it is new, and what
+//! the server derives from a case (consents, closing, hand-over), read only after validation.
+
+use std::collections::BTreeSet;
+
+use automerge::Automerge;
+use sync_core::engine::Principal;
+use sync_core::model::{self, DocumentKind};
+use sync_core::DocumentId;
+
+use super::{DocRecord, Kind, Registry, PZK_PURPOSE};
+use crate::identity::{Role, Team};
+
+impl Registry {
+    /// Validates a document a peer changed, registers a new one, and updates what the server
+    /// derives from it (consents, stage, hand-over).
+    pub(super) fn check(
+        &self,
+        document: &DocumentId,
+        doc: &Automerge,
+        created_by: Option<&Principal>,
+    ) -> Result<(), String> {
+        let existing = self.record(document);
+        let kind = match model::validate(doc) {
+            Ok(DocumentKind::Case) => Kind::Case,
+            Ok(DocumentKind::Pzk) => Kind::Pzk,
+            Err(sync_core::SchemaError::UnknownType(_))
+                if self.inner.allow_untyped
+                    && existing.as_ref().is_none_or(|r| r.kind == Kind::Untyped) =>
+            {
+                Kind::Untyped
+            }
+            Err(e) => return Err(format!("the document is not valid: {e}")),
+        };
+        let mut record = match (existing, created_by) {
+            (Some(r), _) => {
+                if r.kind != kind {
+                    return Err("a document cannot change its type".into());
+                }
+                r
+            }
+            (None, Some(principal)) => self.new_record(kind, principal, doc)?,
+            (None, None) => return Err("the document has no owner on this server".into()),
+        };
+        let before = record.clone();
+        if kind == Kind::Case {
+            let facts = case_facts(doc);
+            record.consents = facts.consents;
+            record.finished = facts.finished;
+            record.handed_to = facts.handed_to;
+        }
+        if created_by.is_some() || record != before {
+            if record.consents != before.consents && created_by.is_none() {
+                self.inner.audit.note(
+                    "consent",
+                    None,
+                    None,
+                    Some(document.to_string()),
+                    serde_json::json!({ "institutions": record.consents }),
+                );
+            }
+            self.save(*document, record).map_err(|e| e.to_string())?;
+            self.touched(*document);
+        }
+        Ok(())
+    }
+
+    fn new_record(
+        &self,
+        kind: Kind,
+        principal: &Principal,
+        doc: &Automerge,
+    ) -> Result<DocRecord, String> {
+        let user = self.user(&principal.user).ok_or("unknown user")?;
+        let team = match kind {
+            Kind::Pzk => {
+                let teams = self.inner.teams.read().map_err(|_| "team table poisoned")?;
+                let led: Vec<&Team> = teams.iter().filter(|t| t.animator == user.login).collect();
+                let name = model::pzk::read_pzk(doc).ok().map(|v| v.name);
+                let chosen = match led.as_slice() {
+                    [one] => Some(one.id.clone()),
+                    many => many
+                        .iter()
+                        .find(|t| Some(&t.name) == name.as_ref())
+                        .map(|t| t.id.clone()),
+                };
+                Some(chosen.ok_or(
+                    "only the animator of a PZK team creates its document (name it as the team)",
+                )?)
+            }
+            Kind::Case => {
+                let allowed = user
+                    .roles
+                    .iter()
+                    .any(|r| matches!(r, Role::SocialWorker | Role::Animator | Role::Admin));
+                if !allowed {
+                    return Err("only social workers and animators open cases".into());
+                }
+                None
+            }
+            Kind::Untyped => None,
+        };
+        Ok(DocRecord {
+            kind,
+            owner: user.login.clone(),
+            institution: user.institution.clone(),
+            team,
+            assigned_users: BTreeSet::new(),
+            assigned_institutions: BTreeSet::new(),
+            consents: BTreeSet::new(),
+            finished: false,
+            handed_to: None,
+            erased: false,
+        })
+    }
+}
+
+/// What the server derives from a case: the institutions with consent in force for the PZK
+/// purpose, whether it is finished (closed or handed over, and not in conflict), and to whom it
+/// was handed over. The case is read once.
+struct CaseFacts {
+    consents: BTreeSet<String>,
+    finished: bool,
+    handed_to: Option<String>,
+}
+
+fn case_facts(doc: &Automerge) -> CaseFacts {
+    let Ok(view) = model::case::read_case(doc) else {
+        return CaseFacts {
+            consents: BTreeSet::new(),
+            finished: false,
+            handed_to: None,
+        };
+    };
+    let consents = view
+        .consents
+        .values()
+        .map(|c| c.event.institution.clone())
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .filter(|i| view.consent_in_force(i, PZK_PURPOSE))
+        .collect();
+    // A stage in conflict is not settled: nobody loses access until someone resolves it.
+    let finished = !view.stage.is_conflicted()
+        && matches!(
+            view.stage.value,
+            model::case::Stage::Closed | model::case::Stage::HandedOver
+        );
+    let handed_to = finished.then(|| view.handover.map(|h| h.target)).flatten();
+    CaseFacts {
+        consents,
+        finished,
+        handed_to,
+    }
+}
+

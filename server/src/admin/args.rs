@@ -1,0 +1,180 @@
+//! The `admin` command line: its options and subcommands (clap), carried out by
+//! [`super::run`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+/// `admin` options.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// The server's data directory.
+    #[arg(long, env = "KOOPERACJA_DATA_DIR", default_value = "./kooperacja-data")]
+    pub data_dir: PathBuf,
+    /// The region's PostgreSQL store (`postgres://…`), when it runs on one.
+    #[arg(long, env = "KOOPERACJA_STORE")]
+    pub store: Option<String>,
+    /// What to administer.
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+/// Administrative commands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Users.
+    User {
+        /// What to do with users.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Devices (tablets, browsers).
+    Device {
+        /// What to do with devices.
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Institutions (GOPS/MOPS, PCPR, schools, health care, police, courts, NGOs, the ROPS).
+    Institution {
+        /// What to do with institutions.
+        #[command(subcommand)]
+        command: InstitutionCommand,
+    },
+    /// PZK teams (*Partnerski Zespół Kooperacji*).
+    Pzk {
+        /// What to do with teams.
+        #[command(subcommand)]
+        command: PzkCommand,
+    },
+    /// De-identified export of cases for the ROPS evaluation (no names, no free text).
+    Export {
+        /// `json` (rows and counts per stage) or `csv` (rows).
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
+    /// Copies this data directory's sled store (documents, identity, access, audit) into a
+    /// PostgreSQL database, for a region that grows to several nodes. Progress on stderr.
+    MigrateToPostgres {
+        /// The database (`postgres://…`); its tables are made if missing.
+        #[arg(long)]
+        to: String,
+    },
+    /// Copies the whole store (documents, identity, audit) into one backup file.
+    Backup {
+        /// The backup file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restores a backup file into this data directory (its store must not exist yet).
+    Restore {
+        /// The backup file to read.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// The audit log: query (JSON lines) or verify its hash chain.
+    Audit {
+        /// Only this user.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only this document (its id).
+        #[arg(long)]
+        document: Option<String>,
+        /// From this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Up to this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Check the chain instead of listing.
+        #[arg(long)]
+        verify: bool,
+    },
+}
+
+/// `admin institution ...`
+#[derive(Debug, Subcommand)]
+pub enum InstitutionCommand {
+    /// Adds an institution.
+    Add {
+        /// Short stable id, e.g. `gops-wadowice`.
+        #[arg(long)]
+        id: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// Sector: social, education, health, police, justice, ngo, rops, other.
+        #[arg(long, default_value = "social")]
+        sector: String,
+    },
+}
+
+/// `admin pzk ...`
+#[derive(Debug, Subcommand)]
+pub enum PzkCommand {
+    /// Adds a PZK team led by an animator.
+    Add {
+        /// Short stable id.
+        #[arg(long)]
+        id: String,
+        /// Name (the PZK document's name).
+        #[arg(long)]
+        name: String,
+        /// The animator's login.
+        #[arg(long)]
+        animator: String,
+    },
+    /// Adds a member institution to a team.
+    Member {
+        /// The team.
+        #[arg(long)]
+        pzk: String,
+        /// The institution.
+        #[arg(long)]
+        institution: String,
+    },
+}
+
+/// `admin user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Adds a user.
+    Add {
+        /// Unique login.
+        #[arg(long)]
+        login: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Role (repeat for several): social-worker, animator, pzk-member, coordinator, admin.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The institution the user works for.
+        #[arg(long)]
+        institution: Option<String>,
+    },
+    /// Lists users as JSON lines.
+    List,
+}
+
+/// `admin device ...`
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Enrols a device for a user; prints `{"device_id", "user", "token"}`.
+    Enroll {
+        /// The user's login.
+        #[arg(long)]
+        user: String,
+    },
+    /// Makes a one-time enrolment code for a tablet of a user (`POST /api/v1/enroll` redeems it).
+    Code {
+        /// The user's login.
+        #[arg(long)]
+        user: String,
+    },
+    /// Revokes a device.
+    Revoke {
+        /// The device id.
+        #[arg(long)]
+        device: String,
+    },
+}

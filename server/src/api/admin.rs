@@ -1,0 +1,160 @@
+//! `/admin/...`: what an admin does on a running server: users, devices and their revocation,
+//! online backups, erasure.
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::Deserialize;
+use tokio::sync::oneshot;
+
+use super::caller::admin;
+use crate::error::{ApiError, ServerError};
+use crate::hub::Command;
+use crate::identity::{random_device_secret, Enrolment, Role, User};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub(super) struct NewUser {
+    login: String,
+    name: String,
+    roles: Vec<String>,
+    #[serde(default)]
+    institution: Option<String>,
+}
+
+/// Adds a user (with roles and an institution).
+pub(super) async fn add_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<NewUser>,
+) -> Result<Json<User>, ApiError> {
+    let by = admin(&state, &headers).await?;
+    let roles = Role::parse_all(&body.roles)?;
+    let mut user = state.directory.add_user(&body.login, &body.name, roles)?;
+    if let Some(i) = &body.institution {
+        user = state.directory.set_institution(&body.login, i)?;
+    }
+    state.registry.reload_directory()?;
+    state.registry.audit().note(
+        "user-added",
+        Some(&body.login),
+        None,
+        None,
+        serde_json::json!({ "by": by.login }),
+    );
+    Ok(Json(user))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct NewDevice {
+    user: String,
+}
+
+/// Enrols a device for a user and returns its token.
+pub(super) async fn enroll(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<NewDevice>,
+) -> Result<Json<Enrolment>, ApiError> {
+    let by = admin(&state, &headers).await?;
+    let enrolled = state.directory.enroll(&body.user, random_device_secret())?;
+    state.registry.audit().note(
+        "enrol",
+        Some(&body.user),
+        Some(&enrolled.device_id),
+        None,
+        serde_json::json!({ "by": by.login }),
+    );
+    Ok(Json(enrolled))
+}
+
+/// Revokes a device and closes its connections at once.
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UrlPath(device): UrlPath<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let by = admin(&state, &headers).await?;
+    let revoked = state.directory.revoke(&device)?;
+    state.registry.audit().note(
+        "revoke",
+        Some(&revoked.user),
+        Some(&device),
+        None,
+        serde_json::json!({ "by": by.login }),
+    );
+    let (ack, closed) = oneshot::channel();
+    state
+        .hub
+        .send(Command::DropDevice(device.clone(), ack))
+        .await;
+    let closed = closed.await.unwrap_or(0);
+    Ok(Json(
+        serde_json::json!({ "device": revoked, "connections_closed": closed }),
+    ))
+}
+
+/// An online backup: the hub pauses (no document or audit writes start) while the store is
+/// copied into `data_dir/backups/`.
+pub(super) async fn backup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let by = admin(&state, &headers).await?;
+    let (paused_tx, paused) = oneshot::channel();
+    let (resume, resume_rx) = oneshot::channel();
+    if !state.hub.send(Command::Pause(paused_tx, resume_rx)).await {
+        return Err(ApiError::unavailable("the server is stopping"));
+    }
+    paused
+        .await
+        .map_err(|_| ApiError::unavailable("the server is stopping"))?;
+    let dir = state.data_dir.join("backups");
+    let file = dir.join(format!(
+        "backup-{}.kbk",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    ));
+    let storage = state.storage.clone();
+    let target = file.clone();
+    let copied = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ServerError::io("creating the backup folder", e))?;
+        storage.backup_to(&target).map_err(ServerError::from)
+    })
+    .await;
+    let _ = resume.send(());
+    let entries = copied.map_err(|_| ApiError::unavailable("the backup failed to run"))??;
+    state.registry.audit().note(
+        "backup",
+        Some(&by.login),
+        None,
+        None,
+        serde_json::json!({ "file": file.display().to_string(), "entries": entries }),
+    );
+    Ok(Json(
+        serde_json::json!({ "backup": file.display().to_string(), "entries": entries }),
+    ))
+}
+
+/// Erases a case (GDPR art. 17 where the law allows): its history leaves the store, its id is
+/// tombstoned so no device can upload it again, devices holding it are told it is unavailable
+/// (tablets drop it when the server no longer lists it), and the audit log keeps only that an
+/// erasure happened.
+pub(super) async fn erase(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UrlPath(document): UrlPath<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let by = admin(&state, &headers).await?;
+    let id = sync_core::DocumentId::parse(&document)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    state.registry.erase(id, &by.login)?;
+    let (ack, done) = oneshot::channel();
+    if !state.hub.send(Command::Erase(id, ack)).await {
+        return Err(ApiError::unavailable("the server is stopping"));
+    }
+    done.await
+        .map_err(|_| ApiError::unavailable("the server is stopping"))?
+        .map_err(ServerError::from)?;
+    Ok(Json(serde_json::json!({ "erased": id.to_string() })))
+}

@@ -1,0 +1,51 @@
+//! `/me` and `/me/documents`: the caller's profile and the documents they may hold.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+
+use super::caller::caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The caller's profile: login, name, institution (with its name) and roles. The meeting page
+/// shows it and announces it in its presence.
+pub(super) async fn who_am_i(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = caller(&state, &headers).await?;
+    let institution_name = match &user.institution {
+        Some(id) => state.directory.institution(id)?.map(|i| i.name),
+        None => None,
+    };
+    Ok(Json(serde_json::json!({
+        "login": user.login,
+        "name": user.name,
+        "institution": user.institution,
+        "institution_name": institution_name,
+        "roles": user.roles,
+    })))
+}
+
+/// The documents the caller may hold, with their kind and access.
+pub(super) async fn my_documents(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = caller(&state, &headers).await?;
+    let documents: Vec<serde_json::Value> = state
+        .registry
+        .visible_to(&user.login)
+        .into_iter()
+        .map(|(id, kind, access)| {
+            serde_json::json!({
+                "document_id": id.to_string(),
+                "url": id.url(),
+                "kind": kind,
+                "access": if access == sync_core::engine::Access::ReadWrite { "read-write" } else { "read" },
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "documents": documents })))
+}

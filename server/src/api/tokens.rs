@@ -1,0 +1,51 @@
+//! `/enroll` and `/token`: a tablet enrols itself with a one-time code, and a device exchanges
+//! its device token for a short-lived access token.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::Deserialize;
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::identity::{random_device_secret, AccessToken, Enrolment, ACCESS_TOKEN_SECONDS};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Redeem {
+    code: String,
+}
+
+/// A tablet enrols itself with a one-time code and receives its device token.
+pub(super) async fn redeem(
+    State(state): State<AppState>,
+    Json(body): Json<Redeem>,
+) -> Result<Json<Enrolment>, ApiError> {
+    let enrolled = state.directory.redeem(&body.code, random_device_secret())?;
+    state.registry.audit().note(
+        "enrol",
+        Some(&enrolled.user),
+        Some(&enrolled.device_id),
+        None,
+        serde_json::json!({ "by": "enrolment-code" }),
+    );
+    Ok(Json(enrolled))
+}
+
+/// A device exchanges its device token for a short-lived access token.
+pub(super) async fn access_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<AccessToken>, ApiError> {
+    let token = auth::bearer(&headers, None)
+        .ok_or_else(|| ApiError::unauthorized("a device token is required"))?;
+    let directory = state.directory.clone();
+    let issued = tokio::task::spawn_blocking(move || {
+        directory.access_token(&token, ACCESS_TOKEN_SECONDS)
+    })
+    .await
+    .map_err(|_| ApiError::unavailable("token service failed to run"))??;
+    issued
+        .map(Json)
+        .ok_or_else(|| ApiError::unauthorized("a valid device token (kt_…) is required"))
+}

@@ -1,0 +1,37 @@
+//! [`AppState`]: what every HTTP and WebSocket handler shares.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::access::Registry;
+use crate::hub::{HubHandle, Limits};
+use crate::identity::Directory;
+use crate::kv::Kv;
+use crate::metrics::Metrics;
+use crate::store::DocStore;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The engine's task.
+    pub hub: HubHandle,
+    /// Users, devices, tokens.
+    pub directory: Directory,
+    /// Documents' access records and the audit log.
+    pub registry: Registry,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Caps open WebSocket connections.
+    pub connection_slots: Arc<Semaphore>,
+    /// Per-connection limits.
+    pub limits: Limits,
+    /// Size of each connection's outgoing queue.
+    pub outgoing_queue: usize,
+    /// The identity, access and audit trees.
+    pub kv: Kv,
+    /// The document store (readiness, online backups, exports).
+    pub storage: DocStore,
+    /// The data directory.
+    pub data_dir: std::path::PathBuf,
+}
