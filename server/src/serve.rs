@@ -15,15 +15,15 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 use crate::access::Registry;
+use crate::app;
 use crate::audit::Audit;
 use crate::config::{ServeConfig, TlsMode};
 use crate::error::ServerError;
 use crate::hub::{self, Command, HubConfig, HubHandle, Limits};
 use crate::identity::Directory;
 use crate::metrics::Metrics;
-use crate::store::{open_store, store_path, DocStore};
-use crate::app;
 use crate::state::AppState;
+use crate::store::{open_store, store_path, DocStore};
 
 /// A running server.
 #[derive(Debug)]

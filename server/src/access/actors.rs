@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use sync_core::engine::{ChangeSummary, Principal};
 use sync_core::DocumentId;
 
-use super::Registry;
+use super::registry::Registry;
 
 impl Registry {
     /// Binds change authors (actors) to devices; refuses an actor of another device.

@@ -4,7 +4,7 @@ use automerge::Automerge;
 use sync_core::engine::{Access, ChangeSummary, Policy, Principal};
 use sync_core::DocumentId;
 
-use super::Registry;
+use super::registry::Registry;
 
 /// The policy the engine asks on every message.
 #[derive(Clone, Debug)]

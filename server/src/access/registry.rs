@@ -7,10 +7,32 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::Deserialize;
 use sync_core::DocumentId;
 
-use super::{DocRecord, Kind, Registry, RegistryInner};
+use super::record::{DocRecord, Kind};
 use crate::audit::Audit;
 use crate::error::ServerError;
 use crate::identity::{Directory, Team, User};
+
+/// Shared, in-memory view of the access tables, kept in step with sled.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pub(super) inner: Arc<RegistryInner>,
+}
+
+/// The tables, in memory and in the store, and what the rules read beside them.
+#[derive(Debug)]
+pub(super) struct RegistryInner {
+    pub(super) documents: crate::kv::Tree,
+    pub(super) actors: crate::kv::Tree,
+    pub(super) directory: Directory,
+    pub(super) audit: Arc<Audit>,
+    pub(super) allow_untyped: bool,
+    pub(super) records: RwLock<HashMap<DocumentId, DocRecord>>,
+    pub(super) users: RwLock<HashMap<String, User>>,
+    pub(super) teams: RwLock<Vec<Team>>,
+    pub(super) actor_devices: RwLock<HashMap<Vec<u8>, String>>,
+    /// Documents whose access changed since the hub last looked.
+    pub(super) changed: Mutex<Vec<DocumentId>>,
+}
 
 pub(super) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ServerError> {
     serde_json::from_slice(bytes).map_err(|e| ServerError::Corrupt(e.to_string()))

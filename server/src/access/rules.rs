@@ -4,7 +4,8 @@
 use sync_core::engine::Access;
 use sync_core::DocumentId;
 
-use super::{DocRecord, Kind, Registry};
+use super::record::{DocRecord, Kind};
+use super::registry::Registry;
 use crate::identity::{Role, User};
 
 impl Registry {

@@ -8,8 +8,12 @@ use sync_core::engine::Principal;
 use sync_core::model::{self, DocumentKind};
 use sync_core::DocumentId;
 
-use super::{DocRecord, Kind, Registry, PZK_PURPOSE};
+use super::record::{DocRecord, Kind};
+use super::registry::Registry;
 use crate::identity::{Role, Team};
+
+/// The consent purpose that opens a case to the PZK's member institutions.
+pub const PZK_PURPOSE: &str = "pzk";
 
 impl Registry {
     /// Validates a document a peer changed, registers a new one, and updates what the server
@@ -153,4 +157,3 @@ fn case_facts(doc: &Automerge) -> CaseFacts {
         handed_to,
     }
 }
-

@@ -40,11 +40,10 @@ pub(super) async fn access_token(
     let token = auth::bearer(&headers, None)
         .ok_or_else(|| ApiError::unauthorized("a device token is required"))?;
     let directory = state.directory.clone();
-    let issued = tokio::task::spawn_blocking(move || {
-        directory.access_token(&token, ACCESS_TOKEN_SECONDS)
-    })
-    .await
-    .map_err(|_| ApiError::unavailable("token service failed to run"))??;
+    let issued =
+        tokio::task::spawn_blocking(move || directory.access_token(&token, ACCESS_TOKEN_SECONDS))
+            .await
+            .map_err(|_| ApiError::unavailable("token service failed to run"))??;
     issued
         .map(Json)
         .ok_or_else(|| ApiError::unauthorized("a valid device token (kt_…) is required"))

@@ -69,9 +69,9 @@ impl Closing {
             Closing::RateLimited { frames_per_second } => {
                 Cow::Owned(format!("more than {frames_per_second} frames per second"))
             }
-            Closing::TextFrame => Cow::Borrowed(
-                "text frames are not part of the protocol: send binary CBOR frames",
-            ),
+            Closing::TextFrame => {
+                Cow::Borrowed("text frames are not part of the protocol: send binary CBOR frames")
+            }
             Closing::NoPong => Cow::Borrowed("no answer to pings"),
         }
     }

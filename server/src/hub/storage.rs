@@ -94,4 +94,3 @@ pub(super) fn spawn_loader<S: Storage>(
         .ok();
     (tx, handle)
 }
-

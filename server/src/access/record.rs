@@ -1,0 +1,49 @@
+//! The server's record of one document: its [`Kind`] and who it belongs to, is assigned to,
+//! has consent for, and whether it is finished or erased ([`DocRecord`]).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of document a record is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A case (*sprawa*).
+    Case,
+    /// A PZK document.
+    Pzk,
+    /// A document of no known type (development, other apps).
+    Untyped,
+}
+
+/// The server's record of one document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocRecord {
+    /// Its kind.
+    pub kind: Kind,
+    /// The user who created it.
+    pub owner: String,
+    /// The owner's institution at creation (the case's lead institution).
+    pub institution: Option<String>,
+    /// For a PZK document: its team.
+    pub team: Option<String>,
+    /// Users assigned to the case.
+    #[serde(default)]
+    pub assigned_users: BTreeSet<String>,
+    /// Institutions assigned to the case.
+    #[serde(default)]
+    pub assigned_institutions: BTreeSet<String>,
+    /// Institutions the case records consent for (purpose `pzk`), as last validated.
+    #[serde(default)]
+    pub consents: BTreeSet<String>,
+    /// Closed or handed over.
+    #[serde(default)]
+    pub finished: bool,
+    /// The institution the case was handed over to, once recorded.
+    #[serde(default)]
+    pub handed_to: Option<String>,
+    /// Erased (GDPR art. 17): its history is gone and its id may never be used again.
+    #[serde(default)]
+    pub erased: bool,
+}
