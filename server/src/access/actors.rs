@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use sync_core::engine::{ChangeSummary, Principal};
-use sync_core::DocumentId;
+use sync_core::{DocumentId, Refusal};
 
 use super::registry::Registry;
 
@@ -16,22 +16,22 @@ impl Registry {
         principal: &Principal,
         document: &DocumentId,
         changes: &[ChangeSummary],
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         let mut fresh = Vec::new();
         {
             let known = self
                 .inner
                 .actor_devices
                 .read()
-                .map_err(|_| "actor table poisoned")?;
+                .map_err(|_| Refusal::HostFailed("actor table poisoned".into()))?;
             for change in changes {
                 let actor = change.actor.to_bytes().to_vec();
                 match known.get(&actor) {
                     Some(device) if *device != principal.device => {
-                        return Err(format!(
-                            "change {} is authored by actor {} of another device",
-                            change.hash, change.actor
-                        ));
+                        return Err(Refusal::ForgedActor {
+                            change: change.hash,
+                            actor: change.actor.clone(),
+                        });
                     }
                     Some(_) => {}
                     None => fresh.push(actor),
@@ -43,18 +43,20 @@ impl Registry {
                 .inner
                 .actor_devices
                 .write()
-                .map_err(|_| "actor table poisoned")?;
+                .map_err(|_| Refusal::HostFailed("actor table poisoned".into()))?;
             for actor in fresh {
                 if let Some(device) = known.get(&actor) {
                     if *device != principal.device {
-                        return Err("an actor of another device".into());
+                        return Err(Refusal::ActorOfAnotherDevice);
                     }
                     continue;
                 }
                 self.inner
                     .actors
                     .insert(&actor, principal.device.as_bytes())
-                    .map_err(|e| format!("storing the actor binding failed: {e}"))?;
+                    .map_err(|e| {
+                        Refusal::HostFailed(format!("storing the actor binding failed: {e}"))
+                    })?;
                 known.insert(actor, principal.device.clone());
             }
         }

@@ -2,7 +2,7 @@
 
 use automerge::Automerge;
 use sync_core::engine::{Access, ChangeSummary, Policy, Principal};
-use sync_core::DocumentId;
+use sync_core::{DocumentId, Refusal};
 
 use super::registry::Registry;
 
@@ -33,7 +33,7 @@ impl Policy for ServerPolicy {
         principal: &Principal,
         document: &DocumentId,
         changes: &[ChangeSummary],
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         self.registry.check_actors(principal, document, changes)
     }
 
@@ -42,7 +42,7 @@ impl Policy for ServerPolicy {
         document: &DocumentId,
         doc: &Automerge,
         created_by: Option<&Principal>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         self.registry.check(document, doc, created_by)
     }
 }

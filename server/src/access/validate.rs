@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use automerge::Automerge;
 use sync_core::engine::Principal;
 use sync_core::model::{self, DocumentKind};
-use sync_core::DocumentId;
+use sync_core::{DocumentId, Refusal};
 
 use super::record::{DocRecord, Kind};
 use super::registry::Registry;
@@ -23,7 +23,7 @@ impl Registry {
         document: &DocumentId,
         doc: &Automerge,
         created_by: Option<&Principal>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         let existing = self.record(document);
         let kind = match model::validate(doc) {
             Ok(DocumentKind::Case) => Kind::Case,
@@ -34,17 +34,17 @@ impl Registry {
             {
                 Kind::Untyped
             }
-            Err(e) => return Err(format!("the document is not valid: {e}")),
+            Err(e) => return Err(Refusal::Invalid(e)),
         };
         let mut record = match (existing, created_by) {
             (Some(r), _) => {
                 if r.kind != kind {
-                    return Err("a document cannot change its type".into());
+                    return Err(Refusal::TypeChanged);
                 }
                 r
             }
             (None, Some(principal)) => self.new_record(kind, principal, doc)?,
-            (None, None) => return Err("the document has no owner on this server".into()),
+            (None, None) => return Err(Refusal::NoOwner),
         };
         let before = record.clone();
         if kind == Kind::Case {
@@ -63,7 +63,8 @@ impl Registry {
                     serde_json::json!({ "institutions": record.consents }),
                 );
             }
-            self.save(*document, record).map_err(|e| e.to_string())?;
+            self.save(*document, record)
+                .map_err(|e| Refusal::HostFailed(e.to_string()))?;
             self.touched(*document);
         }
         Ok(())
@@ -74,11 +75,15 @@ impl Registry {
         kind: Kind,
         principal: &Principal,
         doc: &Automerge,
-    ) -> Result<DocRecord, String> {
-        let user = self.user(&principal.user).ok_or("unknown user")?;
+    ) -> Result<DocRecord, Refusal> {
+        let user = self.user(&principal.user).ok_or(Refusal::UnknownUser)?;
         let team = match kind {
             Kind::Pzk => {
-                let teams = self.inner.teams.read().map_err(|_| "team table poisoned")?;
+                let teams = self
+                    .inner
+                    .teams
+                    .read()
+                    .map_err(|_| Refusal::HostFailed("team table poisoned".into()))?;
                 let led: Vec<&Team> = teams.iter().filter(|t| t.animator == user.login).collect();
                 let name = model::pzk::read_pzk(doc).ok().map(|v| v.name);
                 let chosen = match led.as_slice() {
@@ -88,9 +93,7 @@ impl Registry {
                         .find(|t| Some(&t.name) == name.as_ref())
                         .map(|t| t.id.clone()),
                 };
-                Some(chosen.ok_or(
-                    "only the animator of a PZK team creates its document (name it as the team)",
-                )?)
+                Some(chosen.ok_or(Refusal::NotTeamAnimator)?)
             }
             Kind::Case => {
                 let allowed = user
@@ -98,7 +101,7 @@ impl Registry {
                     .iter()
                     .any(|r| matches!(r, Role::SocialWorker | Role::Animator | Role::Admin));
                 if !allowed {
-                    return Err("only social workers and animators open cases".into());
+                    return Err(Refusal::MayNotOpenCases);
                 }
                 None
             }

@@ -8,6 +8,7 @@ use crate::error::StorageError;
 use crate::ids::{DocumentId, PeerId};
 use crate::storage::{StorageRequest, StorageResponse};
 use crate::wire::{Message, PeerMetadata};
+use crate::DecodeError;
 
 /// A connection, numbered by the host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
