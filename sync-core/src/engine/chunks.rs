@@ -5,20 +5,8 @@ use std::collections::HashSet;
 
 use automerge::{Automerge, ChangeHash};
 
-use super::rejection::BatchRefusal;
 use crate::error::StorageError;
 use crate::storage::StoredDocument;
-
-/// How many changes a document may lack under changes a peer sent (automerge queues such
-/// changes until their dependencies arrive). A few happen in honest sync (a Bloom filter's
-/// false positive); thousands are an attack on the server's memory.
-pub const MAX_MISSING_DEPS: usize = 256;
-
-/// The refusal of changes that leave too many dependencies missing.
-pub(super) fn too_many_missing(am: &Automerge) -> Option<BatchRefusal> {
-    let missing = automerge::ReadDoc::get_missing_deps(am, &[]).len();
-    (missing > MAX_MISSING_DEPS).then_some(BatchRefusal::TooManyMissingDeps { missing })
-}
 
 /// The received chunks, concatenated, if they can be stored as the increment instead of what
 /// `save_after` would rebuild (12 % of the server's instructions under load, callgrind).

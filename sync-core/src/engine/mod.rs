@@ -74,11 +74,11 @@ use peer::Peer;
 use store::Task;
 
 pub use crate::error::Refusal;
-pub use chunks::{load_stored, MAX_MISSING_DEPS};
+pub use chunks::load_stored;
 pub use config::EngineConfig;
 pub use following::MAX_WAITING_PER_PEER;
 pub use policy::{Access, AllowAll, ChangeSummary, Policy, Principal};
-pub use rejection::{BatchRefusal, Rejection};
+pub use rejection::{BatchRefusal, Rejection, MAX_MISSING_DEPS};
 pub use types::{close_code, ConnId, Direction, Effect, Event, Input, Millis, TaskId};
 
 /// The sync engine. See the [module documentation](self).

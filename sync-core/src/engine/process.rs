@@ -6,9 +6,10 @@ use std::collections::{BTreeSet, HashMap};
 use automerge::sync::{self, SyncDoc};
 use automerge::ChangeHash;
 
-use super::chunks::{stored_as_received, too_many_missing};
+use super::chunks::stored_as_received;
 use super::document::{Doc, DocState, Inbound};
 use super::peer::Peer;
+use super::rejection::too_many_missing;
 use super::{
     close_code, Access, BatchRefusal, ChangeSummary, ConnId, Effect, Engine, Event, Policy,
     Rejection,

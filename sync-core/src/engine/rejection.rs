@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use super::chunks::MAX_MISSING_DEPS;
+use automerge::Automerge;
+
 use crate::error::{DecodeError, Refusal};
 
 /// Why a peer's message was refused.
@@ -75,4 +76,15 @@ impl fmt::Debug for BatchRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.to_string(), f)
     }
+}
+
+/// How many changes a document may lack under changes a peer sent (automerge queues such
+/// changes until their dependencies arrive). A few happen in honest sync (a Bloom filter's
+/// false positive); thousands are an attack on the server's memory.
+pub const MAX_MISSING_DEPS: usize = 256;
+
+/// The refusal of changes that leave too many dependencies missing.
+pub(super) fn too_many_missing(am: &Automerge) -> Option<BatchRefusal> {
+    let missing = automerge::ReadDoc::get_missing_deps(am, &[]).len();
+    (missing > MAX_MISSING_DEPS).then_some(BatchRefusal::TooManyMissingDeps { missing })
 }

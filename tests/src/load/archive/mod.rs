@@ -32,7 +32,8 @@ use super::procfs;
 use super::report::{mib, round, Latency, LoadGenerator};
 use super::sampler::Sampler;
 use crate::error::LoadError;
-use phases::{joined, populate, read, Reads, Shared};
+use peer::Shared;
+use phases::{joined, populate, read, Reads};
 pub(super) use phases::{verify_heads, Stored};
 pub use report::{ArchiveParams, ArchiveReport, ArchiveServer, PopulatePhase, ReadPhase};
 

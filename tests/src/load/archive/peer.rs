@@ -2,9 +2,10 @@
 //! storage at once, in memory): frames in, one engine tick per burst, until a condition holds.
 
 use std::collections::HashSet;
-use std::time::Instant;
+use std::sync::atomic::AtomicUsize;
+use std::time::{Duration, Instant};
 
-use client_sdk::transport::Socket;
+use client_sdk::transport::{ServerAddress, Socket};
 use futures::stream::SplitStream;
 use futures::{FutureExt, StreamExt};
 use sync_core::engine::{
@@ -17,9 +18,21 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::phases::Shared;
 use crate::load::document::same_heads;
 use crate::load::socket::open;
+
+/// What every connection of a run shares.
+pub(super) struct Shared {
+    pub(super) address: ServerAddress,
+    pub(super) doc_text: usize,
+    pub(super) wave: usize,
+    pub(super) timeout: Duration,
+    pub(super) t0: Instant,
+    /// Documents acknowledged so far.
+    pub(super) stored: AtomicUsize,
+    /// Documents to store.
+    pub(super) target: usize,
+}
 
 /// One connection with its own client engine and in-memory store.
 pub(super) struct Peer {

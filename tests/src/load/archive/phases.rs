@@ -14,22 +14,9 @@ use sync_core::engine::Input;
 use sync_core::{DocumentId, PeerId};
 use tokio::task::JoinHandle;
 
-use super::peer::Peer;
+use super::peer::{Peer, Shared};
 use crate::error::LoadError;
 use crate::load::document::{new_document, same_heads};
-
-/// What every connection of a run shares.
-pub(super) struct Shared {
-    pub(super) address: ServerAddress,
-    pub(super) doc_text: usize,
-    pub(super) wave: usize,
-    pub(super) timeout: Duration,
-    pub(super) t0: Instant,
-    /// Documents acknowledged so far.
-    pub(super) stored: AtomicUsize,
-    /// Documents to store.
-    pub(super) target: usize,
-}
 
 /// A stored document and its heads when the server acknowledged it.
 pub(in crate::load) type Stored = (DocumentId, Vec<ChangeHash>);
