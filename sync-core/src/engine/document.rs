@@ -16,9 +16,6 @@ pub(super) enum DocState {
     Unloaded,
     /// A load task is in flight.
     Loading,
-    /// A load task is in flight that replaces a copy another writer made stale: once it is
-    /// loaded, every follower is owed a sync message.
-    Reloading,
     /// In memory, with nothing of ours in flight to the store.
     Resident(Box<Automerge>),
     /// In memory, with the write of its new changes in flight: no sync message is generated for
@@ -58,6 +55,10 @@ pub(super) struct Doc {
     /// Another writer (another server node sharing the store) changed it: it is loaded again
     /// once nothing of ours is in flight to the store.
     pub(super) stale: bool,
+    /// The copy followers were last synced from was dropped as stale: once the document is
+    /// loaded again (the reload may fail and a later load succeed), every follower is owed a
+    /// sync message.
+    pub(super) followers_behind: bool,
     /// A compaction is in flight. It overlaps every state (a batch may be applied and written,
     /// or the document dropped and loaded again, while its snapshot is written), so it is not
     /// part of [`DocState`].
@@ -80,6 +81,7 @@ impl Doc {
             unavailable_from: BTreeSet::new(),
             waiting: BTreeSet::new(),
             stale: false,
+            followers_behind: false,
             compacting: false,
             last_used: Millis(0),
         }
@@ -103,7 +105,7 @@ impl Doc {
 
     /// Whether a load task is in flight.
     pub(super) fn is_loading(&self) -> bool {
-        matches!(self.state, DocState::Loading | DocState::Reloading)
+        matches!(self.state, DocState::Loading)
     }
 
     /// Whether the write of its new changes is in flight.

@@ -123,12 +123,15 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     self.reload(document);
                     return false;
                 }
-                // The next load reads everything.
-                DocState::Unloaded => doc.stale = false,
+                // The next load reads everything, and brings the followers up to date.
+                DocState::Unloaded => {
+                    doc.stale = false;
+                    doc.followers_behind = true;
+                }
                 // The load under way may have read the store before the other writer: stay
                 // stale, and the loaded document (marked dirty) is loaded again. A write of
                 // ours in flight is waited for.
-                DocState::Loading | DocState::Reloading | DocState::Flushing(_) => {}
+                DocState::Loading | DocState::Flushing(_) => {}
             }
         }
         matches!(doc.state, DocState::Resident(_))

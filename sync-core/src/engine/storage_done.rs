@@ -72,7 +72,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let Some(doc) = self.docs.get_mut(&document) else {
             return;
         };
-        let reloaded = matches!(doc.state, DocState::Reloading);
+        let reloaded = std::mem::take(&mut doc.followers_behind);
         match stored {
             None => {
                 doc.set_content(Box::default());

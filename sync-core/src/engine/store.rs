@@ -32,22 +32,25 @@ pub(super) enum Task {
 impl<P: Policy + std::fmt::Debug> Engine<P> {
     /// Loads a document that is not in memory (nothing happens if it is, or is being loaded).
     pub(super) fn ensure_loaded(&mut self, document: DocumentId) {
-        self.start_load(document, DocState::Loading);
+        self.start_load(document);
     }
 
     /// Loads again a document another writer made stale (it was dropped from memory just
     /// before): once loaded, every follower is owed a sync message.
     pub(super) fn reload(&mut self, document: DocumentId) {
-        self.start_load(document, DocState::Reloading);
+        if let Some(doc) = self.docs.get_mut(&document) {
+            doc.followers_behind = true;
+        }
+        self.start_load(document);
     }
 
-    /// Asks for a load of an unloaded document; `loading` is the state it waits in.
-    fn start_load(&mut self, document: DocumentId, loading: DocState) {
+    /// Asks for a load of an unloaded document.
+    fn start_load(&mut self, document: DocumentId) {
         let Some(doc) = self.docs.get_mut(&document) else {
             return;
         };
         if matches!(doc.state, DocState::Unloaded) {
-            doc.state = loading;
+            doc.state = DocState::Loading;
             let task = self.task(Task::Load(document));
             self.out.push(Effect::Storage {
                 task,
