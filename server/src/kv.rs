@@ -1,6 +1,6 @@
 //! Key-value trees for the identity, access and audit tables, on either store: sled trees on
 //! one machine, rows of PostgreSQL's `kv` table (keyed by tree and key) when several nodes
-//! share a database. The same code (`identity.rs`, `access.rs`, `audit.rs`) runs on both.
+//! share a database. The same code (`identity.rs`, `access/`, `audit.rs`) runs on both.
 //!
 //! On PostgreSQL every write also notifies the other nodes (`kv <tree> <key hex>`), so they
 //! refresh what they keep in memory (the registry's tables).
