@@ -1,5 +1,5 @@
-//! The two structural rules of issue #15 (ARCHITECTURE.md's "Where our house still needs
-//! work": no 2,000-line files, no import cycles), checked on the workspace's sources:
+//! The structural rules of ARCHITECTURE.md's invariants ("Structure"; issue #15), checked on
+//! the workspace's sources:
 //!
 //! 1. No Rust source file in a crate's `src/` tree (or `fuzz/fuzz_targets`) is over 600 lines,
 //!    except test files: files named `tests.rs` and files under a `tests/` folder.
