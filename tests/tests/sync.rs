@@ -9,9 +9,9 @@ use client_sdk::{ClientEvent, SdkError, SyncState, SyncStatus, Tablet, TabletKey
 use kooperacja_server::serve::RunningServer;
 use kooperacja_test_support::fault_proxy::FrameProxy;
 use kooperacja_test_support::{
-    address, config, enroll, files_under, goal_plan, no_household, online_tablet, referral, revoke,
-    start_loopback_server, start_server, wait_converged, wait_event, wait_holds, wait_status,
-    wait_up_to_date, Device, GOPS, WAIT,
+    address, config, create_referred_case, enroll, files_under, goal_plan, no_household,
+    online_tablet, referral, revoke, start_loopback_server, start_server, type_keystrokes,
+    wait_converged, wait_event, wait_holds, wait_status, wait_up_to_date, Device, GOPS, WAIT,
 };
 use sync_core::model::case::{ContactMode, DiagnosisSector, GoalStatus, ServiceStatus};
 use sync_core::DocumentId;
@@ -102,10 +102,7 @@ async fn anna_with_a_synced_case(
     via: Option<SocketAddr>,
 ) -> (Tablet, DocumentId) {
     let tablet = annas_tablet(server, device, store, via).await;
-    let case = tablet
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let case = create_referred_case(&tablet).await;
     wait_up_to_date(&tablet).await;
     (tablet, case)
 }
@@ -118,9 +115,7 @@ async fn type_into(tablet: &Tablet, case: sync_core::DocumentId, at_start: bool,
     if at_start {
         session.move_cursor(0).expect("cursor");
     }
-    for c in text.chars() {
-        session.type_text(&c.to_string()).expect("keystroke");
-    }
+    type_keystrokes(&session, text);
     session.close().await.expect("committed");
 }
 
@@ -131,10 +126,7 @@ async fn statuses_go_offline_connecting_syncing_up_to_date() {
     let device = enroll(&server, "anna");
     let dir = tempfile::tempdir().expect("temp dir");
     let tablet = offline_tablet(&dir, &server, &device, None).await;
-    tablet
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    create_referred_case(&tablet).await;
 
     let offline = tablet.status().borrow().clone();
     assert_eq!(offline.state, SyncState::Offline);
@@ -180,10 +172,7 @@ async fn two_workers_edit_offline_converge_and_settle_the_conflict() {
     let server = start_server(server_dir.path()).await;
     let (anna_device, jan_device) = (enroll(&server, "anna"), enroll(&server, "jan"));
     let (anna, _anna_dir) = new_tablet(&server, &anna_device, "anna", "tablet-anna").await;
-    let case = anna
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let case = create_referred_case(&anna).await;
     anna.upsert_goal(case, "g1", goal_plan())
         .await
         .expect("goal");
@@ -265,10 +254,7 @@ async fn three_tablets_with_offline_edits_converge() {
     let server = start_server(server_dir.path()).await;
     let (first, first_dir) =
         new_tablet(&server, &enroll(&server, "anna"), "anna", "tablet-0").await;
-    let case = first
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let case = create_referred_case(&first).await;
     first
         .add_service(case, "svc-swietlica", "swietlica")
         .await
@@ -387,10 +373,7 @@ async fn a_network_cut_mid_upload_resumes_and_delayed_acks_keep_changes_pending(
     let (server, proxy, device) = server_behind_a_proxy(&server_dir).await;
     let dir = tempfile::tempdir().expect("dir");
     let tablet = offline_tablet(&dir, &server, &device, Some(proxy.addr)).await;
-    let case = tablet
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let case = create_referred_case(&tablet).await;
     for i in 0..150 {
         let text = format!("Notatka {i}: rozmowa z rodziną o planie pomocy, postępach dziecka w szkole i o tym, co dalej. {}", "x".repeat(i));
         tablet
@@ -526,10 +509,7 @@ async fn cases_shared_and_unshared_arrive_and_leave() {
         None,
     )
     .await;
-    let case = anna
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let case = create_referred_case(&anna).await;
     wait_up_to_date(&anna).await;
     wait_up_to_date(&jan).await;
     assert_eq!(jan.documents().await.expect("documents"), vec![]);
