@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use client_sdk::{SdkError, SyncState, Tablet, TabletKey, TextField};
 use kooperacja_test_support::{
-    config, files_containing, goal_plan, no_household, referral, snapshot, WAIT,
+    config, create_referred_case, files_containing, goal_plan, referral, snapshot, type_keystrokes,
+    WAIT,
 };
 use sync_core::model::case::{ContactMode, DiagnosisSector, GoalStatus, HouseholdMember};
 use sync_core::storage::{SledStorage, Storage};
@@ -197,10 +198,7 @@ async fn change_count(tablet: &Tablet, document: DocumentId) -> usize {
 async fn two_hundred_keystrokes_are_one_change() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tablet = open(dir.path(), &TabletKey::random()).await;
-    let case = tablet
-        .create_case(kooperacja_test_support::GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let case = create_referred_case(&tablet).await;
     let before = change_count(&tablet, case).await;
     let session = tablet
         .edit_text(case, TextField::Diagnosis(DiagnosisSector::Housing))
@@ -211,9 +209,7 @@ async fn two_hundred_keystrokes_are_one_change() {
         .cycle()
         .take(200)
         .collect();
-    for c in typed.chars() {
-        session.type_text(&c.to_string()).expect("keystroke");
-    }
+    type_keystrokes(&session, &typed);
     session.backspace(1).expect("backspace");
     assert_eq!(session.text().await.expect("view"), &typed[..199]);
     assert_eq!(
@@ -251,18 +247,13 @@ async fn two_hundred_keystrokes_are_one_change() {
 async fn moving_to_another_section_and_dropping_the_session_commit() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tablet = open(dir.path(), &TabletKey::random()).await;
-    let case = tablet
-        .create_case(kooperacja_test_support::GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let case = create_referred_case(&tablet).await;
     let before = change_count(&tablet, case).await;
     let mut session = tablet
         .edit_text(case, TextField::Diagnosis(DiagnosisSector::Housing))
         .await
         .expect("session");
-    for c in "Dwa pokoje.".chars() {
-        session.type_text(&c.to_string()).expect("keystroke");
-    }
+    type_keystrokes(&session, "Dwa pokoje.");
     session
         .switch_to(TextField::Diagnosis(DiagnosisSector::Health))
         .await
@@ -311,10 +302,7 @@ async fn a_pause_in_typing_commits() {
     let mut settings = config(dir.path(), &TabletKey::random(), "tablet-1", "anna");
     settings.commit_after_idle = std::time::Duration::from_millis(100);
     let tablet = Tablet::open(settings).await.expect("opens");
-    let case = tablet
-        .create_case(kooperacja_test_support::GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let case = create_referred_case(&tablet).await;
     let before = change_count(&tablet, case).await;
     let session = tablet
         .edit_text(case, TextField::Evaluation)
@@ -322,9 +310,7 @@ async fn a_pause_in_typing_commits() {
         .expect("session");
     let mut events = tablet.events();
     let typed = "Cele w większości osiągnięte.";
-    for c in typed.chars() {
-        session.type_text(&c.to_string()).expect("keystroke");
-    }
+    type_keystrokes(&session, typed);
     let deadline = tokio::time::Instant::now() + WAIT;
     while tablet.case(case).await.expect("case").evaluation.text != typed {
         tokio::time::timeout_at(deadline, events.recv())
@@ -346,10 +332,7 @@ async fn a_pause_in_typing_commits() {
 async fn a_text_session_on_a_field_that_is_not_text_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tablet = open(dir.path(), &TabletKey::random()).await;
-    let case = tablet
-        .create_case(kooperacja_test_support::GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let case = create_referred_case(&tablet).await;
     let err = tablet
         .edit_text(case, TextField::Path(vec!["stage".into()]))
         .await

@@ -15,6 +15,61 @@ fn case_id(n: u8) -> DocumentId {
     DocumentId::from_bytes([n; 16])
 }
 
+/// A server "rops" where each (user, document) pair listed has its access; creating an unknown
+/// document is allowed to everyone.
+fn server_with_rules(net: &mut Net, rules: &[(&str, DocumentId, Access)]) -> usize {
+    let rules: HashMap<_, _> = rules
+        .iter()
+        .map(|(user, case, access)| ((user.to_string(), *case), *access))
+        .collect();
+    net.server(
+        "rops",
+        TestPolicy {
+            rules: Some(rules),
+            invalid_status: None,
+            ..TestPolicy::default()
+        },
+    )
+}
+
+/// The `tablet` connects to `server` as `user`, creates `case`, and the case reaches the server.
+fn opens_case(net: &mut Net, tablet: usize, server: usize, user: &str, case: DocumentId) {
+    net.connect(tablet, server, user);
+    net.create(tablet, case, seed_doc);
+    net.run();
+}
+
+/// The `tablet` connects to `server` as `user` and asks for `case`, and the server answers.
+fn fetches_case(net: &mut Net, tablet: usize, server: usize, user: &str, case: DocumentId) {
+    net.connect(tablet, server, user);
+    net.find(tablet, case);
+    net.run();
+}
+
+/// The heads of what `server` has stored of `case`, loaded back from its store (sorted).
+fn stored_heads(net: &Net, server: usize, case: DocumentId) -> Vec<automerge::ChangeHash> {
+    let stored = net.nodes[server]
+        .store
+        .load_now(case)
+        .expect("load")
+        .expect("stored");
+    let mut heads = sync_core::engine::load_stored(&stored)
+        .expect("loads")
+        .get_heads();
+    heads.sort();
+    heads
+}
+
+/// `node` sets the case's root `status` (one change).
+fn set_status(net: &mut Net, node: usize, case: &DocumentId, status: &str) {
+    net.edit(node, case, |d| {
+        d.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, "status", status)
+        })
+        .expect("edit");
+    });
+}
+
 /// Anna's tablet creates `case` on `server`, and Jan's tablet (another institution) opens it.
 fn worker_and_partner_share(net: &mut Net, server: usize, case: DocumentId) -> (usize, usize) {
     let worker = net.tablet("tablet-1");
@@ -37,13 +92,9 @@ fn worker_and_school_edit_the_same_diagnosis_offline_and_converge() {
     let case = case_id(1);
 
     // The social worker opens the case at the office and it reaches the server.
-    net.connect(worker, server, "anna");
-    net.create(worker, case, seed_doc);
-    net.run();
+    opens_case(&mut net, worker, server, "anna", case);
     // The school's representative fetches it.
-    net.connect(school, server, "jan");
-    net.find(school, case);
-    net.run();
+    fetches_case(&mut net, school, server, "jan", case);
     assert_eq!(net.heads(school, &case), net.heads(worker, &case));
 
     // Both go offline and write in the same section.
@@ -98,12 +149,7 @@ fn server_advertises_heads_only_after_they_are_durable() {
 
     // The server's store stops answering: a change arrives but never becomes durable.
     net.nodes[server].hold_storage = true;
-    net.edit(worker, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| {
-            tx.put(automerge::ROOT, "status", "screening")
-        })
-        .expect("edit");
-    });
+    set_status(&mut net, worker, &case, "screening");
     for _ in 0..200 {
         net.step();
     }
@@ -129,15 +175,7 @@ fn server_advertises_heads_only_after_they_are_durable() {
     net.release_storage(server);
     net.run();
     assert_eq!(net.heads(partner, &case), new_heads);
-    let stored = net.nodes[server]
-        .store
-        .load_now(case)
-        .expect("load")
-        .expect("stored");
-    let mut on_disk = sync_core::engine::load_stored(&stored)
-        .expect("loads")
-        .get_heads();
-    on_disk.sort();
+    let on_disk = stored_heads(&net, server, case);
     assert_eq!(on_disk, new_heads, "what was advertised is what is on disk");
 }
 
@@ -147,9 +185,7 @@ fn a_new_case_is_stored_as_a_snapshot_and_its_edits_as_increments() {
     let mut net = Net::new(14);
     let server = net.server("rops", TestPolicy::default());
     let worker = net.tablet("tablet-1");
-    net.connect(worker, server, "anna");
-    net.create(worker, case, seed_doc);
-    net.run();
+    opens_case(&mut net, worker, server, "anna", case);
     let kinds = |net: &Net| -> Vec<sync_core::storage::ChunkKind> {
         net.nodes[server]
             .store
@@ -177,15 +213,7 @@ fn a_new_case_is_stored_as_a_snapshot_and_its_edits_as_increments() {
     let after = kinds(&net);
     assert_eq!(after.len(), 2, "{after:?}");
     assert!(after.contains(&sync_core::storage::ChunkKind::Incremental));
-    let stored = net.nodes[server]
-        .store
-        .load_now(case)
-        .expect("load")
-        .expect("stored");
-    let mut heads = sync_core::engine::load_stored(&stored)
-        .expect("loads")
-        .get_heads();
-    heads.sort();
+    let heads = stored_heads(&net, server, case);
     assert_eq!(
         heads,
         net.heads(worker, &case),
@@ -303,21 +331,10 @@ fn many_frames_for_one_document_in_a_tick_are_applied_and_stored_once() {
 fn a_peer_without_access_cannot_tell_a_forbidden_document_from_an_unknown_one() {
     let secret = case_id(4);
     let unknown = case_id(5);
-    let mut rules = HashMap::new();
-    rules.insert(("anna".to_string(), secret), Access::ReadWrite);
     let mut net = Net::new(4);
-    let server = net.server(
-        "rops",
-        TestPolicy {
-            rules: Some(rules),
-            invalid_status: None,
-            ..TestPolicy::default()
-        },
-    );
+    let server = server_with_rules(&mut net, &[("anna", secret, Access::ReadWrite)]);
     let owner = net.tablet("tablet-anna");
-    net.connect(owner, server, "anna");
-    net.create(owner, secret, seed_doc);
-    net.run();
+    opens_case(&mut net, owner, server, "anna", secret);
 
     let probe = |net: &mut Net, id: DocumentId| -> Vec<String> {
         let eve = net.tablet(&format!("tablet-eve-{id}"));
@@ -349,26 +366,18 @@ fn a_peer_without_access_cannot_tell_a_forbidden_document_from_an_unknown_one() 
 #[test]
 fn a_read_only_peer_gets_the_document_but_its_changes_are_refused() {
     let case = case_id(6);
-    let mut rules = HashMap::new();
-    rules.insert(("anna".to_string(), case), Access::ReadWrite);
-    rules.insert(("koordynator".to_string(), case), Access::Read);
     let mut net = Net::new(5);
-    let server = net.server(
-        "rops",
-        TestPolicy {
-            rules: Some(rules),
-            invalid_status: None,
-            ..TestPolicy::default()
-        },
+    let server = server_with_rules(
+        &mut net,
+        &[
+            ("anna", case, Access::ReadWrite),
+            ("koordynator", case, Access::Read),
+        ],
     );
     let owner = net.tablet("tablet-anna");
     let reader = net.tablet("tablet-rops");
-    net.connect(owner, server, "anna");
-    net.create(owner, case, seed_doc);
-    net.run();
-    net.connect(reader, server, "koordynator");
-    net.find(reader, case);
-    net.run();
+    opens_case(&mut net, owner, server, "anna", case);
+    fetches_case(&mut net, reader, server, "koordynator", case);
     let heads = net.heads(server, &case);
     assert_eq!(
         net.heads(reader, &case),
@@ -376,12 +385,7 @@ fn a_read_only_peer_gets_the_document_but_its_changes_are_refused() {
         "a reader receives the document"
     );
 
-    net.edit(reader, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| {
-            tx.put(automerge::ROOT, "status", "closed")
-        })
-        .expect("edit");
-    });
+    set_status(&mut net, reader, &case, "closed");
     net.run();
     assert_eq!(
         net.heads(server, &case),
@@ -405,9 +409,7 @@ fn malformed_frames_close_only_that_connection_and_change_nothing() {
     let mut net = Net::new(6);
     let server = net.server("rops", TestPolicy::default());
     let good = net.tablet("tablet-good");
-    net.connect(good, server, "anna");
-    net.create(good, case, seed_doc);
-    net.run();
+    opens_case(&mut net, good, server, "anna", case);
     let heads = net.heads(server, &case);
 
     let sync_with = |data: Vec<u8>, doc: &str| {
@@ -488,12 +490,7 @@ fn malformed_frames_close_only_that_connection_and_change_nothing() {
         );
     }
     // The good peer still syncs.
-    net.edit(good, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| {
-            tx.put(automerge::ROOT, "status", "screening")
-        })
-        .expect("edit");
-    });
+    set_status(&mut net, good, &case, "screening");
     net.run();
     assert_eq!(net.heads(server, &case), net.heads(good, &case));
 }
@@ -514,18 +511,11 @@ fn a_full_disk_refuses_the_change_clearly_and_the_retry_succeeds() {
     let mut net = Net::new(7);
     let server = net.server("rops", TestPolicy::default());
     let worker = net.tablet("tablet-1");
-    net.connect(worker, server, "anna");
-    net.create(worker, case, seed_doc);
-    net.run();
+    opens_case(&mut net, worker, server, "anna", case);
     let durable = net.heads(server, &case);
 
     net.nodes[server].store.fail_writes(true);
-    net.edit(worker, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| {
-            tx.put(automerge::ROOT, "status", "screening")
-        })
-        .expect("edit");
-    });
+    set_status(&mut net, worker, &case, "screening");
     net.run();
     let events = net.events(server);
     assert!(events
@@ -538,14 +528,7 @@ fn a_full_disk_refuses_the_change_clearly_and_the_retry_succeeds() {
     });
     assert!(told, "the tablet is told its changes were not stored");
     assert!(net.server_conn_of(worker).is_none());
-    let stored = net.nodes[server]
-        .store
-        .load_now(case)
-        .expect("load")
-        .expect("stored");
-    let on_disk = sync_core::engine::load_stored(&stored).expect("loads");
-    let mut on_disk_heads = on_disk.get_heads();
-    on_disk_heads.sort();
+    let on_disk_heads = stored_heads(&net, server, case);
     assert_eq!(on_disk_heads, durable, "nothing half-stored");
 
     // Space returns; the tablet reconnects and its change lands.
@@ -565,17 +548,13 @@ fn a_full_disk_refuses_the_change_clearly_and_the_retry_succeeds() {
 #[test]
 fn ephemeral_presence_is_relayed_once_to_readers_only() {
     let case = case_id(9);
-    let mut rules = HashMap::new();
-    rules.insert(("anna".to_string(), case), Access::ReadWrite);
-    rules.insert(("jan".to_string(), case), Access::ReadWrite);
     let mut net = Net::new(8);
-    let server = net.server(
-        "rops",
-        TestPolicy {
-            rules: Some(rules),
-            invalid_status: None,
-            ..TestPolicy::default()
-        },
+    let server = server_with_rules(
+        &mut net,
+        &[
+            ("anna", case, Access::ReadWrite),
+            ("jan", case, Access::ReadWrite),
+        ],
     );
     let a = net.tablet("tablet-a");
     let b = net.tablet("tablet-b");
@@ -751,15 +730,8 @@ fn the_sender_hears_its_own_changes_acknowledged() {
     let mut net = Net::new(9);
     let server = net.server("rops", TestPolicy::default());
     let worker = net.tablet("tablet-1");
-    net.connect(worker, server, "anna");
-    net.create(worker, case, seed_doc);
-    net.run();
-    net.edit(worker, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| {
-            tx.put(automerge::ROOT, "status", "screening")
-        })
-        .expect("edit");
-    });
+    opens_case(&mut net, worker, server, "anna", case);
+    set_status(&mut net, worker, &case, "screening");
     net.run();
     let conn = sync_core::engine::ConnId(1);
     let mut acked = net.nodes[worker]
@@ -781,17 +753,13 @@ fn a_tablet_that_asked_too_early_gets_the_case_when_it_arrives() {
     let server = net.server("rops", TestPolicy::default());
     let early = net.tablet("tablet-early");
     let author = net.tablet("tablet-author");
-    net.connect(early, server, "anna");
-    net.find(early, case);
-    net.run();
+    fetches_case(&mut net, early, server, "anna", case);
     assert!(net
         .events(early)
         .iter()
         .any(|e| matches!(e, Event::DocumentUnavailable { .. })));
     // The author, offline until now, uploads the case.
-    net.connect(author, server, "anna");
-    net.create(author, case, seed_doc);
-    net.run();
+    opens_case(&mut net, author, server, "anna", case);
     assert_eq!(net.heads(early, &case), net.heads(author, &case));
     assert!(!net.heads(early, &case).is_empty());
 }
@@ -809,12 +777,7 @@ fn changes_that_break_the_rules_are_refused_and_nothing_of_them_is_kept() {
     let (worker, partner) = worker_and_partner_share(&mut net, server, case);
     let good = net.heads(server, &case);
 
-    net.edit(worker, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| {
-            tx.put(automerge::ROOT, "status", "closed-without-plan")
-        })
-        .expect("edit");
-    });
+    set_status(&mut net, worker, &case, "closed-without-plan");
     net.run();
     let events = net.events(server);
     assert!(
@@ -832,23 +795,10 @@ fn changes_that_break_the_rules_are_refused_and_nothing_of_them_is_kept() {
         good,
         "nobody received the refused change"
     );
-    let stored = net.nodes[server]
-        .store
-        .load_now(case)
-        .expect("load")
-        .expect("stored");
-    let mut on_disk = sync_core::engine::load_stored(&stored)
-        .expect("loads")
-        .get_heads();
-    on_disk.sort();
+    let on_disk = stored_heads(&net, server, case);
     assert_eq!(on_disk, good, "nothing of it was stored");
     // The partner keeps working with the server.
-    net.edit(partner, &case, |d| {
-        d.transact::<_, _, automerge::AutomergeError>(|tx| {
-            tx.put(automerge::ROOT, "status", "screening")
-        })
-        .expect("edit");
-    });
+    set_status(&mut net, partner, &case, "screening");
     net.run();
     assert_eq!(net.heads(server, &case), net.heads(partner, &case));
 }
@@ -862,9 +812,7 @@ fn a_busy_case_is_compacted_without_losing_anything() {
         c.compact_max_chunks = 4;
     });
     let worker = net.tablet("tablet-1");
-    net.connect(worker, server, "anna");
-    net.create(worker, case, seed_doc);
-    net.run();
+    opens_case(&mut net, worker, server, "anna", case);
     for i in 0..40 {
         net.edit(worker, &case, |d| {
             let notes = obj(d, "notes");

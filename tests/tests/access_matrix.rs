@@ -24,6 +24,39 @@ fn consent(doc: &mut Automerge, id: &str, institution: &str, state: ConsentState
     case::record_consent(doc, id, &event, &anna, Utc::now()).expect("consent");
 }
 
+/// Assigns anna's case to her colleague bartek, as the registry's administrator would.
+fn assign_to_bartek(server: &RunningServer, case_id: DocumentId) {
+    server
+        .state
+        .registry
+        .assign(case_id, Some("bartek"), None, "anna", false)
+        .expect("assign");
+}
+
+/// Waits until the server closes the client's connection (a refused change).
+async fn wait_disconnected(events: &mut tokio::sync::broadcast::Receiver<ClientEvent>) {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(ClientEvent::Disconnected(_)) = events.recv().await {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("refused in time");
+}
+
+/// The client asks for `doc` and waits until it holds some of it (`what` names the wait).
+async fn wait_case_arrives(client: &SyncClient, doc: DocumentId, what: &str) {
+    client.find(doc).expect("find");
+    client
+        .wait_until("case arrives", WAIT, || async {
+            Ok(!client.heads(doc).await?.unwrap_or_default().is_empty())
+        })
+        .await
+        .expect(what);
+}
+
 /// One row of the matrix: role, relationship, login, document, its heads, what is expected.
 type Row<'a> = (
     &'a str,
@@ -121,11 +154,7 @@ async fn the_authorisation_matrix() {
     let mut family = new_family_case("anna");
     consent(&mut family, "c1", "szkola", ConsentState::Given);
     let (owner, case_id) = create_as(&server, "anna", family).await;
-    server
-        .state
-        .registry
-        .assign(case_id, Some("bartek"), None, "anna", false)
-        .expect("assign");
+    assign_to_bartek(&server, case_id);
     let case_heads = owner.heads(case_id).await.expect("heads").expect("doc");
 
     // The PZK's document, made by its animator.
@@ -288,20 +317,11 @@ async fn forged_authorship_is_refused_and_audited() {
     let family = new_family_case("anna");
     let anna_actor = family.get_actor().clone();
     let (_owner, case_id) = create_as(&server, "anna", family).await;
-    server
-        .state
-        .registry
-        .assign(case_id, Some("bartek"), None, "anna", false)
-        .expect("assign");
+    assign_to_bartek(&server, case_id);
 
     // Bartek's tablet writes as if it were anna's device.
     let t = tablet(&server, "bartek", "tablet-bartek");
-    t.find(case_id).expect("find");
-    t.wait_until("case arrives", WAIT, || async {
-        Ok(!t.heads(case_id).await?.unwrap_or_default().is_empty())
-    })
-    .await
-    .expect("bartek reads the case");
+    wait_case_arrives(&t, case_id, "bartek reads the case").await;
     let mut events = t.events();
     t.change(case_id, move |d| {
         use automerge::transaction::Transactable;
@@ -312,22 +332,9 @@ async fn forged_authorship_is_refused_and_audited() {
     .await
     .expect("saved locally");
     // The server refuses and closes the connection (after writing the audit record).
-    tokio::time::timeout(WAIT, async {
-        loop {
-            if let Ok(ClientEvent::Disconnected(_)) = events.recv().await {
-                return;
-            }
-        }
-    })
-    .await
-    .expect("refused in time");
+    wait_disconnected(&mut events).await;
     let audit = server.state.registry.audit();
-    let rejects = audit
-        .query(&kooperacja_server::audit::AuditQuery {
-            document: Some(case_id.to_string()),
-            ..Default::default()
-        })
-        .expect("query");
+    let rejects = audit_of(&server, case_id);
     assert!(rejects
         .iter()
         .any(|r| r.kind == "reject" && r.user.as_deref() == Some("bartek")));
@@ -350,12 +357,7 @@ async fn revoking_a_tablet_cuts_it_off_at_once() {
     let before = server.state.directory.devices_of("anna").expect("devices");
     let lost = tablet(&server, "anna", "tablet-lost");
     let mut events = lost.events();
-    lost.find(case_id).expect("find");
-    lost.wait_until("case arrives", WAIT, || async {
-        Ok(!lost.heads(case_id).await?.unwrap_or_default().is_empty())
-    })
-    .await
-    .expect("read");
+    wait_case_arrives(&lost, case_id, "read").await;
 
     // The administrator revokes the lost tablet's device (the same steps as the admin API).
     let device = server
@@ -424,11 +426,7 @@ async fn withdrawn_consent_stops_the_school_receiving_the_case() {
     let mut family = new_family_case("anna");
     consent(&mut family, "c1", "szkola", ConsentState::Given);
     let (owner, case_id) = create_as(&server, "anna", family).await;
-    server
-        .state
-        .registry
-        .assign(case_id, Some("bartek"), None, "anna", false)
-        .expect("assign");
+    assign_to_bartek(&server, case_id);
     let school = tablet(&server, "szkola-rep", "tablet-szkola");
     let colleague = tablet(&server, "bartek", "tablet-bartek");
     for t in [&school, &colleague] {
@@ -481,22 +479,8 @@ async fn a_change_that_breaks_the_case_rules_is_refused_and_the_tablet_told_why(
         })
         .await
         .expect("saved locally");
-    tokio::time::timeout(WAIT, async {
-        loop {
-            if let Ok(ClientEvent::Disconnected(_)) = events.recv().await {
-                return;
-            }
-        }
-    })
-    .await
-    .expect("refused in time");
-    let audit = server.state.registry.audit();
-    let refusal = audit
-        .query(&kooperacja_server::audit::AuditQuery {
-            document: Some(case_id.to_string()),
-            ..Default::default()
-        })
-        .expect("query")
+    wait_disconnected(&mut events).await;
+    let refusal = audit_of(&server, case_id)
         .into_iter()
         .find(|r| r.kind == "reject")
         .expect("the refusal is audited");
@@ -506,11 +490,7 @@ async fn a_change_that_breaks_the_case_rules_is_refused_and_the_tablet_told_why(
     );
 
     // The server still holds the valid case: a colleague fetching it gets the old version.
-    server
-        .state
-        .registry
-        .assign(case_id, Some("bartek"), None, "anna", false)
-        .expect("assign");
+    assign_to_bartek(&server, case_id);
     let colleague = tablet(&server, "bartek", "tablet-bartek");
     colleague.find(case_id).expect("find");
     colleague

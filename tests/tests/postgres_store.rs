@@ -18,11 +18,20 @@ use kooperacja_test_support::pg_cluster::TestPostgres;
 use kooperacja_test_support::*;
 use sync_core::storage::{ChunkKey, Storage, WriteOp};
 use sync_core::DocumentId;
+use tempfile::TempDir;
 
 async fn node(pg: &TestPostgres, dir: &std::path::Path) -> RunningServer {
     let mut config = ServeConfig::for_tests(dir, TlsMode::InsecureLoopback);
     config.store = Some(pg.url.clone());
     start_with(config).await
+}
+
+/// A data directory for each of two nodes.
+fn node_dirs() -> (TempDir, TempDir) {
+    (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    )
 }
 
 fn change_bytes(doc: &mut Automerge, key: &str) -> Vec<u8> {
@@ -98,12 +107,11 @@ async fn two_nodes_compacting_one_document_at_once_lose_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tablets_on_two_nodes_edit_one_case_and_converge() {
     let pg = TestPostgres::start();
-    let dirs = (
-        tempfile::tempdir().expect("tempdir"),
-        tempfile::tempdir().expect("tempdir"),
+    let dirs = node_dirs();
+    let (node1, node2) = (
+        node(&pg, dirs.0.path()).await,
+        node(&pg, dirs.1.path()).await,
     );
-    let node1 = node(&pg, dirs.0.path()).await;
-    let node2 = node(&pg, dirs.1.path()).await;
     // Identity is shared: a device enrolled through node 1 is known to node 2.
     let worker = tablet_at(node1.addr, &enroll(&node1, "anna").token, "tablet-node1");
     let colleague = tablet_at(node2.addr, &enroll(&node1, "anna").token, "tablet-node2");
@@ -227,10 +235,7 @@ async fn spawn_node(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_mid_stream_loses_nothing_its_tablets_move_to_the_other() {
     let pg = TestPostgres::start();
-    let dirs = (
-        tempfile::tempdir().expect("tempdir"),
-        tempfile::tempdir().expect("tempdir"),
-    );
+    let dirs = node_dirs();
     let node2 = node(&pg, dirs.1.path()).await;
     let (mut node1, node1_addr) = spawn_node(&pg, dirs.0.path()).await;
     // The tablets reach the region through a load balancer, which sends them to node 1.
@@ -291,11 +296,7 @@ async fn a_sled_region_moves_to_postgres_and_its_tablets_carry_on() {
     use kooperacja_server::admin::{run, AdminCommand};
     let pg = TestPostgres::start();
     let sled_dir = tempfile::tempdir().expect("tempdir");
-    let server = start_with(ServeConfig::for_tests(
-        sled_dir.path(),
-        TlsMode::InsecureLoopback,
-    ))
-    .await;
+    let server = start_loopback_server(sled_dir.path()).await;
     let token = enroll(&server, "anna").token;
     let tablet = tablet_at(server.addr, &token, "tablet-anna");
     let case = random_id();
@@ -350,12 +351,11 @@ async fn a_sled_region_moves_to_postgres_and_its_tablets_carry_on() {
 async fn access_granted_or_revoked_on_one_node_holds_on_the_other() {
     use client_sdk::ClientEvent;
     let pg = TestPostgres::start();
-    let dirs = (
-        tempfile::tempdir().expect("tempdir"),
-        tempfile::tempdir().expect("tempdir"),
+    let dirs = node_dirs();
+    let (node1, node2) = (
+        node(&pg, dirs.0.path()).await,
+        node(&pg, dirs.1.path()).await,
     );
-    let node1 = node(&pg, dirs.0.path()).await;
-    let node2 = node(&pg, dirs.1.path()).await;
     provision_region(&node1);
     node2.state.registry.reload_directory().expect("reload");
     let anna = tablet_at(node1.addr, &enroll(&node1, "anna").token, "tablet-anna");

@@ -2,16 +2,110 @@
 //! converging, conflicts resolved, an app killed mid-sync, a network cut mid-upload,
 //! revocation, and a case that stops being shared.
 
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
-use client_sdk::{ClientEvent, SdkError, SyncState, Tablet, TabletKey, TextField};
+use client_sdk::{ClientEvent, SdkError, SyncState, SyncStatus, Tablet, TabletKey, TextField};
+use kooperacja_server::serve::RunningServer;
 use kooperacja_test_support::fault_proxy::FrameProxy;
 use kooperacja_test_support::{
-    address, config, enroll, files_under, goal_plan, no_household, online_tablet, referral, revoke,
-    start_loopback_server, start_server, wait_converged, wait_event, wait_holds, wait_status,
-    wait_up_to_date, GOPS, WAIT,
+    address, config, create_referred_case, enroll, files_under, goal_plan, no_household,
+    online_tablet, referral, revoke, start_loopback_server, start_server, type_keystrokes,
+    wait_converged, wait_event, wait_holds, wait_status, wait_up_to_date, Device, GOPS, WAIT,
 };
 use sync_core::model::case::{ContactMode, DiagnosisSector, GoalStatus, ServiceStatus};
+use sync_core::DocumentId;
+use tempfile::TempDir;
+
+/// A new tablet `name` of `login` with a store of its own (kept as long as the directory is),
+/// syncing with `server` as `device`.
+async fn new_tablet(
+    server: &RunningServer,
+    device: &Device,
+    login: &str,
+    name: &str,
+) -> (Tablet, TempDir) {
+    let dir = tempfile::tempdir().expect("dir");
+    let tablet = online_tablet(
+        dir.path(),
+        &TabletKey::random(),
+        name,
+        login,
+        server,
+        device,
+        None,
+    )
+    .await;
+    (tablet, dir)
+}
+
+/// Anna's tablet "tablet-a" in `dir`, opened offline, with the server (through `via`, when
+/// given) to connect to later.
+async fn offline_tablet(
+    dir: &TempDir,
+    server: &RunningServer,
+    device: &Device,
+    via: Option<SocketAddr>,
+) -> Tablet {
+    let mut settings = config(dir.path(), &TabletKey::random(), "tablet-a", "anna")
+        .with_server(address(server, &device.token, via));
+    settings.online = false;
+    Tablet::open(settings).await.expect("opens")
+}
+
+/// A new tablet of Anna's ("tablet-b") that has been given `case` by the server and holds all
+/// `tablet` holds of it.
+async fn another_tablet_gets(
+    server: &RunningServer,
+    tablet: &Tablet,
+    case: DocumentId,
+) -> (Tablet, TempDir) {
+    let (other, dir) = new_tablet(server, &enroll(server, "anna"), "anna", "tablet-b").await;
+    wait_holds(&other, case).await;
+    wait_converged(&[tablet, &other], case).await;
+    (other, dir)
+}
+
+/// The next status a tablet reports, within the wait.
+async fn next_status(changes: &mut tokio::sync::broadcast::Receiver<SyncStatus>) -> SyncStatus {
+    tokio::time::timeout(WAIT, changes.recv())
+        .await
+        .expect("a status change within the wait")
+        .expect("statuses")
+}
+
+/// A plain loopback server over `dir` (the fault proxy reads the WebSocket frames), a proxy in
+/// front of it and a device of Anna's.
+async fn server_behind_a_proxy(dir: &TempDir) -> (RunningServer, FrameProxy, Device) {
+    let server = start_loopback_server(dir.path()).await;
+    let proxy = FrameProxy::start(server.addr, 1).await;
+    let device = enroll(&server, "anna");
+    (server, proxy, device)
+}
+
+/// Anna's tablet "tablet-a", its store in `dir` opened with `key`, syncing with `server`
+/// (through `via`, when given).
+async fn annas_tablet(
+    server: &RunningServer,
+    device: &Device,
+    (dir, key): (&TempDir, &TabletKey),
+    via: Option<SocketAddr>,
+) -> Tablet {
+    online_tablet(dir.path(), key, "tablet-a", "anna", server, device, via).await
+}
+
+/// Anna's tablet (see [`annas_tablet`]) with a case of hers that the server has.
+async fn anna_with_a_synced_case(
+    server: &RunningServer,
+    device: &Device,
+    store: (&TempDir, &TabletKey),
+    via: Option<SocketAddr>,
+) -> (Tablet, DocumentId) {
+    let tablet = annas_tablet(server, device, store, via).await;
+    let case = create_referred_case(&tablet).await;
+    wait_up_to_date(&tablet).await;
+    (tablet, case)
+}
 
 async fn type_into(tablet: &Tablet, case: sync_core::DocumentId, at_start: bool, text: &str) {
     let session = tablet
@@ -21,9 +115,7 @@ async fn type_into(tablet: &Tablet, case: sync_core::DocumentId, at_start: bool,
     if at_start {
         session.move_cursor(0).expect("cursor");
     }
-    for c in text.chars() {
-        session.type_text(&c.to_string()).expect("keystroke");
-    }
+    type_keystrokes(&session, text);
     session.close().await.expect("committed");
 }
 
@@ -33,14 +125,8 @@ async fn statuses_go_offline_connecting_syncing_up_to_date() {
     let server = start_server(server_dir.path()).await;
     let device = enroll(&server, "anna");
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path(), &TabletKey::random(), "tablet-a", "anna")
-        .with_server(address(&server, &device.token, None));
-    settings.online = false;
-    let tablet = Tablet::open(settings).await.expect("opens");
-    tablet
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let tablet = offline_tablet(&dir, &server, &device, None).await;
+    create_referred_case(&tablet).await;
 
     let offline = tablet.status().borrow().clone();
     assert_eq!(offline.state, SyncState::Offline);
@@ -51,10 +137,7 @@ async fn statuses_go_offline_connecting_syncing_up_to_date() {
     tablet.set_online(true).expect("online");
     let mut seen = Vec::new();
     loop {
-        let status = tokio::time::timeout(WAIT, changes.recv())
-            .await
-            .expect("a status change within the wait")
-            .expect("statuses");
+        let status = next_status(&mut changes).await;
         let done = status.state == SyncState::UpToDate;
         seen.push(status);
         if done {
@@ -88,24 +171,8 @@ async fn two_workers_edit_offline_converge_and_settle_the_conflict() {
     let server_dir = tempfile::tempdir().expect("temp dir");
     let server = start_server(server_dir.path()).await;
     let (anna_device, jan_device) = (enroll(&server, "anna"), enroll(&server, "jan"));
-    let (dir_a, dir_b) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let anna = online_tablet(
-        dir_a.path(),
-        &TabletKey::random(),
-        "tablet-anna",
-        "anna",
-        &server,
-        &anna_device,
-        None,
-    )
-    .await;
-    let case = anna
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let (anna, _anna_dir) = new_tablet(&server, &anna_device, "anna", "tablet-anna").await;
+    let case = create_referred_case(&anna).await;
     anna.upsert_goal(case, "g1", goal_plan())
         .await
         .expect("goal");
@@ -116,16 +183,7 @@ async fn two_workers_edit_offline_converge_and_settle_the_conflict() {
     anna.assign(case, "jan").await.expect("shared with jan");
 
     // Jan's tablet has never seen the case: the server's list brings it.
-    let jan = online_tablet(
-        dir_b.path(),
-        &TabletKey::random(),
-        "tablet-jan",
-        "jan",
-        &server,
-        &jan_device,
-        None,
-    )
-    .await;
+    let (jan, _jan_dir) = new_tablet(&server, &jan_device, "jan", "tablet-jan").await;
     wait_holds(&jan, case).await;
     wait_converged(&[&anna, &jan], case).await;
 
@@ -194,45 +252,21 @@ async fn two_workers_edit_offline_converge_and_settle_the_conflict() {
 async fn three_tablets_with_offline_edits_converge() {
     let server_dir = tempfile::tempdir().expect("temp dir");
     let server = start_server(server_dir.path()).await;
-    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("dir")).collect();
-    let first = enroll(&server, "anna");
-    let mut tablets = vec![
-        online_tablet(
-            dirs[0].path(),
-            &TabletKey::random(),
-            "tablet-0",
-            "anna",
-            &server,
-            &first,
-            None,
-        )
-        .await,
-    ];
-    let case = tablets[0]
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
-    tablets[0]
+    let (first, first_dir) =
+        new_tablet(&server, &enroll(&server, "anna"), "anna", "tablet-0").await;
+    let case = create_referred_case(&first).await;
+    first
         .add_service(case, "svc-swietlica", "swietlica")
         .await
         .expect("service");
-    wait_up_to_date(&tablets[0]).await;
+    wait_up_to_date(&first).await;
+    let (mut tablets, mut dirs) = (vec![first], vec![first_dir]);
     // The other tablets have never seen the case: the server's list brings it.
-    for (i, dir) in dirs.iter().enumerate().skip(1) {
+    for i in 1..3 {
         let device = enroll(&server, "anna");
-        let name = format!("tablet-{i}");
-        tablets.push(
-            online_tablet(
-                dir.path(),
-                &TabletKey::random(),
-                &name,
-                "anna",
-                &server,
-                &device,
-                None,
-            )
-            .await,
-        );
+        let (tablet, dir) = new_tablet(&server, &device, "anna", &format!("tablet-{i}")).await;
+        tablets.push(tablet);
+        dirs.push(dir);
     }
     for tablet in &tablets[1..] {
         wait_holds(tablet, case).await;
@@ -294,27 +328,10 @@ async fn three_tablets_with_offline_edits_converge() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_app_killed_with_unacknowledged_changes_loses_nothing() {
     let server_dir = tempfile::tempdir().expect("temp dir");
-    // Plain loopback: the fault proxy reads the WebSocket frames.
-    let server = start_loopback_server(server_dir.path()).await;
-    let proxy = FrameProxy::start(server.addr, 1).await;
-    let device = enroll(&server, "anna");
-    let dir = tempfile::tempdir().expect("dir");
-    let key = TabletKey::random();
-    let tablet = online_tablet(
-        dir.path(),
-        &key,
-        "tablet-a",
-        "anna",
-        &server,
-        &device,
-        Some(proxy.addr),
-    )
-    .await;
-    let case = tablet
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
-    wait_up_to_date(&tablet).await;
+    let (server, proxy, device) = server_behind_a_proxy(&server_dir).await;
+    let (dir, key) = (tempfile::tempdir().expect("dir"), TabletKey::random());
+    let store = (&dir, &key);
+    let (tablet, case) = anna_with_a_synced_case(&server, &device, store, Some(proxy.addr)).await;
 
     // The server's answers stop arriving: edits go out, acknowledgements never come back.
     proxy.hold_server_data(true);
@@ -335,16 +352,7 @@ async fn an_app_killed_with_unacknowledged_changes_loses_nothing() {
     proxy.cut_all();
     proxy.hold_server_data(false);
 
-    let tablet = online_tablet(
-        dir.path(),
-        &key,
-        "tablet-a",
-        "anna",
-        &server,
-        &device,
-        Some(proxy.addr),
-    )
-    .await;
+    let tablet = annas_tablet(&server, &device, store, Some(proxy.addr)).await;
     assert_eq!(tablet.case(case).await.expect("case"), expected);
     let reopened = tablet.status().borrow().clone();
     assert!(reopened.pending_changes <= waiting.pending_changes);
@@ -352,20 +360,7 @@ async fn an_app_killed_with_unacknowledged_changes_loses_nothing() {
     assert_eq!(done.pending_changes, 0);
 
     // Everything reached the server: another tablet gets all of it.
-    let other_dir = tempfile::tempdir().expect("dir");
-    let other_device = enroll(&server, "anna");
-    let other = online_tablet(
-        other_dir.path(),
-        &TabletKey::random(),
-        "tablet-b",
-        "anna",
-        &server,
-        &other_device,
-        None,
-    )
-    .await;
-    wait_holds(&other, case).await;
-    wait_converged(&[&tablet, &other], case).await;
+    let (other, _other_dir) = another_tablet_gets(&server, &tablet, case).await;
     assert_eq!(other.case(case).await.expect("case"), expected);
     tablet.shutdown().await;
     other.shutdown().await;
@@ -375,19 +370,10 @@ async fn an_app_killed_with_unacknowledged_changes_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_network_cut_mid_upload_resumes_and_delayed_acks_keep_changes_pending() {
     let server_dir = tempfile::tempdir().expect("temp dir");
-    // Plain loopback: the fault proxy reads the WebSocket frames.
-    let server = start_loopback_server(server_dir.path()).await;
-    let proxy = FrameProxy::start(server.addr, 1).await;
-    let device = enroll(&server, "anna");
+    let (server, proxy, device) = server_behind_a_proxy(&server_dir).await;
     let dir = tempfile::tempdir().expect("dir");
-    let mut settings = config(dir.path(), &TabletKey::random(), "tablet-a", "anna")
-        .with_server(address(&server, &device.token, Some(proxy.addr)));
-    settings.online = false;
-    let tablet = Tablet::open(settings).await.expect("opens");
-    let case = tablet
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let tablet = offline_tablet(&dir, &server, &device, Some(proxy.addr)).await;
+    let case = create_referred_case(&tablet).await;
     for i in 0..150 {
         let text = format!("Notatka {i}: rozmowa z rodziną o planie pomocy, postępach dziecka w szkole i o tym, co dalej. {}", "x".repeat(i));
         tablet
@@ -402,10 +388,7 @@ async fn a_network_cut_mid_upload_resumes_and_delayed_acks_keep_changes_pending(
     tablet.set_online(true).expect("online");
     let mut errors = Vec::new();
     loop {
-        let status = tokio::time::timeout(WAIT, changes.recv())
-            .await
-            .expect("a status change within the wait")
-            .expect("statuses");
+        let status = next_status(&mut changes).await;
         errors.extend(status.last_error.clone());
         if status.state == SyncState::UpToDate {
             assert_eq!(status.pending_changes, 0);
@@ -423,20 +406,7 @@ async fn a_network_cut_mid_upload_resumes_and_delayed_acks_keep_changes_pending(
         "the list, the cut upload and the retry"
     );
 
-    let other_dir = tempfile::tempdir().expect("dir");
-    let other_device = enroll(&server, "anna");
-    let other = online_tablet(
-        other_dir.path(),
-        &TabletKey::random(),
-        "tablet-b",
-        "anna",
-        &server,
-        &other_device,
-        None,
-    )
-    .await;
-    wait_holds(&other, case).await;
-    wait_converged(&[&tablet, &other], case).await;
+    let (other, _other_dir) = another_tablet_gets(&server, &tablet, case).await;
     assert_eq!(other.case(case).await.expect("case").monitoring.len(), 150);
 
     // Acknowledgements delayed: the change stays pending until they arrive.
@@ -456,6 +426,15 @@ async fn a_network_cut_mid_upload_resumes_and_delayed_acks_keep_changes_pending(
     tablet.shutdown().await;
     other.shutdown().await;
     server.shutdown().await.expect("server stops");
+}
+
+/// Waits until the tablet reports its revocation and its sync thread has stopped (the thread
+/// removes the store once it has stopped).
+async fn wait_revoked_and_stopped(tablet: &Tablet) {
+    wait_status(tablet, "revoked", |s| s.state == SyncState::Revoked).await;
+    tokio::time::timeout(WAIT, tablet.until_stopped())
+        .await
+        .expect("the sync thread stops");
 }
 
 async fn assert_wiped(tablet: &Tablet, dir: &std::path::Path, key: &TabletKey) {
@@ -486,22 +465,12 @@ async fn a_revoked_tablet_wipes_its_store_when_told_while_connected() {
     let server_dir = tempfile::tempdir().expect("temp dir");
     let server = start_server(server_dir.path()).await;
     let device = enroll(&server, "anna");
-    let dir = tempfile::tempdir().expect("dir");
-    let key = TabletKey::random();
-    let tablet = online_tablet(dir.path(), &key, "tablet-a", "anna", &server, &device, None).await;
-    tablet
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
-    wait_up_to_date(&tablet).await;
+    let (dir, key) = (tempfile::tempdir().expect("dir"), TabletKey::random());
+    let (tablet, _case) = anna_with_a_synced_case(&server, &device, (&dir, &key), None).await;
     let mut events = tablet.events();
     revoke(&server, &device).await;
     wait_event(&mut events, "revocation", |e| *e == ClientEvent::Revoked).await;
-    wait_status(&tablet, "revoked", |s| s.state == SyncState::Revoked).await;
-    // The thread removes the store once it has stopped.
-    tokio::time::timeout(WAIT, tablet.until_stopped())
-        .await
-        .expect("the sync thread stops");
+    wait_revoked_and_stopped(&tablet).await;
     assert_wiped(&tablet, dir.path(), &key).await;
     server.shutdown().await.expect("server stops");
 }
@@ -511,22 +480,13 @@ async fn a_tablet_revoked_while_offline_wipes_at_its_next_contact() {
     let server_dir = tempfile::tempdir().expect("temp dir");
     let server = start_server(server_dir.path()).await;
     let device = enroll(&server, "anna");
-    let dir = tempfile::tempdir().expect("dir");
-    let key = TabletKey::random();
-    let tablet = online_tablet(dir.path(), &key, "tablet-a", "anna", &server, &device, None).await;
-    tablet
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
-    wait_up_to_date(&tablet).await;
+    let (dir, key) = (tempfile::tempdir().expect("dir"), TabletKey::random());
+    let (tablet, _case) = anna_with_a_synced_case(&server, &device, (&dir, &key), None).await;
     tablet.set_online(false).expect("offline");
     wait_status(&tablet, "offline", |s| s.state == SyncState::Offline).await;
     revoke(&server, &device).await;
     tablet.set_online(true).expect("online");
-    wait_status(&tablet, "revoked", |s| s.state == SyncState::Revoked).await;
-    tokio::time::timeout(WAIT, tablet.until_stopped())
-        .await
-        .expect("the sync thread stops");
+    wait_revoked_and_stopped(&tablet).await;
     assert_wiped(&tablet, dir.path(), &key).await;
     server.shutdown().await.expect("server stops");
 }
@@ -536,21 +496,9 @@ async fn cases_shared_and_unshared_arrive_and_leave() {
     let server_dir = tempfile::tempdir().expect("temp dir");
     let server = start_server(server_dir.path()).await;
     let (anna_device, jan_device) = (enroll(&server, "anna"), enroll(&server, "jan"));
-    let (dir_a, dir_b) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
+    let dir_b = tempfile::tempdir().expect("dir");
     let jan_key = TabletKey::random();
-    let anna = online_tablet(
-        dir_a.path(),
-        &TabletKey::random(),
-        "tablet-anna",
-        "anna",
-        &server,
-        &anna_device,
-        None,
-    )
-    .await;
+    let (anna, _anna_dir) = new_tablet(&server, &anna_device, "anna", "tablet-anna").await;
     let jan = online_tablet(
         dir_b.path(),
         &jan_key,
@@ -561,10 +509,7 @@ async fn cases_shared_and_unshared_arrive_and_leave() {
         None,
     )
     .await;
-    let case = anna
-        .create_case(GOPS, referral(), no_household())
-        .await
-        .expect("case");
+    let case = create_referred_case(&anna).await;
     wait_up_to_date(&anna).await;
     wait_up_to_date(&jan).await;
     assert_eq!(jan.documents().await.expect("documents"), vec![]);

@@ -2,39 +2,10 @@
 //! tokens; expired and revoked tokens get a clear refusal.
 
 use client_sdk::{ClientConfig, ServerAddress, SyncClient, Trust};
-use kooperacja_server::config::{ServeConfig, TlsMode};
 use kooperacja_server::identity::Role;
 use kooperacja_test_support::*;
 use sync_core::storage::MemoryStorage;
 use sync_core::PeerId;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A plain HTTP/1.1 POST on loopback: (status, body).
-async fn post(
-    addr: std::net::SocketAddr,
-    path: &str,
-    bearer: Option<&str>,
-    body: &str,
-) -> (u16, String) {
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
-    let auth = bearer
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    tcp.write_all(request.as_bytes()).await.expect("write");
-    let mut out = String::new();
-    tcp.read_to_string(&mut out).await.expect("read");
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    let body = out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
-    (status, body)
-}
 
 fn client_with(
     server: &kooperacja_server::serve::RunningServer,
@@ -56,11 +27,7 @@ fn client_with(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tablet_enrols_once_with_a_code_then_uses_short_lived_tokens() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_with(ServeConfig::for_tests(
-        dir.path(),
-        TlsMode::InsecureLoopback,
-    ))
-    .await;
+    let server = start_loopback_server(dir.path()).await;
     let directory = &server.state.directory;
     directory
         .add_user("anna", "Anna Kowalska", vec![Role::SocialWorker])
@@ -71,7 +38,7 @@ async fn a_tablet_enrols_once_with_a_code_then_uses_short_lived_tokens() {
         .code;
 
     // The tablet redeems the code (typed by the worker; case does not matter).
-    let (status, body) = post(
+    let (status, body) = http_post(
         server.addr,
         "/api/v1/enroll",
         None,
@@ -84,7 +51,7 @@ async fn a_tablet_enrols_once_with_a_code_then_uses_short_lived_tokens() {
     assert_eq!(enrolled["user"], "anna");
 
     // A code works once.
-    let (status, body) = post(
+    let (status, body) = http_post(
         server.addr,
         "/api/v1/enroll",
         None,
@@ -95,7 +62,7 @@ async fn a_tablet_enrols_once_with_a_code_then_uses_short_lived_tokens() {
     assert!(body.contains("enrolment code"), "{body}");
 
     // The device token buys a short-lived access token, which works on /sync.
-    let (status, body) = post(server.addr, "/api/v1/token", Some(&device_token), "").await;
+    let (status, body) = http_post(server.addr, "/api/v1/token", Some(&device_token), "").await;
     assert_eq!(status, 200, "{body}");
     let issued: serde_json::Value = serde_json::from_str(&body).expect("json");
     let access = issued["access_token"]
@@ -111,7 +78,7 @@ async fn a_tablet_enrols_once_with_a_code_then_uses_short_lived_tokens() {
     tablet.shutdown().await;
 
     // An access token does not buy another one; a forged one is unknown.
-    let (status, _) = post(server.addr, "/api/v1/token", Some(&access), "").await;
+    let (status, _) = http_post(server.addr, "/api/v1/token", Some(&access), "").await;
     assert_eq!(status, 401);
     let mut forged = access.clone();
     forged.replace_range(forged.len() - 2.., "00");

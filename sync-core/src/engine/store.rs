@@ -51,20 +51,17 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         };
         if matches!(doc.state, DocState::Unloaded) {
             doc.state = DocState::Loading;
-            let task = self.task(Task::Load(document));
-            self.out.push(Effect::Storage {
-                task,
-                request: StorageRequest::Load { document },
-            });
+            self.request(Task::Load(document), StorageRequest::Load { document });
         }
     }
 
-    /// Numbers a storage task and remembers what it is for.
-    fn task(&mut self, task: Task) -> TaskId {
+    /// Numbers a storage task, remembers what it is for, and asks the host to carry out
+    /// `request` (answered by the task's number).
+    fn request(&mut self, task: Task, request: StorageRequest) {
         self.next_task += 1;
         let id = TaskId(self.next_task);
         self.tasks.insert(id, task);
-        id
+        self.out.push(Effect::Storage { task: id, request });
     }
 
     /// Emits the write of everything not yet durable; answers wait for its completion.
@@ -93,20 +90,19 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         };
         let len = bytes.len();
         doc.start_flushing();
-        let task = self.task(Task::Append {
-            document,
-            heads,
-            key,
-            len,
-        });
-        self.out.push(Effect::Storage {
-            task,
-            request: StorageRequest::Write(WriteOp::Put {
+        self.request(
+            Task::Append {
+                document,
+                heads,
+                key,
+                len,
+            },
+            StorageRequest::Write(WriteOp::Put {
                 document,
                 key,
                 bytes,
             }),
-        });
+        );
     }
 
     /// Compacts a document's chunks into one snapshot when they have grown past the limits
@@ -129,20 +125,19 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let replaces: Vec<ChunkKey> = doc.stored.iter().map(|(k, _)| *k).collect();
         let len = bytes.len();
         doc.compacting = true;
-        let task = self.task(Task::Compact {
-            document,
-            key,
-            replaces: replaces.clone(),
-            len,
-        });
-        self.out.push(Effect::Storage {
-            task,
-            request: StorageRequest::Write(WriteOp::Compact {
+        self.request(
+            Task::Compact {
+                document,
+                key,
+                replaces: replaces.clone(),
+                len,
+            },
+            StorageRequest::Write(WriteOp::Compact {
                 document,
                 key,
                 bytes,
                 replaces,
             }),
-        });
+        );
     }
 }

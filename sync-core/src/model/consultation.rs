@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::{Transactable, Transaction};
-use automerge::ObjId;
+use automerge::{Automerge, ObjId};
 use chrono::{DateTime, Utc};
 
 use super::reader::Node;
@@ -92,31 +92,60 @@ pub(crate) fn create(
     Ok(map)
 }
 
-/// Writes an answer at `answer_id` of a consultation's `answers` map.
-pub(crate) fn add_answer(
-    tx: &mut Transaction<'_>,
-    answers: &ObjId,
-    answer_id: &str,
-    answer: &Answer,
-    at: DateTime<Utc>,
-) -> Result<(), SchemaError> {
-    let map = write::new_map(tx, answers, answer_id)?;
-    tx.put(&map, key::BY, answer.by.as_str())?;
-    tx.put(&map, key::INSTITUTION, answer.institution.as_str())?;
-    tx.put(&map, key::AT, write::timestamp(at))?;
-    write::new_text(tx, &map, key::TEXT, &answer.text)?;
-    Ok(())
+/// A new answer about to be added to a consultation: where it goes.
+///
+/// Cases and PZK documents add answers alike and differ only in the commit message, which
+/// names the institution too in a case and only the login in a PZK document.
+pub(crate) struct NewAnswer<'i> {
+    /// The consultation's `answers` map.
+    answers: ObjId,
+    consultation_id: &'i str,
+    answer_id: &'i str,
 }
 
-/// Finds a consultation's `answers` map and checks that `answer_id` is new.
-pub(crate) fn answers_for_new<'a>(
-    consultations: &Node<'a>,
-    consultation_id: &str,
-    answer_id: &str,
-) -> Result<ObjId, SchemaError> {
-    let answers = consultations.map(consultation_id)?.map(key::ANSWERS)?;
-    answers.absent(answer_id, "answer")?;
-    Ok(answers.id())
+impl<'i> NewAnswer<'i> {
+    /// Finds the `answers` map of consultation `consultation_id` in `consultations` (a
+    /// document's consultations map) and checks that `answer_id` is new.
+    pub(crate) fn find(
+        consultations: &Node<'_>,
+        consultation_id: &'i str,
+        answer_id: &'i str,
+    ) -> Result<Self, SchemaError> {
+        let answers = consultations.map(consultation_id)?.map(key::ANSWERS)?;
+        answers.absent(answer_id, "answer")?;
+        Ok(Self {
+            answers: answers.id(),
+            consultation_id,
+            answer_id,
+        })
+    }
+
+    /// Adds `answer` as one change at `at`; `sign` turns the change's summary into its commit
+    /// message.
+    pub(crate) fn add(
+        self,
+        doc: &mut Automerge,
+        answer: &Answer,
+        at: DateTime<Utc>,
+        sign: impl FnOnce(std::fmt::Arguments<'_>) -> String,
+    ) -> Result<(), SchemaError> {
+        let Self {
+            answers,
+            consultation_id,
+            answer_id,
+        } = self;
+        let message = sign(format_args!(
+            "consultations/{consultation_id}/answers/{answer_id}: answered"
+        ));
+        write::commit(doc, message, at, |tx| {
+            let map = write::new_map(tx, &answers, answer_id)?;
+            tx.put(&map, key::BY, answer.by.as_str())?;
+            tx.put(&map, key::INSTITUTION, answer.institution.as_str())?;
+            tx.put(&map, key::AT, write::timestamp(at))?;
+            write::new_text(tx, &map, key::TEXT, &answer.text)?;
+            Ok(())
+        })
+    }
 }
 
 /// Reads one consultation map.

@@ -96,6 +96,39 @@ where
     Ok(())
 }
 
+/// The scalar fields of one map being saved, each put only when it differs from the map's
+/// current value (there is none for a map just created): see [`put_if_changed`].
+pub(crate) struct Fields<'f, 'tx, T> {
+    tx: &'f mut Transaction<'tx>,
+    map: &'f ObjId,
+    current: Option<&'f T>,
+}
+
+impl<'f, 'tx, T> Fields<'f, 'tx, T> {
+    /// The fields of `map`, whose current value is `current`.
+    pub(crate) fn new(
+        tx: &'f mut Transaction<'tx>,
+        map: &'f ObjId,
+        current: Option<&'f T>,
+    ) -> Self {
+        Self { tx, map, current }
+    }
+
+    /// Puts `new` at `key` unless `field` of the current value is equal to it.
+    pub(crate) fn put<V>(
+        &mut self,
+        key: &str,
+        field: impl FnOnce(&'f T) -> V,
+        new: V,
+    ) -> Result<(), SchemaError>
+    where
+        V: PartialEq + Into<ScalarValue>,
+    {
+        let current = self.current.map(field);
+        put_if_changed(self.tx, self.map, key, current.as_ref(), new)
+    }
+}
+
 /// Sets or removes an optional string.
 pub(crate) fn put_opt_str(
     tx: &mut Transaction<'_>,

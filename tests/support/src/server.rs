@@ -1,6 +1,7 @@
 //! A server in this process on 127.0.0.1:0 with a temporary data directory (TLS with a
 //! development certificate, or plain loopback), and what tests do to it as an administrator
-//! would: users and enrolled devices, revocation, the PZK region, its metrics.
+//! would: users and enrolled devices, revocation, the PZK region, its audit trail and metrics,
+//! plain HTTP requests.
 
 use std::path::Path;
 
@@ -122,6 +123,51 @@ pub fn provision_region(server: &RunningServer) {
         .expect("team");
     d.add_team_member("pzk2", "gops2").expect("member");
     server.state.registry.reload_directory().expect("reload");
+}
+
+/// The records of the server's audit trail about `doc`.
+pub fn audit_of(
+    server: &RunningServer,
+    doc: sync_core::DocumentId,
+) -> Vec<kooperacja_server::audit::AuditRecord> {
+    server
+        .state
+        .registry
+        .audit()
+        .query(&kooperacja_server::audit::AuditQuery {
+            document: Some(doc.to_string()),
+            ..Default::default()
+        })
+        .expect("query")
+}
+
+/// A plain HTTP/1.1 POST of a JSON `body` (servers started with `TlsMode::InsecureLoopback`),
+/// with a bearer token when given: the answer's status and body.
+pub async fn http_post(
+    addr: std::net::SocketAddr,
+    path: &str,
+    bearer: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    let auth = bearer
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(request.as_bytes()).await.expect("write");
+    let mut out = String::new();
+    tcp.read_to_string(&mut out).await.expect("read");
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+    (status, body)
 }
 
 /// `GET /metrics` over plain HTTP (servers started with `TlsMode::InsecureLoopback`).

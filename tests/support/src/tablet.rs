@@ -1,6 +1,6 @@
 //! Tablets for tests, with no server of their own: a tablet's settings (quick reconnects, text
 //! committed only at explicit boundaries), a sync client at a plain address, the case data a
-//! tablet enters, and waits on what a tablet or a client reports, each up to [`WAIT`].
+//! tablet enters, the case it creates and keystrokes typed one by one, and waits on what a tablet or a client reports, each up to [`WAIT`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use client_sdk::{
     ClientConfig, ServerAddress, SyncClient, SyncState, SyncStatus, Tablet, TabletConfig,
-    TabletKey, Trust,
+    TabletKey, TextSession, Trust,
 };
 use sync_core::model::case::{GoalPlan, HouseholdMember, Referral};
 use sync_core::storage::MemoryStorage;
@@ -81,6 +81,21 @@ pub fn goal_plan() -> GoalPlan {
         deadline: chrono::NaiveDate::from_ymd_opt(2021, 6, 25).expect("a date"),
         responsible: "sp-1".into(),
         services: Default::default(),
+    }
+}
+
+/// The tablet creates a case from the school's [`referral`], with no household yet.
+pub async fn create_referred_case(tablet: &Tablet) -> DocumentId {
+    tablet
+        .create_case(GOPS, referral(), no_household())
+        .await
+        .expect("case")
+}
+
+/// Types `text` into the session one keystroke (one character) at a time, as a user does.
+pub fn type_keystrokes(session: &TextSession, text: &str) {
+    for c in text.chars() {
+        session.type_text(&c.to_string()).expect("keystroke");
     }
 }
 

@@ -110,19 +110,12 @@ pub fn add_household_member(
     write::commit(doc, message, at, |tx| {
         let (map, current) = entry.open(tx, write::new_map)?;
         let current = current.as_ref();
-        write::put_if_changed(
-            tx,
-            &map,
-            key::NAME,
-            current.map(|c| &c.name),
-            member.name.clone(),
-        )?;
-        write::put_if_changed(
-            tx,
-            &map,
+        let mut fields = write::Fields::new(tx, &map, current);
+        fields.put(key::NAME, |c| c.name.as_str(), member.name.as_str())?;
+        fields.put(
             key::RELATION,
-            current.map(|c| &c.relation),
-            member.relation.clone(),
+            |c| c.relation.as_str(),
+            member.relation.as_str(),
         )?;
         let birth = member.birth_date.map(write::date);
         if current.map(|c| c.birth_date.map(write::date)) != Some(birth.clone()) {

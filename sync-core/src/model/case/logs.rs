@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::layout::{key, open_case};
 use super::types::*;
 use crate::error::SchemaError;
-use crate::model::consultation::{self, Answer, ConsultationRequest};
+use crate::model::consultation::{self, Answer, ConsultationRequest, NewAnswer};
 use crate::model::editor::{self, Editor};
 use crate::model::reader::check_id;
 use crate::model::write;
@@ -69,15 +69,9 @@ pub fn answer_consultation(
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let consultations = open_case(doc)?.map(key::CONSULTATIONS)?;
-    let answers = consultation::answers_for_new(&consultations, consultation_id, answer_id)?;
+    let new = NewAnswer::find(&consultations, consultation_id, answer_id)?;
     let author = Editor::new(&answer.by, &answer.institution)?;
-    let message = editor::message(
-        format_args!("consultations/{consultation_id}/answers/{answer_id}: answered"),
-        &author,
-    );
-    write::commit(doc, message, at, |tx| {
-        consultation::add_answer(tx, &answers, answer_id, answer, at)
-    })
+    new.add(doc, answer, at, |summary| editor::message(summary, &author))
 }
 
 /// Records a consent event (*zgoda*), recorded by the worker `by`; events are append-only, so

@@ -299,20 +299,20 @@ fn goal_status_of_a_missing_goal_names_it() {
     );
 }
 
-#[test]
-fn concurrent_goal_statuses_are_a_conflict_with_one_winner_everywhere() {
+/// Anna (on a second tablet) and Jan set goal g1's status at the same time, each on a replica
+/// of a case with that goal: their two replicas.
+fn statuses_set_at_once(by_anna: GoalStatus, by_jan: GoalStatus) -> (Automerge, Automerge) {
     let base = case_with_goal();
     let mut anna = fork_as(&base, "anna-tablet-2");
     let mut jan = fork_as(&base, "jan-tablet");
-    set_goal_status(
-        &mut anna,
-        "g1",
-        GoalStatus::Achieved,
-        &editor("anna"),
-        at(11),
-    )
-    .expect("anna");
-    set_goal_status(&mut jan, "g1", GoalStatus::Dropped, &editor("jan"), at(11)).expect("jan");
+    set_goal_status(&mut anna, "g1", by_anna, &editor("anna"), at(11)).expect("anna");
+    set_goal_status(&mut jan, "g1", by_jan, &editor("jan"), at(11)).expect("jan");
+    (anna, jan)
+}
+
+#[test]
+fn concurrent_goal_statuses_are_a_conflict_with_one_winner_everywhere() {
+    let (anna, jan) = statuses_set_at_once(GoalStatus::Achieved, GoalStatus::Dropped);
 
     let one = merged(&anna, &jan);
     let two = merged(&jan, &anna);
@@ -348,18 +348,7 @@ fn concurrent_goal_statuses_are_a_conflict_with_one_winner_everywhere() {
 
 #[test]
 fn concurrent_identical_statuses_are_no_conflict() {
-    let base = case_with_goal();
-    let mut anna = fork_as(&base, "anna-tablet-2");
-    let mut jan = fork_as(&base, "jan-tablet");
-    set_goal_status(
-        &mut anna,
-        "g1",
-        GoalStatus::Achieved,
-        &editor("anna"),
-        at(11),
-    )
-    .expect("anna");
-    set_goal_status(&mut jan, "g1", GoalStatus::Achieved, &editor("jan"), at(11)).expect("jan");
+    let (anna, jan) = statuses_set_at_once(GoalStatus::Achieved, GoalStatus::Achieved);
     let status = goal_status(&merged(&anna, &jan), "g1").expect("status");
     assert_eq!(status, Conflict::settled(GoalStatus::Achieved));
 }

@@ -9,7 +9,7 @@ use super::layout::{key, open_pzk};
 use super::meetings::write_entry;
 use super::types::*;
 use crate::error::SchemaError;
-use crate::model::consultation::{self, Answer, ConsultationRequest};
+use crate::model::consultation::{self, Answer, ConsultationRequest, NewAnswer};
 use crate::model::editor::Editor;
 use crate::model::write;
 
@@ -52,13 +52,9 @@ pub fn answer_consultation(
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let consultations = open_pzk(doc)?.map(key::CONSULTATIONS)?;
-    let answers = consultation::answers_for_new(&consultations, consultation_id, answer_id)?;
-    let message = write::message(
-        format_args!("consultations/{consultation_id}/answers/{answer_id}: answered"),
-        &answer.by,
-    );
-    write::commit(doc, message, at, |tx| {
-        consultation::add_answer(tx, &answers, answer_id, answer, at)
+    let new = NewAnswer::find(&consultations, consultation_id, answer_id)?;
+    new.add(doc, answer, at, |summary| {
+        write::message(summary, &answer.by)
     })
 }
 

@@ -11,7 +11,7 @@ use super::types::*;
 use crate::error::SchemaError;
 use crate::model::editor::Editor;
 use crate::model::keyed::KeyedEntry;
-use crate::model::reader::check_id;
+use crate::model::reader::{check_id, Node};
 use crate::model::write;
 
 /// Schedules a meeting, or moves an existing one (date and mode).
@@ -30,10 +30,15 @@ pub fn schedule_meeting(
         if current.as_ref().map(|c| c.date) != Some(plan.date) {
             tx.put(&map, key::DATE, write::timestamp(plan.date))?;
         }
-        let mode = current.map(|c| c.mode.as_str());
-        write::put_if_changed(tx, &map, key::MODE, mode.as_ref(), plan.mode.as_str())?;
+        let mut fields = write::Fields::new(tx, &map, current.as_ref());
+        fields.put(key::MODE, |c| c.mode.as_str(), plan.mode.as_str())?;
         Ok(())
     })
+}
+
+/// The map of meeting `meeting_id`.
+fn meeting<'a>(doc: &'a Automerge, meeting_id: &str) -> Result<Node<'a>, SchemaError> {
+    open_pzk(doc)?.map(key::MEETINGS)?.map(meeting_id)
 }
 
 fn create_meeting(
@@ -58,10 +63,7 @@ pub fn set_agenda_item(
     by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
-    let agenda = open_pzk(doc)?
-        .map(key::MEETINGS)?
-        .map(meeting_id)?
-        .map(key::AGENDA)?;
+    let agenda = meeting(doc, meeting_id)?.map(key::AGENDA)?;
     let entry = KeyedEntry::read(&agenda, item_id, read_agenda_item)?;
     let message = write::message(
         format_args!("meetings/{meeting_id}/agenda/{item_id}: saved"),
@@ -69,15 +71,9 @@ pub fn set_agenda_item(
     );
     write::commit(doc, message, at, |tx| {
         let (map, current) = entry.open(tx, write::new_map)?;
-        let current = current.as_ref();
-        write::put_if_changed(
-            tx,
-            &map,
-            key::TITLE,
-            current.map(|c| &c.title),
-            item.title.clone(),
-        )?;
-        write::put_if_changed(tx, &map, key::ORDER, current.map(|c| &c.order), item.order)?;
+        let mut fields = write::Fields::new(tx, &map, current.as_ref());
+        fields.put(key::TITLE, |c| c.title.as_str(), item.title.as_str())?;
+        fields.put(key::ORDER, |c| c.order, item.order)?;
         Ok(())
     })
 }
@@ -91,10 +87,7 @@ pub fn record_attendance(
     by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
-    let list = open_pzk(doc)?
-        .map(key::MEETINGS)?
-        .map(meeting_id)?
-        .map(key::ATTENDANCE)?;
+    let list = meeting(doc, meeting_id)?.map(key::ATTENDANCE)?;
     check_id(list.path(), person_id)?;
     let list = list.id();
     let message = write::message(
@@ -115,11 +108,7 @@ pub fn set_minutes(
     by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
-    let minutes = open_pzk(doc)?
-        .map(key::MEETINGS)?
-        .map(meeting_id)?
-        .text_obj(key::MINUTES)?
-        .id();
+    let minutes = meeting(doc, meeting_id)?.text_obj(key::MINUTES)?.id();
     let message = write::message(
         format_args!("meetings/{meeting_id}/minutes: updated"),
         by.login(),
@@ -138,10 +127,7 @@ pub fn record_decision(
     by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
-    let decisions = open_pzk(doc)?
-        .map(key::MEETINGS)?
-        .map(meeting_id)?
-        .map(key::DECISIONS)?;
+    let decisions = meeting(doc, meeting_id)?.map(key::DECISIONS)?;
     decisions.absent(decision_id, "decision")?;
     let decisions = decisions.id();
     let message = write::message(

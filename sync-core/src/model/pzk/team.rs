@@ -12,6 +12,7 @@ use crate::error::SchemaError;
 use crate::model::editor::Editor;
 use crate::model::header::{self, DocumentKind};
 use crate::model::keyed::KeyedEntry;
+use crate::model::reader::Node;
 use crate::model::write;
 
 /// Creates a PZK document with a draft agreement and every container it will ever hold.
@@ -91,24 +92,10 @@ pub fn upsert_member(
             write::new_map(tx, &map, key::REPRESENTATIVES)?;
             Ok(map)
         })?;
-        let current = current.as_ref();
-        write::put_if_changed(
-            tx,
-            &map,
-            key::NAME,
-            current.map(|c| &c.name),
-            member.name.clone(),
-        )?;
-        let sector = current.map(|c| c.sector.as_str());
-        write::put_if_changed(
-            tx,
-            &map,
-            key::SECTOR,
-            sector.as_ref(),
-            member.sector.as_str(),
-        )?;
-        let role = current.map(|c| c.role.as_str());
-        write::put_if_changed(tx, &map, key::ROLE, role.as_ref(), member.role.as_str())?;
+        let mut fields = write::Fields::new(tx, &map, current.as_ref());
+        fields.put(key::NAME, |c| c.name.as_str(), member.name.as_str())?;
+        fields.put(key::SECTOR, |c| c.sector.as_str(), member.sector.as_str())?;
+        fields.put(key::ROLE, |c| c.role.as_str(), member.role.as_str())?;
         Ok(())
     })
 }
@@ -122,10 +109,7 @@ pub fn set_representative(
     by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
-    let representatives = open_pzk(doc)?
-        .map(key::MEMBERS)?
-        .map(institution_id)?
-        .map(key::REPRESENTATIVES)?;
+    let representatives = representatives(doc, institution_id)?;
     let entry = KeyedEntry::read(&representatives, person_id, read_representative)?;
     let message = write::message(
         format_args!("members/{institution_id}/representatives/{person_id}: saved"),
@@ -133,19 +117,20 @@ pub fn set_representative(
     );
     write::commit(doc, message, at, |tx| {
         let (map, current) = entry.open(tx, write::new_map)?;
-        let current = current.as_ref();
-        let name = current.map(|c| &c.name);
-        write::put_if_changed(tx, &map, key::NAME, name, representative.name.clone())?;
-        let function = current.map(|c| &c.function);
-        write::put_if_changed(
-            tx,
-            &map,
-            key::FUNCTION,
-            function,
-            representative.function.clone(),
-        )?;
+        let mut fields = write::Fields::new(tx, &map, current.as_ref());
+        fields.put(key::NAME, |c| c.name.as_str(), representative.name.as_str())?;
+        let function = representative.function.as_str();
+        fields.put(key::FUNCTION, |c| c.function.as_str(), function)?;
         Ok(())
     })
+}
+
+/// The representatives map of member institution `institution_id`.
+fn representatives<'a>(doc: &'a Automerge, institution_id: &str) -> Result<Node<'a>, SchemaError> {
+    open_pzk(doc)?
+        .map(key::MEMBERS)?
+        .map(institution_id)?
+        .map(key::REPRESENTATIVES)
 }
 
 /// Removes a representative of a member institution.
@@ -156,10 +141,7 @@ pub fn remove_representative(
     by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
-    let representatives = open_pzk(doc)?
-        .map(key::MEMBERS)?
-        .map(institution_id)?
-        .map(key::REPRESENTATIVES)?;
+    let representatives = representatives(doc, institution_id)?;
     representatives.map(person_id)?;
     let representatives = representatives.id();
     let message = write::message(

@@ -57,29 +57,14 @@ pub fn upsert_milestone(
             tx.put(&map, key::STATUS, MilestoneStatus::Planned.as_str())?;
             Ok(map)
         })?;
-        let current = current.as_ref();
-        write::put_if_changed(
-            tx,
-            &map,
-            key::STEP,
-            current.map(|c| &c.step),
-            milestone.step.clone(),
-        )?;
-        let month = current.map(|c| u64::from(c.month));
-        write::put_if_changed(
-            tx,
-            &map,
+        let mut fields = write::Fields::new(tx, &map, current.as_ref());
+        fields.put(key::STEP, |c| c.step.as_str(), milestone.step.as_str())?;
+        fields.put(
             key::MONTH,
-            month.as_ref(),
+            |c| u64::from(c.month),
             u64::from(milestone.month),
         )?;
-        write::put_if_changed(
-            tx,
-            &map,
-            key::TITLE,
-            current.map(|c| &c.title),
-            milestone.title.clone(),
-        )?;
+        fields.put(key::TITLE, |c| c.title.as_str(), milestone.title.as_str())?;
         Ok(())
     })
 }
