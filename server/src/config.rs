@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// Where the store, the dev certificate and the audit log live [default: ./kooperacja-data].
     #[arg(long, env = "KOOPERACJA_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Where the master and audit keys live, outside the data directory and its backups
+    /// [default: the data directory's sibling `<name>-secrets`].
+    #[arg(long, env = "KOOPERACJA_SECRETS_DIR")]
+    pub secrets_dir: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8443].
     #[arg(long, env = "KOOPERACJA_LISTEN")]
     pub listen: Option<SocketAddr>,
@@ -80,6 +84,7 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     data_dir: Option<PathBuf>,
+    secrets_dir: Option<PathBuf>,
     listen: Option<SocketAddr>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -114,6 +119,8 @@ pub enum TlsMode {
 pub struct ServeConfig {
     /// Data directory.
     pub data_dir: PathBuf,
+    /// The keys' directory ([`crate::secrets`]).
+    pub secrets_dir: PathBuf,
     /// Listen address.
     pub listen: SocketAddr,
     /// TLS mode.
@@ -153,6 +160,7 @@ impl ServeConfig {
     pub fn for_tests(data_dir: &Path, tls: TlsMode) -> Self {
         Self {
             data_dir: data_dir.to_path_buf(),
+            secrets_dir: data_dir.join("secrets"),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls,
             max_connections: 10_000,
@@ -213,11 +221,17 @@ impl ServeArgs {
                 ))
             }
         };
+        let data_dir = self
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./kooperacja-data"));
+        let secrets_dir = self
+            .secrets_dir
+            .or(file.secrets_dir)
+            .unwrap_or_else(|| crate::secrets::default_dir(&data_dir));
         Ok(ServeConfig {
-            data_dir: self
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(|| PathBuf::from("./kooperacja-data")),
+            data_dir,
+            secrets_dir,
             listen,
             tls,
             max_connections: self
@@ -280,6 +294,7 @@ mod tests {
         assert_eq!(dev.tls, TlsMode::Dev);
         assert_eq!(dev.listen, "127.0.0.1:8443".parse().expect("addr"));
         assert_eq!(dev.data_dir, PathBuf::from("./kooperacja-data"));
+        assert_eq!(dev.secrets_dir, PathBuf::from("./kooperacja-data-secrets"));
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! - [`admin`]: the `admin` command line, run on a stopped server's data directory.
 //! - [`access`]: who may read and write which document, and the policy the engine asks.
 //! - [`identity`]: users, roles, devices and tokens.
+//! - [`secrets`]: the master and audit keys, kept outside the store and its backups.
 //! - [`tls`]: certificates from files, or a development one made on first start.
 //! - [`serve`]: binds, serves over TLS or loopback HTTP, shuts down gracefully.
 //! - [`web`]: the remote PZK meeting page (`/`, `/meeting/…`), built into the binary.
@@ -37,6 +38,7 @@ pub mod kv;
 pub mod metrics;
 pub mod migrate;
 pub mod pg;
+pub mod secrets;
 pub mod serve;
 pub mod state;
 pub mod store;

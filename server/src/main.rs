@@ -22,8 +22,12 @@ fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         CliCommand::Admin(args) => {
-            let out =
-                kooperacja_server::admin::run(&args.data_dir, args.store.as_deref(), args.command)?;
+            let out = kooperacja_server::admin::run(
+                &args.data_dir,
+                &args.secrets_dir(),
+                args.store.as_deref(),
+                args.command,
+            )?;
             print!("{out}");
             Ok(())
         }

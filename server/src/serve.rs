@@ -109,6 +109,7 @@ fn node_name(data_dir: &std::path::Path) -> Result<String, ServerError> {
 pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ServerError::io(format!("creating {}", config.data_dir.display()), e))?;
+    let secrets = crate::secrets::Secrets::open_or_create(&config.secrets_dir)?;
     let path = store_path(&config.data_dir);
     let node = node_name(&config.data_dir)?;
     let url = config.store.clone();
@@ -195,6 +196,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         outgoing_queue: 4096,
         kv,
         storage: backups,
+        secrets,
         data_dir: config.data_dir.clone(),
     };
     let router = app(state.clone());

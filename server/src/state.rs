@@ -32,6 +32,8 @@ pub struct AppState {
     pub kv: Kv,
     /// The document store (readiness, online backups, exports).
     pub storage: DocStore,
+    /// The keys kept outside the store.
+    pub secrets: crate::secrets::Secrets,
     /// The data directory.
     pub data_dir: std::path::PathBuf,
 }

@@ -41,6 +41,7 @@ async fn an_online_backup_restores_into_a_working_server() {
     let restored_dir = dir.path().join("restored");
     let out = kooperacja_server::admin::run(
         &restored_dir,
+        &restored_dir.join("secrets"),
         None,
         kooperacja_server::admin::AdminCommand::Restore { from: file },
     )

@@ -36,6 +36,7 @@ async fn the_export_has_no_names_and_no_free_text() {
 
     let json = run(
         dir.path(),
+        &dir.path().join("secrets"),
         None,
         AdminCommand::Export {
             format: "json".into(),
@@ -47,6 +48,7 @@ async fn the_export_has_no_names_and_no_free_text() {
     assert_eq!(value["per_stage"]["referral"], 2);
     let csv = run(
         dir.path(),
+        &dir.path().join("secrets"),
         None,
         AdminCommand::Export {
             format: "csv".into(),

@@ -11,12 +11,25 @@ pub struct AdminArgs {
     /// The server's data directory.
     #[arg(long, env = "KOOPERACJA_DATA_DIR", default_value = "./kooperacja-data")]
     pub data_dir: PathBuf,
+    /// Where the master and audit keys live [default: the data directory's sibling
+    /// `<name>-secrets`].
+    #[arg(long, env = "KOOPERACJA_SECRETS_DIR")]
+    pub secrets_dir: Option<PathBuf>,
     /// The region's PostgreSQL store (`postgres://…`), when it runs on one.
     #[arg(long, env = "KOOPERACJA_STORE")]
     pub store: Option<String>,
     /// What to administer.
     #[command(subcommand)]
     pub command: AdminCommand,
+}
+
+impl AdminArgs {
+    /// The keys' directory: as given, or beside the data directory.
+    pub fn secrets_dir(&self) -> PathBuf {
+        self.secrets_dir
+            .clone()
+            .unwrap_or_else(|| crate::secrets::default_dir(&self.data_dir))
+    }
 }
 
 /// Administrative commands.

@@ -17,9 +17,11 @@ use crate::identity::{random_device_secret, Directory, Role};
 /// Runs an admin command on a data directory; returns what to print on stdout.
 pub fn run(
     data_dir: &Path,
+    secrets_dir: &Path,
     store: Option<&str>,
     command: AdminCommand,
 ) -> Result<String, ServerError> {
+    let _secrets = crate::secrets::Secrets::open_or_create(secrets_dir)?;
     let path = crate::store::store_path(data_dir);
     if let AdminCommand::Restore { from } = &command {
         if store.is_some() {
