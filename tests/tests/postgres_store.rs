@@ -320,7 +320,12 @@ async fn a_sled_region_moves_to_postgres_and_its_tablets_carry_on() {
 
     let (dir, url) = (sled_dir.path().to_path_buf(), pg.url.clone());
     let out = tokio::task::spawn_blocking(move || {
-        run(&dir, None, AdminCommand::MigrateToPostgres { to: url })
+        run(
+            &dir,
+            &dir.join("secrets"),
+            None,
+            AdminCommand::MigrateToPostgres { to: url },
+        )
     })
     .await
     .expect("runs")
