@@ -58,6 +58,8 @@ pub struct Metrics {
     pub connections: AtomicU64,
     /// Documents resident in memory.
     pub documents_loaded: AtomicU64,
+    /// Loads of a document from the store.
+    pub document_loads: AtomicU64,
     /// Frames received.
     pub frames_in: AtomicU64,
     /// Frames sent.
@@ -86,7 +88,7 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let gauges: [(&str, &str, &AtomicU64); 7] = [
+        let gauges: [(&str, &str, &AtomicU64); 8] = [
             (
                 "kooperacja_connections",
                 "Open WebSocket connections.",
@@ -96,6 +98,11 @@ impl Metrics {
                 "kooperacja_documents_loaded",
                 "Documents resident in memory.",
                 &self.documents_loaded,
+            ),
+            (
+                "kooperacja_document_loads_total",
+                "Loads of a document from the store.",
+                &self.document_loads,
             ),
             (
                 "kooperacja_frames_in_total",

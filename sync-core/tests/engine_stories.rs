@@ -336,31 +336,75 @@ fn a_peer_without_access_cannot_tell_a_forbidden_document_from_an_unknown_one() 
     let owner = net.tablet("tablet-anna");
     opens_case(&mut net, owner, server, "anna", secret);
 
-    let probe = |net: &mut Net, id: DocumentId| -> Vec<String> {
-        let eve = net.tablet(&format!("tablet-eve-{id}"));
-        net.connect(eve, server, "eve");
-        net.run();
-        let start = net.log.len();
-        net.find(eve, id);
-        net.run();
-        net.log[start..]
-            .iter()
-            .filter(|(from, ..)| *from == server)
-            .map(|(_, _, m)| match m {
-                Message::DocUnavailable { document_id, .. } => {
-                    format!("doc-unavailable same-doc={}", *document_id == id)
-                }
-                other => other.type_name().to_string(),
-            })
-            .collect()
-    };
-    let forbidden = probe(&mut net, secret);
-    let missing = probe(&mut net, unknown);
+    let forbidden = eve_asks(&mut net, server, secret);
+    let missing = eve_asks(&mut net, server, unknown);
     assert_eq!(forbidden, vec!["doc-unavailable same-doc=true".to_string()]);
     assert_eq!(
         forbidden, missing,
         "forbidden and unknown must look the same"
     );
+}
+
+/// Eve's new tablet connects to `server` and asks for `id`: what the server answers her.
+fn eve_asks(net: &mut Net, server: usize, id: DocumentId) -> Vec<String> {
+    let eve = net.tablet(&format!("tablet-eve-{id}"));
+    net.connect(eve, server, "eve");
+    net.run();
+    let start = net.log.len();
+    net.find(eve, id);
+    net.run();
+    net.log[start..]
+        .iter()
+        .filter(|(from, ..)| *from == server)
+        .map(|(_, _, m)| match m {
+            Message::DocUnavailable { document_id, .. } => {
+                format!("doc-unavailable same-doc={}", *document_id == id)
+            }
+            other => other.type_name().to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_forbidden_case_not_in_memory_is_refused_without_loading_it() {
+    let secret = case_id(14);
+    let unknown = case_id(15);
+    let rules = [
+        ("anna", secret, Access::ReadWrite),
+        // The server's tables know the case: eve may not see it, whatever the store holds.
+        ("eve", secret, Access::None),
+    ];
+    let mut net = Net::new(14);
+    let before = server_with_rules(&mut net, &rules);
+    let owner = net.tablet("tablet-anna");
+    opens_case(&mut net, owner, before, "anna", secret);
+    // The server restarts on the same store: the case is no longer in its memory.
+    let server = server_with_rules(&mut net, &rules);
+    net.nodes[server].store = net.nodes[before].store.clone();
+
+    // Eve asks for the case, then for an id nobody used.
+    let forbidden = eve_asks(&mut net, server, secret);
+    assert!(
+        net.nodes[server].loads.is_empty(),
+        "the forbidden case was not loaded"
+    );
+    let missing = eve_asks(&mut net, server, unknown);
+    assert_eq!(forbidden, vec!["doc-unavailable same-doc=true".to_string()]);
+    assert_eq!(
+        forbidden, missing,
+        "forbidden and unknown look the same on the wire"
+    );
+    assert_eq!(
+        net.nodes[server].loads,
+        vec![unknown],
+        "only the lookup of the unknown id"
+    );
+
+    // Meanwhile anna opens her case on the restarted server: it is loaded for her.
+    let anna = net.tablet("tablet-anna-2");
+    fetches_case(&mut net, anna, server, "anna", secret);
+    assert_eq!(net.heads(anna, &secret), net.heads(owner, &secret));
+    assert_eq!(net.nodes[server].loads, vec![unknown, secret]);
 }
 
 #[test]

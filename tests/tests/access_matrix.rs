@@ -1,6 +1,6 @@
 //! Who may see and change what, over the real server and WebSocket: the authorisation matrix
-//! (roles × document kinds × operations × relationship), forged authorship, revocation and
-//! consent withdrawal mid-session, probing, and the audit trail.
+//! (roles × document kinds × operations × relationship), who may share a case, forged
+//! authorship, revocation and consent withdrawal mid-session, probing, and the audit trail.
 
 use std::time::Duration;
 
@@ -310,6 +310,75 @@ async fn the_authorisation_matrix() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sharing_matrix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_loopback_server(dir.path()).await;
+    provision_region(&server);
+    provision_strangers(&server);
+    let (_owner, case_id) = create_as(&server, "anna", new_family_case("anna")).await;
+    let admin = enroll_admin(&server, "admin1");
+    let (case, unknown) = (case_id.to_string(), random_id().to_string());
+    let colleague = r#"{"user":"policja-rep"}"#;
+    let assigned = || {
+        let record = server.state.registry.record(&case_id).expect("record");
+        record.assigned_users.contains("policja-rep")
+    };
+
+    // Who may assign and unassign a worker to anna's case (lead institution: gops, in pzk1).
+    let table: &[(&str, &str, &str, bool)] = &[
+        ("social-worker", "owner", "anna", true),
+        ("animator", "PZK of the lead institution", "animator1", true),
+        ("admin", "any case", "admin1", true),
+        ("animator", "unrelated PZK", "animator-obcy", false),
+        ("social-worker", "other institution", "obca", false),
+        (
+            "social-worker",
+            "lead institution, unassigned",
+            "bartek",
+            false,
+        ),
+        ("pzk-member", "other PZK", "inna", false),
+        ("coordinator", "region", "koordynator", false),
+    ];
+    let mut failures = Vec::new();
+    for (role, relation, login, may) in table {
+        let token = match *login {
+            "admin1" => admin.clone(),
+            _ => enroll(&server, login).token,
+        };
+        for verb in ["assign", "unassign"] {
+            let got = share(&server, &token, &case, verb, colleague).await;
+            let as_unknown = share(&server, &token, &unknown, verb, colleague).await;
+            let done = if *may {
+                got.0 == 200 && assigned() == (verb == "assign")
+            } else {
+                got == as_unknown && !assigned()
+            };
+            eprintln!(
+                "{role:<14} {relation:<30} {login:<14} {verb:<9} -> {}",
+                got.0
+            );
+            if !done {
+                failures.push(format!(
+                    "{role} {relation} {login} {verb}: may={may}, got {got:?}, unknown id {as_unknown:?}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+
+    // The owner's own assignment (herself, her institution) is removed by nobody else.
+    let animator = enroll(&server, "animator1").token;
+    for (who, token) in [("animator1", &animator), ("admin1", &admin)] {
+        for body in [r#"{"user":"anna"}"#, r#"{"institution":"gops"}"#] {
+            let (status, answer) = share(&server, token, &case, "unassign", body).await;
+            assert_eq!(status, 403, "{who} unassigns {body}: {answer}");
+        }
+    }
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_authorship_is_refused_and_audited() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_server(dir.path()).await;
@@ -394,28 +463,9 @@ async fn revoking_a_tablet_cuts_it_off_at_once() {
     .expect("told in time");
     assert!(revoked, "the tablet is told it was revoked");
     // The other tablet keeps working.
-    append_note_safe(&owner, case_id).await;
+    append_visit_note(&owner, case_id).await;
     wait_acknowledged(&owner, case_id).await;
     server.shutdown().await.expect("shutdown");
-}
-
-async fn append_note_safe(t: &SyncClient, id: DocumentId) {
-    t.change(id, |d| {
-        case::append_monitoring_note(
-            d,
-            &format!("n-{}", random_id()),
-            &case::MonitoringNote {
-                author: "anna".into(),
-                institution: "gops".into(),
-                mode: case::ContactMode::HomeVisit,
-                text: "Wizyta domowa.".into(),
-            },
-            Utc::now(),
-        )
-        .expect("note");
-    })
-    .await
-    .expect("saved");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,7 +491,7 @@ async fn withdrawn_consent_stops_the_school_receiving_the_case() {
         .await
         .expect("saved");
     wait_acknowledged(&owner, case_id).await;
-    append_note_safe(&owner, case_id).await;
+    append_visit_note(&owner, case_id).await;
     wait_acknowledged(&owner, case_id).await;
     wait_same_heads(&owner, &colleague, case_id).await;
     let school_heads = school

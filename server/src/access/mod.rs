@@ -11,6 +11,11 @@
 //!
 //! Creating: cases by social workers and animators, PZK documents by the animator of a team;
 //! any user may create untyped documents when the server allows them.
+//!
+//! Sharing (assigning users and institutions to a case, and unassigning them): the case's owner,
+//! the animator of a PZK team whose member institutions include the case's lead institution,
+//! and admins; only the owner removes the owner's own assignment. Anyone else is answered as
+//! for an unknown document.
 
 //!
 //! [`record`] holds a document's record, [`registry`] the tables and their upkeep, [`rules`] the

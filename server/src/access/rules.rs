@@ -6,7 +6,7 @@ use sync_core::DocumentId;
 
 use super::record::{DocRecord, Kind};
 use super::registry::Registry;
-use crate::identity::{Role, User};
+use crate::identity::{Role, Team, User};
 
 impl Registry {
     /// What a user may do with a document.
@@ -91,6 +91,40 @@ impl Registry {
                     Access::None
                 }
             }
+        }
+    }
+
+    /// Whether a user may change a document's sharing (assign and unassign): a case's owner,
+    /// the animator of a PZK team whose member institutions include the case's lead
+    /// institution, and admins; for a PZK document, its team's animator and admins; nobody for
+    /// an erased document. Whoever may not is answered as for an unknown document.
+    pub fn may_share(&self, user: &User, record: &DocRecord) -> bool {
+        if record.erased {
+            return false;
+        }
+        if user.roles.contains(&Role::Admin) || user.login == record.owner {
+            return true;
+        }
+        let animates =
+            |team: &Team| team.animator == user.login && user.roles.contains(&Role::Animator);
+        match record.kind {
+            Kind::Case => {
+                let Some(lead) = record.institution.as_deref() else {
+                    return false;
+                };
+                let Ok(teams) = self.inner.teams.read() else {
+                    return false;
+                };
+                teams
+                    .iter()
+                    .any(|t| animates(t) && t.institutions.iter().any(|i| i == lead))
+            }
+            Kind::Pzk => record
+                .team
+                .as_deref()
+                .and_then(|t| self.team(t))
+                .is_some_and(|t| animates(&t)),
+            Kind::Untyped => false,
         }
     }
 

@@ -1,5 +1,8 @@
-//! `/documents/{document}/assign` and `/unassign`: a case's owner, an animator or an admin
-//! assigns workers and institutions to it.
+//! `/documents/{document}/assign` and `/unassign`: whoever may change a case's sharing (its
+//! owner, the animator of its lead institution's PZK, an admin: [`Registry::may_share`])
+//! assigns workers and institutions to it; anyone else gets what an unknown id gets.
+//!
+//! [`Registry::may_share`]: crate::access::Registry::may_share
 
 use axum::extract::{Path as UrlPath, State};
 use axum::http::HeaderMap;
@@ -10,7 +13,6 @@ use super::caller::caller;
 use crate::access::DocRecord;
 use crate::error::ApiError;
 use crate::hub::Command;
-use crate::identity::Role;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -41,7 +43,14 @@ pub(super) async fn unassign(
     change_assignment(state, headers, document, body, true).await
 }
 
-/// The case's owner, an animator or an admin assigns or unassigns workers and institutions.
+/// What a document the caller may not act on answers: exactly what an unknown id answers, so
+/// ids cannot be probed.
+fn unknown_document() -> ApiError {
+    ApiError::not_found("no such document")
+}
+
+/// Whoever may change the case's sharing assigns or unassigns workers and institutions; the
+/// owner's own assignment (the owner, the lead institution) is removed only by the owner.
 async fn change_assignment(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -55,18 +64,17 @@ async fn change_assignment(
     let record = state
         .registry
         .record(&id)
-        .ok_or_else(|| ApiError::not_found("no such document"))?;
-    let allowed = record.owner == user.login
-        || user
-            .roles
-            .iter()
-            .any(|r| matches!(r, Role::Admin | Role::Animator));
-    if !allowed {
-        // Exactly what an unknown document answers: ids cannot be probed.
-        return Err(ApiError::not_found("no such document"));
-    }
+        .filter(|r| state.registry.may_share(&user, r))
+        .ok_or_else(unknown_document)?;
     if body.user.is_none() && body.institution.is_none() {
         return Err(ApiError::bad_request("give a user or an institution"));
+    }
+    let owners_own = body.user.as_deref() == Some(record.owner.as_str())
+        || (body.institution.is_some() && body.institution == record.institution);
+    if remove && owners_own && user.login != record.owner {
+        return Err(ApiError::forbidden(
+            "only the case's owner removes the owner's own assignment",
+        ));
     }
     let record = state.registry.assign(
         id,

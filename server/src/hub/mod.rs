@@ -373,7 +373,10 @@ impl Hub {
                 Effect::Storage { task, request } => {
                     let sent = match request {
                         StorageRequest::Write(op) => self.writer.send((task, op)).is_ok(),
-                        load => self.loader.send((task, load)).is_ok(),
+                        load => {
+                            self.metrics.document_loads.fetch_add(1, Ordering::Relaxed);
+                            self.loader.send((task, load)).is_ok()
+                        }
                     };
                     if !sent {
                         tracing::error!("storage threads are gone");

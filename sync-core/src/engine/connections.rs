@@ -263,12 +263,31 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 return;
             }
         };
+        if self.denied_before_load(conn, m.document_id) {
+            self.answer_as_unknown(conn, m.document_id, message, false);
+            return;
+        }
         let now = self.now;
         let doc = self.docs.entry(m.document_id).or_insert_with(Doc::unloaded);
         doc.last_used = now;
         doc.inbox.push(Inbound { conn, message });
         self.ensure_loaded(m.document_id);
         self.dirty.insert(m.document_id);
+    }
+
+    /// A peer asks for a document that is not in memory and the policy denies it whatever the
+    /// store holds: it is answered from the access tables, nothing is loaded (a load's time
+    /// would tell a forbidden document from an unknown one).
+    fn denied_before_load(&self, conn: ConnId, document: DocumentId) -> bool {
+        let resident = self
+            .docs
+            .get(&document)
+            .is_some_and(|d| d.resident().is_some());
+        !resident
+            && self
+                .peers
+                .get(&conn)
+                .is_some_and(|p| self.policy.denies(&p.principal, &document))
     }
 
     /// A peer says it does not have a document (client side).

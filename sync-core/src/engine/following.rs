@@ -168,6 +168,27 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         }
     }
 
+    /// Answers exactly what a peer sees for a document that does not exist: to a peer that says
+    /// it has content, the answer of an empty document; otherwise `doc-unavailable` (and, when
+    /// `waits`, the peer gets the document once it exists).
+    pub(super) fn answer_as_unknown(
+        &mut self,
+        conn: ConnId,
+        document: DocumentId,
+        message: sync::Message,
+        waits: bool,
+    ) {
+        let has_changes = !message.changes.is_empty();
+        if !has_changes && !message.heads.is_empty() {
+            self.answer_as_empty(conn, document, message);
+        } else {
+            self.answer_unavailable(conn, document);
+            if waits {
+                self.remember_waiting(conn, document);
+            }
+        }
+    }
+
     /// Answers a sync message as a document with no content would, keeping no state.
     pub(super) fn answer_as_empty(
         &mut self,

@@ -16,7 +16,8 @@
 //!   document, never all connections or all documents.
 //! - **Authorisation on every message.** The host's [`Policy`] is asked for every request, sync
 //!   and ephemeral message. A peer that may not read a document gets `doc-unavailable`, exactly
-//!   as for an unknown document and after the same storage lookup.
+//!   as for an unknown document; a document the policy denies whatever the store holds
+//!   ([`Policy::denies`]) is answered from memory and never loaded for that peer.
 //!
 //! ```
 //! use sync_core::engine::{Engine, EngineConfig, Input, Effect, ConnId, Direction, Millis, Principal, AllowAll};

@@ -51,6 +51,15 @@ pub trait Policy: Send {
     /// (a `ReadWrite` answer then lets the peer create it).
     fn access(&self, principal: &Principal, document: &DocumentId, exists: bool) -> Access;
 
+    /// Whether `principal` may not see `document` whatever the store holds of it. A message for
+    /// such a document that is not in memory is answered as for an unknown document at once,
+    /// without loading it: the time a load takes would tell that the document exists. The
+    /// default asks [`Policy::access`] for both answers of the store.
+    fn denies(&self, principal: &Principal, document: &DocumentId) -> bool {
+        self.access(principal, document, true) == Access::None
+            && self.access(principal, document, false) == Access::None
+    }
+
     /// Whether [`Policy::check_changes`] wants to see incoming changes (decoding them costs).
     fn inspects_changes(&self) -> bool {
         false
@@ -87,6 +96,9 @@ pub trait Policy: Send {
 impl<P: Policy + ?Sized> Policy for Box<P> {
     fn access(&self, principal: &Principal, document: &DocumentId, exists: bool) -> Access {
         (**self).access(principal, document, exists)
+    }
+    fn denies(&self, principal: &Principal, document: &DocumentId) -> bool {
+        (**self).denies(principal, document)
     }
     fn inspects_changes(&self) -> bool {
         (**self).inspects_changes()

@@ -156,16 +156,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             let may_create = access == Access::ReadWrite;
             let may_engage = exists || (claims_content && may_create);
             if access == Access::None || !may_engage {
-                // Exactly what a peer sees for a document that does not exist: to a peer that
-                // says it has content, the answer of an empty document; otherwise doc-unavailable.
-                if claims_content && !has_changes {
-                    self.answer_as_empty(conn, document, message);
-                } else {
-                    self.answer_unavailable(conn, document);
-                    if access != Access::None {
-                        self.remember_waiting(conn, document);
-                    }
-                }
+                self.answer_as_unknown(conn, document, message, access != Access::None);
                 continue;
             }
             if has_changes {

@@ -83,6 +83,8 @@ pub struct Node {
     pub hold_storage: bool,
     pub held: Vec<(TaskId, StorageRequest)>,
     pub events: Vec<Event>,
+    /// Every document this node asked its store to load, in order.
+    pub loads: Vec<DocumentId>,
 }
 
 struct Link {
@@ -127,6 +129,7 @@ impl Net {
             hold_storage: false,
             held: Vec::new(),
             events: Vec::new(),
+            loads: Vec::new(),
         });
         self.nodes.len() - 1
     }
@@ -252,6 +255,9 @@ impl Net {
                     }
                 }
                 Effect::Storage { task, request } => {
+                    if let StorageRequest::Load { document } = &request {
+                        self.nodes[node].loads.push(*document);
+                    }
                     if self.nodes[node].hold_storage {
                         self.nodes[node].held.push((task, request));
                     } else {

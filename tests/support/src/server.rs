@@ -125,6 +125,53 @@ pub fn provision_region(server: &RunningServer) {
     server.state.registry.reload_directory().expect("reload");
 }
 
+/// Beside [`provision_region`], people related to none of its cases: another gmina's PZK
+/// (`pzk-obca`, of the institution `mops-obcy`) with its animator `animator-obcy`, and a social
+/// worker of that institution, `obca`.
+pub fn provision_strangers(server: &RunningServer) {
+    let d = &server.state.directory;
+    d.add_institution("mops-obcy", "mops-obcy", "social")
+        .expect("institution");
+    for (login, role) in [
+        ("animator-obcy", Role::Animator),
+        ("obca", Role::SocialWorker),
+    ] {
+        d.add_user(login, login, vec![role]).expect("user");
+        d.set_institution(login, "mops-obcy").expect("institution");
+    }
+    d.add_team("pzk-obca", "PZK Gminy Obcej", "animator-obcy")
+        .expect("team");
+    d.add_team_member("pzk-obca", "mops-obcy").expect("member");
+    server.state.registry.reload_directory().expect("reload");
+}
+
+/// Adds an administrator (if new) and enrols a device for them: its bearer token.
+pub fn enroll_admin(server: &RunningServer, login: &str) -> String {
+    let directory = &server.state.directory;
+    if directory.user(login).expect("lookup").is_none() {
+        directory
+            .add_user(login, "Admin", vec![Role::Admin])
+            .expect("admin");
+        server.state.registry.reload_directory().expect("reload");
+    }
+    let mut random = [0u8; 48];
+    rand::fill(&mut random[..]);
+    directory.enroll(login, random).expect("enrolled").token
+}
+
+/// `POST /api/v1/documents/{document}/{verb}` (`assign` or `unassign`) with a JSON `body`, as
+/// the holder of `token` (servers started with `TlsMode::InsecureLoopback`): status and body.
+pub async fn share(
+    server: &RunningServer,
+    token: &str,
+    document: &str,
+    verb: &str,
+    body: &str,
+) -> (u16, String) {
+    let path = format!("/api/v1/documents/{document}/{verb}");
+    http_post(server.addr, &path, Some(token), body).await
+}
+
 /// The records of the server's audit trail about `doc`.
 pub fn audit_of(
     server: &RunningServer,

@@ -182,6 +182,29 @@ pub async fn append_note(client: &SyncClient, id: DocumentId, text: &'static str
         .expect("change saved");
 }
 
+/// Anna writes a note of a home visit into the family case `id` ([`crate::new_family_case`]), a
+/// change the case rules accept.
+pub async fn append_visit_note(client: &SyncClient, id: DocumentId) {
+    use sync_core::model::case;
+    client
+        .change(id, |d| {
+            case::append_monitoring_note(
+                d,
+                &format!("n-{}", crate::random_id()),
+                &case::MonitoringNote {
+                    author: "anna".into(),
+                    institution: "gops".into(),
+                    mode: case::ContactMode::HomeVisit,
+                    text: "Wizyta domowa.".into(),
+                },
+                Utc::now(),
+            )
+            .expect("note");
+        })
+        .await
+        .expect("saved");
+}
+
 /// Waits until the server acknowledged all of `id` the client holds.
 pub async fn wait_acknowledged(client: &SyncClient, id: DocumentId) {
     client
