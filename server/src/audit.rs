@@ -5,12 +5,15 @@
 //! rest: `verify` (which needs the key) finds it.
 //!
 //! **Upgrading an unkeyed log.** Logs written before the key existed are chained with plain
-//! SHA-256. When this version opens such a chain, it appends a *boundary* record
-//! (`audit-keyed`, keyed, linked to the last plain record): the plain records before it verify
-//! as before, and the boundary's keyed hash pins them (re-chaining them changes the link the
-//! boundary covers). `verify` refuses a plain record after a keyed one, and a chain that ends
-//! with a plain record (this version never leaves one): rewriting a keyed log as a plain one
-//! fails. What the chain alone cannot show is records cut off its end.
+//! SHA-256. The first time a server opens its log with the audit key, it appends to each chain
+//! that ends with plain records a *boundary* record (`audit-keyed`, keyed, linked to the last
+//! plain record) and leaves a marker beside the key ([`KEYED_MARKER`] in the secrets
+//! directory): the plain records before the boundary verify as before, and the boundary's keyed
+//! hash pins them (re-chaining them changes the link it covers). Once the marker exists no
+//! boundary is ever added again, so a log rewritten without the key into plain records stays
+//! plain: `verify` (with the key) refuses a chain that ends with plain records, a plain record
+//! after a keyed one, and a keyed record after plain ones that is not a boundary. What the
+//! chain alone cannot show is records cut off its end.
 //!
 //! It records logins, enrolments, revocations, grants and consent changes, each document a
 //! session first reads, each received change (document, change hashes, actors, user, device,
@@ -28,7 +31,7 @@ use sha2::{Digest, Sha256};
 use crate::error::ServerError;
 use crate::kv::{Kv, Tree};
 use crate::refusals::Refusals;
-use crate::secrets::Key;
+use crate::secrets::{Key, Secrets};
 
 /// One record of the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,22 +149,49 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 /// The kind of the record that starts the keyed part of a log written before the key existed.
 pub const KEYED_BOUNDARY: &str = "audit-keyed";
 
+/// The file beside the audit key that says the log is keyed (no boundary is added after it).
+pub const KEYED_MARKER: &str = "audit.keyed";
+
 impl Audit {
-    /// Opens the log with its key and finds its tail. A chain that ends with unkeyed records
-    /// (a log written before the key existed) gets its keyed boundary record first.
-    pub fn open(kv: &Kv, key: &Key) -> Result<Self, ServerError> {
+    /// Opens the log with the audit key and finds its tail. The first time (no
+    /// [`KEYED_MARKER`] beside the key), chains that end with unkeyed records (a log written
+    /// before the key existed) get their keyed boundary record.
+    pub fn open(kv: &Kv, secrets: &Secrets) -> Result<Self, ServerError> {
         let name = match kv {
             Kv::Sled(_) => CHAIN.to_string(),
             Kv::Pg(pg) => format!("{CHAIN}@{}", pg.node()),
         };
+        let key = &secrets.audit;
+        let marker = secrets.dir.join(KEYED_MARKER);
+        let upgrade = !marker.exists();
         let tree = kv.open_tree(&name)?;
         // Other nodes' chains (PostgreSQL) too: a node retired before the upgrade never will.
-        for other in kv.tree_names(CHAIN)? {
-            if other != name {
-                mark_keyed_boundary(&kv.open_tree(&other)?, key)?;
+        let mut names = kv.tree_names(CHAIN)?;
+        names.retain(|other| *other != name);
+        names.push(name.clone());
+        let mut last = None;
+        for chain in &names {
+            let tail = if upgrade {
+                mark_keyed_boundary(&kv.open_tree(chain)?, key)?
+            } else {
+                tail_of(&kv.open_tree(chain)?)?
+            };
+            if tail.as_ref().is_some_and(|t| !t.keyed) {
+                tracing::error!(
+                    chain,
+                    "the audit log ends with unkeyed records although it was keyed: it was \
+                     rewritten without the audit key; `admin audit --verify` fails"
+                );
             }
+            last = tail;
         }
-        let tail = match mark_keyed_boundary(&tree, key)? {
+        if upgrade {
+            crate::secrets::write_private_file(
+                &marker,
+                b"The audit log of this server is keyed with audit.key.\n",
+            )?;
+        }
+        let tail = match last {
             Some(last) => (last.seq + 1, last.hash),
             None => (0, GENESIS.to_string()),
         };
@@ -183,10 +213,10 @@ impl Audit {
     /// in memory (in order, up to [`MAX_HELD`]) and written once space returns.
     pub fn open_guarded(
         kv: &Kv,
-        key: &Key,
+        secrets: &Secrets,
         disk: std::sync::Arc<crate::disk::DiskGuard>,
     ) -> Result<Self, ServerError> {
-        let mut audit = Self::open(kv, key)?;
+        let mut audit = Self::open(kv, secrets)?;
         audit.disk = Some(disk);
         Ok(audit)
     }
@@ -323,11 +353,9 @@ impl Audit {
 /// Appends the keyed boundary record to a chain whose last record is unkeyed (a log written
 /// before the key existed); returns the chain's last record after that, if any.
 fn mark_keyed_boundary(chain: &Tree, key: &Key) -> Result<Option<AuditRecord>, ServerError> {
-    let Some((_, v)) = chain.last()? else {
+    let Some(last) = tail_of(chain)? else {
         return Ok(None);
     };
-    let last: AuditRecord =
-        serde_json::from_slice(&v).map_err(|e| ServerError::Corrupt(format!("audit tail: {e}")))?;
     if last.keyed {
         return Ok(Some(last));
     }
@@ -358,6 +386,15 @@ fn mark_keyed_boundary(chain: &Tree, key: &Key) -> Result<Option<AuditRecord>, S
         .ok_or_else(|| ServerError::Corrupt("audit tail vanished".into()))?;
     serde_json::from_slice(&v)
         .map(Some)
+        .map_err(|e| ServerError::Corrupt(format!("audit tail: {e}")))
+}
+
+/// The last record of a chain, if any.
+fn tail_of(chain: &Tree) -> Result<Option<AuditRecord>, ServerError> {
+    chain
+        .last()?
+        .map(|(_, v)| serde_json::from_slice(&v))
+        .transpose()
         .map_err(|e| ServerError::Corrupt(format!("audit tail: {e}")))
 }
 
@@ -392,6 +429,12 @@ fn verify_chain(chain: &Tree, key: &Key) -> Result<u64, ServerError> {
                      the log was rewritten without the audit key"
                 )));
             }
+            if !keyed && r.keyed && expected > 0 && r.kind != KEYED_BOUNDARY {
+                return Err(ServerError::Invalid(format!(
+                    "audit record {expected} is keyed but follows records that are not, with \
+                     no boundary: the log was rewritten without the audit key"
+                )));
+            }
             keyed = r.keyed;
             if r.compute_hash(r.keyed.then_some(key)) != r.hash {
                 return Err(ServerError::Invalid(format!(
@@ -416,11 +459,78 @@ fn verify_chain(chain: &Tree, key: &Key) -> Result<u64, ServerError> {
 mod tests {
     use super::*;
 
+    fn secrets(dir: &tempfile::TempDir) -> Secrets {
+        Secrets::open_or_create(&dir.path().join("secrets")).expect("secrets")
+    }
+
+    /// A record as a server before the audit key wrote it.
+    fn plain(seq: u64, prev: &str) -> AuditRecord {
+        let mut r = AuditRecord {
+            seq,
+            at: format!("2026-01-01T00:00:0{seq}Z"),
+            kind: "login".into(),
+            user: Some("anna".into()),
+            device: None,
+            document: None,
+            detail: serde_json::json!({}),
+            prev: prev.into(),
+            hash: String::new(),
+            keyed: false,
+        };
+        r.seal(None);
+        r
+    }
+
+    /// Writes `n` records chained with plain hashes over the tree's first `n` places.
+    fn write_plain(tree: &sled::Tree, n: u64) {
+        let mut prev = GENESIS.to_string();
+        for seq in 0..n {
+            let r = plain(seq, &prev);
+            prev = r.hash.clone();
+            tree.insert(seq.to_be_bytes(), serde_json::to_vec(&r).expect("json"))
+                .expect("insert");
+        }
+    }
+
+    #[test]
+    fn an_unkeyed_log_upgrades_in_place_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = sled::open(dir.path().join("db")).expect("db");
+        let tree = db.open_tree("audit").expect("tree");
+        write_plain(&tree, 3);
+        let kv = crate::kv::Kv::Sled(db.clone());
+        let audit = Audit::open(&kv, &secrets(&dir)).expect("audit");
+        audit
+            .record("login", Some("anna"), None, None, serde_json::json!({}))
+            .expect("record");
+        // Three old records, the boundary, one keyed record.
+        assert_eq!(audit.verify().expect("the upgraded log verifies"), 5);
+        let kinds: Vec<_> = audit
+            .query(&AuditQuery::default())
+            .expect("query")
+            .into_iter()
+            .map(|r| (r.kind, r.keyed))
+            .collect();
+        assert_eq!(kinds[3], (KEYED_BOUNDARY.to_string(), true));
+
+        // Rewritten as plain records by someone without the key: no new boundary, no pass.
+        drop(audit);
+        write_plain(&tree, 5);
+        let audit = Audit::open(&kv, &secrets(&dir)).expect("audit");
+        let err = audit.verify().expect_err("a plain rewrite is found");
+        assert!(err.to_string().contains("without the audit key"), "{err}");
+        audit
+            .record("login", Some("anna"), None, None, serde_json::json!({}))
+            .expect("record");
+        let err = audit.verify().expect_err("still found after new records");
+        assert!(err.to_string().contains("no boundary"), "{err}");
+    }
+
     #[test]
     fn the_chain_verifies_and_any_change_breaks_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = sled::open(dir.path()).expect("db");
-        let audit = Audit::open(&crate::kv::Kv::Sled(db.clone()), &Key::random()).expect("audit");
+        let audit = Audit::open(&crate::kv::Kv::Sled(db.clone()), &secrets(&dir)).expect("audit");
         for i in 0..5 {
             audit
                 .record(
@@ -452,7 +562,7 @@ mod tests {
         // Or deletes one.
         let fresh = tempfile::tempdir().expect("tempdir");
         let db = sled::open(fresh.path()).expect("db");
-        let audit = Audit::open(&crate::kv::Kv::Sled(db.clone()), &Key::random()).expect("audit");
+        let audit = Audit::open(&crate::kv::Kv::Sled(db.clone()), &secrets(&dir)).expect("audit");
         for _ in 0..3 {
             audit
                 .record("login", Some("anna"), None, None, serde_json::json!({}))

@@ -133,8 +133,8 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         ))
     });
     let audit = Arc::new(match &disk {
-        Some(disk) => Audit::open_guarded(&kv, &secrets.audit, disk.clone())?,
-        None => Audit::open(&kv, &secrets.audit)?,
+        Some(disk) => Audit::open_guarded(&kv, &secrets, disk.clone())?,
+        None => Audit::open(&kv, &secrets)?,
     });
     let registry = Registry::open(&kv, directory.clone(), audit, config.allow_untyped)?;
     let metrics = Arc::new(Metrics::default());

@@ -30,7 +30,7 @@ pub fn run(
             ));
         }
         let store = sync_core::storage::SledStorage::restore_from(from, &path)?;
-        let audit = Audit::open(&crate::kv::Kv::Sled(store.db().clone()), &secrets.audit)?;
+        let audit = Audit::open(&crate::kv::Kv::Sled(store.db().clone()), &secrets)?;
         let records = audit.verify()?;
         audit.record(
             "restore",
@@ -55,7 +55,7 @@ pub fn run(
     })?;
     let kv = storage.kv();
     let directory = Directory::open(&kv)?;
-    let audit = Audit::open(&kv, &secrets.audit)?;
+    let audit = Audit::open(&kv, &secrets)?;
     let out = match command {
         AdminCommand::User {
             command:
