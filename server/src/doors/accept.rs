@@ -95,15 +95,20 @@ async fn connection(
     router: Router,
     header_timeout: Duration,
     pending: OwnedSemaphorePermit,
-    stop: watch::Receiver<()>,
+    mut stop: watch::Receiver<()>,
 ) {
-    match tls {
-        None => http(tcp, peer, router, header_timeout, pending, stop).await,
-        Some(acceptor) => match tokio::time::timeout(header_timeout, acceptor.accept(tcp)).await {
-            Ok(Ok(stream)) => http(stream, peer, router, header_timeout, pending, stop).await,
-            Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-        },
+    let Some(acceptor) = tls else {
+        return http(tcp, peer, router, header_timeout, pending, stop).await;
+    };
+    let handshake = tokio::select! {
+        handshake = tokio::time::timeout(header_timeout, acceptor.accept(tcp)) => handshake,
+        // The server stops: a handshake under way is not waited for.
+        _ = stop.changed() => return,
+    };
+    match handshake {
+        Ok(Ok(stream)) => http(stream, peer, router, header_timeout, pending, stop).await,
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
     }
 }
 
