@@ -18,6 +18,8 @@ WORK=$(mktemp -d)
 PID=""
 trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 unset "${!KOOPERACJA_@}"
+# The generator opens every socket with one device token: no per-device or per-user cap here.
+export KOOPERACJA_MAX_CONNECTIONS_PER_DEVICE=1000000 KOOPERACJA_MAX_CONNECTIONS_PER_USER=1000000
 
 run_one() {
   local side=$1 bin=$2 run=$3 data="$WORK/$1-$3" port=$((20000 + RANDOM % 20000))

@@ -5,6 +5,8 @@
 #
 #   bench/pg-vs-sled.sh [CLIENTS DOCS EDITS] [ROUNDS]     (default 10 10 50, 3 rounds)
 set -euo pipefail
+# The generator opens every socket with one device token: no per-device or per-user cap here.
+export KOOPERACJA_MAX_CONNECTIONS_PER_DEVICE=1000000 KOOPERACJA_MAX_CONNECTIONS_PER_USER=1000000
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 C=${1:-10}; D=${2:-10}; E=${3:-50}; ROUNDS=${4:-3}
 cd "$ROOT"

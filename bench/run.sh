@@ -36,6 +36,8 @@ SERVER_PIDS=""
 trap 'kill $(jobs -p) $SERVER_PIDS 2>/dev/null || true; rm -rf "$WORK"' EXIT
 # The caller's server settings (KOOPERACJA_STORE, a memory budget...) must not leak into runs.
 unset "${!KOOPERACJA_@}"
+# The generator opens every socket with one device token: no per-device or per-user cap here.
+export KOOPERACJA_MAX_CONNECTIONS_PER_DEVICE=1000000 KOOPERACJA_MAX_CONNECTIONS_PER_USER=1000000
 mkdir -p "$OUT"
 
 echo "== preparing the JS reference and load generator (npm ci)" >&2

@@ -93,7 +93,7 @@ pub(crate) fn bearer(token: &str) -> Result<HeaderValue, SdkError> {
 }
 
 /// Opens TCP to the URI's host and port, with TLS for `wss://` and `https://` as `trust` says.
-pub(crate) async fn open_stream(uri: &Uri, trust: &Trust) -> Result<Box<dyn Io>, SdkError> {
+pub async fn open_stream(uri: &Uri, trust: &Trust) -> Result<Box<dyn Io>, SdkError> {
     let host = uri
         .host()
         .ok_or_else(|| SdkError::Url("no host".into()))?

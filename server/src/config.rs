@@ -58,6 +58,28 @@ pub struct ServeArgs {
     /// Most WebSocket connections at once [default: 10000].
     #[arg(long, env = "KOOPERACJA_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// Most WebSocket connections of one user, all devices together [default: 64].
+    #[arg(long, env = "KOOPERACJA_MAX_CONNECTIONS_PER_USER")]
+    pub max_connections_per_user: Option<usize>,
+    /// Most WebSocket connections of one device [default: 16].
+    #[arg(long, env = "KOOPERACJA_MAX_CONNECTIONS_PER_DEVICE")]
+    pub max_connections_per_device: Option<usize>,
+    /// Most connections accepted but not yet past their first request's headers; more are
+    /// closed at once [default: 1024].
+    #[arg(long, env = "KOOPERACJA_MAX_PENDING_CONNECTIONS")]
+    pub max_pending_connections: Option<usize>,
+    /// Seconds a client has for its TLS handshake and for each request's headers; slower
+    /// connections are closed [default: 10].
+    #[arg(long, env = "KOOPERACJA_HEADER_TIMEOUT_SECS")]
+    pub header_timeout_secs: Option<u64>,
+    /// A bearer token `/metrics` asks for (else it answers loopback peers only, or its own
+    /// listener).
+    #[arg(long, env = "KOOPERACJA_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+    /// Serve `/metrics` on this address of its own (plain HTTP, for a private interface)
+    /// instead of the main listener.
+    #[arg(long, env = "KOOPERACJA_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Largest frame accepted, in bytes [default: 67108864].
     #[arg(long, env = "KOOPERACJA_MAX_FRAME_BYTES")]
     pub max_frame_bytes: Option<usize>,
@@ -91,6 +113,12 @@ struct FileConfig {
     dev_tls: Option<bool>,
     insecure_http: Option<bool>,
     max_connections: Option<usize>,
+    max_connections_per_user: Option<usize>,
+    max_connections_per_device: Option<usize>,
+    max_pending_connections: Option<usize>,
+    header_timeout_secs: Option<u64>,
+    metrics_token: Option<String>,
+    metrics_listen: Option<SocketAddr>,
     max_frame_bytes: Option<usize>,
     disk_reserve_mb: Option<u64>,
     store: Option<String>,
@@ -127,6 +155,18 @@ pub struct ServeConfig {
     pub tls: TlsMode,
     /// Connection cap.
     pub max_connections: usize,
+    /// WebSocket cap per user.
+    pub max_sockets_per_user: usize,
+    /// WebSocket cap per device.
+    pub max_sockets_per_device: usize,
+    /// Cap on connections not yet past their first request's headers.
+    pub max_pending_connections: usize,
+    /// Time for the TLS handshake and each request's headers.
+    pub header_timeout: std::time::Duration,
+    /// The bearer token `/metrics` asks for.
+    pub metrics_token: Option<String>,
+    /// `/metrics`' own listener.
+    pub metrics_listen: Option<SocketAddr>,
     /// Frame size limit.
     pub max_frame: usize,
     /// Resident-document memory budget in bytes.
@@ -164,6 +204,12 @@ impl ServeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls,
             max_connections: 10_000,
+            max_sockets_per_user: crate::doors::MAX_SOCKETS_PER_USER,
+            max_sockets_per_device: crate::doors::MAX_SOCKETS_PER_DEVICE,
+            max_pending_connections: crate::doors::MAX_PENDING,
+            header_timeout: crate::doors::HEADER_TIMEOUT,
+            metrics_token: None,
+            metrics_listen: None,
             max_frame: sync_core::wire::DEFAULT_MAX_FRAME,
             memory_budget: 512 * 1024 * 1024,
             allow_untyped: true,
@@ -229,6 +275,15 @@ impl ServeArgs {
             .secrets_dir
             .or(file.secrets_dir)
             .unwrap_or_else(|| crate::secrets::default_dir(&data_dir));
+        let header_timeout = match self.header_timeout_secs.or(file.header_timeout_secs) {
+            Some(0) => {
+                return Err(ServerError::Config(
+                    "--header-timeout-secs must be at least 1".into(),
+                ))
+            }
+            Some(secs) => std::time::Duration::from_secs(secs),
+            None => crate::doors::HEADER_TIMEOUT,
+        };
         Ok(ServeConfig {
             data_dir,
             secrets_dir,
@@ -238,6 +293,22 @@ impl ServeArgs {
                 .max_connections
                 .or(file.max_connections)
                 .unwrap_or(10_000),
+            max_sockets_per_user: self
+                .max_connections_per_user
+                .or(file.max_connections_per_user)
+                .unwrap_or(crate::doors::MAX_SOCKETS_PER_USER),
+            max_sockets_per_device: self
+                .max_connections_per_device
+                .or(file.max_connections_per_device)
+                .unwrap_or(crate::doors::MAX_SOCKETS_PER_DEVICE),
+            max_pending_connections: self
+                .max_pending_connections
+                .or(file.max_pending_connections)
+                .unwrap_or(crate::doors::MAX_PENDING)
+                .max(1),
+            header_timeout,
+            metrics_token: self.metrics_token.or(file.metrics_token),
+            metrics_listen: self.metrics_listen.or(file.metrics_listen),
             max_frame: self
                 .max_frame_bytes
                 .or(file.max_frame_bytes)
@@ -303,7 +374,8 @@ mod tests {
         let file = dir.path().join("k.toml");
         std::fs::write(
             &file,
-            "listen = \"127.0.0.1:9000\"\ndev_tls = true\nmax_connections = 7\n",
+            "listen = \"127.0.0.1:9000\"\ndev_tls = true\nmax_connections = 7\n\
+             header_timeout_secs = 3\nmax_connections_per_device = 2\n",
         )
         .expect("write");
         let config = ServeArgs {
@@ -315,6 +387,12 @@ mod tests {
         .expect("resolves");
         assert_eq!(config.listen.port(), 9100);
         assert_eq!(config.max_connections, 7);
+        assert_eq!(config.header_timeout, std::time::Duration::from_secs(3));
+        assert_eq!(config.max_sockets_per_device, 2);
+        assert_eq!(
+            config.max_sockets_per_user,
+            crate::doors::MAX_SOCKETS_PER_USER
+        );
         std::fs::write(&file, "lisen = 1\n").expect("write");
         let typo = ServeArgs {
             config: Some(file),

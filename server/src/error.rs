@@ -89,6 +89,14 @@ impl ApiError {
         }
     }
 
+    /// 429 with a reason.
+    pub fn too_many(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: message.into(),
+        }
+    }
+
     /// 503 with a reason.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self {

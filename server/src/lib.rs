@@ -20,6 +20,8 @@
 //! - [`secrets`]: the master and audit keys, kept outside the store and its backups.
 //! - [`tls`]: certificates from files, or a development one made on first start.
 //! - [`serve`]: binds, serves over TLS or loopback HTTP, shuts down gracefully.
+//! - [`doors`]: header timeout, pending-connection and per-account caps, security headers and
+//!   who may read `/metrics`.
 //! - [`web`]: the remote PZK meeting page (`/`, `/meeting/…`), built into the binary.
 
 pub mod access;
@@ -29,6 +31,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod disk;
+pub mod doors;
 pub mod error;
 pub mod export;
 pub mod health;
@@ -38,6 +41,7 @@ pub mod kv;
 pub mod metrics;
 pub mod migrate;
 pub mod pg;
+pub mod refusals;
 pub mod secrets;
 pub mod serve;
 pub mod state;
@@ -63,5 +67,6 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(web::page))
         .route("/meeting/{*route}", get(web::page))
         .route("/assets/{*path}", get(web::asset))
+        .layer(axum::middleware::map_response(doors::headers::no_store))
         .with_state(state)
 }

@@ -8,16 +8,17 @@ use std::time::Duration;
 
 use sync_core::engine::{EngineConfig, Input};
 use sync_core::{PeerId, StorageId};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch, Semaphore};
 use tokio::task::JoinHandle;
-use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 use crate::access::Registry;
 use crate::app;
 use crate::audit::Audit;
 use crate::config::{ServeConfig, TlsMode};
+use crate::doors::accept::{self, Entrance};
+use crate::doors::{Doors, MetricsAccess, SocketCaps};
 use crate::error::ServerError;
 use crate::hub::{self, Command, HubConfig, HubHandle, Limits};
 use crate::identity::Directory;
@@ -32,6 +33,8 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// SHA-256 of the TLS certificate, when serving TLS.
     pub fingerprint: Option<String>,
+    /// The address of `/metrics`' own listener, with `--metrics-listen`.
+    pub metrics_addr: Option<SocketAddr>,
     /// The shared state (tests use its directory to enrol devices).
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
@@ -130,8 +133,8 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         ))
     });
     let audit = Arc::new(match &disk {
-        Some(disk) => Audit::open_guarded(&kv, disk.clone())?,
-        None => Audit::open(&kv)?,
+        Some(disk) => Audit::open_guarded(&kv, &secrets, disk.clone())?,
+        None => Audit::open(&kv, &secrets)?,
     });
     let registry = Registry::open(&kv, directory.clone(), audit, config.allow_untyped)?;
     let metrics = Arc::new(Metrics::default());
@@ -198,49 +201,64 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         storage: backups,
         secrets,
         data_dir: config.data_dir.clone(),
+        doors: Arc::new(Doors {
+            sockets: Arc::new(SocketCaps::new(
+                config.max_sockets_per_user,
+                config.max_sockets_per_device,
+            )),
+            metrics: MetricsAccess::new(
+                config.metrics_token.as_deref(),
+                config.metrics_listen.is_some(),
+            ),
+        }),
     };
-    let router = app(state.clone());
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| ServerError::io(format!("binding {}", config.listen), e))?;
+    let mut router = app(state.clone());
+    if matches!(config.tls, TlsMode::Files { .. }) {
+        router = router.layer(axum::middleware::map_response(crate::doors::headers::hsts));
+    }
+    let listener = bind(config.listen).await?;
     let addr = listener
         .local_addr()
         .map_err(|e| ServerError::io("reading the bound address", e))?;
+    let entrance = Entrance {
+        header_timeout: config.header_timeout,
+        pending: Arc::new(Semaphore::new(config.max_pending_connections)),
+        metrics: state.metrics.clone(),
+    };
     let (stop, stopped) = oneshot::channel::<()>();
-    let shutdown = shutdown_signal(stopped, hub);
-    let (fingerprint, task) = match &config.tls {
-        TlsMode::InsecureLoopback => {
-            let task = tokio::spawn(async move {
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                    .map_err(|e| ServerError::io("serving", e))
-            });
-            (None, task)
+    // Tells `/metrics`' own listener (if any) that the server stops.
+    let (stopping, stopping_seen) = watch::channel(false);
+    let shutdown = async move {
+        shutdown_signal(stopped, hub).await;
+        let _ = stopping.send(true);
+    };
+    let metrics_addr = match config.metrics_listen {
+        Some(at) => Some(serve_metrics(at, &state, entrance.clone(), stopping_seen).await?),
+        None => None,
+    };
+    let (fingerprint, tls) = match &config.tls {
+        TlsMode::InsecureLoopback => (None, None),
+        TlsMode::Files { cert, key } => {
+            let certificate = crate::tls::load(cert, key)?;
+            (
+                Some(certificate.fingerprint),
+                Some(TlsAcceptor::from(certificate.config)),
+            )
         }
-        mode => {
-            let certificate = match mode {
-                TlsMode::Files { cert, key } => crate::tls::load(cert, key)?,
-                _ => {
-                    let (cert, path) = crate::tls::dev(&config.data_dir)?;
-                    tracing::info!(path = %path.display(), "development certificate");
-                    cert
-                }
-            };
-            let fingerprint = certificate.fingerprint.clone();
-            let tls = TlsListener::new(listener, TlsAcceptor::from(certificate.config));
-            let task = tokio::spawn(async move {
-                axum::serve(tls, router)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                    .map_err(|e| ServerError::io("serving", e))
-            });
-            (Some(fingerprint), task)
+        TlsMode::Dev => {
+            let (certificate, path) = crate::tls::dev(&config.data_dir)?;
+            tracing::info!(path = %path.display(), "development certificate");
+            (
+                Some(certificate.fingerprint),
+                Some(TlsAcceptor::from(certificate.config)),
+            )
         }
     };
+    let task = tokio::spawn(accept::serve(listener, tls, router, entrance, shutdown));
     Ok(RunningServer {
         addr,
         fingerprint,
+        metrics_addr,
         state,
         stop: Some(stop),
         task,
@@ -275,66 +293,41 @@ async fn shutdown_signal(stopped: oneshot::Receiver<()>, hub: HubHandle) {
     }
 }
 
-/// A listener that completes TLS handshakes on their own tasks, so a slow client cannot hold
-/// up others.
-struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
+async fn bind(at: SocketAddr) -> Result<TcpListener, ServerError> {
+    TcpListener::bind(at)
+        .await
+        .map_err(|e| ServerError::io(format!("binding {at}"), e))
 }
 
-impl TlsListener {
-    fn new(listener: TcpListener, acceptor: TlsAcceptor) -> Self {
-        let local = listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
-        let (tx, ready) = mpsc::channel(1024);
-        tokio::spawn(async move {
-            loop {
-                // Stop (and free the port) as soon as the server stops listening.
-                let accepted = tokio::select! {
-                    _ = tx.closed() => return,
-                    accepted = listener.accept() => accepted,
-                };
-                let (tcp, peer) = match accepted {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = tcp.set_nodelay(true);
-                let acceptor = acceptor.clone();
-                let ready = tx.clone();
-                tokio::spawn(async move {
-                    let handshake =
-                        tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await;
-                    match handshake {
-                        Ok(Ok(stream)) => {
-                            let _ = ready.send((stream, peer)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!("TLS handshake timed out"),
-                    }
-                });
-            }
-        });
-        Self { ready, local }
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(accepted) => accepted,
-            None => std::future::pending().await,
+/// `/metrics` alone on a listener of its own (plain HTTP, for a private interface), until the
+/// server stops; returns its address.
+async fn serve_metrics(
+    at: SocketAddr,
+    state: &AppState,
+    entrance: Entrance,
+    mut stopping: watch::Receiver<bool>,
+) -> Result<SocketAddr, ServerError> {
+    let listener = bind(at).await?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServerError::io("reading the bound address", e))?;
+    let router = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(crate::health::metrics_on_own_listener),
+        )
+        .layer(axum::middleware::map_response(
+            crate::doors::headers::no_store,
+        ))
+        .with_state(state.clone());
+    let stopped = async move {
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+    };
+    tokio::spawn(async move {
+        if let Err(e) = accept::serve(listener, None, router, entrance, stopped).await {
+            tracing::warn!(error = %e, "the metrics listener stopped");
         }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local)
-    }
+    });
+    tracing::info!(%addr, "/metrics on a listener of its own");
+    Ok(addr)
 }

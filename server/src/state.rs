@@ -36,4 +36,6 @@ pub struct AppState {
     pub secrets: crate::secrets::Secrets,
     /// The data directory.
     pub data_dir: std::path::PathBuf,
+    /// Per-user and per-device WebSocket caps, `/metrics` access.
+    pub doors: Arc<crate::doors::Doors>,
 }

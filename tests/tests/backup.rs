@@ -38,16 +38,20 @@ async fn an_online_backup_restores_into_a_working_server() {
     server.shutdown().await.expect("shutdown");
 
     // Restore into a new data directory with the admin command, then serve from it.
+    // The keys are not in the backup: the operator restores with the server's own.
     let restored_dir = dir.path().join("restored");
+    let secrets = dir.path().join("live").join("secrets");
     let out = kooperacja_server::admin::run(
         &restored_dir,
-        &restored_dir.join("secrets"),
+        &secrets,
         None,
         kooperacja_server::admin::AdminCommand::Restore { from: file },
     )
     .expect("restored");
     assert!(out.contains(r#""restored":true"#), "{out}");
-    let server = start_with(ServeConfig::for_tests(&restored_dir, TlsMode::Dev)).await;
+    let mut restored = ServeConfig::for_tests(&restored_dir, TlsMode::Dev);
+    restored.secrets_dir = secrets;
+    let server = start_with(restored).await;
     let fresh = tablet(&server, "anna", "tablet-new");
     fresh.find(case).expect("find");
     fresh

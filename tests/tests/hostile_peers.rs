@@ -17,7 +17,6 @@ use sync_core::wire::{self, DocMessage, Join, Message, PeerMetadata};
 use sync_core::{DocumentId, PeerId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
 
@@ -33,18 +32,9 @@ async fn hostile_server(dir: &std::path::Path) -> RunningServer {
 
 /// A raw WebSocket with a valid token, not yet joined.
 async fn upgraded(server: &RunningServer, token: &str) -> Socket {
-    let mut request = format!("ws://{}/sync", server.addr)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    let tcp = TcpStream::connect(server.addr).await.expect("tcp");
-    tokio_tungstenite::client_async(request, tcp)
+    websocket_attempt(server.addr, token)
         .await
         .expect("upgrade")
-        .0
 }
 
 fn join(peer: &str) -> Vec<u8> {

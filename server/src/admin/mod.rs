@@ -21,7 +21,7 @@ pub fn run(
     store: Option<&str>,
     command: AdminCommand,
 ) -> Result<String, ServerError> {
-    let _secrets = crate::secrets::Secrets::open_or_create(secrets_dir)?;
+    let secrets = crate::secrets::Secrets::open_or_create(secrets_dir)?;
     let path = crate::store::store_path(data_dir);
     if let AdminCommand::Restore { from } = &command {
         if store.is_some() {
@@ -30,7 +30,7 @@ pub fn run(
             ));
         }
         let store = sync_core::storage::SledStorage::restore_from(from, &path)?;
-        let audit = Audit::open(&crate::kv::Kv::Sled(store.db().clone()))?;
+        let audit = Audit::open(&crate::kv::Kv::Sled(store.db().clone()), &secrets)?;
         let records = audit.verify()?;
         audit.record(
             "restore",
@@ -55,7 +55,7 @@ pub fn run(
     })?;
     let kv = storage.kv();
     let directory = Directory::open(&kv)?;
-    let audit = Audit::open(&kv)?;
+    let audit = Audit::open(&kv, &secrets)?;
     let out = match command {
         AdminCommand::User {
             command:

@@ -55,13 +55,16 @@ pub async fn sync(
         Authenticated::Device(user, device) => (user, device),
         Authenticated::Revoked(device) => {
             state.metrics.reject("revoked");
-            state.registry.audit().note(
-                "revoked-contact",
-                Some(&device.user),
-                Some(&device.device_id),
-                None,
-                serde_json::json!({}),
-            );
+            // Only a real attempt (a WebSocket upgrade) is audited, and its repeats are
+            // counted rather than each written: a flood cannot grow the log.
+            if upgrade.is_ok() {
+                state.registry.audit().refusal(
+                    "revoked-contact",
+                    Some(&device.user),
+                    &device.device_id,
+                    "revoked",
+                );
+            }
             return Err(ApiError::unauthorized(auth::REVOKED_MESSAGE));
         }
         Authenticated::Expired => {
@@ -78,6 +81,19 @@ pub async fn sync(
             "/sync speaks the automerge-repo protocol over WebSocket: {e}"
         ))
     })?;
+    let slot = match state.doors.sockets.take(&user.login, &device.device_id) {
+        Ok(slot) => slot,
+        Err(reached) => {
+            state.metrics.reject(reached.reason());
+            state.registry.audit().refusal(
+                "connection-refused",
+                Some(&user.login),
+                &device.device_id,
+                reached.reason(),
+            );
+            return Err(ApiError::too_many(reached.message()));
+        }
+    };
     let Ok(permit) = state.connection_slots.clone().try_acquire_owned() else {
         state.metrics.reject("connection-cap");
         return Err(ApiError::unavailable(
@@ -92,6 +108,7 @@ pub async fn sync(
         .on_upgrade(move |socket| async move {
             run(socket, state, principal).await;
             drop(permit);
+            drop(slot);
         }))
 }
 

@@ -12,7 +12,7 @@ use sync_core::storage::MemoryStorage;
 use sync_core::{DocumentId, PeerId};
 
 use crate::documents::random_id;
-use crate::server::{enroll, Device};
+use crate::server::{enroll, http_exchange, Device, HttpAnswer};
 use crate::tablet::{config, wait_acknowledged};
 
 /// The server's address for a token (`wss://` with its pinned certificate, or `ws://` on plain
@@ -69,4 +69,15 @@ pub async fn create_as(
     t.create(id, doc).await.expect("created");
     wait_acknowledged(&t, id).await;
     (t, id)
+}
+
+/// A GET over TLS to a server started with a certificate (pinned by its fingerprint), with a
+/// bearer token when given.
+pub async fn https_get(server: &RunningServer, path: &str, bearer: Option<&str>) -> HttpAnswer {
+    let fingerprint = server.fingerprint.clone().expect("a TLS server");
+    let uri = format!("https://{}/", server.addr).parse().expect("uri");
+    let stream = client_sdk::transport::open_stream(&uri, &Trust::Pinned(fingerprint))
+        .await
+        .expect("TLS connection");
+    http_exchange(stream, "GET", path, bearer, "").await
 }

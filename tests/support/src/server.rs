@@ -188,6 +188,74 @@ pub fn audit_of(
         .expect("query")
 }
 
+/// An HTTP answer.
+#[derive(Clone, Debug)]
+pub struct HttpAnswer {
+    /// The status code.
+    pub status: u16,
+    /// The header lines, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+impl HttpAnswer {
+    /// The value of header `name` (lower case), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP/1.1 request (`Connection: close`) over `stream`, with a bearer token and a JSON
+/// body when given, and its answer.
+pub async fn http_exchange(
+    mut stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: &str,
+) -> HttpAnswer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let auth = bearer
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut out = Vec::new();
+    // A TLS peer may end without close_notify: what was read is the answer.
+    let _ = stream.read_to_end(&mut out).await;
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((out.as_str(), ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("a status line in {out:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    HttpAnswer {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// A plain HTTP/1.1 GET (servers started with `TlsMode::InsecureLoopback`), with a bearer token
+/// when given.
+pub async fn http_get(addr: std::net::SocketAddr, path: &str, bearer: Option<&str>) -> HttpAnswer {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    http_exchange(tcp, "GET", path, bearer, "").await
+}
+
 /// A plain HTTP/1.1 POST of a JSON `body` (servers started with `TlsMode::InsecureLoopback`),
 /// with a bearer token when given: the answer's status and body.
 pub async fn http_post(
@@ -196,25 +264,39 @@ pub async fn http_post(
     bearer: Option<&str>,
     body: &str,
 ) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
-    let auth = bearer
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-        body.len()
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    let answer = http_exchange(tcp, "POST", path, bearer, body).await;
+    (answer.status, answer.body)
+}
+
+/// A raw WebSocket to `/sync` with `token` (plain loopback servers), not yet joined; a refusal
+/// as its status and body.
+pub async fn websocket_attempt(
+    addr: std::net::SocketAddr,
+    token: &str,
+) -> Result<tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>, (u16, String)> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Error;
+    let mut request = format!("ws://{addr}/sync")
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
     );
-    tcp.write_all(request.as_bytes()).await.expect("write");
-    let mut out = String::new();
-    tcp.read_to_string(&mut out).await.expect("read");
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    let body = out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
-    (status, body)
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    match tokio_tungstenite::client_async(request, tcp).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(Error::Http(response)) => Err((
+            response.status().as_u16(),
+            response
+                .body()
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default(),
+        )),
+        Err(e) => panic!("the WebSocket handshake failed: {e}"),
+    }
 }
 
 /// `GET /metrics` over plain HTTP (servers started with `TlsMode::InsecureLoopback`).
