@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
 use sync_core::engine::{EngineConfig, Input};
 use sync_core::{PeerId, StorageId};
 use tokio::net::{TcpListener, TcpStream};
@@ -22,7 +24,7 @@ use crate::error::ServerError;
 use crate::hub::{self, Command, HubConfig, HubHandle, Limits};
 use crate::identity::Directory;
 use crate::metrics::Metrics;
-use crate::state::AppState;
+use crate::state::{AppState, PeerAddr};
 use crate::store::{open_store, store_path, DocStore};
 
 /// A running server.
@@ -101,15 +103,19 @@ fn node_name(data_dir: &std::path::Path) -> Result<String, ServerError> {
     let mut fresh = [0u8; 6];
     rand::fill(&mut fresh[..]);
     let name = format!("node-{}", hex::encode(fresh));
-    std::fs::write(&path, &name).map_err(|e| ServerError::io("writing the node id", e))?;
+    crate::secrets::write_private_file(&path, name.as_bytes())?;
     Ok(name)
 }
 
 /// Opens the store, starts everything, binds and serves. Returns once listening.
 pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| ServerError::io(format!("creating {}", config.data_dir.display()), e))?;
+    crate::secrets::create_private_dir(&config.data_dir)?;
     let secrets = crate::secrets::Secrets::open_or_create(&config.secrets_dir)?;
+    let backup_key = config
+        .backup_key_file
+        .as_deref()
+        .map(crate::secrets::read_key_file)
+        .transpose()?;
     let path = store_path(&config.data_dir);
     let node = node_name(&config.data_dir)?;
     let url = config.store.clone();
@@ -120,7 +126,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
             .map_err(|e| ServerError::Config(e.to_string()))??;
     let kv = storage.kv();
     let backups = storage.clone();
-    let directory = Directory::open(&kv)?;
+    let directory = Directory::open(&kv, &secrets.master)?;
     // The reserve guards sled, which cannot recover from a failed write (`crate::disk`); a
     // PostgreSQL store is on another disk and reports a full one itself.
     let disk = matches!(storage, DocStore::Sled(_)).then(|| {
@@ -197,6 +203,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         kv,
         storage: backups,
         secrets,
+        backup_key,
         data_dir: config.data_dir.clone(),
     };
     let router = app(state.clone());
@@ -211,10 +218,13 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     let (fingerprint, task) = match &config.tls {
         TlsMode::InsecureLoopback => {
             let task = tokio::spawn(async move {
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                    .map_err(|e| ServerError::io("serving", e))
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<PeerAddr>(),
+                )
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(|e| ServerError::io("serving", e))
             });
             (None, task)
         }
@@ -230,10 +240,13 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
             let fingerprint = certificate.fingerprint.clone();
             let tls = TlsListener::new(listener, TlsAcceptor::from(certificate.config));
             let task = tokio::spawn(async move {
-                axum::serve(tls, router)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                    .map_err(|e| ServerError::io("serving", e))
+                axum::serve(
+                    tls,
+                    router.into_make_service_with_connect_info::<PeerAddr>(),
+                )
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(|e| ServerError::io("serving", e))
             });
             (Some(fingerprint), task)
         }
@@ -320,6 +333,18 @@ impl TlsListener {
             }
         });
         Self { ready, local }
+    }
+}
+
+impl Connected<IncomingStream<'_, TcpListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
+        Self(*stream.remote_addr())
     }
 }
 

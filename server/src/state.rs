@@ -34,6 +34,13 @@ pub struct AppState {
     pub storage: DocStore,
     /// The keys kept outside the store.
     pub secrets: crate::secrets::Secrets,
+    /// The key online backups are encrypted with (`--backup-key-file`); none: no backups.
+    pub backup_key: Option<crate::secrets::Key>,
     /// The data directory.
     pub data_dir: std::path::PathBuf,
 }
+
+/// The address a request came from (`ConnectInfo<PeerAddr>`), for limits such as the
+/// enrolment attempts of one source.
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub std::net::SocketAddr);
