@@ -1,6 +1,7 @@
 //! The keys that sign short-lived access tokens (`kat_…`), kept in the store only **wrapped**
 //! (XChaCha20-Poly1305 under the master key of [`crate::secrets`]): a backup or a database dump
-//! holds no key that signs a token.
+//! holds no key that signs a token. The clear key of older versions is emptied on first
+//! start and signs nothing any more (see [`Keyring::open`]).
 //!
 //! A token names the key that signed it, when it was issued and when it expires:
 //! `kat_v2.<key id>.<issued>.<expiry>.<device id>.<HMAC-SHA256>`. Whatever expiry a token
@@ -147,21 +148,19 @@ fn now() -> i64 {
 
 impl Keyring {
     /// Opens the keys of a store, making the first on first start. A store whose key is still
-    /// in clear (before this version) is upgraded in place: the key is wrapped, the clear copy
-    /// emptied.
+    /// in clear (before this version) is upgraded in place: the clear key is emptied and signs
+    /// nothing any more (it has lain in backups and dumps: presumed stolen; the tokens it signed
+    /// had the older format and are refused anyway); it stays only as the export's salt,
+    /// wrapped, so that pseudonyms do not change.
     pub fn open(kv: &Kv, master: &Key) -> Result<Self, ServerError> {
         let meta = kv.open_tree("meta")?;
         let legacy = meta.get(LEGACY_KEY)?.filter(|k| k.len() == 32);
         if meta.get(KEYS)?.is_none() {
-            let first = match &legacy {
-                Some(bytes) => to_key(bytes)?,
-                None => Key::random(),
-            };
             let stored = vec![StoredKey {
                 id: 1,
                 created_at: now(),
                 retired_at: None,
-                wrapped: wrap(master, &key_label(1), first.bytes())?,
+                wrapped: wrap(master, &key_label(1), Key::random().bytes())?,
             }];
             // Of several nodes starting at once, the first keys written are everyone's.
             meta.swap(KEYS, None, encode(&stored)?)?;
@@ -175,7 +174,7 @@ impl Keyring {
         }
         if legacy.is_some() {
             meta.insert(LEGACY_KEY, [])?;
-            tracing::info!("the token-signing key is now kept wrapped by the master key");
+            tracing::info!("the clear token-signing key is gone; a new one is kept wrapped");
         }
         let ring = Self {
             meta,
@@ -430,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn a_clear_key_of_an_older_store_is_wrapped_in_place() {
+    fn a_clear_key_of_an_older_store_is_emptied_and_signs_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
         let kv = Kv::Sled(sled::open(dir.path().join("db")).expect("sled"));
         let meta = kv.open_tree("meta").expect("meta");

@@ -341,3 +341,69 @@ async fn an_online_backup_is_private_too() {
     assert_eq!(mode(file.parent().expect("backups")), 0o700);
     server.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_of_the_database_finds_no_signing_key() {
+    use kooperacja_server::config::{ServeConfig, TlsMode};
+    let pg = kooperacja_test_support::pg_cluster::TestPostgres::start();
+    // The region's database from before keys were wrapped: the signing key in clear.
+    let old_key = [0x5a_u8; 32];
+    let url = pg.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let store = kooperacja_server::store::DocStore::postgres(&url, "old-node").expect("store");
+        let meta = store.kv().open_tree("meta").expect("meta");
+        meta.insert("token-secret", old_key).expect("old key");
+    })
+    .await
+    .expect("written");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = ServeConfig::for_tests(dir.path(), TlsMode::InsecureLoopback);
+    config.store = Some(pg.url.clone());
+    config.secrets_dir = pg.secrets_dir();
+    let server = start_with(config).await;
+    let admin = enroll_admin(&server, "admin1");
+
+    // The attacker reads every row of the `kv` table and tries every 32 bytes as the key, and
+    // the key he remembers from before the upgrade.
+    let kv = server.state.kv.clone();
+    let rows = tokio::task::spawn_blocking(move || {
+        let mut rows = Vec::new();
+        for name in kv.tree_names("").expect("trees") {
+            rows.extend(kv.open_tree(&name).expect("tree").entries().expect("rows"));
+        }
+        rows
+    })
+    .await
+    .expect("dumped");
+    assert!(!rows.is_empty());
+    for (_, value) in &rows {
+        assert!(
+            !contains(value, &old_key),
+            "the old key is still in the database"
+        );
+        for window in value.windows(32) {
+            for forged in forged_with(window, &admin.id) {
+                assert!(
+                    !accepted(&server, &forged),
+                    "a key in the database signs tokens"
+                );
+            }
+        }
+    }
+    for forged in forged_with(&old_key, &admin.id) {
+        assert!(
+            !accepted(&server, &forged),
+            "the old key still signs tokens"
+        );
+    }
+
+    // The admin's own token from /api/v1/token works.
+    let (status, answer) = http_post(server.addr, "/api/v1/token", Some(&admin.token), "").await;
+    assert_eq!(status, 200, "{answer}");
+    let issued: serde_json::Value = serde_json::from_str(&answer).expect("json");
+    assert!(accepted(
+        &server,
+        issued["access_token"].as_str().expect("token")
+    ));
+    server.shutdown().await.expect("shutdown");
+}
