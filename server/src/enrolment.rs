@@ -60,6 +60,7 @@ struct StoredCode {
 pub struct Codes {
     tree: Tree,
     sources: Arc<Mutex<HashMap<String, (u32, i64)>>>,
+    hashing: Arc<Mutex<()>>,
 }
 
 fn refused() -> ServerError {
@@ -113,6 +114,7 @@ impl Codes {
         Ok(Self {
             tree: kv.open_tree("codes")?,
             sources: Arc::new(Mutex::new(HashMap::new())),
+            hashing: Arc::new(Mutex::new(())),
         })
     }
 
@@ -161,9 +163,19 @@ impl Codes {
     /// Redeems a code typed (in any case) from `source`: whose device it enrols. A code works
     /// once; wrong guesses count against the code they name and against the source.
     pub fn redeem(&self, typed: &str, source: &str, now: i64) -> Result<String, ServerError> {
-        if self.failures_of(source, now)? >= SOURCE_FAILURES {
-            return Err(source_blocked());
-        }
+        // Counted before it is tried, so that a burst of attempts at once is cut off too; an
+        // attempt that succeeds is not held against its source.
+        let key = self.attempt(source, now)?;
+        let user = self.check(typed, now)?;
+        self.with_sources(|sources| {
+            if let Some(entry) = sources.get_mut(&key) {
+                entry.0 = entry.0.saturating_sub(1);
+            }
+        })?;
+        Ok(user)
+    }
+
+    fn check(&self, typed: &str, now: i64) -> Result<String, ServerError> {
         let code = typed.trim().to_ascii_uppercase();
         let well_formed = code.len() == CODE_LEN && code.bytes().all(|b| ALPHABET.contains(&b));
         let Some(old) = well_formed
@@ -171,17 +183,23 @@ impl Codes {
             .transpose()?
             .flatten()
         else {
-            return Err(self.failed(source, now, refused())?);
+            return Err(refused());
         };
         let mut stored = decode(&old)?;
         if stored.used || stored.expires_at < now {
-            return Err(self.failed(source, now, refused())?);
+            return Err(refused());
         }
-        let right = matches(&code, &stored)?;
+        let right = {
+            // One slow hash at a time (19 MiB each): a burst cannot exhaust memory.
+            let _one = self
+                .hashing
+                .lock()
+                .map_err(|_| ServerError::Corrupt("the hashing lock is poisoned".into()))?;
+            matches(&code, &stored)?
+        };
         if stored.failures >= CODE_FAILURES {
             // Its holder learns why; a guesser learns nothing new.
-            let answer = if right { burned() } else { refused() };
-            return Err(self.failed(source, now, answer)?);
+            return Err(if right { burned() } else { refused() });
         }
         if right {
             stored.used = true;
@@ -193,50 +211,46 @@ impl Codes {
         if !self
             .tree
             .swap(&code[..LOOKUP], Some(&old), encode(&stored)?)?
+            || !right
         {
-            return Err(self.failed(source, now, refused())?);
-        }
-        if !right {
-            return Err(self.failed(source, now, refused())?);
+            return Err(refused());
         }
         Ok(stored.user)
     }
 
-    fn failures_of(&self, source: &str, now: i64) -> Result<u32, ServerError> {
-        let sources = self
-            .sources
-            .lock()
-            .map_err(|_| ServerError::Corrupt("the attempts' lock is poisoned".into()))?;
-        Ok(match sources.get(source).or_else(|| sources.get("*")) {
-            Some((n, since)) if now - since < SOURCE_WINDOW => *n,
-            _ => 0,
-        })
-    }
-
-    /// Counts a failed attempt of `source`, then answers `error`.
-    fn failed(
+    fn with_sources<T>(
         &self,
-        source: &str,
-        now: i64,
-        error: ServerError,
-    ) -> Result<ServerError, ServerError> {
+        then: impl FnOnce(&mut HashMap<String, (u32, i64)>) -> T,
+    ) -> Result<T, ServerError> {
         let mut sources = self
             .sources
             .lock()
             .map_err(|_| ServerError::Corrupt("the attempts' lock is poisoned".into()))?;
-        if !sources.contains_key(source) && sources.len() >= MAX_SOURCES {
-            sources.retain(|_, (_, since)| now - *since < SOURCE_WINDOW);
-        }
-        let key = if sources.contains_key(source) || sources.len() < MAX_SOURCES {
-            source
-        } else {
-            "*"
-        };
-        let entry = sources.entry(key.to_string()).or_insert((0, now));
-        if now - entry.1 >= SOURCE_WINDOW {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-        Ok(error)
+        Ok(then(&mut sources))
+    }
+
+    /// Counts an attempt of `source` (refused past [`SOURCE_FAILURES`]): the key it is
+    /// counted under.
+    fn attempt(&self, source: &str, now: i64) -> Result<String, ServerError> {
+        self.with_sources(|sources| {
+            if !sources.contains_key(source) && sources.len() >= MAX_SOURCES {
+                sources.retain(|_, (_, since)| now - *since < SOURCE_WINDOW);
+            }
+            // Past the bound, new sources share one count.
+            let key = if sources.contains_key(source) || sources.len() < MAX_SOURCES {
+                source
+            } else {
+                "*"
+            };
+            let entry = sources.entry(key.to_string()).or_insert((0, now));
+            if now - entry.1 >= SOURCE_WINDOW {
+                *entry = (0, now);
+            }
+            if entry.0 >= SOURCE_FAILURES {
+                return Err(source_blocked());
+            }
+            entry.0 += 1;
+            Ok(key.to_string())
+        })?
     }
 }
