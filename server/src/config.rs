@@ -40,6 +40,11 @@ pub struct ServeArgs {
     /// [default: the data directory's sibling `<name>-secrets`].
     #[arg(long, env = "KOOPERACJA_SECRETS_DIR")]
     pub secrets_dir: Option<PathBuf>,
+    /// The key online backups are encrypted with: a file of 64 hex digits
+    /// (`openssl rand -hex 32`), mode `0600`, kept apart from the backups [default: none, and
+    /// `POST /api/v1/admin/backup` is refused].
+    #[arg(long, env = "KOOPERACJA_BACKUP_KEY_FILE")]
+    pub backup_key_file: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8443].
     #[arg(long, env = "KOOPERACJA_LISTEN")]
     pub listen: Option<SocketAddr>,
@@ -107,6 +112,7 @@ pub struct ServeArgs {
 struct FileConfig {
     data_dir: Option<PathBuf>,
     secrets_dir: Option<PathBuf>,
+    backup_key_file: Option<PathBuf>,
     listen: Option<SocketAddr>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -149,6 +155,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// The keys' directory ([`crate::secrets`]).
     pub secrets_dir: PathBuf,
+    /// The backup key's file ([`crate::backup`]), if online backups are wanted.
+    pub backup_key_file: Option<PathBuf>,
     /// Listen address.
     pub listen: SocketAddr,
     /// TLS mode.
@@ -201,6 +209,7 @@ impl ServeConfig {
         Self {
             data_dir: data_dir.to_path_buf(),
             secrets_dir: data_dir.join("secrets"),
+            backup_key_file: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls,
             max_connections: 10_000,
@@ -287,6 +296,7 @@ impl ServeArgs {
         Ok(ServeConfig {
             data_dir,
             secrets_dir,
+            backup_key_file: self.backup_key_file.or(file.backup_key_file),
             listen,
             tls,
             max_connections: self

@@ -34,6 +34,9 @@ pub enum ServerError {
     /// Something looked up that does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// Too many failed attempts (enrolment codes): refused for a while. Shown as it is.
+    #[error("{0}")]
+    TooManyAttempts(String),
     /// Stored identity data that does not decode.
     #[error("corrupt record: {0}")]
     Corrupt(String),
@@ -115,6 +118,10 @@ impl From<ServerError> for ApiError {
             },
             ServerError::NotFound(m) => Self {
                 status: StatusCode::NOT_FOUND,
+                message: m,
+            },
+            ServerError::TooManyAttempts(m) => Self {
+                status: StatusCode::TOO_MANY_REQUESTS,
                 message: m,
             },
             other => {

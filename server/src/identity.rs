@@ -1,5 +1,7 @@
 //! Who is who: users with roles, their devices, and device tokens, kept in sled trees beside
-//! the documents. Tokens are stored only as SHA-256 hashes.
+//! the documents. Device tokens are stored only as SHA-256 hashes, enrolment codes as salted
+//! Argon2id hashes ([`crate::enrolment`]); access tokens are signed with keys kept wrapped by
+//! the master key ([`crate::signing`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,8 +9,13 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::enrolment::Codes;
+pub use crate::enrolment::{EnrolmentCode, ENROLMENT_CODE_HOURS};
 use crate::error::ServerError;
 use crate::kv::{Kv, Tree};
+use crate::secrets::Key;
+use crate::signing::{Checked, Keyring};
+pub use crate::signing::{Rotation, ACCESS_TOKEN_SECONDS};
 
 /// A user's role in the Model Kooperacji.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,23 +170,6 @@ pub enum Authenticated {
     Unknown,
 }
 
-/// How long an access token lives.
-pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
-
-/// How long a one-time enrolment code stays valid.
-pub const ENROLMENT_CODE_HOURS: i64 = 72;
-
-/// A one-time enrolment code, shown once to the person setting up a tablet.
-#[derive(Clone, Debug, Serialize)]
-pub struct EnrolmentCode {
-    /// The code to type on the tablet.
-    pub code: String,
-    /// Whose device it enrols.
-    pub user: String,
-    /// When it stops working (RFC 3339).
-    pub expires_at: String,
-}
-
 /// A short-lived access token.
 #[derive(Clone, Debug, Serialize)]
 pub struct AccessToken {
@@ -189,15 +179,6 @@ pub struct AccessToken {
     pub expires_in: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct StoredCode {
-    user: String,
-    expires_at: i64,
-    used: bool,
-}
-
-type HmacSha256 = hmac::Hmac<Sha256>;
-
 /// The identity trees of the server's store (sled or PostgreSQL, see [`crate::kv`]).
 #[derive(Clone, Debug)]
 pub struct Directory {
@@ -206,8 +187,8 @@ pub struct Directory {
     tokens: Tree,
     institutions: Tree,
     teams: Tree,
-    codes: Tree,
-    secret: [u8; 32],
+    codes: Codes,
+    keys: Keyring,
 }
 
 fn check_id(id: &str) -> Result<(), ServerError> {
@@ -238,22 +219,6 @@ fn insert_new<T: Serialize>(
     Ok(())
 }
 
-/// The server's secret for signing access tokens, made once and kept in the store.
-fn token_secret(kv: &Kv) -> Result<[u8; 32], ServerError> {
-    let meta = kv.open_tree("meta")?;
-    let mut fresh = [0u8; 32];
-    rand::fill(&mut fresh[..]);
-    // Of several nodes starting at once, the first secret written is everyone's.
-    meta.swap("token-secret", None, fresh)?;
-    let secret = meta
-        .get("token-secret")?
-        .ok_or_else(|| ServerError::Corrupt("token secret vanished".into()))?;
-    secret
-        .as_slice()
-        .try_into()
-        .map_err(|_| ServerError::Corrupt("token secret is not 32 bytes".into()))
-}
-
 fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -267,16 +232,16 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, ServerError> {
 }
 
 impl Directory {
-    /// Opens the identity trees.
-    pub fn open(kv: &Kv) -> Result<Self, ServerError> {
+    /// Opens the identity trees; `master` unwraps the token-signing keys.
+    pub fn open(kv: &Kv, master: &Key) -> Result<Self, ServerError> {
         Ok(Self {
             users: kv.open_tree("users")?,
             devices: kv.open_tree("devices")?,
             tokens: kv.open_tree("tokens")?,
             institutions: kv.open_tree("institutions")?,
             teams: kv.open_tree("teams")?,
-            codes: kv.open_tree("codes")?,
-            secret: token_secret(kv)?,
+            codes: Codes::open(kv)?,
+            keys: Keyring::open(kv, master)?,
         })
     }
 
@@ -289,41 +254,22 @@ impl Directory {
         if self.user(login)?.is_none() {
             return Err(ServerError::NotFound(format!("no user {login:?}")));
         }
-        // Ten characters a person can type: no 0/O, 1/I/L.
-        const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-        let code: String = random
-            .iter()
-            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-            .collect();
-        let expires = chrono::Utc::now() + chrono::Duration::hours(ENROLMENT_CODE_HOURS);
-        let stored = StoredCode {
-            user: login.into(),
-            expires_at: expires.timestamp(),
-            used: false,
-        };
-        self.codes.insert(token_hash(&code), encode(&stored)?)?;
-        Ok(EnrolmentCode {
-            code,
-            user: login.into(),
-            expires_at: expires.to_rfc3339(),
-        })
+        self.codes
+            .make(login, random, chrono::Utc::now().timestamp())
     }
 
-    /// Redeems a one-time code: enrols a device and returns its token. A code works once.
-    pub fn redeem(&self, code: &str, random: [u8; 48]) -> Result<Enrolment, ServerError> {
-        let key = token_hash(code.trim().to_ascii_uppercase().as_str());
-        let refused = || ServerError::Invalid("unknown, used or expired enrolment code".into());
-        let old = self.codes.get(key)?.ok_or_else(refused)?;
-        let mut stored: StoredCode = decode(&old)?;
-        if stored.used || stored.expires_at < chrono::Utc::now().timestamp() {
-            return Err(refused());
-        }
-        stored.used = true;
-        // Compare-and-swap: of two tablets racing with one code, one wins.
-        if !self.codes.swap(key, Some(&old), encode(&stored)?)? {
-            return Err(refused());
-        }
-        self.enroll(&stored.user, random)
+    /// Redeems a one-time code typed on a tablet at `source` (its address): enrols a device
+    /// and returns its token. A code works once; guessing is stopped ([`crate::enrolment`]).
+    pub fn redeem(
+        &self,
+        code: &str,
+        source: &str,
+        random: [u8; 48],
+    ) -> Result<Enrolment, ServerError> {
+        let user = self
+            .codes
+            .redeem(code, source, chrono::Utc::now().timestamp())?;
+        self.enroll(&user, random)
     }
 
     /// Issues a short-lived access token for a device token (`POST /api/v1/token`).
@@ -332,54 +278,39 @@ impl Directory {
         device_token: &str,
         ttl_seconds: i64,
     ) -> Result<Option<AccessToken>, ServerError> {
+        self.access_token_at(device_token, chrono::Utc::now().timestamp(), ttl_seconds)
+    }
+
+    /// [`Self::access_token`] as issued at `now` (Unix seconds). Whatever `ttl_seconds` says,
+    /// the token is refused [`ACCESS_TOKEN_SECONDS`] after `now`.
+    pub fn access_token_at(
+        &self,
+        device_token: &str,
+        now: i64,
+        ttl_seconds: i64,
+    ) -> Result<Option<AccessToken>, ServerError> {
         if device_token.starts_with("kat_") {
             return Ok(None);
         }
         let Authenticated::Device(_, device) = self.authenticate(device_token)? else {
             return Ok(None);
         };
-        let expiry = chrono::Utc::now().timestamp() + ttl_seconds;
-        let payload = format!("{}.{expiry}", device.device_id);
-        let mac = self.mac(&payload)?;
+        let expiry = now.saturating_add(ttl_seconds);
         Ok(Some(AccessToken {
-            access_token: format!("kat_{payload}.{}", hex::encode(mac)),
+            access_token: self.keys.sign(&device.device_id, now, expiry)?,
             expires_in: ttl_seconds,
         }))
     }
 
-    fn mac(&self, payload: &str) -> Result<Vec<u8>, ServerError> {
-        use hmac::Mac;
-        let mut mac = HmacSha256::new_from_slice(&self.secret)
-            .map_err(|e| ServerError::Corrupt(e.to_string()))?;
-        mac.update(payload.as_bytes());
-        Ok(mac.finalize().into_bytes().to_vec())
+    /// Replaces the key that signs access tokens; tokens signed by the old one keep working
+    /// until they expire.
+    pub fn rotate_signing_key(&self) -> Result<Rotation, ServerError> {
+        self.keys.rotate(chrono::Utc::now().timestamp())
     }
 
-    fn check_access_token(&self, token: &str) -> Result<Authenticated, ServerError> {
-        use hmac::Mac;
-        let Some(rest) = token.strip_prefix("kat_") else {
-            return Ok(Authenticated::Unknown);
-        };
-        let Some((payload, mac_hex)) = rest.rsplit_once('.') else {
-            return Ok(Authenticated::Unknown);
-        };
-        let Ok(given) = hex::decode(mac_hex) else {
-            return Ok(Authenticated::Unknown);
-        };
-        let mut mac = HmacSha256::new_from_slice(&self.secret)
-            .map_err(|e| ServerError::Corrupt(e.to_string()))?;
-        mac.update(payload.as_bytes());
-        if mac.verify_slice(&given).is_err() {
-            return Ok(Authenticated::Unknown);
-        }
-        let Some((device_id, expiry)) = payload.rsplit_once('.') else {
-            return Ok(Authenticated::Unknown);
-        };
-        let expiry: i64 = expiry.parse().unwrap_or(0);
-        if expiry < chrono::Utc::now().timestamp() {
-            return Ok(Authenticated::Expired);
-        }
-        self.device_identity(device_id.as_bytes())
+    /// The salt of the export's pseudonyms (kept wrapped like the signing keys).
+    pub fn export_salt(&self) -> Result<Vec<u8>, ServerError> {
+        self.keys.export_salt()
     }
 
     fn device_identity(&self, device_id: &[u8]) -> Result<Authenticated, ServerError> {
@@ -568,8 +499,17 @@ impl Directory {
     /// Who a bearer token belongs to.
     /// Device tokens (`kt_…`) and short-lived access tokens (`kat_…`) are both accepted.
     pub fn authenticate(&self, token: &str) -> Result<Authenticated, ServerError> {
+        self.authenticate_at(token, chrono::Utc::now().timestamp())
+    }
+
+    /// [`Self::authenticate`] at time `now` (Unix seconds).
+    pub fn authenticate_at(&self, token: &str, now: i64) -> Result<Authenticated, ServerError> {
         if token.starts_with("kat_") {
-            return self.check_access_token(token);
+            return match self.keys.check(token, now)? {
+                Checked::Device(id) => self.device_identity(id.as_bytes()),
+                Checked::Expired => Ok(Authenticated::Expired),
+                Checked::Unknown => Ok(Authenticated::Unknown),
+            };
         }
         let Some(device_id) = self.tokens.get(token_hash(token))? else {
             return Ok(Authenticated::Unknown);

@@ -16,8 +16,10 @@
 //! - [`api`]: the HTTP API under `/api/v1` (the caller's documents, tokens, administration).
 //! - [`admin`]: the `admin` command line, run on a stopped server's data directory.
 //! - [`access`]: who may read and write which document, and the policy the engine asks.
-//! - [`identity`]: users, roles, devices and tokens.
+//! - [`identity`]: users, roles, devices and tokens; [`enrolment`]: one-time codes, hashed and
+//!   guarded against guessing; [`signing`]: the access-token keys, wrapped, and their rotation.
 //! - [`secrets`]: the master and audit keys, kept outside the store and its backups.
+//! - [`backup`]: backup files, encrypted and authenticated with the operator's backup key.
 //! - [`tls`]: certificates from files, or a development one made on first start.
 //! - [`serve`]: binds, serves over TLS or loopback HTTP, shuts down gracefully.
 //! - [`doors`]: header timeout, pending-connection and per-account caps, security headers and
@@ -29,9 +31,11 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod disk;
 pub mod doors;
+pub mod enrolment;
 pub mod error;
 pub mod export;
 pub mod health;
@@ -44,6 +48,7 @@ pub mod pg;
 pub mod refusals;
 pub mod secrets;
 pub mod serve;
+pub mod signing;
 pub mod state;
 pub mod store;
 pub mod tls;

@@ -106,12 +106,8 @@ pub fn default_dir(data_dir: &Path) -> PathBuf {
 
 /// Reads the key in `path`, or writes a fresh one there (`0600`) if there is none.
 fn key_file(path: &Path) -> Result<Key, ServerError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            refuse_if_readable_by_others(path)?;
-            Key::from_hex(&text)
-                .map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))
-        }
+    match std::fs::metadata(path) {
+        Ok(_) => read_key_file(path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = Key::random();
             write_private_file(path, key.to_hex().as_bytes())?;
@@ -119,6 +115,14 @@ fn key_file(path: &Path) -> Result<Key, ServerError> {
         }
         Err(e) => Err(ServerError::io(format!("reading {}", path.display()), e)),
     }
+}
+
+/// Reads a key file (64 hex digits) that only the server's user can read.
+pub fn read_key_file(path: &Path) -> Result<Key, ServerError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ServerError::io(format!("reading {}", path.display()), e))?;
+    refuse_if_readable_by_others(path)?;
+    Key::from_hex(&text).map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))
 }
 
 /// Creates `dir` (and its parents) readable by the server's user alone (`0700`).
@@ -132,6 +136,14 @@ pub fn create_private_dir(dir: &Path) -> Result<(), ServerError> {
 /// The mode is set when the file is created, so the content is never readable by others.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
     let context = || format!("writing {}", path.display());
+    let mut file = create_private_file(path)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| ServerError::io(context(), e))
+}
+
+/// Creates (or empties) a file readable by the server's user alone (`0600`) for writing.
+pub fn create_private_file(path: &Path) -> Result<std::fs::File, ServerError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -139,13 +151,11 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), ServerError> 
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
+    let file = options
         .open(path)
-        .map_err(|e| ServerError::io(context(), e))?;
+        .map_err(|e| ServerError::io(format!("writing {}", path.display()), e))?;
     set_mode(path, 0o600)?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| ServerError::io(context(), e))
+    Ok(file)
 }
 
 #[cfg(unix)]

@@ -104,15 +104,19 @@ fn node_name(data_dir: &std::path::Path) -> Result<String, ServerError> {
     let mut fresh = [0u8; 6];
     rand::fill(&mut fresh[..]);
     let name = format!("node-{}", hex::encode(fresh));
-    std::fs::write(&path, &name).map_err(|e| ServerError::io("writing the node id", e))?;
+    crate::secrets::write_private_file(&path, name.as_bytes())?;
     Ok(name)
 }
 
 /// Opens the store, starts everything, binds and serves. Returns once listening.
 pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| ServerError::io(format!("creating {}", config.data_dir.display()), e))?;
+    crate::secrets::create_private_dir(&config.data_dir)?;
     let secrets = crate::secrets::Secrets::open_or_create(&config.secrets_dir)?;
+    let backup_key = config
+        .backup_key_file
+        .as_deref()
+        .map(crate::secrets::read_key_file)
+        .transpose()?;
     let path = store_path(&config.data_dir);
     let node = node_name(&config.data_dir)?;
     let url = config.store.clone();
@@ -123,7 +127,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
             .map_err(|e| ServerError::Config(e.to_string()))??;
     let kv = storage.kv();
     let backups = storage.clone();
-    let directory = Directory::open(&kv)?;
+    let directory = Directory::open(&kv, &secrets.master)?;
     // The reserve guards sled, which cannot recover from a failed write (`crate::disk`); a
     // PostgreSQL store is on another disk and reports a full one itself.
     let disk = matches!(storage, DocStore::Sled(_)).then(|| {
@@ -200,6 +204,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         kv,
         storage: backups,
         secrets,
+        backup_key,
         data_dir: config.data_dir.clone(),
         doors: Arc::new(Doors {
             sockets: Arc::new(SocketCaps::new(

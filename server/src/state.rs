@@ -34,6 +34,8 @@ pub struct AppState {
     pub storage: DocStore,
     /// The keys kept outside the store.
     pub secrets: crate::secrets::Secrets,
+    /// The key online backups are encrypted with (`--backup-key-file`); none: no backups.
+    pub backup_key: Option<crate::secrets::Key>,
     /// The data directory.
     pub data_dir: std::path::PathBuf,
     /// Per-user and per-device WebSocket caps, `/metrics` access.

@@ -2,7 +2,6 @@
 //! PostgreSQL database shared by several nodes. Both hold the same things: the documents'
 //! chunks ([`DocStore`]) and the identity, access and audit trees ([`crate::kv::Kv`]).
 
-use std::path::Path;
 use std::time::Duration;
 
 use sync_core::storage::{SledStorage, Storage, StoredDocument, WriteOp};
@@ -43,18 +42,6 @@ impl DocStore {
         match self {
             DocStore::Sled(s) => s.list_now(),
             DocStore::Pg(p) => futures::executor::block_on(p.list()),
-        }
-    }
-
-    /// A consistent copy of the store in one file (sled only: PostgreSQL has its own tools).
-    pub fn backup_to(&self, path: &Path) -> Result<u64, StorageError> {
-        match self {
-            DocStore::Sled(s) => s.backup_to(path),
-            DocStore::Pg(_) => Err(StorageError::Io(
-                "this region's store is PostgreSQL: back it up with pg_basebackup or pg_dump \
-                 (see README: production sketch)"
-                    .into(),
-            )),
         }
     }
 

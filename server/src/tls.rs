@@ -38,7 +38,7 @@ pub fn dev(data_dir: &Path) -> Result<(Certificate, PathBuf), ServerError> {
     let cert_path = dir.join("dev-cert.pem");
     let key_path = dir.join("dev-key.pem");
     if !cert_path.exists() || !key_path.exists() {
-        std::fs::create_dir_all(&dir).map_err(|e| ServerError::io("creating the TLS folder", e))?;
+        crate::secrets::create_private_dir(&dir)?;
         let names = vec![
             "localhost".to_string(),
             "127.0.0.1".to_string(),
@@ -46,10 +46,8 @@ pub fn dev(data_dir: &Path) -> Result<(Certificate, PathBuf), ServerError> {
         ];
         let made = rcgen::generate_simple_self_signed(names)
             .map_err(|e| ServerError::Tls(e.to_string()))?;
-        std::fs::write(&cert_path, made.cert.pem())
-            .map_err(|e| ServerError::io("writing the dev certificate", e))?;
-        std::fs::write(&key_path, made.key_pair.serialize_pem())
-            .map_err(|e| ServerError::io("writing the dev key", e))?;
+        crate::secrets::write_private_file(&cert_path, made.cert.pem().as_bytes())?;
+        crate::secrets::write_private_file(&key_path, made.key_pair.serialize_pem().as_bytes())?;
     }
     Ok((load(&cert_path, &key_path)?, cert_path))
 }

@@ -316,7 +316,7 @@ async fn the_sharing_matrix() {
     provision_region(&server);
     provision_strangers(&server);
     let (_owner, case_id) = create_as(&server, "anna", new_family_case("anna")).await;
-    let admin = enroll_admin(&server, "admin1");
+    let admin = enroll_admin(&server, "admin1").token;
     let (case, unknown) = (case_id.to_string(), random_id().to_string());
     let colleague = r#"{"user":"policja-rep"}"#;
     let assigned = || {

@@ -1,28 +1,19 @@
-//! An online backup of a running server, restored into a new data directory: every case, user,
-//! device and audit record is there.
+//! An online backup of a running server, encrypted with the operator's backup key, restored
+//! into a new data directory with that key and the server's secrets: every case, user, device
+//! and audit record is there. Without a key there is no backup.
 
+use kooperacja_server::admin::{run, AdminCommand};
 use kooperacja_server::config::{ServeConfig, TlsMode};
-use kooperacja_server::identity::Role;
 use kooperacja_test_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_online_backup_restores_into_a_working_server() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let live = ServeConfig::for_tests(&dir.path().join("live"), TlsMode::InsecureLoopback);
-    let server = start_with(live).await;
-    server
-        .state
-        .directory
-        .add_user("admin1", "Admin", vec![Role::Admin])
-        .expect("admin");
-    let mut random = [0u8; 48];
-    rand::fill(&mut random[..]);
-    let admin_token = server
-        .state
-        .directory
-        .enroll("admin1", random)
-        .expect("enrol")
-        .token;
+    let key = backup_key_file(&dir.path().join("operator"));
+    let live_dir = dir.path().join("live");
+    let secrets = ServeConfig::for_tests(&live_dir, TlsMode::InsecureLoopback).secrets_dir;
+    let server = start_backing_up_server(&live_dir, &key).await;
+    let admin = enroll_admin(&server, "admin1");
     let office = tablet(&server, "anna", "tablet-anna");
     let case = random_id();
     office.create(case, new_case()).await.expect("created");
@@ -30,28 +21,27 @@ async fn an_online_backup_restores_into_a_working_server() {
     wait_acknowledged(&office, case).await;
 
     // The backup is taken while the server runs (and while the tablet is connected).
-    let response = http_post(&server, "/api/v1/admin/backup", &admin_token).await;
-    let value: serde_json::Value = serde_json::from_str(&response).expect("json answer");
-    let file = std::path::PathBuf::from(value["backup"].as_str().expect("backup path"));
-    assert!(value["entries"].as_u64().expect("entries") > 0);
+    let file = online_backup(&server, &admin).await;
     office.shutdown().await;
     server.shutdown().await.expect("shutdown");
 
-    // Restore into a new data directory with the admin command, then serve from it.
-    // The keys are not in the backup: the operator restores with the server's own.
+    // Restore into a new data directory with the admin command, the backup key and the
+    // server's secrets, then serve from it.
     let restored_dir = dir.path().join("restored");
-    let secrets = dir.path().join("live").join("secrets");
-    let out = kooperacja_server::admin::run(
+    let out = run(
         &restored_dir,
         &secrets,
         None,
-        kooperacja_server::admin::AdminCommand::Restore { from: file },
+        AdminCommand::Restore {
+            from: file,
+            backup_key_file: Some(key),
+        },
     )
     .expect("restored");
     assert!(out.contains(r#""restored":true"#), "{out}");
-    let mut restored = ServeConfig::for_tests(&restored_dir, TlsMode::Dev);
-    restored.secrets_dir = secrets;
-    let server = start_with(restored).await;
+    let mut config = ServeConfig::for_tests(&restored_dir, TlsMode::Dev);
+    config.secrets_dir = secrets;
+    let server = start_with(config).await;
     let fresh = tablet(&server, "anna", "tablet-new");
     fresh.find(case).expect("find");
     fresh
@@ -72,26 +62,59 @@ async fn an_online_backup_restores_into_a_working_server() {
     server.shutdown().await.expect("shutdown");
 }
 
-/// A plain HTTP POST on loopback; returns the body of a 200 answer.
-async fn http_post(
-    server: &kooperacja_server::serve::RunningServer,
-    path: &str,
-    token: &str,
-) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(server.addr)
-        .await
-        .expect("tcp");
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\n\r\n"
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_backup_key_no_backup_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = start_loopback_server(&data).await;
+    let admin = enroll_admin(&server, "admin1");
+    let (status, body) =
+        http_post(server.addr, "/api/v1/admin/backup", Some(&admin.token), "").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("--backup-key-file"), "{body}");
+    assert!(!data.join("backups").exists());
+    let secrets = server.state.secrets.dir.clone();
+    server.shutdown().await.expect("shutdown");
+
+    let out = dir.path().join("copy.kbk");
+    let refused = run(
+        &data,
+        &secrets,
+        None,
+        AdminCommand::Backup {
+            out: out.clone(),
+            backup_key_file: None,
+        },
+    )
+    .expect_err("no key, no backup");
+    assert!(
+        refused.to_string().contains("--backup-key-file"),
+        "{refused}"
     );
-    tcp.write_all(request.as_bytes()).await.expect("write");
-    let mut out = Vec::new();
-    tcp.read_to_end(&mut out).await.expect("read");
-    let text = String::from_utf8_lossy(&out).to_string();
-    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-    text.split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_string()
+    assert!(!out.exists());
+
+    // With a key, the stopped server's directory is backed up and restores elsewhere.
+    let key = backup_key_file(&dir.path().join("operator"));
+    let written = run(
+        &data,
+        &secrets,
+        None,
+        AdminCommand::Backup {
+            out: out.clone(),
+            backup_key_file: Some(key.clone()),
+        },
+    )
+    .expect("backed up");
+    assert!(written.contains(r#""entries""#), "{written}");
+    let restored = run(
+        &dir.path().join("restored"),
+        &secrets,
+        None,
+        AdminCommand::Restore {
+            from: out,
+            backup_key_file: Some(key),
+        },
+    )
+    .expect("restored");
+    assert!(restored.contains(r#""restored":true"#), "{restored}");
 }

@@ -20,16 +20,12 @@ use sync_core::storage::{ChunkKey, Storage, WriteOp};
 use sync_core::DocumentId;
 use tempfile::TempDir;
 
-/// A node on `dir` with the region's `secrets` (every node of a region shares the keys: the
-/// audit chains are keyed with the one audit key).
-async fn node(
-    pg: &TestPostgres,
-    dir: &std::path::Path,
-    secrets: &std::path::Path,
-) -> RunningServer {
+/// A node on `dir` with the region's secrets (every node of a region shares the keys: the
+/// master key unwraps what is in the store, the audit chains are keyed with the one audit key).
+async fn node(pg: &TestPostgres, dir: &std::path::Path) -> RunningServer {
     let mut config = ServeConfig::for_tests(dir, TlsMode::InsecureLoopback);
     config.store = Some(pg.url.clone());
-    config.secrets_dir = secrets.to_path_buf();
+    config.secrets_dir = pg.secrets_dir();
     start_with(config).await
 }
 
@@ -116,8 +112,8 @@ async fn tablets_on_two_nodes_edit_one_case_and_converge() {
     let pg = TestPostgres::start();
     let dirs = node_dirs();
     let (node1, node2) = (
-        node(&pg, dirs.0.path(), &dirs.0.path().join("secrets")).await,
-        node(&pg, dirs.1.path(), &dirs.0.path().join("secrets")).await,
+        node(&pg, dirs.0.path()).await,
+        node(&pg, dirs.1.path()).await,
     );
     // Identity is shared: a device enrolled through node 1 is known to node 2.
     let worker = tablet_at(node1.addr, &enroll(&node1, "anna").token, "tablet-node1");
@@ -225,7 +221,7 @@ async fn spawn_node(
             .arg("--data-dir")
             .arg(dir)
             .arg("--secrets-dir")
-            .arg(dir.join("secrets"))
+            .arg(pg.secrets_dir())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
@@ -245,7 +241,7 @@ async fn spawn_node(
 async fn a_node_killed_mid_stream_loses_nothing_its_tablets_move_to_the_other() {
     let pg = TestPostgres::start();
     let dirs = node_dirs();
-    let node2 = node(&pg, dirs.1.path(), &dirs.0.path().join("secrets")).await;
+    let node2 = node(&pg, dirs.1.path()).await;
     let (mut node1, node1_addr) = spawn_node(&pg, dirs.0.path()).await;
     // The tablets reach the region through a load balancer, which sends them to node 1.
     let balancer = FrameProxy::start(node1_addr, 1).await;
@@ -305,7 +301,10 @@ async fn a_sled_region_moves_to_postgres_and_its_tablets_carry_on() {
     use kooperacja_server::admin::{run, AdminCommand};
     let pg = TestPostgres::start();
     let sled_dir = tempfile::tempdir().expect("tempdir");
-    let server = start_loopback_server(sled_dir.path()).await;
+    // The sled server's keys become the region's: the migration carries its wrapped keys.
+    let mut config = ServeConfig::for_tests(sled_dir.path(), TlsMode::InsecureLoopback);
+    config.secrets_dir = pg.secrets_dir();
+    let server = start_with(config).await;
     let token = enroll(&server, "anna").token;
     let tablet = tablet_at(server.addr, &token, "tablet-anna");
     let case = random_id();
@@ -327,11 +326,15 @@ async fn a_sled_region_moves_to_postgres_and_its_tablets_carry_on() {
     tablet.set_online(false).expect("offline");
     server.shutdown().await.expect("shutdown");
 
-    let (dir, url) = (sled_dir.path().to_path_buf(), pg.url.clone());
+    let (dir, url, secrets) = (
+        sled_dir.path().to_path_buf(),
+        pg.url.clone(),
+        pg.secrets_dir(),
+    );
     let out = tokio::task::spawn_blocking(move || {
         run(
             &dir,
-            &dir.join("secrets"),
+            &secrets,
             None,
             AdminCommand::MigrateToPostgres { to: url },
         )
@@ -346,7 +349,7 @@ async fn a_sled_region_moves_to_postgres_and_its_tablets_carry_on() {
     // The region now runs on PostgreSQL; the tablet's token still works, its case is there,
     // and the audit chain carried over verifies.
     let pg_dir = tempfile::tempdir().expect("tempdir");
-    let node = node(&pg, pg_dir.path(), &sled_dir.path().join("secrets")).await;
+    let node = node(&pg, pg_dir.path()).await;
     let moved = tablet_at(node.addr, &token, "tablet-anna-again");
     moved.find(case).expect("find");
     wait_same_heads(&tablet, &moved, case).await;
@@ -367,8 +370,8 @@ async fn access_granted_or_revoked_on_one_node_holds_on_the_other() {
     let pg = TestPostgres::start();
     let dirs = node_dirs();
     let (node1, node2) = (
-        node(&pg, dirs.0.path(), &dirs.0.path().join("secrets")).await,
-        node(&pg, dirs.1.path(), &dirs.0.path().join("secrets")).await,
+        node(&pg, dirs.0.path()).await,
+        node(&pg, dirs.1.path()).await,
     );
     provision_region(&node1);
     node2.state.registry.reload_directory().expect("reload");

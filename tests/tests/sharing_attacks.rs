@@ -133,7 +133,7 @@ async fn strangers_who_know_a_case_id_get_what_an_unknown_id_gets() {
     assert_eq!(status, 200, "{answer}");
     opens(&server, "animator1", case).await.shutdown().await;
     // Neither he nor an admin removes the owner's own assignment: only she does.
-    let admin = enroll_admin(&server, "admin1");
+    let admin = enroll_admin(&server, "admin1").token;
     for (who, token) in [("animator1", &animator), ("admin1", &admin)] {
         for body in [r#"{"user":"anna"}"#, r#"{"institution":"gops"}"#] {
             let (status, answer) = share(&server, token, &case.to_string(), "unassign", body).await;

@@ -124,3 +124,61 @@ async fn a_tablet_enrols_once_with_a_code_then_uses_short_lived_tokens() {
     ));
     server.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_the_signing_key_keeps_live_tokens_working() {
+    use kooperacja_server::identity::{Authenticated, ACCESS_TOKEN_SECONDS};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_loopback_server(dir.path()).await;
+    let admin = enroll_admin(&server, "admin1");
+    let anna = enroll(&server, "anna");
+    let issue = |server: &kooperacja_server::serve::RunningServer| {
+        access_token_at(
+            server,
+            &anna,
+            chrono::Utc::now().timestamp(),
+            ACCESS_TOKEN_SECONDS,
+        )
+    };
+    let before = issue(&server);
+    assert!(before.starts_with("kat_v2.1."), "{before}");
+
+    // Only an admin rotates; the token signed before keeps working, new ones use key 2.
+    let rotate = "/api/v1/admin/token-keys/rotate";
+    let (status, _) = http_post(server.addr, rotate, Some(&anna.token), "").await;
+    assert_eq!(status, 403);
+    let (status, body) = http_post(server.addr, rotate, Some(&admin.token), "").await;
+    assert_eq!(status, 200, "{body}");
+    let rotation: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(rotation["key_id"], 2);
+    assert_eq!(rotation["still_accepted"], serde_json::json!([1]));
+    let authenticated = |server: &kooperacja_server::serve::RunningServer, token: &str| {
+        matches!(
+            server.state.directory.authenticate(token).expect("checked"),
+            Authenticated::Device(..)
+        )
+    };
+    assert!(authenticated(&server, &before));
+    let after = issue(&server);
+    assert!(after.starts_with("kat_v2.2."), "{after}");
+    assert!(authenticated(&server, &after));
+    let secrets = server.state.secrets.dir.clone();
+    server.shutdown().await.expect("shutdown");
+
+    // The admin command rotates on a stopped server; after a restart both keys still check.
+    let out = kooperacja_server::admin::run(
+        dir.path(),
+        &secrets,
+        None,
+        kooperacja_server::admin::AdminCommand::Token {
+            command: kooperacja_server::admin::TokenCommand::RotateKey,
+        },
+    )
+    .expect("rotated");
+    assert!(out.contains(r#""key_id":3"#), "{out}");
+    let server = start_loopback_server(dir.path()).await;
+    assert!(authenticated(&server, &before));
+    assert!(authenticated(&server, &after));
+    assert!(issue(&server).starts_with("kat_v2.3."));
+    server.shutdown().await.expect("shutdown");
+}

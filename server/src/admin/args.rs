@@ -72,17 +72,32 @@ pub enum AdminCommand {
         #[arg(long)]
         to: String,
     },
-    /// Copies the whole store (documents, identity, audit) into one backup file.
+    /// Copies the whole store (documents, identity, audit) into one backup file, encrypted
+    /// with the backup key.
     Backup {
-        /// The backup file to write.
+        /// The backup file to write (`0600`).
         #[arg(long)]
         out: PathBuf,
+        /// The backup key: a file of 64 hex digits (`openssl rand -hex 32`), mode `0600`, kept
+        /// apart from the backups.
+        #[arg(long, env = "KOOPERACJA_BACKUP_KEY_FILE")]
+        backup_key_file: Option<PathBuf>,
     },
-    /// Restores a backup file into this data directory (its store must not exist yet).
+    /// Restores a backup file into this data directory (its store must not exist yet), with
+    /// the backup key it was made with and the secrets directory of the server it came from.
     Restore {
         /// The backup file to read.
         #[arg(long)]
         from: PathBuf,
+        /// The backup key the backup was made with.
+        #[arg(long, env = "KOOPERACJA_BACKUP_KEY_FILE")]
+        backup_key_file: Option<PathBuf>,
+    },
+    /// Access tokens.
+    Token {
+        /// What to do with access tokens.
+        #[command(subcommand)]
+        command: TokenCommand,
     },
     /// The audit log: query (JSON lines) or verify its hash chain.
     Audit {
@@ -102,6 +117,14 @@ pub enum AdminCommand {
         #[arg(long)]
         verify: bool,
     },
+}
+
+/// `admin token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Makes a new key to sign access tokens; tokens signed by the old one keep working until
+    /// they expire (15 minutes), then it is dropped at the next rotation.
+    RotateKey,
 }
 
 /// `admin institution ...`

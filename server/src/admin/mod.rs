@@ -7,7 +7,8 @@ mod args;
 use std::path::Path;
 
 pub use args::{
-    AdminArgs, AdminCommand, DeviceCommand, InstitutionCommand, PzkCommand, UserCommand,
+    AdminArgs, AdminCommand, DeviceCommand, InstitutionCommand, PzkCommand, TokenCommand,
+    UserCommand,
 };
 
 use crate::audit::{Audit, AuditQuery};
@@ -23,13 +24,27 @@ pub fn run(
 ) -> Result<String, ServerError> {
     let secrets = crate::secrets::Secrets::open_or_create(secrets_dir)?;
     let path = crate::store::store_path(data_dir);
-    if let AdminCommand::Restore { from } = &command {
+    if let AdminCommand::Restore {
+        from,
+        backup_key_file,
+    } = &command
+    {
         if store.is_some() {
             return Err(ServerError::Invalid(
                 "restore is for the sled store; restore PostgreSQL with its own tools".into(),
             ));
         }
-        let store = sync_core::storage::SledStorage::restore_from(from, &path)?;
+        let key = crate::backup::key(backup_key_file.as_deref())?;
+        let store = crate::backup::restore(from, &path, &key)?;
+        let kv = crate::kv::Kv::Sled(store.db().clone());
+        if let Err(e) = Directory::open(&kv, &secrets.master) {
+            drop((kv, store));
+            let _ = std::fs::remove_dir_all(&path);
+            return Err(ServerError::Config(format!(
+                "{e}; nothing was restored: restore with the --secrets-dir of the server the \
+                 backup came from"
+            )));
+        }
         let audit = Audit::open(&crate::kv::Kv::Sled(store.db().clone()), &secrets)?;
         let records = audit.verify()?;
         audit.record(
@@ -54,7 +69,7 @@ pub fn run(
         })
     })?;
     let kv = storage.kv();
-    let directory = Directory::open(&kv)?;
+    let directory = Directory::open(&kv, &secrets.master)?;
     let audit = Audit::open(&kv, &secrets)?;
     let out = match command {
         AdminCommand::User {
@@ -102,10 +117,7 @@ pub fn run(
             let audit = std::sync::Arc::new(audit);
             let registry =
                 crate::access::Registry::open(&kv, directory.clone(), audit.clone(), false)?;
-            let salt = kv
-                .open_tree("meta")?
-                .get("token-secret")?
-                .unwrap_or_default();
+            let salt = directory.export_salt()?;
             let export = crate::export::cases(&storage, &registry, &salt)?;
             audit.record(
                 "export",
@@ -141,8 +153,19 @@ pub fn run(
             )?;
             json_line(&report)?
         }
-        AdminCommand::Backup { out } => {
-            let entries = storage.backup_to(&out)?;
+        AdminCommand::Backup {
+            out,
+            backup_key_file,
+        } => {
+            let key = crate::backup::key(backup_key_file.as_deref())?;
+            let entries = crate::backup::write_store(&storage, &out, &key)?;
+            audit.record(
+                "backup",
+                None,
+                None,
+                None,
+                serde_json::json!({ "file": out.display().to_string(), "entries": entries }),
+            )?;
             json_line(
                 &serde_json::json!({ "backup": out.display().to_string(), "entries": entries }),
             )?
@@ -151,6 +174,19 @@ pub fn run(
             return Err(ServerError::Invalid(
                 "restore runs before the store is opened".into(),
             ))
+        }
+        AdminCommand::Token {
+            command: TokenCommand::RotateKey,
+        } => {
+            let rotation = directory.rotate_signing_key()?;
+            audit.record(
+                "token-key-rotated",
+                None,
+                None,
+                None,
+                serde_json::json!({ "key_id": rotation.key_id }),
+            )?;
+            json_line(&rotation)?
         }
         AdminCommand::Audit { verify: true, .. } => {
             let n = audit.verify()?;

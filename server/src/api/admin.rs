@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use super::caller::admin;
 use crate::error::{ApiError, ServerError};
 use crate::hub::Command;
-use crate::identity::{random_device_secret, Enrolment, Role, User};
+use crate::identity::{random_device_secret, Enrolment, Role, Rotation, User};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -95,12 +95,18 @@ pub(super) async fn revoke(
 }
 
 /// An online backup: the hub pauses (no document or audit writes start) while the store is
-/// copied into `data_dir/backups/`.
+/// copied, encrypted with the backup key ([`crate::backup`]), into `data_dir/backups/`.
 pub(super) async fn backup(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let by = admin(&state, &headers).await?;
+    let key = state.backup_key.clone().ok_or_else(|| {
+        ApiError::unavailable(
+            "backups are off: start the server with --backup-key-file (a 32-byte key as 64 \
+             hex digits, kept apart from the backups)",
+        )
+    })?;
     let (paused_tx, paused) = oneshot::channel();
     let (resume, resume_rx) = oneshot::channel();
     if !state.hub.send(Command::Pause(paused_tx, resume_rx)).await {
@@ -117,9 +123,8 @@ pub(super) async fn backup(
     let storage = state.storage.clone();
     let target = file.clone();
     let copied = tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| ServerError::io("creating the backup folder", e))?;
-        storage.backup_to(&target).map_err(ServerError::from)
+        crate::secrets::create_private_dir(&dir)?;
+        crate::backup::write_store(&storage, &target, &key)
     })
     .await;
     let _ = resume.send(());
@@ -134,6 +139,27 @@ pub(super) async fn backup(
     Ok(Json(
         serde_json::json!({ "backup": file.display().to_string(), "entries": entries }),
     ))
+}
+
+/// Replaces the key that signs access tokens (`admin token rotate-key` on a running server):
+/// tokens signed by the old key keep working until they expire.
+pub(super) async fn rotate_token_key(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Rotation>, ApiError> {
+    let by = admin(&state, &headers).await?;
+    let directory = state.directory.clone();
+    let rotation = tokio::task::spawn_blocking(move || directory.rotate_signing_key())
+        .await
+        .map_err(|_| ApiError::unavailable("the rotation failed to run"))??;
+    state.registry.audit().note(
+        "token-key-rotated",
+        Some(&by.login),
+        None,
+        None,
+        serde_json::json!({ "key_id": rotation.key_id }),
+    );
+    Ok(Json(rotation))
 }
 
 /// Erases a case (GDPR art. 17 where the law allows): its history leaves the store, its id is

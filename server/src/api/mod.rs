@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/devices", post(admin::enroll))
         .route("/admin/devices/{device}/revoke", post(admin::revoke))
         .route("/admin/backup", post(admin::backup))
+        .route("/admin/token-keys/rotate", post(admin::rotate_token_key))
         .route("/admin/documents/{document}/erase", post(admin::erase))
         .route("/documents/{document}/assign", post(documents::assign))
         .route("/documents/{document}/unassign", post(documents::unassign))

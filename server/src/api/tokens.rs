@@ -1,8 +1,8 @@
 //! `/enroll` and `/token`: a tablet enrols itself with a one-time code, and a device exchanges
 //! its device token for a short-lived access token.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Extensions, HeaderMap};
 use axum::Json;
 use serde::Deserialize;
 
@@ -16,12 +16,23 @@ pub(super) struct Redeem {
     code: String,
 }
 
-/// A tablet enrols itself with a one-time code and receives its device token.
+/// A tablet enrols itself with a one-time code and receives its device token. Wrong codes
+/// count against the code and the caller's address ([`crate::enrolment`]).
 pub(super) async fn redeem(
     State(state): State<AppState>,
+    extensions: Extensions,
     Json(body): Json<Redeem>,
 ) -> Result<Json<Enrolment>, ApiError> {
-    let enrolled = state.directory.redeem(&body.code, random_device_secret())?;
+    let source = extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+    let directory = state.directory.clone();
+    // Checking a code is deliberately slow (Argon2id): off the executor's threads.
+    let enrolled = tokio::task::spawn_blocking(move || {
+        directory.redeem(&body.code, &source, random_device_secret())
+    })
+    .await
+    .map_err(|_| ApiError::unavailable("enrolment failed to run"))??;
     state.registry.audit().note(
         "enrol",
         Some(&enrolled.user),

@@ -177,10 +177,17 @@ impl SledStorage {
     /// while writes continue holds each write batch whole or not at all (batches are atomic per
     /// tree); hosts pause their own writers for a consistent copy across trees.
     pub fn backup_to(&self, path: &Path) -> Result<u64, StorageError> {
-        use std::io::Write;
         let file = File::create(path).map_err(io)?;
-        let mut out = std::io::BufWriter::new(file);
-        let put = |out: &mut std::io::BufWriter<File>, bytes: &[u8]| -> Result<(), StorageError> {
+        let (out, entries) = self.backup_into(std::io::BufWriter::new(file))?;
+        let file = out.into_inner().map_err(|e| io(e.error()))?;
+        file.sync_all().map_err(io)?;
+        Ok(entries)
+    }
+
+    /// Writes the backup of [`Self::backup_to`] to `out` (hosts wrap it, e.g. to encrypt it);
+    /// returns `out` and the number of entries written.
+    pub fn backup_into<W: std::io::Write>(&self, mut out: W) -> Result<(W, u64), StorageError> {
+        let put = |out: &mut W, bytes: &[u8]| -> Result<(), StorageError> {
             out.write_all(&(bytes.len() as u64).to_be_bytes())
                 .map_err(io)?;
             out.write_all(bytes).map_err(io)
@@ -206,13 +213,20 @@ impl SledStorage {
             }
             entries += written;
         }
-        let file = out.into_inner().map_err(|e| io(e.error()))?;
-        file.sync_all().map_err(io)?;
-        Ok(entries)
+        Ok((out, entries))
     }
 
     /// Restores a backup file into a new, empty store at `dir` (refuses a non-empty one).
     pub fn restore_from(backup: &Path, dir: &Path) -> Result<Self, StorageError> {
+        Self::restore_from_reader(File::open(backup).map_err(io)?, dir)
+    }
+
+    /// Restores the backup that `input` reads (hosts wrap it, e.g. to decrypt it) into a new,
+    /// empty store at `dir`.
+    pub fn restore_from_reader(
+        input: impl std::io::Read,
+        dir: &Path,
+    ) -> Result<Self, StorageError> {
         use std::io::Read;
         if dir.exists() && std::fs::read_dir(dir).map_err(io)?.next().is_some() {
             return Err(StorageError::Io(format!(
@@ -220,13 +234,13 @@ impl SledStorage {
                 dir.display()
             )));
         }
-        let mut input = std::io::BufReader::new(File::open(backup).map_err(io)?);
+        let mut input = std::io::BufReader::new(input);
         let mut magic = [0u8; 8];
         input.read_exact(&mut magic).map_err(io)?;
         if &magic != BACKUP_MAGIC {
             return Err(StorageError::Corrupt("not a Kooperacja backup file".into()));
         }
-        let take = |input: &mut std::io::BufReader<File>| -> Result<Option<Vec<u8>>, StorageError> {
+        let take = |input: &mut dyn Read| -> Result<Option<Vec<u8>>, StorageError> {
             let mut len = [0u8; 8];
             match input.read_exact(&mut len) {
                 Ok(()) => {}

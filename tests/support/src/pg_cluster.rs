@@ -12,6 +12,8 @@ pub struct TestPostgres {
     /// `postgres://…` of the test's database.
     pub url: String,
     cluster: Option<(tempfile::TempDir, PathBuf)>,
+    /// Holds the region's secrets directory.
+    secrets: tempfile::TempDir,
 }
 
 fn bin_dir() -> Option<PathBuf> {
@@ -82,7 +84,11 @@ impl TestPostgres {
                 Some((server, _)) => format!("{server}/{name}"),
                 None => panic!("KOOPERACJA_TEST_POSTGRES must end in /<database>: {base}"),
             };
-            return TestPostgres { url, cluster: None };
+            return TestPostgres {
+                url,
+                cluster: None,
+                secrets: tempfile::tempdir().expect("tempdir"),
+            };
         }
         let bin = bin_dir().unwrap_or_else(|| {
             panic!(
@@ -133,7 +139,15 @@ impl TestPostgres {
         TestPostgres {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
             cluster: Some((dir, bin)),
+            secrets: tempfile::tempdir().expect("tempdir"),
         }
+    }
+
+    /// The region's secrets directory (`--secrets-dir`): every node of this database, and the
+    /// admin command, share its keys (the token-signing keys in the database are wrapped by
+    /// its master key).
+    pub fn secrets_dir(&self) -> PathBuf {
+        self.secrets.path().join("secrets")
     }
 }
 

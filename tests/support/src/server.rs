@@ -145,20 +145,6 @@ pub fn provision_strangers(server: &RunningServer) {
     server.state.registry.reload_directory().expect("reload");
 }
 
-/// Adds an administrator (if new) and enrols a device for them: its bearer token.
-pub fn enroll_admin(server: &RunningServer, login: &str) -> String {
-    let directory = &server.state.directory;
-    if directory.user(login).expect("lookup").is_none() {
-        directory
-            .add_user(login, "Admin", vec![Role::Admin])
-            .expect("admin");
-        server.state.registry.reload_directory().expect("reload");
-    }
-    let mut random = [0u8; 48];
-    rand::fill(&mut random[..]);
-    directory.enroll(login, random).expect("enrolled").token
-}
-
 /// `POST /api/v1/documents/{document}/{verb}` (`assign` or `unassign`) with a JSON `body`, as
 /// the holder of `token` (servers started with `TlsMode::InsecureLoopback`): status and body.
 pub async fn share(
@@ -321,4 +307,59 @@ pub fn metric(metrics: &str, name: &str) -> u64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// A backup key file in `dir` as an operator makes one (`openssl rand -hex 32`, mode `0600`).
+pub fn backup_key_file(dir: &Path) -> std::path::PathBuf {
+    kooperacja_server::secrets::create_private_dir(dir).expect("key folder");
+    let path = dir.join(format!("backup-{}.key", rand::random::<u32>()));
+    let key = kooperacja_server::secrets::Key::random();
+    kooperacja_server::secrets::write_private_file(&path, key.to_hex().as_bytes())
+        .expect("backup key written");
+    path
+}
+
+/// A plain-loopback server over `dir` whose online backups are encrypted with `backup_key`.
+pub async fn start_backing_up_server(dir: &Path, backup_key: &Path) -> RunningServer {
+    let mut config = ServeConfig::for_tests(dir, TlsMode::InsecureLoopback);
+    config.backup_key_file = Some(backup_key.to_path_buf());
+    start_with(config).await
+}
+
+/// Adds an administrator (the access registry then reloads the directory) and enrols a device
+/// for them.
+pub fn enroll_admin(server: &RunningServer, login: &str) -> Device {
+    let directory = &server.state.directory;
+    if directory.user(login).expect("lookup").is_none() {
+        directory
+            .add_user(login, &format!("Admin {login}"), vec![Role::Admin])
+            .expect("admin added");
+        server
+            .state
+            .registry
+            .reload_directory()
+            .expect("directory reloaded");
+    }
+    enroll(server, login)
+}
+
+/// `POST /api/v1/admin/backup` as `admin`: the backup file the server wrote.
+pub async fn online_backup(server: &RunningServer, admin: &Device) -> std::path::PathBuf {
+    let (status, body) =
+        http_post(server.addr, "/api/v1/admin/backup", Some(&admin.token), "").await;
+    assert_eq!(status, 200, "{body}");
+    let value: serde_json::Value = serde_json::from_str(&body).expect("json answer");
+    std::path::PathBuf::from(value["backup"].as_str().expect("backup path"))
+}
+
+/// An access token for `device` as `POST /api/v1/token` issues one, issued at `issued` (Unix
+/// seconds) claiming to live `ttl` seconds.
+pub fn access_token_at(server: &RunningServer, device: &Device, issued: i64, ttl: i64) -> String {
+    server
+        .state
+        .directory
+        .access_token_at(&device.token, issued, ttl)
+        .expect("issued")
+        .expect("a device token")
+        .access_token
 }
