@@ -58,6 +58,8 @@ pub struct Metrics {
     pub connections: AtomicU64,
     /// Documents resident in memory.
     pub documents_loaded: AtomicU64,
+    /// Bytes the engine's ephemeral de-duplication table counts for (bounded by its config).
+    pub ephemeral_sessions_bytes: AtomicU64,
     /// Frames received.
     pub frames_in: AtomicU64,
     /// Frames sent.
@@ -86,7 +88,7 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let gauges: [(&str, &str, &AtomicU64); 7] = [
+        let gauges: [(&str, &str, &AtomicU64); 8] = [
             (
                 "kooperacja_connections",
                 "Open WebSocket connections.",
@@ -96,6 +98,11 @@ impl Metrics {
                 "kooperacja_documents_loaded",
                 "Documents resident in memory.",
                 &self.documents_loaded,
+            ),
+            (
+                "kooperacja_ephemeral_sessions_bytes",
+                "Bytes of the ephemeral de-duplication table (bounded).",
+                &self.ephemeral_sessions_bytes,
             ),
             (
                 "kooperacja_frames_in_total",
