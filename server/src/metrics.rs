@@ -60,6 +60,8 @@ pub struct Metrics {
     pub documents_loaded: AtomicU64,
     /// Loads of a document from the store.
     pub document_loads: AtomicU64,
+    /// Bytes the engine's ephemeral de-duplication table counts for (bounded by its config).
+    pub ephemeral_sessions_bytes: AtomicU64,
     /// Frames received.
     pub frames_in: AtomicU64,
     /// Frames sent.
@@ -88,7 +90,7 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let gauges: [(&str, &str, &AtomicU64); 8] = [
+        let gauges: [(&str, &str, &AtomicU64); 9] = [
             (
                 "kooperacja_connections",
                 "Open WebSocket connections.",
@@ -103,6 +105,11 @@ impl Metrics {
                 "kooperacja_document_loads_total",
                 "Loads of a document from the store.",
                 &self.document_loads,
+            ),
+            (
+                "kooperacja_ephemeral_sessions_bytes",
+                "Bytes of the ephemeral de-duplication table (bounded).",
+                &self.ephemeral_sessions_bytes,
             ),
             (
                 "kooperacja_frames_in_total",

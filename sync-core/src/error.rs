@@ -128,6 +128,16 @@ pub enum Refusal {
         /// Its author.
         actor: automerge::ActorId,
     },
+    /// A change's author trailers (`Author:`, `Institution:` in its message) name someone else
+    /// than the writer's user and institution: the history would name a person who never made
+    /// the change.
+    #[error("change {change} names {claimed:?} as its author, not the writer")]
+    ForgedAuthor {
+        /// The change.
+        change: automerge::ChangeHash,
+        /// The trailer that names someone else (`Author: anna`).
+        claimed: String,
+    },
     /// A new actor was bound to another device while this batch was checked.
     #[error("an actor of another device")]
     ActorOfAnotherDevice,

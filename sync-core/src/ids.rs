@@ -177,10 +177,13 @@ macro_rules! string_id {
     };
 }
 
+/// The longest [`PeerId`], in bytes.
+pub const MAX_PEER_ID: usize = 256;
+
 string_id!(
     /// A peer's self-chosen id (`senderId`); the server binds it to an authenticated device.
     PeerId,
-    256
+    MAX_PEER_ID
 );
 string_id!(
     /// The id of a peer's durable storage (`peerMetadata.storageId`), when it has one.

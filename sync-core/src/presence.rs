@@ -27,7 +27,8 @@
 //!
 //! Kooperacja's convention for the state (the meeting page and the SDK both use it): channel
 //! [`MEMBER`] holds a [`Member`] (who), channel [`FOCUS`] a [`Focus`] (where, and whether
-//! editing). Other channels pass through untouched.
+//! editing). Other channels pass through untouched. The server binds the member channel to the
+//! sender's account ([`bind_member`]): a peer is always shown under its own name.
 //!
 //! [`Presence`] is the sans-IO tracker: it takes received payloads and the time, and returns
 //! payloads to broadcast and events to show. The SDK runs it around a sync client.
@@ -545,6 +546,9 @@ impl Presence {
         Some(Message::Goodbye.encode())
     }
 }
+
+mod binding;
+pub use binding::{bind_member, Bound};
 
 #[cfg(test)]
 mod tests;

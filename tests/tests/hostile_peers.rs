@@ -9,18 +9,15 @@ use std::time::Duration;
 use automerge::sync::SyncDoc;
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ChangeHash, ROOT};
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use kooperacja_server::config::{ServeConfig, TlsMode};
 use kooperacja_server::serve::RunningServer;
+use kooperacja_test_support::raw_socket::{closed_with, join, joined, next_message, upgraded};
 use kooperacja_test_support::*;
-use sync_core::wire::{self, DocMessage, Join, Message, PeerMetadata};
-use sync_core::{DocumentId, PeerId};
+use sync_core::wire::{self, DocMessage, Message};
+use sync_core::PeerId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::WebSocketStream;
-
-type Socket = WebSocketStream<TcpStream>;
 
 async fn hostile_server(dir: &std::path::Path) -> RunningServer {
     let mut config = ServeConfig::for_tests(dir, TlsMode::InsecureLoopback);
@@ -28,99 +25,6 @@ async fn hostile_server(dir: &std::path::Path) -> RunningServer {
     config.ping_every = Duration::from_millis(200);
     config.idle_timeout = Duration::from_secs(1);
     start_with(config).await
-}
-
-/// A raw WebSocket with a valid token, not yet joined.
-async fn upgraded(server: &RunningServer, token: &str) -> Socket {
-    websocket_attempt(server.addr, token)
-        .await
-        .expect("upgrade")
-}
-
-fn join(peer: &str) -> Vec<u8> {
-    wire::encode(&Message::Join(Join {
-        sender_id: PeerId::new(peer).expect("peer id"),
-        metadata: PeerMetadata {
-            storage_id: None,
-            is_ephemeral: true,
-        },
-        supported_protocol_versions: vec!["1".into()],
-    }))
-}
-
-/// Reads frames until `wanted` matches a protocol message; returns it.
-async fn next_message(
-    socket: &mut Socket,
-    what: &str,
-    wanted: impl Fn(&Message) -> bool,
-) -> Message {
-    tokio::time::timeout(WAIT, async {
-        while let Some(frame) = socket.next().await {
-            if let Ok(WsMessage::Binary(bytes)) = frame {
-                let message = wire::decode(&bytes, usize::MAX).expect("the server speaks CBOR");
-                if wanted(&message) {
-                    return message;
-                }
-            }
-        }
-        panic!("the socket closed before {what}");
-    })
-    .await
-    .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-}
-
-/// A joined raw socket; returns it and the server's peer id.
-async fn joined(server: &RunningServer, token: &str, peer: &str) -> (Socket, PeerId) {
-    let mut socket = upgraded(server, token).await;
-    socket
-        .send(WsMessage::Binary(join(peer).into()))
-        .await
-        .expect("send join");
-    let Message::Peer(answer) = next_message(&mut socket, "the server's peer message", |m| {
-        matches!(m, Message::Peer(_))
-    })
-    .await
-    else {
-        unreachable!("matched above")
-    };
-    (socket, answer.sender_id)
-}
-
-/// The close code and reason the server ends with, reading past anything before it; `None`
-/// when the TCP connection ends without a close frame.
-async fn closed_with(socket: &mut Socket) -> Option<(u16, String)> {
-    tokio::time::timeout(WAIT, async {
-        while let Some(frame) = socket.next().await {
-            match frame {
-                Ok(WsMessage::Close(frame)) => {
-                    return frame.map(|f| (u16::from(f.code), f.reason.to_string()))
-                }
-                Ok(_) => {}
-                Err(_) => return None,
-            }
-        }
-        None
-    })
-    .await
-    .expect("the server closes in time")
-}
-
-/// The well-behaved tablet still gets a change acknowledged.
-async fn still_works(good: &client_sdk::SyncClient, case: DocumentId, note: &'static str) {
-    append_note(good, case, note).await;
-    wait_acknowledged(good, case).await;
-}
-
-fn resident_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,7 +14,9 @@ use sync_core::{DocumentId, PeerId};
 fn member(login: &str, institution: &str) -> Member {
     Member {
         login: login.into(),
-        name: format!("Przedstawiciel {institution}"),
+        // The name of the account (provision_region names each user by login): the server
+        // shows every peer under its own account.
+        name: login.into(),
         institution: institution.into(),
     }
 }
@@ -33,6 +35,16 @@ async fn join(
     institution: &str,
     doc: DocumentId,
 ) -> (SyncClient, DocumentPresence) {
+    join_as(server, login, doc, &member(login, institution)).await
+}
+
+/// A tablet of `login` that holds the PZK document and is present in it as `shown`.
+async fn join_as(
+    server: &kooperacja_server::serve::RunningServer,
+    login: &str,
+    doc: DocumentId,
+    shown: &Member,
+) -> (SyncClient, DocumentPresence) {
     let t = tablet(server, login, &format!("tablet-{login}"));
     let mut events = t.events();
     t.find(doc).expect("find");
@@ -43,8 +55,8 @@ async fn join(
     .expect("the member receives the PZK document");
     // Drain what arrived so far; the caller watches later events.
     while events.try_recv().is_ok() {}
-    let options = PresenceOptions::member(&member(login, institution))
-        .with_timing(Duration::from_secs(1), Duration::from_secs(3));
+    let options =
+        PresenceOptions::member(shown).with_timing(Duration::from_secs(1), Duration::from_secs(3));
     let presence = t.presence(doc, options).expect("presence starts");
     (t, presence)
 }
@@ -203,6 +215,85 @@ async fn a_remote_pzk_meeting_shows_who_is_there_and_only_to_the_team() {
     police_presence.stop().await;
     outsider_presence.stop().await;
     for t in [school, police, outsider, animator] {
+        t.shutdown().await;
+    }
+    server.shutdown().await.expect("shutdown");
+}
+
+/// The police's representative tries to pass as the school's in the meeting: in her snapshot,
+/// then in an update of the member channel. The school's representative sees her under her own
+/// account every time, and the meeting goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_is_shown_under_her_own_account_whatever_she_claims() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_with(ServeConfig::for_tests(dir.path(), TlsMode::Dev)).await;
+    provision_region(&server);
+    let (animator, pzk) = create_as(&server, "animator1", new_team_doc()).await;
+    let (school, school_presence) = join(&server, "szkola-rep", "szkola", pzk).await;
+
+    // The attacker's moves: her presence starts with the school's identity, and later says it
+    // again in an update of the member channel.
+    let forged = Member {
+        login: "szkola-rep".into(),
+        name: "Dyrektor Szkoły".into(),
+        institution: "szkola".into(),
+    };
+    let (police, police_presence) = join_as(&server, "policja-rep", pzk, &forged).await;
+    police_presence
+        .set_focus(&focus("agenda", false))
+        .expect("focus");
+    let (police_peer, seen) = wait_for_peer(
+        &school_presence,
+        "the police at the agenda",
+        is("policja-rep", "agenda"),
+    )
+    .await;
+    assert_eq!(seen.member(), Some(member("policja-rep", "policja")));
+
+    police_presence
+        .set(
+            sync_core::presence::MEMBER,
+            serde_json::to_value(&forged).expect("json"),
+        )
+        .expect("update");
+    police_presence
+        .set_focus(&focus("minutes", true))
+        .expect("focus");
+    let (_, seen) = wait_for_peer(
+        &school_presence,
+        "the police in the minutes",
+        is("policja-rep", "minutes"),
+    )
+    .await;
+    assert_eq!(seen.member(), Some(member("policja-rep", "policja")));
+    let shown_as_school: Vec<PeerId> = school_presence
+        .peers()
+        .borrow()
+        .iter()
+        .filter(|(_, s)| s.member().is_some_and(|m| m.login == "szkola-rep"))
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(
+        shown_as_school.is_empty(),
+        "{shown_as_school:?} posed as the school"
+    );
+    assert!(school_presence.peers().borrow().contains_key(&police_peer));
+
+    // The school's own presence still reaches the police, under the school's name.
+    school_presence
+        .set_focus(&focus("decisions", true))
+        .expect("focus");
+    let (_, school_seen) = wait_for_peer(
+        &police_presence,
+        "the school at the decisions",
+        is("szkola-rep", "decisions"),
+    )
+    .await;
+    assert_eq!(school_seen.member(), Some(member("szkola-rep", "szkola")));
+
+    police_presence.stop().await;
+    school_presence.stop().await;
+    for t in [school, police, animator] {
         t.shutdown().await;
     }
     server.shutdown().await.expect("shutdown");

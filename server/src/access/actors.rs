@@ -1,11 +1,12 @@
 //! Actor bindings: each change author (an Automerge actor) belongs to the device that first
-//! sent a change of it; a change of another device's actor is refused. Accepted changes are
-//! audited.
+//! sent a change of it; a change of another device's actor is refused, and so is a change whose
+//! author trailers name someone else than the writer (`model::editor::check_authorship`).
+//! Accepted changes are audited.
 
 use std::collections::BTreeSet;
 
 use sync_core::engine::{ChangeSummary, Principal};
-use sync_core::{DocumentId, Refusal};
+use sync_core::{model, DocumentId, Refusal};
 
 use super::registry::Registry;
 
@@ -17,6 +18,17 @@ impl Registry {
         document: &DocumentId,
         changes: &[ChangeSummary],
     ) -> Result<(), Refusal> {
+        // The history names whom the author trailers name: only the writer, for their own
+        // institution.
+        let institution = self.user(&principal.user).and_then(|u| u.institution);
+        for change in changes {
+            model::editor::check_authorship(
+                change.hash,
+                change.message.as_deref(),
+                &principal.user,
+                institution.as_deref(),
+            )?;
+        }
         let mut fresh = Vec::new();
         {
             let known = self

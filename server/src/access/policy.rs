@@ -2,6 +2,7 @@
 
 use automerge::Automerge;
 use sync_core::engine::{Access, ChangeSummary, Policy, Principal};
+use sync_core::presence::{self, Bound, Member};
 use sync_core::{DocumentId, Refusal};
 
 use super::registry::Registry;
@@ -35,6 +36,26 @@ impl Policy for ServerPolicy {
         changes: &[ChangeSummary],
     ) -> Result<(), Refusal> {
         self.registry.check_actors(principal, document, changes)
+    }
+
+    fn ephemeral(
+        &self,
+        principal: &Principal,
+        _document: &DocumentId,
+        data: Vec<u8>,
+    ) -> Option<Vec<u8>> {
+        // Presence shows the sender's account, whatever the sender says it is.
+        let user = self.registry.user(&principal.user)?;
+        let member = Member {
+            login: user.login,
+            name: user.name,
+            institution: user.institution.unwrap_or_default(),
+        };
+        match presence::bind_member(&data, &member) {
+            Bound::Unchanged => Some(data),
+            Bound::Rewritten(bound) => Some(bound),
+            Bound::Dropped => None,
+        }
     }
 
     fn check_document(

@@ -212,6 +212,9 @@ impl Hub {
             self.metrics
                 .documents_loaded
                 .store(resident as u64, Ordering::Relaxed);
+            self.metrics
+                .ephemeral_sessions_bytes
+                .store(self.engine.ephemeral_sessions().1 as u64, Ordering::Relaxed);
             if shutdown.is_some() && self.engine.is_idle() {
                 // Every write is done: stop the storage threads (they hold the store open).
                 let Hub {

@@ -3,6 +3,10 @@
 use crate::ids::{PeerId, StorageId};
 use crate::wire;
 
+/// The default [`EngineConfig::max_ephemeral`]: presence is a few fields (a member, a focus),
+/// far below this.
+pub const DEFAULT_MAX_EPHEMERAL: usize = 16 * 1024;
+
 /// How an engine behaves.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -24,6 +28,20 @@ pub struct EngineConfig {
     pub compact_max_chunks: usize,
     /// Ephemeral session id for our own broadcasts.
     pub session_id: String,
+    /// A peer's ephemeral message (presence) with more data than this is refused and the peer
+    /// cut off: the data is copied to every follower of the document.
+    pub max_ephemeral: usize,
+    /// A peer's ephemeral session id longer than this is refused and the peer cut off.
+    pub max_session_id: usize,
+    /// Sustained ephemeral messages per second a peer may send; more are dropped, not relayed.
+    pub ephemeral_per_second: u32,
+    /// How many ephemeral messages a peer may send at once above that rate.
+    pub ephemeral_burst: u32,
+    /// The ephemeral de-duplication table (the last count seen per sender and session) keeps
+    /// at most this many sessions, forgetting the least recently heard first...
+    pub ephemeral_sessions: usize,
+    /// ... and at most this many bytes of them.
+    pub ephemeral_sessions_bytes: usize,
 }
 
 impl EngineConfig {
@@ -39,6 +57,12 @@ impl EngineConfig {
             memory_budget: 512 * 1024 * 1024,
             compact_min_bytes: 64 * 1024,
             compact_max_chunks: 512,
+            max_ephemeral: DEFAULT_MAX_EPHEMERAL,
+            max_session_id: 2 * crate::ids::MAX_PEER_ID,
+            ephemeral_per_second: 20,
+            ephemeral_burst: 60,
+            ephemeral_sessions: 10_000,
+            ephemeral_sessions_bytes: 4 * 1024 * 1024,
         }
     }
 

@@ -173,7 +173,23 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             );
             return;
         }
-        if let Some(old) = self.peer_ids.insert(join.sender_id.clone(), conn) {
+        if let Some(&old) = self.peer_ids.get(&join.sender_id) {
+            // A peer id is the device's: the same device reconnecting replaces its own stale
+            // connection; another device (another user's, say) may not take it over.
+            let device = |c: ConnId| self.peers.get(&c).map(|p| p.principal.device.clone());
+            if old != conn && device(old) != device(conn) {
+                let reason = format!(
+                    "peer id {} is in use by another device: choose your own",
+                    join.sender_id
+                );
+                self.reject(
+                    conn,
+                    None,
+                    Rejection::ProtocolViolation(reason),
+                    close_code::POLICY_VIOLATION,
+                );
+                return;
+            }
             if old != conn {
                 self.out.push(Effect::Close {
                     conn: old,
@@ -181,9 +197,9 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     reason: "replaced by a newer connection of the same peer".into(),
                 });
                 self.disconnected(old);
-                self.peer_ids.insert(join.sender_id.clone(), conn);
             }
         }
+        self.peer_ids.insert(join.sender_id.clone(), conn);
         if let Some(peer) = self.peers.get_mut(&conn) {
             peer.phase = Phase::Ready;
             peer.remote_id = Some(join.sender_id.clone());

@@ -43,7 +43,7 @@
 //! - `document.rs` holds one document's state (its life as one `DocState` value,
 //!   its subscribers, inbox and durable heads), `peer.rs` one connection's.
 //! - `connections.rs`: connecting, the handshake, refusing a peer, routing its messages;
-//!   `ephemeral.rs`: presence relayed and broadcast; `following.rs`: who follows which
+//!   `ephemeral.rs`: presence relayed and broadcast (`seen.rs`: its bounded de-duplication); `following.rs`: who follows which
 //!   document, what a peer is sent, documents found, created, forgotten.
 //! - `process.rs`: the tick, and the per-document batch as named steps; `store.rs`: the
 //!   storage tasks the engine asks for, `storage_done.rs` their answers; `eviction.rs`: what leaves memory;
@@ -60,6 +60,7 @@ mod peer;
 pub mod policy;
 mod process;
 mod rejection;
+mod seen;
 mod storage_done;
 mod store;
 mod types;
@@ -76,7 +77,7 @@ use store::Task;
 
 pub use crate::error::Refusal;
 pub use chunks::load_stored;
-pub use config::EngineConfig;
+pub use config::{EngineConfig, DEFAULT_MAX_EPHEMERAL};
 pub use following::MAX_WAITING_PER_PEER;
 pub use policy::{Access, AllowAll, ChangeSummary, Policy, Principal};
 pub use rejection::{BatchRefusal, Rejection, MAX_MISSING_DEPS};
@@ -94,7 +95,7 @@ pub struct Engine<P: Policy> {
     dirty: BTreeSet<DocumentId>,
     tasks: HashMap<TaskId, Task>,
     next_task: u64,
-    ephemeral_seen: HashMap<(PeerId, String), (u64, Millis)>,
+    ephemeral_seen: seen::SeenSessions,
     ephemeral_count: u64,
     last_housekeeping: Millis,
     out: Vec<Effect>,
@@ -113,7 +114,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             dirty: BTreeSet::new(),
             tasks: HashMap::new(),
             next_task: 0,
-            ephemeral_seen: HashMap::new(),
+            ephemeral_seen: seen::SeenSessions::default(),
             ephemeral_count: 0,
             last_housekeeping: Millis(0),
             out: Vec::new(),
@@ -211,6 +212,12 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             .filter(|d| d.resident().is_some())
             .count();
         (self.peers.len(), resident, self.docs.len())
+    }
+
+    /// The ephemeral de-duplication table's size: sessions, and the bytes they count for
+    /// (bounded by [`EngineConfig::ephemeral_sessions`] and its `_bytes`).
+    pub fn ephemeral_sessions(&self) -> (usize, usize) {
+        self.ephemeral_seen.size()
     }
 
     /// Ids of the documents resident in memory.

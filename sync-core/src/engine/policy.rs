@@ -42,6 +42,9 @@ pub struct ChangeSummary {
     pub hash: ChangeHash,
     /// Its author (Automerge actor).
     pub actor: ActorId,
+    /// Its commit message, where the model writes the author's trailers
+    /// ([`crate::model::editor`]).
+    pub message: Option<String>,
 }
 
 /// The host's access policy, asked on every message. It must answer from memory (no IO): the
@@ -78,6 +81,19 @@ pub trait Policy: Send {
         Ok(())
     }
 
+    /// Checks, and may rewrite, the data of an ephemeral message (presence) a peer sends about
+    /// a document before it is relayed: e.g. binding the identity it shows to the principal's
+    /// account. `None` drops the message.
+    fn ephemeral(
+        &self,
+        principal: &Principal,
+        document: &DocumentId,
+        data: Vec<u8>,
+    ) -> Option<Vec<u8>> {
+        let _ = (principal, document);
+        Some(data)
+    }
+
     /// Checks a document after a batch of peers' changes was applied to it and before it is
     /// stored (schema and workflow rules; `created_by` is set when the batch created it). An
     /// `Err` discards the whole batch: the document returns to its durable state, and every
@@ -110,6 +126,14 @@ impl<P: Policy + ?Sized> Policy for Box<P> {
         changes: &[ChangeSummary],
     ) -> Result<(), Refusal> {
         (**self).check_changes(principal, document, changes)
+    }
+    fn ephemeral(
+        &self,
+        principal: &Principal,
+        document: &DocumentId,
+        data: Vec<u8>,
+    ) -> Option<Vec<u8>> {
+        (**self).ephemeral(principal, document, data)
     }
     fn check_document(
         &self,

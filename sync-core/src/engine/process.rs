@@ -11,7 +11,7 @@ use super::document::{Doc, DocState, Inbound};
 use super::peer::Peer;
 use super::rejection::too_many_missing;
 use super::{
-    close_code, Access, BatchRefusal, ChangeSummary, ConnId, Effect, Engine, Event, Policy,
+    close_code, Access, BatchRefusal, ChangeSummary, ConnId, Effect, Engine, Event, Millis, Policy,
     Rejection,
 };
 use crate::ids::DocumentId;
@@ -60,7 +60,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             self.last_housekeeping = self.now;
             self.evict();
             let horizon = self.now.0.saturating_sub(10 * 60_000);
-            self.ephemeral_seen.retain(|_, (_, seen)| seen.0 >= horizon);
+            self.ephemeral_seen.forget_before(Millis(horizon));
         }
     }
 
@@ -486,6 +486,7 @@ fn apply_per_writer<P: Policy>(
             .map(|m| ChangeSummary {
                 hash: m.hash,
                 actor: m.actor.into_owned(),
+                message: m.message.map(|m| m.into_owned()),
             })
             .collect();
         doc.contributors.insert(conn);

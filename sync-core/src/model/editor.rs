@@ -25,7 +25,7 @@
 //! server binds to an authenticated user and device, is then the only trace of who wrote them.
 
 use super::reader::{check_id, MAX_ID_LEN};
-use crate::error::SchemaError;
+use crate::error::{Refusal, SchemaError};
 
 /// The trailer naming the user's login.
 const AUTHOR: &str = "Author";
@@ -133,7 +133,7 @@ fn one_line(text: &str) -> String {
 
 /// Reads a commit message written by [`message`], or any other message (then without author).
 pub fn parse(message: &str) -> ParsedMessage {
-    let Some((summary, block)) = message.rsplit_once("\n\n") else {
+    let Some((summary, trailers)) = trailers(message) else {
         return ParsedMessage {
             summary: message.trim_end().to_owned(),
             ..ParsedMessage::default()
@@ -143,19 +143,58 @@ pub fn parse(message: &str) -> ParsedMessage {
         summary: summary.trim_end().to_owned(),
         ..ParsedMessage::default()
     };
-    for line in block.lines() {
-        match line.split_once(": ") {
-            Some((AUTHOR, value)) => parsed.author = Some(value.to_owned()),
-            Some((INSTITUTION, value)) => parsed.institution = Some(value.to_owned()),
-            _ => {
-                return ParsedMessage {
-                    summary: message.trim_end().to_owned(),
-                    ..ParsedMessage::default()
-                }
-            }
+    for (key, value) in trailers {
+        match key {
+            AUTHOR => parsed.author = Some(value.to_owned()),
+            _ => parsed.institution = Some(value.to_owned()),
         }
     }
     parsed
+}
+
+/// The summary and the trailers of a message, when its last paragraph is all known trailers.
+fn trailers(message: &str) -> Option<(&str, Vec<(&str, &str)>)> {
+    let (summary, block) = message.rsplit_once("\n\n")?;
+    let trailers = block
+        .lines()
+        .map(|line| match line.split_once(": ") {
+            Some((key @ (AUTHOR | INSTITUTION), value)) => Some((key, value)),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((summary, trailers))
+}
+
+/// The rule the server applies to every change a writer sends: the change's author trailers,
+/// when it has any, name the writer: every `Author` is the writer's `login`, and every
+/// `Institution` is the institution of the writer's account. A change without trailers (from a
+/// client that writes none) names no one and passes; so does any `Institution` of a writer whose
+/// account has no institution yet (there is nothing to compare it with).
+///
+/// Every trailer line is checked, not only the last one [`parse`] keeps, so that no reader of
+/// the history can be shown another name.
+pub fn check_authorship(
+    change: automerge::ChangeHash,
+    message: Option<&str>,
+    login: &str,
+    institution: Option<&str>,
+) -> Result<(), Refusal> {
+    let Some((_, trailers)) = message.and_then(trailers) else {
+        return Ok(());
+    };
+    for (key, value) in trailers {
+        let own = match key {
+            AUTHOR => value == login,
+            _ => institution.is_none_or(|i| i == value),
+        };
+        if !own {
+            return Err(Refusal::ForgedAuthor {
+                change,
+                claimed: format!("{key}: {value}"),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -212,6 +251,45 @@ mod tests {
             );
             assert_eq!(parsed.summary, foreign.trim_end());
         }
+    }
+
+    #[test]
+    fn only_the_writer_may_be_named_as_author() {
+        let hash = automerge::ChangeHash([7; 32]);
+        let check = |message: &str, institution: Option<&str>| {
+            check_authorship(hash, Some(message), "anna", institution)
+        };
+        // Her own edits, a PZK edit (login only), a message without trailers.
+        assert_eq!(check(&message("notes", &anna()), Some("gops")), Ok(()));
+        assert_eq!(
+            check(&message_by_login("agenda", "anna"), Some("gops")),
+            Ok(())
+        );
+        assert_eq!(check("Initial commit", Some("gops")), Ok(()));
+        assert_eq!(check_authorship(hash, None, "anna", Some("gops")), Ok(()));
+        // An account without an institution: only the login is compared.
+        assert_eq!(check(&message("notes", &anna()), None), Ok(()));
+        let refused = |claimed: &str| {
+            Err(Refusal::ForgedAuthor {
+                change: hash,
+                claimed: claimed.to_owned(),
+            })
+        };
+        let mallory = Editor::new("mallory", "gops").expect("editor");
+        assert_eq!(
+            check(&message("notes", &mallory), Some("gops")),
+            refused("Author: mallory")
+        );
+        let police = Editor::new("anna", "policja").expect("editor");
+        assert_eq!(
+            check(&message("notes", &police), Some("gops")),
+            refused("Institution: policja")
+        );
+        // A second Author line cannot slip past a reader that takes the first or the last.
+        assert_eq!(
+            check("notes\n\nAuthor: bartek\nAuthor: anna", Some("gops")),
+            refused("Author: bartek")
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //!   story it walks ([`case_story`], gathered under one import in [`nowak`]); plain test
 //!   documents ([`documents`]); files on disk ([`files`]).
 //! - Feature `server`: a server in this process ([`server`]: [`start_server`], [`enroll`],
-//!   the PZK region, metrics), a throwaway PostgreSQL ([`pg_cluster`]) and the frame-aware
-//!   fault proxy ([`fault_proxy`]).
+//!   the PZK region, metrics), a throwaway PostgreSQL ([`pg_cluster`]), the frame-aware
+//!   fault proxy ([`fault_proxy`]) and raw WebSockets that speak frame by frame
+//!   ([`raw_socket`]).
 //! - Feature `tablet`: tablet settings, [`tablet_at`], the case data a tablet enters, and
 //!   waits on tablets and clients ([`tablet`]).
 //! - Both: tablets and clients of the in-process server ([`in_process`]).
@@ -28,6 +29,8 @@ pub mod files;
 pub mod in_process;
 #[cfg(feature = "server")]
 pub mod pg_cluster;
+#[cfg(feature = "server")]
+pub mod raw_socket;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "tablet")]

@@ -205,6 +205,12 @@ pub async fn append_visit_note(client: &SyncClient, id: DocumentId) {
         .expect("saved");
 }
 
+/// A well-behaved user still gets a change (`note` appended) acknowledged.
+pub async fn still_works(good: &SyncClient, id: DocumentId, note: &'static str) {
+    append_note(good, id, note).await;
+    wait_acknowledged(good, id).await;
+}
+
 /// Waits until the server acknowledged all of `id` the client holds.
 pub async fn wait_acknowledged(client: &SyncClient, id: DocumentId) {
     client
