@@ -18,6 +18,7 @@
 //! - [`access`]: who may read and write which document, and the policy the engine asks.
 //! - [`identity`]: users, roles, devices and tokens.
 //! - [`secrets`]: the master and audit keys, kept outside the store and its backups.
+//! - [`at_rest`]: documents encrypted at rest under per-document keys; erasure destroys the key.
 //! - [`tls`]: certificates from files, or a development one made on first start.
 //! - [`serve`]: binds, serves over TLS or loopback HTTP, shuts down gracefully.
 //! - [`web`]: the remote PZK meeting page (`/`, `/meeting/…`), built into the binary.
@@ -25,6 +26,7 @@
 pub mod access;
 pub mod admin;
 pub mod api;
+pub mod at_rest;
 pub mod audit;
 pub mod auth;
 pub mod config;

@@ -37,17 +37,21 @@ async fn an_online_backup_restores_into_a_working_server() {
     office.shutdown().await;
     server.shutdown().await.expect("shutdown");
 
-    // Restore into a new data directory with the admin command, then serve from it.
+    // Restore into a new data directory with the admin command, then serve from it, with the
+    // region's secrets directory (its master key opens the backup's documents).
     let restored_dir = dir.path().join("restored");
+    let secrets = dir.path().join("live").join("secrets");
     let out = kooperacja_server::admin::run(
         &restored_dir,
-        &restored_dir.join("secrets"),
+        &secrets,
         None,
         kooperacja_server::admin::AdminCommand::Restore { from: file },
     )
     .expect("restored");
     assert!(out.contains(r#""restored":true"#), "{out}");
-    let server = start_with(ServeConfig::for_tests(&restored_dir, TlsMode::Dev)).await;
+    let mut restored = ServeConfig::for_tests(&restored_dir, TlsMode::Dev);
+    restored.secrets_dir = secrets;
+    let server = start_with(restored).await;
     let fresh = tablet(&server, "anna", "tablet-new");
     fresh.find(case).expect("find");
     fresh

@@ -23,6 +23,7 @@ use tempfile::TempDir;
 async fn node(pg: &TestPostgres, dir: &std::path::Path) -> RunningServer {
     let mut config = ServeConfig::for_tests(dir, TlsMode::InsecureLoopback);
     config.store = Some(pg.url.clone());
+    config.secrets_dir = pg.secrets_dir().to_path_buf();
     start_with(config).await
 }
 
@@ -217,6 +218,8 @@ async fn spawn_node(
             .args(["--listen", &format!("127.0.0.1:{port}"), "--store", &pg.url])
             .arg("--data-dir")
             .arg(dir)
+            .arg("--secrets-dir")
+            .arg(pg.secrets_dir())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
@@ -296,7 +299,10 @@ async fn a_sled_region_moves_to_postgres_and_its_tablets_carry_on() {
     use kooperacja_server::admin::{run, AdminCommand};
     let pg = TestPostgres::start();
     let sled_dir = tempfile::tempdir().expect("tempdir");
-    let server = start_loopback_server(sled_dir.path()).await;
+    // The region keeps its secrets directory (its master key) when it moves.
+    let mut config = ServeConfig::for_tests(sled_dir.path(), TlsMode::InsecureLoopback);
+    config.secrets_dir = pg.secrets_dir().to_path_buf();
+    let server = start_with(config).await;
     let token = enroll(&server, "anna").token;
     let tablet = tablet_at(server.addr, &token, "tablet-anna");
     let case = random_id();
@@ -319,10 +325,11 @@ async fn a_sled_region_moves_to_postgres_and_its_tablets_carry_on() {
     server.shutdown().await.expect("shutdown");
 
     let (dir, url) = (sled_dir.path().to_path_buf(), pg.url.clone());
+    let secrets = pg.secrets_dir().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
         run(
             &dir,
-            &dir.join("secrets"),
+            &secrets,
             None,
             AdminCommand::MigrateToPostgres { to: url },
         )

@@ -12,6 +12,7 @@ pub struct TestPostgres {
     /// `postgres://…` of the test's database.
     pub url: String,
     cluster: Option<(tempfile::TempDir, PathBuf)>,
+    secrets: tempfile::TempDir,
 }
 
 fn bin_dir() -> Option<PathBuf> {
@@ -82,7 +83,11 @@ impl TestPostgres {
                 Some((server, _)) => format!("{server}/{name}"),
                 None => panic!("KOOPERACJA_TEST_POSTGRES must end in /<database>: {base}"),
             };
-            return TestPostgres { url, cluster: None };
+            return TestPostgres {
+                url,
+                cluster: None,
+                secrets: tempfile::tempdir().expect("tempdir"),
+            };
         }
         let bin = bin_dir().unwrap_or_else(|| {
             panic!(
@@ -133,7 +138,32 @@ impl TestPostgres {
         TestPostgres {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
             cluster: Some((dir, bin)),
+            secrets: tempfile::tempdir().expect("tempdir"),
         }
+    }
+
+    /// The region's secrets directory (master and audit keys), which all its nodes share.
+    pub fn secrets_dir(&self) -> &Path {
+        self.secrets.path()
+    }
+
+    /// The cluster's data files, when the cluster is the test's own (a thief's view).
+    pub fn data_files(&self) -> Option<PathBuf> {
+        self.cluster
+            .as_ref()
+            .map(|(dir, _)| dir.path().join("pgdata"))
+    }
+
+    /// `pg_dump` of the test's database (plain SQL), as a thief of a dump holds it.
+    pub fn dump(&self) -> Vec<u8> {
+        let bin = bin_dir().expect("PostgreSQL's binaries");
+        let out = pg_program(&bin, "pg_dump", &["--dbname", &self.url]);
+        assert!(
+            out.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
     }
 }
 

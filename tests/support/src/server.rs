@@ -125,6 +125,24 @@ pub fn provision_region(server: &RunningServer) {
     server.state.registry.reload_directory().expect("reload");
 }
 
+/// A token of a new administrator `login` (a device enrolled for them).
+pub fn admin_token(server: &RunningServer, login: &str) -> String {
+    let directory = &server.state.directory;
+    directory
+        .add_user(login, "Admin", vec![Role::Admin])
+        .expect("admin");
+    let mut random = [0u8; 48];
+    rand::fill(&mut random[..]);
+    directory.enroll(login, random).expect("enrol").token
+}
+
+/// Erases `doc` through the admin API (the answer comes once the erasure is durable).
+pub async fn erase_via_api(server: &RunningServer, admin: &str, doc: sync_core::DocumentId) {
+    let path = format!("/api/v1/admin/documents/{doc}/erase");
+    let (status, body) = http_post(server.addr, &path, Some(admin), "").await;
+    assert_eq!(status, 200, "erase answered {body}");
+}
+
 /// The records of the server's audit trail about `doc`.
 pub fn audit_of(
     server: &RunningServer,
