@@ -227,6 +227,46 @@ mod postgres {
             .any(|n| dump.windows(n.len()).any(|w| w == *n))
     }
 
+    #[test]
+    fn a_database_written_before_encryption_at_rest_is_sealed_by_the_one_time_command() {
+        use sync_core::storage::Storage;
+        let pg = TestPostgres::start();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Pg::connect(&pg.url, 1, "old-version").expect("connect");
+        let case = random_id();
+        let (key, bytes) = legacy_chunk(ERASED);
+        futures::executor::block_on(
+            kooperacja_server::pg::PgStorage::new(db.clone()).write(vec![WriteOp::Put {
+                document: case,
+                key,
+                bytes,
+            }]),
+        )
+        .expect("written");
+        assert!(
+            dump_holds(&pg.dump(), ERASED.as_bytes()),
+            "plaintext before"
+        );
+
+        let out = admin::run(
+            dir.path(),
+            pg.secrets_dir(),
+            Some(&pg.url),
+            AdminCommand::EncryptAtRest,
+        )
+        .expect("upgraded");
+        assert!(out.contains(r#""sealed_chunks":1"#), "{out}");
+        db.run(|c| c.batch_execute("CHECKPOINT"))
+            .expect("checkpoint");
+        assert!(
+            !dump_holds(&pg.dump(), ERASED.as_bytes()),
+            "plaintext after"
+        );
+        if let Some(files) = pg.data_files() {
+            assert!(files_containing(&files.join("base"), ERASED).is_empty());
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_database_reader_reads_no_case_and_an_erased_case_loses_its_key_row() {
         let pg = TestPostgres::start();

@@ -26,6 +26,9 @@ pub fn open(
     node: &str,
     master: &Key,
 ) -> Result<SealedStore, ServerError> {
+    if url.is_none() {
+        recover(path)?;
+    }
     let store = open_store(url, path, node)?;
     let pending = match &store {
         DocStore::Sled(s) => is_pending(s)?,
@@ -45,6 +48,7 @@ pub fn open(
 
 /// Rewrites the sled store at `path` if it asks for it (admin commands end with this).
 pub fn rewrite_if_pending(path: &Path) -> Result<bool, ServerError> {
+    recover(path)?;
     let pending = match open_store(None, path, "admin")? {
         DocStore::Sled(s) => is_pending(&s)?,
         DocStore::Pg(_) => false,
@@ -65,17 +69,47 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
+fn rename(from: &Path, to: &Path) -> Result<(), ServerError> {
+    std::fs::rename(from, to).map_err(|e| {
+        ServerError::io(
+            format!("renaming {} to {}", from.display(), to.display()),
+            e,
+        )
+    })
+}
+
+fn remove(dir: &Path) -> Result<(), ServerError> {
+    std::fs::remove_dir_all(dir)
+        .map_err(|e| ServerError::io(format!("removing {}", dir.display()), e))
+}
+
+/// Finishes a rewrite that a crash interrupted: the fresh copy is complete once it is
+/// renamed, so a missing store is the fresh copy (or, before that, the old one), and an old
+/// copy beside a store is what the rewrite was dropping.
+fn recover(path: &Path) -> Result<(), ServerError> {
+    let (fresh, old) = (sibling(path, ".rewrite"), sibling(path, ".old"));
+    if !path.exists() {
+        if old.exists() && fresh.exists() {
+            rename(&fresh, path)?;
+        } else if old.exists() {
+            rename(&old, path)?;
+        }
+    }
+    if path.exists() && old.exists() {
+        remove(&old)?;
+    }
+    Ok(())
+}
+
 /// Copies every live entry of the (closed) store at `path` into a fresh one, then puts the
 /// fresh one in its place. A crash midway leaves either the old store in place (and still
-/// marked) or the new one complete.
+/// marked) or the new one complete ([`recover`] finishes the swap).
 fn rewrite(path: &Path) -> Result<u64, ServerError> {
     let fresh_path = sibling(path, ".rewrite");
     let old_path = sibling(path, ".old");
-    for leftover in [&fresh_path, &old_path] {
-        if leftover.exists() {
-            std::fs::remove_dir_all(leftover)
-                .map_err(|e| ServerError::io(format!("removing {}", leftover.display()), e))?;
-        }
+    if fresh_path.exists() {
+        // A copy a crash interrupted.
+        remove(&fresh_path)?;
     }
     let mut copied = 0u64;
     {
@@ -94,22 +128,36 @@ fn rewrite(path: &Path) -> Result<u64, ServerError> {
         }
         fresh.make_durable()?;
     }
-    let swap = |from: &Path, to: &Path| {
-        std::fs::rename(from, to).map_err(|e| {
-            ServerError::io(
-                format!("renaming {} to {}", from.display(), to.display()),
-                e,
-            )
-        })
-    };
-    swap(path, &old_path)?;
-    swap(&fresh_path, path)?;
+    rename(path, &old_path)?;
+    rename(&fresh_path, path)?;
     if let Some(parent) = path.parent() {
         std::fs::File::open(parent)
             .and_then(|d| d.sync_all())
             .map_err(|e| ServerError::io("syncing the data directory", e))?;
     }
-    std::fs::remove_dir_all(&old_path)
-        .map_err(|e| ServerError::io(format!("removing {}", old_path.display()), e))?;
+    remove(&old_path)?;
     Ok(copied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rewrite_cut_by_a_crash_is_finished_at_the_next_opening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = dir.path().join("store");
+        let (fresh, old) = (sibling(&store, ".rewrite"), sibling(&store, ".old"));
+        // Cut between the two renames: the store is the fresh copy, the old one goes.
+        std::fs::create_dir(&fresh).expect("fresh");
+        std::fs::write(fresh.join("db"), b"fresh").expect("write");
+        std::fs::create_dir(&old).expect("old");
+        recover(&store).expect("recovered");
+        assert_eq!(std::fs::read(store.join("db")).expect("read"), b"fresh");
+        assert!(!old.exists() && !fresh.exists());
+        // Cut before the fresh copy was complete: the old store stays.
+        std::fs::rename(&store, &old).expect("rename");
+        recover(&store).expect("recovered");
+        assert!(store.join("db").exists() && !old.exists());
+    }
 }
