@@ -40,7 +40,7 @@ pub struct Export {
 
 /// Builds the export from the store (erased cases are not in it).
 pub fn cases(
-    storage: &crate::store::DocStore,
+    storage: &crate::at_rest::SealedStore,
     registry: &Registry,
     salt: &[u8],
 ) -> Result<Export, ServerError> {

@@ -20,6 +20,7 @@
 //!   guarded against guessing; [`signing`]: the access-token keys, wrapped, and their rotation.
 //! - [`secrets`]: the master and audit keys, kept outside the store and its backups.
 //! - [`backup`]: backup files, encrypted and authenticated with the operator's backup key.
+//! - [`at_rest`]: documents encrypted at rest under per-document keys; erasure destroys the key.
 //! - [`tls`]: certificates from files, or a development one made on first start.
 //! - [`serve`]: binds, serves over TLS or loopback HTTP, shuts down gracefully.
 //! - [`doors`]: header timeout, pending-connection and per-account caps, security headers and
@@ -29,6 +30,7 @@
 pub mod access;
 pub mod admin;
 pub mod api;
+pub mod at_rest;
 pub mod audit;
 pub mod auth;
 pub mod backup;

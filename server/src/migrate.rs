@@ -33,6 +33,7 @@ fn table_trees(db: &sled::Db) -> Vec<String> {
         .iter()
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .filter(|n| !n.starts_with("__sled") && n != sync_core::storage::CHUNKS_TREE)
+        .filter(|n| n != crate::at_rest::KEYS_TREE)
         .collect()
 }
 
@@ -71,6 +72,9 @@ pub fn sled_to_postgres(
             documents as f64 / started.elapsed().as_secs_f64().max(1e-9)
         );
     }
+    // The documents' keys, still wrapped by the region's master key, into their own table.
+    let keys = crate::at_rest::copy_keys_to_postgres(from.db(), &pg)?;
+    let _ = writeln!(progress, "document keys: {keys} copied");
     let target = Kv::Pg(pg);
     let source = Kv::Sled(from.db().clone());
     let mut entries = 0;

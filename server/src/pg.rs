@@ -41,6 +41,11 @@ const MIGRATIONS: &[&str] = &[
         value bytea NOT NULL,
         PRIMARY KEY (tree, key)
     );",
+    // 2: documents' keys (`crate::at_rest`), in a table of their own: rewritten on erasure.
+    "CREATE TABLE document_keys (
+        document text PRIMARY KEY,
+        wrapped bytea NOT NULL
+    );",
 ];
 
 /// A few connections to one database, each on its own thread.
@@ -311,7 +316,7 @@ impl Storage for PgStorage {
                 // on every call, a second round trip per chunk.
                 let put = tx.prepare(
                     "INSERT INTO chunks (document, key, bytes) VALUES ($1, $2, $3)
-                     ON CONFLICT DO NOTHING",
+                     ON CONFLICT (document, key) DO UPDATE SET bytes = excluded.bytes",
                 )?;
                 let mut touched = std::collections::BTreeSet::new();
                 for op in &batch {

@@ -24,7 +24,7 @@ use crate::hub::{self, Command, HubConfig, HubHandle, Limits};
 use crate::identity::Directory;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::store::{open_store, store_path, DocStore};
+use crate::store::{store_path, DocStore};
 
 /// A running server.
 #[derive(Debug)]
@@ -121,16 +121,18 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     let node = node_name(&config.data_dir)?;
     let url = config.store.clone();
     let opened_node = node.clone();
-    let storage =
-        tokio::task::spawn_blocking(move || open_store(url.as_deref(), &path, &opened_node))
-            .await
-            .map_err(|e| ServerError::Config(e.to_string()))??;
+    let master = secrets.master.clone();
+    let storage = tokio::task::spawn_blocking(move || {
+        crate::at_rest::rewrite::open(url.as_deref(), &path, &opened_node, &master)
+    })
+    .await
+    .map_err(|e| ServerError::Config(e.to_string()))??;
     let kv = storage.kv();
     let backups = storage.clone();
     let directory = Directory::open(&kv, &secrets.master)?;
     // The reserve guards sled, which cannot recover from a failed write (`crate::disk`); a
     // PostgreSQL store is on another disk and reports a full one itself.
-    let disk = matches!(storage, DocStore::Sled(_)).then(|| {
+    let disk = matches!(storage.inner(), DocStore::Sled(_)).then(|| {
         Arc::new(crate::disk::DiskGuard::new(
             &config.data_dir,
             config.disk_reserve,
@@ -159,7 +161,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         registry.clone(),
         metrics.clone(),
     );
-    if let DocStore::Pg(pg) = &backups {
+    if let DocStore::Pg(pg) = backups.inner() {
         // Other nodes' commits: reload the document here, refresh the tables.
         let (hub, registry, devices) = (hub.clone(), registry.clone(), directory.clone());
         pg.pg().listen(move |what| {

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::access::Registry;
+use crate::at_rest::SealedStore;
 use crate::hub::{HubHandle, Limits};
 use crate::identity::Directory;
 use crate::kv::Kv;
 use crate::metrics::Metrics;
-use crate::store::DocStore;
 
 /// What every handler shares.
 #[derive(Clone, Debug)]
@@ -30,8 +30,8 @@ pub struct AppState {
     pub outgoing_queue: usize,
     /// The identity, access and audit trees.
     pub kv: Kv,
-    /// The document store (readiness, online backups, exports).
-    pub storage: DocStore,
+    /// The document store, encrypted at rest (readiness, online backups, exports).
+    pub storage: SealedStore,
     /// The keys kept outside the store.
     pub secrets: crate::secrets::Secrets,
     /// The key online backups are encrypted with (`--backup-key-file`); none: no backups.

@@ -72,6 +72,9 @@ pub enum AdminCommand {
         #[arg(long)]
         to: String,
     },
+    /// Seals every chunk still in plaintext from before encryption at rest (once, after
+    /// upgrading; a server also seals documents as it writes them).
+    EncryptAtRest,
     /// Copies the whole store (documents, identity, audit) into one backup file, encrypted
     /// with the backup key.
     Backup {

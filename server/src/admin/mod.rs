@@ -22,6 +22,20 @@ pub fn run(
     store: Option<&str>,
     command: AdminCommand,
 ) -> Result<String, ServerError> {
+    let out = run_command(data_dir, secrets_dir, store, command)?;
+    if store.is_none() {
+        // Closed now: rewritten if an erasure or `encrypt-at-rest` left stale bytes in it.
+        crate::at_rest::rewrite::rewrite_if_pending(&crate::store::store_path(data_dir))?;
+    }
+    Ok(out)
+}
+
+fn run_command(
+    data_dir: &Path,
+    secrets_dir: &Path,
+    store: Option<&str>,
+    command: AdminCommand,
+) -> Result<String, ServerError> {
     let secrets = crate::secrets::Secrets::open_or_create(secrets_dir)?;
     let path = crate::store::store_path(data_dir);
     if let AdminCommand::Restore {
@@ -57,17 +71,18 @@ pub fn run(
         store.make_durable()?;
         return json_line(&serde_json::json!({ "restored": true, "audit_records": records }));
     }
-    let storage = crate::store::open_store(store, &path, "admin").map_err(|e| {
-        ServerError::Config(match store {
-            // The URL may hold a password: not repeated in an error.
-            Some(_) => format!("cannot open the PostgreSQL store ({e})"),
-            None => format!(
-                "cannot open {} ({e}); if the server is running, use the admin API \
+    let storage =
+        crate::at_rest::rewrite::open(store, &path, "admin", &secrets.master).map_err(|e| {
+            ServerError::Config(match store {
+                // The URL may hold a password: not repeated in an error.
+                Some(_) => format!("cannot open the PostgreSQL store ({e})"),
+                None => format!(
+                    "cannot open {} ({e}); if the server is running, use the admin API \
                  (/api/v1/admin/...) instead",
-                path.display()
-            ),
-        })
-    })?;
+                    path.display()
+                ),
+            })
+        })?;
     let kv = storage.kv();
     let directory = Directory::open(&kv, &secrets.master)?;
     let audit = Audit::open(&kv, &secrets)?;
@@ -137,7 +152,7 @@ pub fn run(
             }
         }
         AdminCommand::MigrateToPostgres { to } => {
-            let crate::store::DocStore::Sled(from) = &storage else {
+            let crate::store::DocStore::Sled(from) = storage.inner() else {
                 return Err(ServerError::Invalid(
                     "migrate-to-postgres copies a sled data directory; this store is not sled"
                         .into(),
@@ -153,12 +168,23 @@ pub fn run(
             )?;
             json_line(&report)?
         }
+        AdminCommand::EncryptAtRest => {
+            let done = storage.encrypt_all_now()?;
+            audit.record(
+                "encrypt-at-rest",
+                None,
+                None,
+                None,
+                serde_json::json!({ "documents": done.documents, "sealed_chunks": done.sealed_chunks }),
+            )?;
+            json_line(&done)?
+        }
         AdminCommand::Backup {
             out,
             backup_key_file,
         } => {
             let key = crate::backup::key(backup_key_file.as_deref())?;
-            let entries = crate::backup::write_store(&storage, &out, &key)?;
+            let entries = crate::backup::write_store(storage.inner(), &out, &key)?;
             audit.record(
                 "backup",
                 None,

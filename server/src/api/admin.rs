@@ -124,7 +124,7 @@ pub(super) async fn backup(
     let target = file.clone();
     let copied = tokio::task::spawn_blocking(move || {
         crate::secrets::create_private_dir(&dir)?;
-        crate::backup::write_store(&storage, &target, &key)
+        crate::backup::write_store(storage.inner(), &target, &key)
     })
     .await;
     let _ = resume.send(());

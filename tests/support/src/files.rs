@@ -27,7 +27,12 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// The files under `dir` whose bytes contain `needle`.
 pub fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    let needle = needle.as_bytes();
+    files_containing_bytes(dir, needle.as_bytes())
+}
+
+/// The files under `dir` whose bytes contain the raw bytes `needle` (`grep -r` of a binary
+/// value: a wrapped key, a sealed chunk).
+pub fn files_containing_bytes(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     files_under(dir)
         .into_iter()
         .filter(|path| {

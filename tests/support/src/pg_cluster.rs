@@ -149,6 +149,25 @@ impl TestPostgres {
     pub fn secrets_dir(&self) -> PathBuf {
         self.secrets.path().join("secrets")
     }
+
+    /// The cluster's data files, when the cluster is the test's own (a thief's view).
+    pub fn data_files(&self) -> Option<PathBuf> {
+        self.cluster
+            .as_ref()
+            .map(|(dir, _)| dir.path().join("pgdata"))
+    }
+
+    /// `pg_dump` of the test's database (plain SQL), as a thief of a dump holds it.
+    pub fn dump(&self) -> Vec<u8> {
+        let bin = bin_dir().expect("PostgreSQL's binaries");
+        let out = pg_program(&bin, "pg_dump", &["--dbname", &self.url]);
+        assert!(
+            out.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
 }
 
 impl Drop for TestPostgres {

@@ -158,6 +158,18 @@ pub async fn share(
     http_post(server.addr, &path, Some(token), body).await
 }
 
+/// A token of a new administrator `login` (a device enrolled for them).
+pub fn admin_token(server: &RunningServer, login: &str) -> String {
+    enroll_admin(server, login).token
+}
+
+/// Erases `doc` through the admin API (the answer comes once the erasure is durable).
+pub async fn erase_via_api(server: &RunningServer, admin: &str, doc: sync_core::DocumentId) {
+    let path = format!("/api/v1/admin/documents/{doc}/erase");
+    let (status, body) = http_post(server.addr, &path, Some(admin), "").await;
+    assert_eq!(status, 200, "erase answered {body}");
+}
+
 /// The records of the server's audit trail about `doc`.
 pub fn audit_of(
     server: &RunningServer,
