@@ -86,8 +86,10 @@ export function optField<T>(
     return parsed
   }
   const value = parseOne(winner)
+  // getConflicts gives scalar strings as plain strings; the winner above was type-checked.
   const all = A.getConflicts(obj, key)
-  const others = all === undefined ? [] : Object.values(all).map(parseOne)
+  const asStored = (value: unknown) => (typeof value === "string" ? new A.ImmutableString(value) : value)
+  const others = all === undefined ? [] : Object.values(all).map(value => parseOne(asStored(value)))
   return conflict(value, others)
 }
 

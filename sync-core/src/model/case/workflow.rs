@@ -126,6 +126,23 @@ pub fn check_transition(doc: &Automerge, to: Stage) -> Result<Stage, SchemaError
     Ok(from)
 }
 
+/// The moves the workflow offers from the case's stage (from each concurrent value while the
+/// stage is in conflict, in the order shown), each open (`Ok`) or blocked with the reason
+/// [`check_transition`] gives; for a stage bar that says why a move is not offered.
+pub fn moves(doc: &Automerge) -> Result<Vec<(Stage, Result<(), SchemaError>)>, SchemaError> {
+    let current = stage(doc)?;
+    let mut targets: Vec<Stage> = Vec::new();
+    for to in current.all().flat_map(|from| allowed_moves(*from)) {
+        if !targets.contains(to) {
+            targets.push(*to);
+        }
+    }
+    Ok(targets
+        .into_iter()
+        .map(|to| (to, check_transition(doc, to).map(|_| ())))
+        .collect())
+}
+
 /// Moves the case to stage `to` as one change by `by` at `at`, after [`check_transition`].
 pub fn transition(
     doc: &mut Automerge,
