@@ -84,6 +84,21 @@ pub fn label_pl<'a>(kind: &str, value: &'a str) -> &'a str {
         .map_or(value, String::as_str)
 }
 
+/// The code a text carries anywhere in it (`[code] `, as [`coded_text`] writes it; an SDK's
+/// error may quote a close reason after words of its own), when the catalogue knows the code.
+pub fn find_code(text: &str) -> Option<&'static str> {
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        rest = &rest[open + 1..];
+        if let Some((code, _)) = rest.split_once("] ") {
+            if let Some((known, _)) = CATALOGUE.messages.get_key_value(code) {
+                return Some(known.as_str());
+            }
+        }
+    }
+    None
+}
+
 /// Every code the catalogue has a text for.
 pub fn catalogue_codes() -> impl Iterator<Item = &'static str> {
     CATALOGUE.messages.keys().map(String::as_str)

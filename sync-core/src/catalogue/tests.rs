@@ -205,3 +205,11 @@ fn a_coded_message_gives_back_its_code() {
     assert_eq!(split_code("no code here"), (None, "no code here"));
     assert_eq!(split_code("[not a code] x"), (None, "[not a code] x"));
 }
+
+#[test]
+fn a_quoted_refusal_still_gives_its_code() {
+    let reason = "the server closed the connection (1008): [stage.final] a case at stage closed";
+    assert_eq!(find_code(reason), Some("stage.final"));
+    assert_eq!(find_code("[x] [not.a-code] words"), None);
+    assert_eq!(find_code("no code"), None);
+}
