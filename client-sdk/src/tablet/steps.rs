@@ -6,10 +6,10 @@
 
 use automerge::ChangeHash;
 use chrono::NaiveDate;
-use sync_core::model::case::{self, ConsentEvent, HandoverTarget, PzkDecision, Signature, Stage};
+use sync_core::model::case::{self, ConsentEvent, HandoverTarget, PzkDecision, Signature};
 use sync_core::model::consultation::{Answer, ConsultationRequest};
-use sync_core::model::workflow;
-use sync_core::{DocumentId, SchemaError};
+use sync_core::model::workflow::{self, StageMove};
+use sync_core::DocumentId;
 
 use super::{random_id, Tablet};
 use crate::error::SdkError;
@@ -136,10 +136,7 @@ impl Tablet {
 
     /// The stage bar: each move the workflow offers from the case's stage, open (`Ok`) or
     /// blocked with the reason (its code and Polish text through [`sync_core::Coded`]).
-    pub async fn stage_moves(
-        &self,
-        document: DocumentId,
-    ) -> Result<Vec<(Stage, Result<(), SchemaError>)>, SdkError> {
+    pub async fn stage_moves(&self, document: DocumentId) -> Result<Vec<StageMove>, SdkError> {
         self.read(document, |doc| Ok(workflow::moves(doc)?)).await
     }
 }

@@ -126,10 +126,14 @@ pub fn check_transition(doc: &Automerge, to: Stage) -> Result<Stage, SchemaError
     Ok(from)
 }
 
+/// A move the stage bar offers: the stage, and `Ok` when the case may move there now, or the
+/// reason it may not.
+pub type StageMove = (Stage, Result<(), SchemaError>);
+
 /// The moves the workflow offers from the case's stage (from each concurrent value while the
 /// stage is in conflict, in the order shown), each open (`Ok`) or blocked with the reason
 /// [`check_transition`] gives; for a stage bar that says why a move is not offered.
-pub fn moves(doc: &Automerge) -> Result<Vec<(Stage, Result<(), SchemaError>)>, SchemaError> {
+pub fn moves(doc: &Automerge) -> Result<Vec<StageMove>, SchemaError> {
     let current = stage(doc)?;
     let mut targets: Vec<Stage> = Vec::new();
     for to in current.all().flat_map(|from| allowed_moves(*from)) {
