@@ -211,6 +211,15 @@ for (const code of [...M.RULE_CODES, ...M.SCHEMA_CODES]) {
   if (!written.has(code)) problem("catalogue", `no Polish text for ${code}`, null, code)
 }
 
+// A server's refusal carries its code in front of its words (sync-core's coded_text).
+const quoted = "the server closed the connection (1008): [stage.final] a case at stage closed is final"
+if (M.refusalCode(quoted) !== "stage.final" || M.refusalCode("no code") !== undefined) {
+  problem("refusalCode", "code found in a refusal", M.refusalCode(quoted), "stage.final")
+}
+if (M.message("stage.final", { from: "closed", to: "ipp" }) !== "Etap „zamknięta” jest końcowy: sprawy nie można już przenieść na etap „IPP”.") {
+  problem("message", "Polish text with labels", M.message("stage.final", { from: "closed", to: "ipp" }), "…")
+}
+
 let count = 0
 for (const file of readdirSync(vectorsDir).sort()) {
   if (!file.endsWith(".json") || file === "codes.json") continue
