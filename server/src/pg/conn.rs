@@ -90,8 +90,9 @@ impl Conn {
                     if self.lost_at.is_none() {
                         self.lost_at = Some(now);
                     }
+                    let e = super::describe(&e);
                     tracing::debug!(connection = %self.name, error = %e, "PostgreSQL connection attempt failed");
-                    return Err(unreachable(&e.to_string()));
+                    return Err(unreachable(&e));
                 }
             }
         }

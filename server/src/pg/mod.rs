@@ -100,7 +100,20 @@ impl std::fmt::Debug for Pg {
 }
 
 fn pg_error(e: postgres::Error) -> ServerError {
-    ServerError::Storage(StorageError::Io(format!("PostgreSQL: {e}")))
+    ServerError::Storage(StorageError::Io(format!("PostgreSQL: {}", describe(&e))))
+}
+
+/// An error with its causes (the client's own text says only "db error" for the database's
+/// refusals, whose words are in the cause).
+pub(crate) fn describe(e: &postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl Pg {
