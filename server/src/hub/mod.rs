@@ -314,7 +314,9 @@ impl Hub {
                 }
             }
             Command::ReloadResident => {
-                for document in self.engine.resident_documents() {
+                let resident = self.engine.held_documents();
+                tracing::debug!(documents = resident.len(), "reloading resident documents");
+                for document in resident {
                     self.input(Input::Reload { document });
                 }
             }

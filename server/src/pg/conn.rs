@@ -5,7 +5,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use postgres::Client;
 use sync_core::StorageError;
@@ -25,7 +25,14 @@ pub(super) struct Conn {
     lost_at: Option<Instant>,
     /// Whether it counts in `connections_up` (workers do; the batch writer does not).
     counted: bool,
+    /// When it last served a job.
+    last_used: Instant,
 }
+
+/// A connection idle for longer than this is checked (one round trip) before it serves a job:
+/// one that the database closed meanwhile (a restart while this worker had nothing to do) is
+/// made again instead of failing the job.
+const IDLE_CHECK: Duration = Duration::from_millis(250);
 
 /// The error of a job while the database is away.
 pub(super) fn unreachable(detail: &str) -> ServerError {
@@ -45,6 +52,7 @@ impl Conn {
             health,
             lost_at: None,
             counted: true,
+            last_used: Instant::now(),
         }
     }
 
@@ -63,6 +71,20 @@ impl Conn {
     /// The connection, made again if it was lost and the backoff allows; else why not.
     pub(super) fn client(&mut self) -> Result<&mut Client, ServerError> {
         self.check();
+        let idle = self.last_used.elapsed() > IDLE_CHECK;
+        self.last_used = Instant::now();
+        if idle
+            && self
+                .client
+                .as_mut()
+                .is_some_and(|c| c.is_valid(Duration::from_secs(2)).is_err())
+        {
+            tracing::warn!(
+                connection = %self.name,
+                "PostgreSQL connection lost while idle; reconnecting"
+            );
+            self.drop_client();
+        }
         if self.client.is_none() {
             let now = Instant::now();
             if !self.backoff.may_try(now) {

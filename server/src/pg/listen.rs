@@ -64,7 +64,10 @@ impl Pg {
                         loop {
                             match it.next() {
                                 Ok(Some(n)) => match n.payload().split_once(' ') {
-                                    Some((from, what)) if from != node.as_str() => on(what),
+                                    Some((from, what)) if from != node.as_str() => {
+                                        tracing::debug!(node = %node, from, what, "heard");
+                                        on(what)
+                                    }
                                     _ => {}
                                 },
                                 Ok(None) => break false,
