@@ -81,11 +81,20 @@ async fn postgres_restarted_fast_and_immediately_under_a_stream_of_edits_loses_n
         for _ in 0..5 {
             edit_round(&writers, &mut acknowledged).await;
         }
+        // A case nobody edits during the outage, in the server's memory.
+        let (keeper, reader) = (&writers[2].0, &writers[1].0);
+        let quiet = random_id();
+        keeper.create(quiet, new_case()).await.expect("created");
+        append_note(keeper, quiet, "Spokojna sprawa. ").await;
+        wait_acknowledged(keeper, quiet).await;
         // The database goes away in the middle of the stream.
         let mut events = writers[0].0.events();
         tokio::task::block_in_place(|| pg.stop(mode));
         let why = wait_readiness(&node, false).await;
         assert!(why.contains("not ready"), "{why}");
+        // Reads from memory go on: a connected tablet opens the quiet case.
+        reader.find(quiet).expect("find");
+        wait_same_heads(keeper, reader, quiet).await;
         for _ in 0..5 {
             edit_round(&writers, &mut acknowledged).await;
         }
