@@ -38,16 +38,17 @@ fn to_storage(e: ServerError) -> StorageError {
     }
 }
 
-/// One group commit in one transaction. Each document is locked first, in id order (no
-/// deadlock between two nodes' commits): shared to write its chunks, exclusive to erase it.
-/// Under the lock, a document already erased (its tombstone committed) refuses the whole
-/// commit; an erasure waits for writes in flight, then deletes what they wrote.
+/// One group commit in one transaction, in a few round trips whatever its size: the
+/// documents it touches are locked first, in id order (no deadlock between two nodes'
+/// commits): exclusive to erase, shared to write chunks. Under the lock, a document already
+/// erased (its tombstone committed) refuses the whole commit; an erasure waits for writes in
+/// flight, then deletes what they wrote. Then every chunk in one `INSERT … unnest`, the
+/// compactions' deletions, the erasures, and one notification statement.
 fn commit(
     client: &mut postgres::Client,
     node: &str,
     batch: &[WriteOp],
 ) -> Result<Result<(), StorageError>, postgres::Error> {
-    let mut tx = client.transaction()?;
     let mut locks: BTreeMap<String, bool> = BTreeMap::new();
     for op in batch {
         match op {
@@ -59,13 +60,27 @@ fn commit(
             }
         }
     }
-    for (document, erase) in &locks {
-        let sql = if *erase {
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))"
-        } else {
-            "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))"
-        };
-        tx.execute(sql, &[&DOCUMENT_LOCKS, document])?;
+    let (erasing, writing): (Vec<String>, Vec<String>) = {
+        let (e, w): (Vec<_>, Vec<_>) = locks.iter().partition(|(_, erase)| **erase);
+        (
+            e.into_iter().map(|(d, _)| d.clone()).collect(),
+            w.into_iter().map(|(d, _)| d.clone()).collect(),
+        )
+    };
+    let mut tx = client.transaction()?;
+    if !erasing.is_empty() {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext(d)) FROM unnest($2::text[]) \
+             WITH ORDINALITY AS t(d, n) ORDER BY n",
+            &[&DOCUMENT_LOCKS, &erasing],
+        )?;
+    }
+    if !writing.is_empty() {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock_shared($1, hashtext(d)) FROM unnest($2::text[]) \
+             WITH ORDINALITY AS t(d, n) ORDER BY n",
+            &[&DOCUMENT_LOCKS, &writing],
+        )?;
     }
     let ids: Vec<String> = locks.keys().cloned().collect();
     let mut erased: BTreeSet<String> = tx
@@ -76,12 +91,11 @@ fn commit(
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;
-    // Prepared once per group commit: a statement given as text is prepared again on every
-    // call, a second round trip per chunk.
-    let put = tx.prepare(
-        "INSERT INTO chunks (document, key, bytes) VALUES ($1, $2, $3)
-         ON CONFLICT (document, key) DO UPDATE SET bytes = excluded.bytes",
-    )?;
+    // Chunks by (document, key), the last write of a key winning (one statement may not
+    // touch a row twice).
+    let mut chunks: BTreeMap<(String, Vec<u8>), &[u8]> = BTreeMap::new();
+    let mut compacted: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
+    let mut erasures: Vec<String> = Vec::new();
     let mut touched = BTreeSet::new();
     for op in batch {
         match op {
@@ -94,8 +108,8 @@ fn commit(
                 if erased.contains(&id) {
                     return Ok(Err(StorageError::Tombstoned(id)));
                 }
-                tx.execute(&put, &[&id, &&key.to_bytes()[..], bytes])?;
-                touched.insert(*document);
+                chunks.insert((id.clone(), key.to_bytes().to_vec()), bytes);
+                touched.insert(id);
             }
             // Only the chunks this snapshot holds go: a chunk another node wrote meanwhile has
             // another key and stays (concurrent compaction is safe).
@@ -109,31 +123,57 @@ fn commit(
                 if erased.contains(&id) {
                     return Ok(Err(StorageError::Tombstoned(id)));
                 }
-                tx.execute(&put, &[&id, &&key.to_bytes()[..], bytes])?;
+                chunks.insert((id.clone(), key.to_bytes().to_vec()), bytes);
                 let gone: Vec<Vec<u8>> = replaces
                     .iter()
                     .filter(|k| *k != key)
                     .map(|k| k.to_bytes().to_vec())
                     .collect();
-                tx.execute(
-                    "DELETE FROM chunks WHERE document = $1 AND key = ANY($2)",
-                    &[&id, &gone],
-                )?;
+                compacted.push((id, gone));
             }
             WriteOp::Erase { document } => {
                 let id = document.to_string();
-                tx.execute(
-                    "INSERT INTO erased (document) VALUES ($1) ON CONFLICT DO NOTHING",
-                    &[&id],
-                )?;
-                tx.execute("DELETE FROM chunks WHERE document = $1", &[&id])?;
-                erased.insert(id);
-                touched.insert(*document);
+                erased.insert(id.clone());
+                erasures.push(id.clone());
+                touched.insert(id);
             }
         }
     }
-    for document in touched {
-        Pg::notify_in(&mut tx, node, &format!("doc {document}"))?;
+    if !chunks.is_empty() {
+        let mut documents = Vec::with_capacity(chunks.len());
+        let mut keys = Vec::with_capacity(chunks.len());
+        let mut values = Vec::with_capacity(chunks.len());
+        for ((document, key), bytes) in chunks {
+            documents.push(document);
+            keys.push(key);
+            values.push(bytes.to_vec());
+        }
+        tx.execute(
+            "INSERT INTO chunks (document, key, bytes) \
+             SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[]) \
+             ON CONFLICT (document, key) DO UPDATE SET bytes = excluded.bytes",
+            &[&documents, &keys, &values],
+        )?;
+    }
+    for (id, gone) in &compacted {
+        tx.execute(
+            "DELETE FROM chunks WHERE document = $1 AND key = ANY($2)",
+            &[id, gone],
+        )?;
+    }
+    if !erasures.is_empty() {
+        tx.execute(
+            "INSERT INTO erased (document) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+            &[&erasures],
+        )?;
+        tx.execute("DELETE FROM chunks WHERE document = ANY($1)", &[&erasures])?;
+    }
+    if !touched.is_empty() {
+        let touched: Vec<String> = touched.into_iter().collect();
+        tx.execute(
+            "SELECT pg_notify($1, $2 || d) FROM unnest($3::text[]) AS d",
+            &[&super::CHANNEL, &format!("{node} doc "), &touched],
+        )?;
     }
     tx.commit()?;
     Ok(Ok(()))
