@@ -10,9 +10,11 @@ export KOOPERACJA_MAX_CONNECTIONS_PER_DEVICE=1000000 KOOPERACJA_MAX_CONNECTIONS_
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 C=${1:-10}; D=${2:-10}; E=${3:-50}; ROUNDS=${4:-3}
 cd "$ROOT"
-cargo build --release -q -p kooperacja-server -p kooperacja-tests
-BIN=$ROOT/target/release/kooperacja-server
-LOAD=$ROOT/target/release/kooperacja-load
+# CARGO and CARGO_TARGET_DIR may name another cargo (a wrapper) and a shared target directory.
+${CARGO:-cargo} build --release -q -p kooperacja-server -p kooperacja-tests
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$TARGET/release/kooperacja-server
+LOAD=$TARGET/release/kooperacja-load
 WORK=$(mktemp -d)
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 PG_PORT=55431

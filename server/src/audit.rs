@@ -258,10 +258,12 @@ impl Audit {
             }
             tail.held.push((record.seq, bytes));
         } else {
+            // Compare-and-swap: a record already at this place is another writer's (a copied
+            // data directory sharing this node's id, two admin runs at once), never replaced.
             for (seq, held) in std::mem::take(&mut tail.held) {
-                self.tree.insert(seq.to_be_bytes(), held)?;
+                self.tree.claim(seq.to_be_bytes(), held)?;
             }
-            self.tree.insert(record.seq.to_be_bytes(), bytes)?;
+            self.tree.claim(record.seq.to_be_bytes(), bytes)?;
         }
         tail.seq = record.seq + 1;
         tail.hash = record.hash;
@@ -315,8 +317,19 @@ impl Audit {
             .collect()
     }
 
+    /// Writes what this node handed to the store's batch writer (PostgreSQL), so that a query
+    /// sees it; a conflict found is logged (and shown by `/readyz`), not returned here.
+    fn written(&self) {
+        if let Kv::Pg(pg) = &self.kv {
+            if let Err(e) = pg.flush_claims() {
+                tracing::warn!(error = %e, "audit records not all written");
+            }
+        }
+    }
+
     /// The records matching a query, in time order (all nodes' chains).
     pub fn query(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, ServerError> {
+        self.written();
         let mut out = Vec::new();
         let mut values = Vec::new();
         for chain in self.chains()? {
@@ -342,6 +355,7 @@ impl Audit {
     /// Checks every chain with the key; `Ok(n)` with the number of records, or the first
     /// broken link.
     pub fn verify(&self) -> Result<u64, ServerError> {
+        self.written();
         let mut total = 0;
         for chain in self.chains()? {
             total += verify_chain(&chain, &self.key)?;

@@ -92,6 +92,10 @@ pub struct ServeArgs {
     /// nodes; sled in the data directory when not given.
     #[arg(long, env = "KOOPERACJA_STORE")]
     pub store: Option<String>,
+    /// Worker connections to PostgreSQL [default: 4]; the node also holds one to listen to
+    /// the other nodes and one for batched audit writes.
+    #[arg(long, env = "KOOPERACJA_POSTGRES_POOL")]
+    pub postgres_pool: Option<usize>,
     /// Free space (MiB) kept on the data directory's disk with the sled store: below it,
     /// changes are refused with a clear error until space is freed (default 256; 0 turns the
     /// guard off; a PostgreSQL store reports a full disk itself).
@@ -128,6 +132,7 @@ struct FileConfig {
     max_frame_bytes: Option<usize>,
     disk_reserve_mb: Option<u64>,
     store: Option<String>,
+    postgres_pool: Option<usize>,
     memory_budget_mb: Option<usize>,
     allow_untyped_documents: Option<bool>,
 }
@@ -191,6 +196,8 @@ pub struct ServeConfig {
     pub max_queued_bytes: usize,
     /// A PostgreSQL URL, or `None` for sled in the data directory.
     pub store: Option<String>,
+    /// Worker connections to PostgreSQL.
+    pub postgres_pool: usize,
     /// Writes stop while the data directory's filesystem has less free space than this
     /// (see [`crate::disk`]); 0 turns the guard off.
     pub disk_reserve: u64,
@@ -226,6 +233,7 @@ impl ServeConfig {
             idle_timeout: IDLE_TIMEOUT,
             max_queued_bytes: MAX_QUEUED_BYTES,
             store: None,
+            postgres_pool: crate::pg::DEFAULT_POOL,
             disk_reserve: 0,
         }
     }
@@ -334,6 +342,15 @@ impl ServeArgs {
             idle_timeout: IDLE_TIMEOUT,
             max_queued_bytes: MAX_QUEUED_BYTES,
             store: self.store.or(file.store),
+            postgres_pool: match self.postgres_pool.or(file.postgres_pool) {
+                Some(0) => {
+                    return Err(ServerError::Config(
+                        "--postgres-pool must be at least 1".into(),
+                    ))
+                }
+                Some(n) => n,
+                None => crate::pg::DEFAULT_POOL,
+            },
             disk_reserve: self
                 .disk_reserve_mb
                 .or(file.disk_reserve_mb)

@@ -5,6 +5,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sync_core::StorageError;
 
+/// How the error of a job starts while PostgreSQL is away (`crate::pg`).
+pub const UNREACHABLE: &str = "PostgreSQL is unreachable";
+
 /// Anything that can fail in the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -40,6 +43,10 @@ pub enum ServerError {
     /// Stored identity data that does not decode.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// A compare-and-swap write found another writer's value: two processes write one chain
+    /// (an audit chain, an actor's binding).
+    #[error("another writer: {0}")]
+    Conflict(String),
 }
 
 impl ServerError {
@@ -124,6 +131,12 @@ impl From<ServerError> for ApiError {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 message: m,
             },
+            ServerError::Storage(StorageError::Io(m)) if m.starts_with(UNREACHABLE) => {
+                tracing::warn!(error = %m, "request refused: the database is away");
+                Self::unavailable(
+                    "the database is unreachable right now; nothing was changed, try again shortly",
+                )
+            }
             other => {
                 tracing::error!(error = %other, "internal error");
                 Self {

@@ -16,12 +16,16 @@ pub async fn alive() -> &'static str {
     "ok"
 }
 
-/// `/readyz`: the store is readable.
-pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+/// `/readyz`: the store is readable (on PostgreSQL also: this node hears the other nodes and
+/// no other process writes its audit chain); when not, why, in one line.
+pub async fn ready(State(state): State<AppState>) -> Response {
     let storage = state.storage.clone();
-    match tokio::task::spawn_blocking(move || storage.is_ready()).await {
-        Ok(true) => (StatusCode::OK, "ready"),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "store not readable"),
+    match tokio::task::spawn_blocking(move || storage.readiness()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(why)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}")).into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response(),
     }
 }
 
@@ -54,12 +58,16 @@ fn metrics_for(state: &AppState, on_own_listener: bool, request: &Request) -> Re
         }
         .into_response();
     }
+    let mut text = state.metrics.render();
+    if let crate::store::DocStore::Pg(pg) = state.storage.inner() {
+        crate::metrics::render_postgres(pg.pg().health(), &mut text);
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        state.metrics.render(),
+        text,
     )
         .into_response()
 }

@@ -70,12 +70,16 @@ impl Kv {
         }
     }
 
-    /// Makes everything written so far durable (sled; PostgreSQL commits each write).
+    /// Makes everything written so far durable (sled flushes; on PostgreSQL the claims handed
+    /// to the batch writer are written). An error names claims another writer had made first.
     pub fn flush(&self) -> Result<(), ServerError> {
-        if let Kv::Sled(db) = self {
-            db.flush()?;
+        match self {
+            Kv::Sled(db) => {
+                db.flush()?;
+                Ok(())
+            }
+            Kv::Pg(pg) => pg.flush_claims(),
         }
-        Ok(())
     }
 }
 
@@ -128,6 +132,37 @@ impl Tree {
                     }
                     tx.commit()
                 })
+            }
+        }
+    }
+
+    /// Writes `key` once: an append to a chain, a binding. On sled at once, compare-and-swap;
+    /// on PostgreSQL handed to the batch writer (off the caller's thread), which writes it
+    /// compare-and-swap with the next batch and reports another writer's value as a conflict
+    /// (`crate::pg::batch`). A value already there that differs is an error on sled at once.
+    pub fn claim(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<(), ServerError> {
+        match self {
+            Tree::Sled(t) => match t.compare_and_swap(
+                key.as_ref(),
+                None as Option<&[u8]>,
+                Some(value.as_ref()),
+            )? {
+                Ok(()) => Ok(()),
+                Err(e) if e.current.as_deref() == Some(value.as_ref()) => Ok(()),
+                Err(_) => Err(ServerError::Conflict(format!(
+                    "key {} holds another value already",
+                    hex::encode(key.as_ref())
+                ))),
+            },
+            Tree::Pg { pg, name } => {
+                pg.claim_later(crate::pg::Claim {
+                    tree: name.clone(),
+                    key: key.as_ref().to_vec(),
+                    value: value.as_ref().to_vec(),
+                    // Other nodes keep no copy of the audit log.
+                    notify: !name.starts_with("audit"),
+                });
+                Ok(())
             }
         }
     }

@@ -167,3 +167,62 @@ impl Metrics {
         out
     }
 }
+
+/// The PostgreSQL connections' state (a node on PostgreSQL): what an operator watches during
+/// a failover (`docs/multi-node.md`).
+pub fn render_postgres(health: &crate::pg::PgHealth, out: &mut String) {
+    let up = |b: &std::sync::atomic::AtomicBool| u64::from(b.load(Ordering::Relaxed));
+    let rows: [(&str, &str, u64); 8] = [
+        (
+            "kooperacja_postgres_connections_up",
+            "Worker connections to PostgreSQL open now.",
+            health.connections_up.load(Ordering::Relaxed),
+        ),
+        (
+            "kooperacja_postgres_pool_size",
+            "Worker connections configured (--postgres-pool).",
+            health.pool_size.load(Ordering::Relaxed),
+        ),
+        (
+            "kooperacja_postgres_listening",
+            "1 while this node hears the other nodes' changes.",
+            up(&health.listening),
+        ),
+        (
+            "kooperacja_postgres_reconnects_total",
+            "Worker connections made again after a loss.",
+            health.reconnects.load(Ordering::Relaxed),
+        ),
+        (
+            "kooperacja_postgres_failed_attempts_total",
+            "Connection attempts that failed.",
+            health.failed_attempts.load(Ordering::Relaxed),
+        ),
+        (
+            "kooperacja_postgres_listen_reconnects_total",
+            "Times the listening connection came back (everything resident reloaded).",
+            health.listen_reconnects.load(Ordering::Relaxed),
+        ),
+        (
+            "kooperacja_postgres_pending_writes",
+            "Audit records and actor bindings waiting to be written.",
+            health.pending_writes.load(Ordering::Relaxed),
+        ),
+        (
+            "kooperacja_postgres_conflicts_total",
+            "Compare-and-swap writes that found another writer's value.",
+            health.conflicts.load(Ordering::Relaxed),
+        ),
+    ];
+    for (name, help, value) in rows {
+        let kind = if name.ends_with("_total") {
+            "counter"
+        } else {
+            "gauge"
+        };
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    }
+}

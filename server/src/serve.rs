@@ -122,8 +122,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     let url = config.store.clone();
     let opened_node = node.clone();
     let master = secrets.master.clone();
+    let pool = config.postgres_pool;
     let storage = tokio::task::spawn_blocking(move || {
-        crate::at_rest::rewrite::open(url.as_deref(), &path, &opened_node, &master)
+        crate::at_rest::rewrite::open_pooled(url.as_deref(), &path, &opened_node, pool, &master)
     })
     .await
     .map_err(|e| ServerError::Config(e.to_string()))??;
@@ -185,6 +186,11 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
             if let Err(e) = registry.refresh(what) {
                 tracing::warn!(error = %e, what, "refreshing the tables failed");
             }
+            if what == "all" {
+                // Listening again after a loss: what other nodes committed meanwhile was not
+                // heard, so every resident document is loaded again.
+                hub.send_blocking(hub::Command::ReloadResident);
+            }
             hub.send_blocking(hub::Command::Input(Input::Tick));
         })?;
         tracing::info!(node = %node, "PostgreSQL store; listening for other nodes");
@@ -235,8 +241,14 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     let (stop, stopped) = oneshot::channel::<()>();
     // Tells `/metrics`' own listener (if any) that the server stops.
     let (stopping, stopping_seen) = watch::channel(false);
+    let written = state.kv.clone();
     let shutdown = async move {
         shutdown_signal(stopped, hub).await;
+        // Audit records and bindings still in the PostgreSQL batch writer's hands.
+        let flushed = tokio::task::spawn_blocking(move || written.flush()).await;
+        if let Ok(Err(e)) = flushed {
+            tracing::error!(error = %e, "not every audit record was written at shutdown");
+        }
         let _ = stopping.send(true);
     };
     let metrics_addr = match config.metrics_listen {

@@ -49,27 +49,49 @@ impl DocStore {
     pub fn make_durable(&self) -> Result<(), StorageError> {
         match self {
             DocStore::Sled(s) => s.make_durable(),
-            DocStore::Pg(_) => Ok(()),
+            DocStore::Pg(p) => p
+                .pg()
+                .flush_claims()
+                .map_err(|e| StorageError::Io(e.to_string())),
+        }
+    }
+
+    /// `Ok` when ready (the store answers; on PostgreSQL also: this node hears the others and
+    /// its audit chain has no other writer); else why not, in words.
+    pub fn readiness(&self) -> Result<(), String> {
+        match self {
+            DocStore::Sled(s) => s
+                .db()
+                .size_on_disk()
+                .map(|_| ())
+                .map_err(|e| format!("store not readable: {e}")),
+            DocStore::Pg(p) => {
+                p.pg()
+                    .run(|c| c.simple_query("SELECT 1"))
+                    .map_err(|e| e.to_string())?;
+                match p.pg().health().not_ready() {
+                    Some(why) => Err(why),
+                    None => Ok(()),
+                }
+            }
         }
     }
 
     /// Whether the store answers (readiness).
     pub fn is_ready(&self) -> bool {
-        match self {
-            DocStore::Sled(s) => s.db().size_on_disk().is_ok(),
-            DocStore::Pg(p) => p.pg().run(|c| c.simple_query("SELECT 1")).is_ok(),
-        }
+        self.readiness().is_ok()
     }
 
-    /// Opens the PostgreSQL store named by `url` (`postgres://…`) as node `node`. (The sled
-    /// store is opened by `serve::open_store`, which also waits for a lock being released.)
-    pub fn postgres(url: &str, node: &str) -> Result<Self, ServerError> {
+    /// Opens the PostgreSQL store named by `url` (`postgres://…`) as node `node`, with `pool`
+    /// worker connections. (The sled store is opened by `serve::open_store`, which also waits
+    /// for a lock being released.)
+    pub fn postgres(url: &str, node: &str, pool: usize) -> Result<Self, ServerError> {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(ServerError::Config(format!(
                 "unknown store {url:?}: give a postgres:// URL, or nothing for sled"
             )));
         }
-        Ok(DocStore::Pg(PgStorage::new(Pg::connect(url, 4, node)?)))
+        Ok(DocStore::Pg(PgStorage::new(Pg::connect(url, pool, node)?)))
     }
 }
 
@@ -116,8 +138,18 @@ pub fn open_store(
     path: &std::path::Path,
     node: &str,
 ) -> Result<DocStore, ServerError> {
+    open_store_with(url, path, node, crate::pg::DEFAULT_POOL)
+}
+
+/// [`open_store`] with `pool` worker connections to PostgreSQL.
+pub fn open_store_with(
+    url: Option<&str>,
+    path: &std::path::Path,
+    node: &str,
+    pool: usize,
+) -> Result<DocStore, ServerError> {
     if let Some(url) = url {
-        return DocStore::postgres(url, node);
+        return DocStore::postgres(url, node, pool);
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
     loop {

@@ -73,3 +73,57 @@ async fn an_erased_case_leaves_the_server_for_good() {
     assert!(audit.verify().expect("chain") > 0);
     server.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_erase_works_on_a_stopped_servers_data_directory() {
+    use kooperacja_server::admin::{run, AdminCommand};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_loopback_server(dir.path()).await;
+    let token = enroll(&server, "anna").token;
+    let owner = tablet_at(server.addr, &token, "tablet-anna");
+    let case = random_id();
+    owner.create(case, new_case()).await.expect("created");
+    append_note(&owner, case, "Dane wrażliwe.").await;
+    wait_acknowledged(&owner, case).await;
+    owner.shutdown().await;
+    server.shutdown().await.expect("shutdown");
+
+    // The operator erases it with the server stopped.
+    let erase = |document: String| {
+        let (data, secrets) = (dir.path().to_path_buf(), dir.path().join("secrets"));
+        tokio::task::spawn_blocking(move || {
+            run(&data, &secrets, None, AdminCommand::Erase { document })
+        })
+    };
+    let out = erase(case.to_string())
+        .await
+        .expect("runs")
+        .expect("erased");
+    assert!(out.contains(&case.to_string()), "{out}");
+    let unknown = erase(random_id().to_string())
+        .await
+        .expect("runs")
+        .expect_err("an unknown case");
+    assert!(unknown.to_string().contains("no document"), "{unknown}");
+    let malformed = erase("not-an-id".into())
+        .await
+        .expect("runs")
+        .expect_err("a malformed id");
+    assert!(malformed.to_string().contains("not-an-id"), "{malformed}");
+
+    // Started again: nothing of it is left, a tablet is told it is unavailable, and the
+    // audit log says an administrator erased it.
+    let server = start_loopback_server(dir.path()).await;
+    assert_eq!(server.state.storage.load_now(case).expect("load"), None);
+    let again = tablet_at(server.addr, &token, "tablet-anna-again");
+    let mut events = again.events();
+    again.find(case).expect("find");
+    wait_unavailable(&mut events, case, "the erased case is unavailable").await;
+    let records = audit_of(&server, case);
+    assert!(records
+        .iter()
+        .any(|r| r.kind == "erase" && r.user.as_deref() == Some("admin")));
+    assert!(server.state.registry.audit().verify().expect("chain") > 0);
+    again.shutdown().await;
+    server.shutdown().await.expect("shutdown");
+}

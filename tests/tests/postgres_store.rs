@@ -12,22 +12,12 @@ use automerge::{Automerge, ChangeHash, ReadDoc, ROOT};
 use client_sdk::SyncClient;
 use kooperacja_server::config::{ServeConfig, TlsMode};
 use kooperacja_server::pg::{Pg, PgStorage};
-use kooperacja_server::serve::RunningServer;
 use kooperacja_test_support::fault_proxy::FrameProxy;
 use kooperacja_test_support::pg_cluster::TestPostgres;
 use kooperacja_test_support::*;
 use sync_core::storage::{ChunkKey, Storage, WriteOp};
 use sync_core::DocumentId;
 use tempfile::TempDir;
-
-/// A node on `dir` with the region's secrets (every node of a region shares the keys: the
-/// master key unwraps what is in the store, the audit chains are keyed with the one audit key).
-async fn node(pg: &TestPostgres, dir: &std::path::Path) -> RunningServer {
-    let mut config = ServeConfig::for_tests(dir, TlsMode::InsecureLoopback);
-    config.store = Some(pg.url.clone());
-    config.secrets_dir = pg.secrets_dir();
-    start_with(config).await
-}
 
 /// A data directory for each of two nodes.
 fn node_dirs() -> (TempDir, TempDir) {
@@ -112,8 +102,8 @@ async fn tablets_on_two_nodes_edit_one_case_and_converge() {
     let pg = TestPostgres::start();
     let dirs = node_dirs();
     let (node1, node2) = (
-        node(&pg, dirs.0.path()).await,
-        node(&pg, dirs.1.path()).await,
+        start_node(&pg, dirs.0.path()).await,
+        start_node(&pg, dirs.1.path()).await,
     );
     // Identity is shared: a device enrolled through node 1 is known to node 2.
     let worker = tablet_at(node1.addr, &enroll(&node1, "anna").token, "tablet-node1");
@@ -241,7 +231,7 @@ async fn spawn_node(
 async fn a_node_killed_mid_stream_loses_nothing_its_tablets_move_to_the_other() {
     let pg = TestPostgres::start();
     let dirs = node_dirs();
-    let node2 = node(&pg, dirs.1.path()).await;
+    let node2 = start_node(&pg, dirs.1.path()).await;
     let (mut node1, node1_addr) = spawn_node(&pg, dirs.0.path()).await;
     // The tablets reach the region through a load balancer, which sends them to node 1.
     let balancer = FrameProxy::start(node1_addr, 1).await;
@@ -349,7 +339,7 @@ async fn a_sled_region_moves_to_postgres_and_its_tablets_carry_on() {
     // The region now runs on PostgreSQL; the tablet's token still works, its case is there,
     // and the audit chain carried over verifies.
     let pg_dir = tempfile::tempdir().expect("tempdir");
-    let node = node(&pg, pg_dir.path()).await;
+    let node = start_node(&pg, pg_dir.path()).await;
     let moved = tablet_at(node.addr, &token, "tablet-anna-again");
     moved.find(case).expect("find");
     wait_same_heads(&tablet, &moved, case).await;
@@ -370,8 +360,8 @@ async fn access_granted_or_revoked_on_one_node_holds_on_the_other() {
     let pg = TestPostgres::start();
     let dirs = node_dirs();
     let (node1, node2) = (
-        node(&pg, dirs.0.path()).await,
-        node(&pg, dirs.1.path()).await,
+        start_node(&pg, dirs.0.path()).await,
+        start_node(&pg, dirs.1.path()).await,
     );
     provision_region(&node1);
     node2.state.registry.reload_directory().expect("reload");

@@ -350,7 +350,8 @@ async fn a_reader_of_the_database_finds_no_signing_key() {
     let old_key = [0x5a_u8; 32];
     let url = pg.url.clone();
     tokio::task::spawn_blocking(move || {
-        let store = kooperacja_server::store::DocStore::postgres(&url, "old-node").expect("store");
+        let store =
+            kooperacja_server::store::DocStore::postgres(&url, "old-node", 2).expect("store");
         let meta = store.kv().open_tree("meta").expect("meta");
         meta.insert("token-secret", old_key).expect("old key");
     })

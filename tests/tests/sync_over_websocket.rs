@@ -254,3 +254,41 @@ async fn reqwest_free_get(addr: std::net::SocketAddr, path: &str) -> String {
     tcp.read_to_string(&mut out).await.expect("read");
     out
 }
+
+/// A short CBOR text (under 24 bytes).
+fn cbor_text(s: &str) -> Vec<u8> {
+    assert!(s.len() < 24);
+    let mut out = vec![0x60 | s.len() as u8];
+    out.extend_from_slice(s.as_bytes());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_client_that_names_no_protocol_version_is_accepted_as_version_one() {
+    use kooperacja_test_support::raw_socket::{next_message, upgraded};
+    use sync_core::wire::Message;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_loopback_server(dir.path()).await;
+    let token = enroll(&server, "anna").token;
+    let mut socket = upgraded(&server, &token).await;
+    // An older automerge-repo client's join: no `supportedProtocolVersions` at all.
+    let mut join = vec![0xa3];
+    for part in ["type", "join", "senderId", "older-client", "peerMetadata"] {
+        join.extend(cbor_text(part));
+    }
+    join.push(0xa0);
+    socket
+        .send(WsMessage::Binary(join.into()))
+        .await
+        .expect("send");
+    let Message::Peer(answer) = next_message(&mut socket, "the server's answer", |m| {
+        matches!(m, Message::Peer(_) | Message::Error { .. })
+    })
+    .await
+    else {
+        panic!("the join is refused")
+    };
+    assert_eq!(answer.selected_protocol_version, "1");
+    assert_eq!(answer.target_id.as_str(), "older-client");
+    server.shutdown().await.expect("shutdown");
+}

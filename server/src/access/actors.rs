@@ -63,9 +63,11 @@ impl Registry {
                     }
                     continue;
                 }
+                // Compare-and-swap, off this thread on PostgreSQL: another node that bound
+                // the actor first wins, and its notification corrects this table.
                 self.inner
                     .actors
-                    .insert(&actor, principal.device.as_bytes())
+                    .claim(&actor, principal.device.as_bytes())
                     .map_err(|e| {
                         Refusal::HostFailed(format!("storing the actor binding failed: {e}"))
                     })?;

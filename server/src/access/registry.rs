@@ -162,6 +162,14 @@ impl Registry {
                 if let Ok(mut map) = self.inner.records.write() {
                     *map = fresh;
                 }
+                // Actors bound through other nodes meanwhile.
+                let mut actors = HashMap::new();
+                for (k, v) in self.inner.actors.entries()? {
+                    actors.insert(k, String::from_utf8_lossy(&v).into_owned());
+                }
+                if let Ok(mut map) = self.inner.actor_devices.write() {
+                    map.extend(actors);
+                }
                 for id in ids {
                     self.touched(id);
                 }

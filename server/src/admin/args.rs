@@ -120,6 +120,14 @@ pub enum AdminCommand {
         #[arg(long)]
         verify: bool,
     },
+    /// Erases a case (GDPR art. 17 where the law allows), as the admin API does on a running
+    /// server: its history leaves the store, its key is destroyed, its id is tombstoned so no
+    /// device (and, on PostgreSQL, no node) can write it again; the audit log keeps only that
+    /// an erasure happened.
+    Erase {
+        /// The document's id.
+        document: String,
+    },
 }
 
 /// `admin token ...`

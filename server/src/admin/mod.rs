@@ -236,6 +236,15 @@ fn run_command(
             }
             out
         }
+        AdminCommand::Erase { document } => {
+            let id = sync_core::DocumentId::parse(&document)
+                .map_err(|e| ServerError::Invalid(format!("{document:?}: {e}")))?;
+            let audit = std::sync::Arc::new(audit);
+            let registry = crate::access::Registry::open(&kv, directory.clone(), audit, false)?;
+            registry.erase(id, "admin")?;
+            futures::executor::block_on(sync_core::storage::Storage::remove(&storage, id))?;
+            json_line(&serde_json::json!({ "erased": id.to_string() }))?
+        }
         AdminCommand::User {
             command: UserCommand::List,
         } => {

@@ -206,6 +206,11 @@ impl Encrypted<DocStore> {
         self.inner.is_ready()
     }
 
+    /// `Ok` when ready; else why not (see [`DocStore::readiness`]).
+    pub fn readiness(&self) -> Result<(), String> {
+        self.inner.readiness()
+    }
+
     /// `admin encrypt-at-rest`: seals what is left in plaintext, then drops the plaintext's
     /// leftovers (PostgreSQL rewrites the chunks' table; sled is rewritten once closed).
     pub fn encrypt_all_now(&self) -> Result<Upgrade, ServerError> {

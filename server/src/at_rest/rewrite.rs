@@ -16,7 +16,7 @@ use super::keys::{PENDING_TREE, REWRITE};
 use super::SealedStore;
 use crate::error::ServerError;
 use crate::secrets::Key;
-use crate::store::{open_store, DocStore};
+use crate::store::{open_store, open_store_with, DocStore};
 
 /// Opens the server's store sealed under `master`, rewriting a sled store first when an
 /// erasure or the upgrade asked for it.
@@ -26,10 +26,21 @@ pub fn open(
     node: &str,
     master: &Key,
 ) -> Result<SealedStore, ServerError> {
+    open_pooled(url, path, node, crate::pg::DEFAULT_POOL, master)
+}
+
+/// [`open`] with `pool` worker connections to PostgreSQL.
+pub fn open_pooled(
+    url: Option<&str>,
+    path: &Path,
+    node: &str,
+    pool: usize,
+    master: &Key,
+) -> Result<SealedStore, ServerError> {
     if url.is_none() {
         recover(path)?;
     }
-    let store = open_store(url, path, node)?;
+    let store = open_store_with(url, path, node, pool)?;
     let pending = match &store {
         DocStore::Sled(s) => is_pending(s)?,
         DocStore::Pg(_) => false,

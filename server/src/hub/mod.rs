@@ -57,6 +57,9 @@ pub enum Command {
         sync_core::DocumentId,
         oneshot::Sender<Result<(), StorageError>>,
     ),
+    /// Load every resident document again (the PostgreSQL listener is back after a loss:
+    /// other nodes' commits meanwhile were not heard).
+    ReloadResident,
     /// Pause (answer on the first channel) until the second resolves: an online backup.
     Pause(oneshot::Sender<()>, oneshot::Receiver<()>),
 }
@@ -308,6 +311,13 @@ impl Hub {
                     self.erasures.insert(task, ack);
                 } else {
                     let _ = ack.send(Err(StorageError::Io("storage threads are gone".into())));
+                }
+            }
+            Command::ReloadResident => {
+                let resident = self.engine.held_documents();
+                tracing::debug!(documents = resident.len(), "reloading resident documents");
+                for document in resident {
+                    self.input(Input::Reload { document });
                 }
             }
             Command::Shutdown(_) | Command::Pause(..) => {}

@@ -229,6 +229,16 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             .collect()
     }
 
+    /// Ids of the documents resident in memory or followed by a peer (a document whose load
+    /// failed stays followed): what to load again when the store may have changed unheard.
+    pub fn held_documents(&self) -> Vec<DocumentId> {
+        self.docs
+            .iter()
+            .filter(|(_, d)| d.resident().is_some() || !d.subscribers.is_empty())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     // ----- output -----
 
     fn send(&mut self, conn: ConnId, message: Message) {

@@ -124,10 +124,15 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     self.reload(document);
                     return false;
                 }
-                // The next load reads everything, and brings the followers up to date.
+                // The next load reads everything, and brings the followers up to date; with
+                // followers (a load or write of it failed meanwhile), that load is now.
                 DocState::Unloaded => {
                     doc.stale = false;
                     doc.followers_behind = true;
+                    if !doc.subscribers.is_empty() {
+                        self.reload(document);
+                        return false;
+                    }
                 }
                 // The load under way may have read the store before the other writer: stay
                 // stale, and the loaded document (marked dirty) is loaded again. A write of

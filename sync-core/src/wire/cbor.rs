@@ -154,6 +154,17 @@ impl Fields {
         }
     }
 
+    /// A list of text that may be absent (`None`), unlike [`Self::string_list`].
+    pub(super) fn opt_string_list(
+        &self,
+        key: &'static str,
+    ) -> Result<Option<Vec<String>>, DecodeError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(_) => self.string_list(key).map(Some),
+        }
+    }
+
     pub(super) fn storage_list(&self, key: &'static str) -> Result<Vec<StorageId>, DecodeError> {
         self.string_list(key)?
             .into_iter()

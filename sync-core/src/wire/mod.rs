@@ -216,7 +216,11 @@ pub fn decode(frame: &[u8], max_frame: usize) -> Result<Message, DecodeError> {
         "join" => Message::Join(Join {
             sender_id: fields.peer_id("senderId", &ty)?,
             metadata: fields.metadata()?,
-            supported_protocol_versions: fields.string_list("supportedProtocolVersions")?,
+            // Older automerge-repo clients send no versions: they speak "1", as the JS
+            // reference server assumes. A list given empty still names no common version.
+            supported_protocol_versions: fields
+                .opt_string_list("supportedProtocolVersions")?
+                .unwrap_or_else(|| vec![PROTOCOL_VERSION.to_owned()]),
         }),
         "peer" => Message::Peer(PeerMsg {
             sender_id: fields.peer_id("senderId", &ty)?,

@@ -110,6 +110,18 @@ fn decoding_is_lenient_where_js_clients_vary() {
     };
     assert!(join.metadata.is_ephemeral);
     assert_eq!(join.metadata.storage_id, None);
+    // An older client names no versions: it speaks "1" (as the JS reference server assumes).
+    assert_eq!(join.supported_protocol_versions, vec!["1".to_string()]);
+    // An explicit empty list names none.
+    let frame = cbor_map(vec![
+        ("type", text("join")),
+        ("senderId", text("a")),
+        ("supportedProtocolVersions", Value::Array(vec![])),
+    ]);
+    let Ok(Message::Join(join)) = decode(&frame, DEFAULT_MAX_FRAME) else {
+        panic!("join must decode");
+    };
+    assert!(join.supported_protocol_versions.is_empty());
 
     // A float count.
     let frame = cbor_map(vec![

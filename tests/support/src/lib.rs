@@ -30,6 +30,8 @@ pub mod in_process;
 #[cfg(feature = "server")]
 pub mod pg_cluster;
 #[cfg(feature = "server")]
+pub mod pg_tls;
+#[cfg(feature = "server")]
 pub mod raw_socket;
 #[cfg(feature = "server")]
 pub mod server;

@@ -389,3 +389,43 @@ pub fn resident_kib() -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// A node of the region on `pg`'s database over data directory `dir`, with the region's
+/// secrets (every node of a region shares the keys: the master key unwraps what is in the
+/// store, the audit chains are keyed with the one audit key).
+pub async fn start_node(pg: &crate::pg_cluster::TestPostgres, dir: &Path) -> RunningServer {
+    start_node_at(pg, &pg.url, dir).await
+}
+
+/// [`start_node`] with a connection string of its own (TLS parameters, another host).
+pub async fn start_node_at(
+    pg: &crate::pg_cluster::TestPostgres,
+    url: &str,
+    dir: &Path,
+) -> RunningServer {
+    let mut config = ServeConfig::for_tests(dir, TlsMode::InsecureLoopback);
+    config.store = Some(url.to_string());
+    config.secrets_dir = pg.secrets_dir();
+    start_with(config).await
+}
+
+/// Waits until `/readyz` of a plain-HTTP server answers ready (`true`, 200) or not ready
+/// (`false`, 503), asking again every 20 ms up to [`WAIT`]; returns the last answer's body.
+pub async fn wait_readiness(server: &RunningServer, ready: bool) -> String {
+    let want = if ready { 200 } else { 503 };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut every = tokio::time::interval(std::time::Duration::from_millis(20));
+    loop {
+        every.tick().await;
+        let answer = http_get(server.addr, "/readyz", None).await;
+        if answer.status == want {
+            return answer.body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/readyz still answers {} {:?}, not {want}",
+            answer.status,
+            answer.body
+        );
+    }
+}
