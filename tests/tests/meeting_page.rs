@@ -188,7 +188,7 @@ async fn run_browsers(server: &RunningServer, cert: &Path, spec: &Json) -> Json 
         deadline: BROWSER_DEADLINE,
     };
     script
-        .run(server, cert, |request| {
+        .run(server, cert, |request| async move {
             panic!("the meeting page asks nothing: {request}")
         })
         .await

@@ -26,7 +26,11 @@ export const env = name => {
 
 /** The steps taken so far (the last one is where a failure happened). */
 export const steps = []
-export const note = text => steps.push(text)
+export const note = text => {
+  steps.push(text)
+  // On stderr too, as it happens: the test shows it even when the script never ends.
+  console.error(`step: ${text}`)
+}
 
 /** base64 SHA-256 of the certificate's SubjectPublicKeyInfo: what Chromium is told to trust. */
 function spkiHash(pemPath) {
@@ -95,5 +99,7 @@ export async function run(scenario, diagnose = async () => null) {
     console.log(JSON.stringify({ ok: false, step: steps.at(-1), error: String(error?.stack ?? error), pages, steps }))
     process.exitCode = 1
   }
+  // Browsers left open (a failure midway) must not keep the script alive.
   process.stdin.destroy()
+  process.exit()
 }

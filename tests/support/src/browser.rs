@@ -11,13 +11,14 @@
 //! `/usr/bin/chromium` (or `CHROMIUM`). Without them the test fails, on purpose: CI installs
 //! them, and a skipped browser test proves nothing.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kooperacja_server::serve::RunningServer;
 use serde_json::{json, Value as Json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// How to get what browser tests need.
 pub const BROWSER_TOOLS: &str = "browser tests need Node >= 20, the packages of web/ (`npm ci` \
@@ -93,12 +94,11 @@ pub struct BrowserScript<'a> {
 impl BrowserScript<'_> {
     /// Runs the script to its end, answering its requests with `answer`, and returns its
     /// result line (asserting `"ok": true`).
-    pub async fn run(
-        self,
-        server: &RunningServer,
-        cert: &Path,
-        mut answer: impl FnMut(&Json) -> Json,
-    ) -> Json {
+    pub async fn run<F, Fut>(self, server: &RunningServer, cert: &Path, mut answer: F) -> Json
+    where
+        F: FnMut(Json) -> Fut,
+        Fut: Future<Output = Json>,
+    {
         let mut command = tokio::process::Command::new("node");
         command
             .current_dir(web_dir())
@@ -116,8 +116,19 @@ impl BrowserScript<'_> {
             .unwrap_or_else(|e| panic!("starting node ({e}); {BROWSER_TOOLS}"));
         let mut stdin = child.stdin.take().expect("stdin");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let mut stderr = child.stderr.take().expect("stderr");
         let script = self.script;
+        // The script's stderr (its steps, as they happen) is echoed and kept for the report.
+        let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let name = script.to_owned();
+        let errors = tokio::spawn(async move {
+            let mut all = String::new();
+            while let Ok(Some(line)) = stderr.next_line().await {
+                eprintln!("{name} (stderr): {line}");
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
         let talk = async {
             let mut printed = Vec::new();
             while let Some(line) = stdout.next_line().await.expect("the script's stdout") {
@@ -127,8 +138,8 @@ impl BrowserScript<'_> {
                     .then(|| serde_json::from_str(&line).ok())
                     .flatten();
                 match message {
-                    Some(request) if request.get("request").is_some() => {
-                        let reply = answer(&request);
+                    Some(mut message) if message.get("request").is_some() => {
+                        let reply = answer(message["request"].take()).await;
                         let mut reply = reply.to_string();
                         reply.push('\n');
                         stdin
@@ -145,8 +156,7 @@ impl BrowserScript<'_> {
         let printed = tokio::time::timeout(self.deadline, talk)
             .await
             .unwrap_or_else(|_| panic!("{script} did not finish within {:?}", self.deadline));
-        let mut errors = String::new();
-        let _ = stderr.read_to_string(&mut errors).await;
+        let errors = errors.await.unwrap_or_default();
         let status = child.wait().await.expect("node ran");
         let result = printed
             .last()
