@@ -17,12 +17,11 @@ use std::time::Duration;
 
 use automerge::Automerge;
 use axum::http::StatusCode;
-use chrono::{TimeZone, Utc};
 use kooperacja_server::serve::RunningServer;
 use kooperacja_test_support::*;
 use serde_json::{json, Value as Json};
 use sync_core::model::editor::Editor;
-use sync_core::model::pzk::{self, AgendaItem, MeetingMode, MeetingPlan};
+use sync_core::model::pzk;
 
 /// How long the browsers may take in all (each of their waits times out sooner).
 const BROWSER_DEADLINE: Duration = Duration::from_secs(240);
@@ -35,20 +34,7 @@ const OFFLINE_TEXT: &str = "[zapisane bez sieci w szkole]";
 fn team_document() -> Automerge {
     let mut doc = new_team_doc();
     let editor = Editor::new("animator1", "gops").expect("the animator as editor");
-    let at = Utc::now();
-    let plan = MeetingPlan {
-        date: Utc
-            .with_ymd_and_hms(2025, 4, 2, 10, 0, 0)
-            .single()
-            .expect("a date"),
-        mode: MeetingMode::Remote,
-    };
-    pzk::schedule_meeting(&mut doc, "m1", &plan, &editor, at).expect("meeting");
-    let item = AgendaItem {
-        title: AGENDA.into(),
-        order: 1,
-    };
-    pzk::set_agenda_item(&mut doc, "m1", "p1", &item, &editor, at).expect("agenda");
+    schedule_remote_meeting(&mut doc, &editor, "m1", (2025, 4, 2, 10), &[AGENDA]);
     doc
 }
 

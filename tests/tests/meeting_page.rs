@@ -14,15 +14,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use automerge::Automerge;
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use kooperacja_server::identity::Role;
 use kooperacja_server::serve::RunningServer;
 use kooperacja_test_support::*;
 use serde_json::{json, Value as Json};
 use sync_core::model::editor;
 use sync_core::model::pzk::{
-    self, AgendaItem, InstitutionSector, MeetingMode, MeetingPlan, Member, MemberRole, PzkInit,
-    Representative, ServiceEntry,
+    self, InstitutionSector, Member, MemberRole, PzkInit, Representative, ServiceEntry,
 };
 use sync_core::DocumentId;
 
@@ -157,22 +156,7 @@ fn team_document() -> Automerge {
         };
         pzk::upsert_service(&mut doc, id, &entry, &editor, at).expect("service");
     }
-    let plan = MeetingPlan {
-        date: Utc
-            .with_ymd_and_hms(2025, 3, 12, 9, 0, 0)
-            .single()
-            .expect("a date"),
-        mode: MeetingMode::Remote,
-    };
-    pzk::schedule_meeting(&mut doc, "m1", &plan, &editor, at).expect("meeting");
-    for (order, title) in (1u64..).zip(AGENDA) {
-        let item = AgendaItem {
-            title: title.into(),
-            order,
-        };
-        pzk::set_agenda_item(&mut doc, "m1", &format!("p{order}"), &item, &editor, at)
-            .expect("agenda item");
-    }
+    schedule_remote_meeting(&mut doc, &editor, "m1", (2025, 3, 12, 9), &AGENDA);
     doc
 }
 

@@ -128,6 +128,15 @@ async function storeChanged(page, before) {
   }
 }
 
+/** After a wipe for `reason`: the notice the worker sees and what the store still holds. */
+async function wiped(page, reason) {
+  const notice = `[data-testid=notice-wiped-${reason}]`
+  await visible(page, notice)
+  await visible(page, "#code")
+  const store = await rawStore(page)
+  return { notice: await page.textContent(notice), meta: store.meta, chunks: store.chunks }
+}
+
 /** The shell cache of the service worker: how many files it holds and whether it controls the page. */
 const shell = page =>
   page.evaluate(async () => {
@@ -230,11 +239,7 @@ async function scenario() {
     await ask({ kind: "revoke", login: spec.worker.login })
     ;({ context, page } = await open(profile, "/app/"))
     await unlock(page, spec.pin)
-    await visible(page, "[data-testid=notice-wiped-odwolane]")
-    result.revokedNotice = await page.textContent("[data-testid=notice-wiped-odwolane]")
-    await visible(page, "#code")
-    const wiped = await rawStore(page)
-    result.afterRevocation = { meta: wiped.meta, chunks: wiped.chunks }
+    ;({ notice: result.revokedNotice, ...result.afterRevocation } = await wiped(page, "odwolane"))
     await context.close()
 
     note("another worker signs in on another browser and signs out: the store is wiped")
@@ -243,11 +248,7 @@ async function scenario() {
     await screensShown(page)
     await storeChanged(page, "[]")
     await page.click("[data-testid=logout]")
-    await visible(page, "[data-testid=notice-wiped-wylogowano]")
-    result.signedOutNotice = await page.textContent("[data-testid=notice-wiped-wylogowano]")
-    await visible(page, "#code")
-    const signedOut = await rawStore(page)
-    result.afterSignOut = { meta: signedOut.meta, chunks: signedOut.chunks }
+    ;({ notice: result.signedOutNotice, ...result.afterSignOut } = await wiped(page, "wylogowano"))
     await context.close()
 
     result.problems = problems
