@@ -3,87 +3,40 @@
 // meeting, see the agenda, the services and each other (presence), write the minutes together,
 // one of them goes offline, writes and records a decision, comes back, and both converge.
 //
-// server/tests/meeting_page.rs sets up the server and runs this; it prints one JSON line
-// (`{"ok":true,...}` or `{"ok":false,"error":...}`). Inputs, in the environment:
-//   MEETING_BASE_URL   https://127.0.0.1:PORT
-//   MEETING_CERT       the server's (self-signed development) certificate, PEM; Chromium trusts
-//                      exactly its public key (--ignore-certificate-errors-spki-list)
+// tests/tests/meeting_page.rs sets up the server and runs this (see browser.mjs for the
+// shared inputs and the result line). Its own inputs, in the environment:
 //   MEETING_SPEC       JSON: {document, meeting, a: {code, login, name, institution_name},
 //                      b: {...}, reader: {code, login} (optional, read-only),
 //                      agenda: [titles in order], services: [descriptions]}
 //   MEETING_LATENCY_SAMPLES  how many presence and keystroke latency samples to take (0: none)
 //   MEETING_SCREENSHOT a path for a screenshot of the first member's page (optional)
-//   CHROMIUM           the browser (default /usr/bin/chromium)
-//
-// Every wait is a condition with a timeout; nothing sleeps.
 
-import { createHash, X509Certificate } from "node:crypto"
-import { readFileSync } from "node:fs"
-import { chromium } from "playwright-core"
+import { env, launch, note, run, until, WAIT_MS, watch } from "./browser.mjs"
 
-const WAIT_MS = 20_000
-
-const env = name => {
-  const value = process.env[name]
-  if (!value) throw new Error(`${name} is not set`)
-  return value
-}
-
-let step = "start"
-const log = []
+/** The PIN each member chooses for the device's encrypted store. */
+const PIN = "135790"
 const members = []
-const note = text => {
-  step = text
-  log.push(text)
-}
-
-/** base64 SHA-256 of the certificate's SubjectPublicKeyInfo: what Chromium is told to trust. */
-function spkiHash(pemPath) {
-  const cert = new X509Certificate(readFileSync(pemPath))
-  const spki = cert.publicKey.export({ type: "spki", format: "der" })
-  return createHash("sha256").update(spki).digest("base64")
-}
-
-async function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    // Playwright gives every launch a fresh, temporary --user-data-dir.
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--ignore-certificate-errors-spki-list=${spkiHash(env("MEETING_CERT"))}`,
-    ],
-  })
-}
 
 /** One member's browser context and page, with what went wrong in it. */
 async function member(browser, who, base) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "pl-PL" })
   const page = await context.newPage()
   const problems = []
-  page.on("pageerror", error => problems.push(`pageerror: ${error.message}`))
-  page.on("console", message => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`)
-  })
+  watch(page, problems)
   await page.goto(`${base}/`)
   const m = { who, context, page, problems }
   members.push(m)
   return m
 }
 
-const until = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: "raf" })
-
 async function logIn(m, spec, meeting) {
   note(`${m.who.login}: logs in`)
   await m.page.fill("#code", m.who.code)
   await m.page.click("[data-testid=login]")
+  note(`${m.who.login}: chooses the PIN of the device's store`)
+  await m.page.fill("#pin-new", PIN)
+  await m.page.fill("#pin-repeat", PIN)
+  await m.page.click("[data-testid=pin-set]")
   note(`${m.who.login}: picks the meeting`)
   const link = m.page.locator(`#meetings li[data-meeting="${meeting}"] a`)
   await link.waitFor({ timeout: WAIT_MS })
@@ -325,15 +278,10 @@ function summary(values) {
 
 async function main() {
   const spec = JSON.parse(env("MEETING_SPEC"))
-  const base = env("MEETING_BASE_URL")
+  const base = env("BASE_URL")
   const browser = await launch()
   try {
-    const result = await scenario(browser, spec, base)
-    console.log(JSON.stringify({ ok: true, ...result, steps: log }))
-  } catch (error) {
-    const pages = await pagesState().catch(() => [])
-    console.log(JSON.stringify({ ok: false, step, error: String(error?.stack ?? error), pages, steps: log }))
-    process.exitCode = 1
+    await run(() => scenario(browser, spec, base), pagesState)
   } finally {
     await browser.close()
   }
@@ -351,8 +299,4 @@ async function pagesState() {
   )
 }
 
-main().catch(async error => {
-  const pages = await pagesState().catch(() => [])
-  console.log(JSON.stringify({ ok: false, step, error: String(error?.stack ?? error), pages, steps: log }))
-  process.exit(1)
-})
+await main()
