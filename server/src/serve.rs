@@ -189,6 +189,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         })?;
         tracing::info!(node = %node, "PostgreSQL store; listening for other nodes");
     }
+    let blobs =
+        crate::blobs::Blobs::open(&backups, config.max_attachment, config.attachment_grace)?;
+    collect_orphans_hourly(blobs.clone());
     let state = AppState {
         hub: hub.clone(),
         directory,
@@ -208,6 +211,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         secrets,
         backup_key,
         data_dir: config.data_dir.clone(),
+        blobs,
         doors: Arc::new(Doors {
             sockets: Arc::new(SocketCaps::new(
                 config.max_sockets_per_user,
@@ -337,4 +341,24 @@ async fn serve_metrics(
     });
     tracing::info!(%addr, "/metrics on a listener of its own");
     Ok(addr)
+}
+
+/// Collects orphaned attachments once an hour (`crate::blobs::gc`).
+fn collect_orphans_hourly(blobs: crate::blobs::Blobs) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let blobs = blobs.clone();
+            let now = chrono::Utc::now().timestamp();
+            match tokio::task::spawn_blocking(move || blobs.collect_orphans(now)).await {
+                Ok(Ok(done)) if done.removed > 0 => {
+                    tracing::info!(removed = done.removed, "orphaned attachments collected");
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "collecting attachments failed"),
+                Err(e) => tracing::warn!(error = %e, "collecting attachments failed"),
+            }
+        }
+    });
 }
