@@ -191,7 +191,6 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     }
     let blobs =
         crate::blobs::Blobs::open(&backups, config.max_attachment, config.attachment_grace)?;
-    collect_orphans_hourly(blobs.clone());
     let state = AppState {
         hub: hub.clone(),
         directory,
@@ -239,6 +238,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     let (stop, stopped) = oneshot::channel::<()>();
     // Tells `/metrics`' own listener (if any) that the server stops.
     let (stopping, stopping_seen) = watch::channel(false);
+    collect_orphans_hourly(state.blobs.clone(), stopping_seen.clone());
     let shutdown = async move {
         shutdown_signal(stopped, hub).await;
         let _ = stopping.send(true);
@@ -344,11 +344,15 @@ async fn serve_metrics(
 }
 
 /// Collects orphaned attachments once an hour (`crate::blobs::gc`).
-fn collect_orphans_hourly(blobs: crate::blobs::Blobs) {
+/// Stops when the server does (so the store closes).
+fn collect_orphans_hourly(blobs: crate::blobs::Blobs, mut stopping: watch::Receiver<bool>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
-            every.tick().await;
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stopping.wait_for(|stopping| *stopping) => return,
+            }
             let blobs = blobs.clone();
             let now = chrono::Utc::now().timestamp();
             match tokio::task::spawn_blocking(move || blobs.collect_orphans(now)).await {

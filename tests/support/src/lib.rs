@@ -17,6 +17,8 @@
 
 use std::time::Duration;
 
+#[cfg(feature = "server")]
+pub mod attachments;
 pub mod case_fixture;
 pub mod case_story;
 pub mod documents;
@@ -46,6 +48,8 @@ pub mod nowak {
     pub use crate::case_story::*;
 }
 
+#[cfg(feature = "server")]
+pub use attachments::*;
 pub use case_fixture::{new_family_case, CaseFixture};
 pub use documents::*;
 #[cfg(any(feature = "server", feature = "tablet"))]
