@@ -263,3 +263,56 @@ async fn an_erased_case_leaves_no_attachment_behind() {
     );
     server.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_no_case_names_is_collected_after_the_grace_period() {
+    use sync_core::model::case::{attach_file, Attachment, AttachmentKind};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = loopback(dir.path());
+    config.attachment_grace = std::time::Duration::ZERO;
+    let (server, anna, case) = region_with_case(config).await;
+    let token = enroll(&server, "anna").token;
+    let contract = pdf_file(90_000);
+    let abandoned = pdf_file(80_000);
+    for file in [&contract, &abandoned] {
+        let done = upload_rest(server.addr, &token, case, file).await;
+        assert_eq!(done.status, 200, "{}", done.text());
+    }
+    // The case names the contract's scan; the other file was never attached.
+    let entry = Attachment {
+        sha256: sha256_hex(&contract),
+        mime: "application/pdf".into(),
+        size: contract.len() as u64,
+        kind: AttachmentKind::SignedContract,
+        link: None,
+        caption: "Kontrakt".into(),
+    };
+    anna.change(case, move |doc| {
+        let by = case_story::editor("anna", "gops");
+        attach_file(doc, "skan-1", &entry, &by, chrono::Utc::now())
+    })
+    .await
+    .expect("changed")
+    .expect("attached");
+    wait_acknowledged(&anna, case).await;
+
+    let admin = admin_token(&server, "admin1");
+    let (status, body) = http_post(
+        server.addr,
+        "/api/v1/admin/attachments/collect",
+        Some(&admin),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let collected: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(collected["removed"], 1, "{body}");
+    let kept = attachment_path(case, &sha256_hex(&contract), "");
+    assert!(get_binary(server.addr, &token, &kept, None).await.body == contract);
+    let gone = attachment_path(case, &sha256_hex(&abandoned), "");
+    assert_eq!(
+        get_binary(server.addr, &token, &gone, None).await.status,
+        404
+    );
+    server.shutdown().await.expect("shutdown");
+}
