@@ -316,3 +316,38 @@ async fn a_file_no_case_names_is_collected_after_the_grace_period() {
     );
     server.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restored_backup_serves_the_attachments_it_was_taken_with() {
+    use kooperacja_server::admin::{run, AdminCommand};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = backup_key_file(&dir.path().join("operator"));
+    let live = dir.path().join("live");
+    let mut config = loopback(&live);
+    config.backup_key_file = Some(key.clone());
+    let secrets = config.secrets_dir.clone();
+    let (server, anna, case) = region_with_case(config).await;
+    let token = enroll(&server, "anna").token;
+    let scan = pdf_file(600_000);
+    let done = upload_rest(server.addr, &token, case, &scan).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    let admin = enroll_admin(&server, "admin1");
+    let file = online_backup(&server, &admin).await;
+    anna.shutdown().await;
+    server.shutdown().await.expect("shutdown");
+
+    let restored = dir.path().join("restored");
+    let command = AdminCommand::Restore {
+        from: file,
+        backup_key_file: Some(key),
+    };
+    run(&restored, &secrets, None, command).expect("restored");
+    let mut config = loopback(&restored);
+    config.secrets_dir = secrets;
+    let server = start_with(config).await;
+    let path = attachment_path(case, &sha256_hex(&scan), "");
+    let answer = get_binary(server.addr, &token, &path, None).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert!(answer.body == scan, "the scan came back with the backup");
+    server.shutdown().await.expect("shutdown");
+}

@@ -31,15 +31,15 @@ impl Blobs {
             if meta.started > cutoff {
                 continue;
             }
-            if !referenced.contains_key(&id.document) {
-                let names = self.referenced_by(id.document)?;
-                referenced.insert(id.document, names);
-            }
-            let name = hex::encode(id.sha256);
-            let keep = match referenced.get(&id.document) {
-                Some(Some(names)) => names.contains(&name),
-                _ => true,
+            let names = match referenced.entry(id.document) {
+                std::collections::btree_map::Entry::Occupied(known) => known.into_mut(),
+                std::collections::btree_map::Entry::Vacant(new) => {
+                    new.insert(self.referenced_by(id.document)?)
+                }
             };
+            let keep = names
+                .as_ref()
+                .is_none_or(|names| names.contains(&hex::encode(id.sha256)));
             if !keep {
                 self.backend.remove(&id)?;
                 done.removed += 1;

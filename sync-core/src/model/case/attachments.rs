@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
-use automerge::{Automerge, ReadDoc, ROOT};
+use automerge::{Automerge, ROOT};
 use chrono::{DateTime, Utc};
 
 use super::layout::{key, open_case};
@@ -229,21 +229,18 @@ fn check_entry(root: &Node<'_>, path: &str, entry: &Attachment) -> Result<(), Sc
             &format!("expected 1 to {MAX_ATTACHMENT_BYTES} bytes"),
         ));
     }
-    match &entry.link {
+    let missing = match &entry.link {
         Some(AttachmentLink::Signature(index)) => {
-            let signatures = root.map(key::CONTRACT)?.list(key::SIGNATURES)?;
-            let held = signatures.len() as u64;
-            if *index >= held {
-                return Err(field(key::SIGNATURE, "no such contract signature"));
-            }
+            let held = root.map(key::CONTRACT)?.list(key::SIGNATURES)?.len() as u64;
+            (*index >= held).then_some((key::SIGNATURE, "no such contract signature"))
         }
         Some(AttachmentLink::Consent(id)) => {
-            let consents = root.map(key::CONSENTS)?;
-            if consents.doc().get(&consents.id(), id.as_str())?.is_none() {
-                return Err(field(key::CONSENT, "no such consent event"));
-            }
+            (!root.map(key::CONSENTS)?.has(id)?).then_some((key::CONSENT, "no such consent event"))
         }
-        None => {}
+        None => None,
+    };
+    if let Some((name, reason)) = missing {
+        return Err(field(name, reason));
     }
     Ok(())
 }
