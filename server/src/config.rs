@@ -108,6 +108,13 @@ pub struct ServeArgs {
     /// belongs to its creator's devices alone.
     #[arg(long, env = "KOOPERACJA_ALLOW_UNTYPED_DOCUMENTS")]
     pub allow_untyped_documents: bool,
+    /// Size limit of one attachment, in MiB [default: 25].
+    #[arg(long, env = "KOOPERACJA_MAX_ATTACHMENT_MB")]
+    pub max_attachment_mb: Option<u64>,
+    /// Hours an uploaded attachment no case refers to is kept before it is deleted
+    /// [default: 24].
+    #[arg(long, env = "KOOPERACJA_ATTACHMENT_GRACE_HOURS")]
+    pub attachment_grace_hours: Option<u64>,
 }
 
 /// The configuration file.
@@ -135,6 +142,8 @@ struct FileConfig {
     postgres_pool: Option<usize>,
     memory_budget_mb: Option<usize>,
     allow_untyped_documents: Option<bool>,
+    max_attachment_mb: Option<u64>,
+    attachment_grace_hours: Option<u64>,
 }
 
 /// How the server speaks TLS.
@@ -201,6 +210,10 @@ pub struct ServeConfig {
     /// Writes stop while the data directory's filesystem has less free space than this
     /// (see [`crate::disk`]); 0 turns the guard off.
     pub disk_reserve: u64,
+    /// Size limit of one attachment, in bytes.
+    pub max_attachment: u64,
+    /// How long an attachment no case refers to is kept.
+    pub attachment_grace: std::time::Duration,
 }
 
 /// Default limit of bytes waiting to be written to one peer.
@@ -235,6 +248,8 @@ impl ServeConfig {
             store: None,
             postgres_pool: crate::pg::DEFAULT_POOL,
             disk_reserve: 0,
+            max_attachment: crate::blobs::DEFAULT_LIMIT,
+            attachment_grace: crate::blobs::DEFAULT_GRACE,
         }
     }
 }
@@ -356,6 +371,18 @@ impl ServeArgs {
                 .or(file.disk_reserve_mb)
                 .map_or(crate::disk::DEFAULT_RESERVE, |mb| {
                     mb.saturating_mul(1024 * 1024)
+                }),
+            max_attachment: self
+                .max_attachment_mb
+                .or(file.max_attachment_mb)
+                .map_or(crate::blobs::DEFAULT_LIMIT, |mb| {
+                    mb.saturating_mul(1024 * 1024)
+                }),
+            attachment_grace: self
+                .attachment_grace_hours
+                .or(file.attachment_grace_hours)
+                .map_or(crate::blobs::DEFAULT_GRACE, |h| {
+                    std::time::Duration::from_secs(h.saturating_mul(3600))
                 }),
         })
     }

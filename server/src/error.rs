@@ -107,6 +107,14 @@ impl ApiError {
         }
     }
 
+    /// Any status with a reason (the attachment endpoints' 409, 413, 415, 416, 422).
+    pub fn status(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
     /// 503 with a reason.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self {

@@ -21,6 +21,7 @@
 //! - [`secrets`]: the master and audit keys, kept outside the store and its backups.
 //! - [`backup`]: backup files, encrypted and authenticated with the operator's backup key.
 //! - [`at_rest`]: documents encrypted at rest under per-document keys; erasure destroys the key.
+//! - [`blobs`]: attachments' bytes, sealed under their case's key, uploaded in resumable ranges.
 //! - [`tls`]: certificates from files, or a development one made on first start.
 //! - [`serve`]: binds, serves over TLS or loopback HTTP, shuts down gracefully.
 //! - [`doors`]: header timeout, pending-connection and per-account caps, security headers and
@@ -34,6 +35,7 @@ pub mod at_rest;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod blobs;
 pub mod config;
 pub mod disk;
 pub mod doors;

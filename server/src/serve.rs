@@ -195,6 +195,8 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         })?;
         tracing::info!(node = %node, "PostgreSQL store; listening for other nodes");
     }
+    let blobs =
+        crate::blobs::Blobs::open(&backups, config.max_attachment, config.attachment_grace)?;
     let state = AppState {
         hub: hub.clone(),
         directory,
@@ -214,6 +216,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         secrets,
         backup_key,
         data_dir: config.data_dir.clone(),
+        blobs,
         doors: Arc::new(Doors {
             sockets: Arc::new(SocketCaps::new(
                 config.max_sockets_per_user,
@@ -242,6 +245,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     // Tells `/metrics`' own listener (if any) that the server stops.
     let (stopping, stopping_seen) = watch::channel(false);
     let written = state.kv.clone();
+    collect_orphans_hourly(state.blobs.clone(), stopping_seen.clone());
     let shutdown = async move {
         shutdown_signal(stopped, hub).await;
         // Audit records and bindings still in the PostgreSQL batch writer's hands.
@@ -349,4 +353,28 @@ async fn serve_metrics(
     });
     tracing::info!(%addr, "/metrics on a listener of its own");
     Ok(addr)
+}
+
+/// Collects orphaned attachments once an hour (`crate::blobs::gc`).
+/// Stops when the server does (so the store closes).
+fn collect_orphans_hourly(blobs: crate::blobs::Blobs, mut stopping: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stopping.wait_for(|stopping| *stopping) => return,
+            }
+            let blobs = blobs.clone();
+            let now = chrono::Utc::now().timestamp();
+            match tokio::task::spawn_blocking(move || blobs.collect_orphans(now)).await {
+                Ok(Ok(done)) if done.removed > 0 => {
+                    tracing::info!(removed = done.removed, "orphaned attachments collected");
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "collecting attachments failed"),
+                Err(e) => tracing::warn!(error = %e, "collecting attachments failed"),
+            }
+        }
+    });
 }

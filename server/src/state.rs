@@ -38,6 +38,8 @@ pub struct AppState {
     pub backup_key: Option<crate::secrets::Key>,
     /// The data directory.
     pub data_dir: std::path::PathBuf,
+    /// Attachments' bytes.
+    pub blobs: crate::blobs::Blobs,
     /// Per-user and per-device WebSocket caps, `/metrics` access.
     pub doors: Arc<crate::doors::Doors>,
 }

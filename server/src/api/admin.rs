@@ -175,6 +175,10 @@ pub(super) async fn erase(
     let id = sync_core::DocumentId::parse(&document)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     state.registry.erase(id, &by.login)?;
+    let blobs = state.blobs.clone();
+    tokio::task::spawn_blocking(move || blobs.erase_document(id))
+        .await
+        .map_err(|e| ServerError::Corrupt(e.to_string()))??;
     let (ack, done) = oneshot::channel();
     if !state.hub.send(Command::Erase(id, ack)).await {
         return Err(ApiError::unavailable("the server is stopping"));
@@ -183,4 +187,19 @@ pub(super) async fn erase(
         .map_err(|_| ApiError::unavailable("the server is stopping"))?
         .map_err(ServerError::from)?;
     Ok(Json(serde_json::json!({ "erased": id.to_string() })))
+}
+
+/// `POST /admin/attachments/collect`: deletes now the blobs no case refers to that are older
+/// than the grace period (the server also does it every hour).
+pub(super) async fn collect_attachments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<crate::blobs::gc::Collected>, ApiError> {
+    admin(&state, &headers).await?;
+    let blobs = state.blobs.clone();
+    let now = chrono::Utc::now().timestamp();
+    let done = tokio::task::spawn_blocking(move || blobs.collect_orphans(now))
+        .await
+        .map_err(|e| ServerError::Corrupt(e.to_string()))??;
+    Ok(Json(done))
 }

@@ -1,15 +1,17 @@
 //! The HTTP API under `/api/v1`: [`me`] (the caller's profile and documents), [`tokens`]
 //! (enrolment with a code, short-lived access tokens), [`documents`] (assignments) and
-//! [`admin`] (provisioning, revocation, backup, erasure). Each handler learns who calls from
+//! [`admin`] (provisioning, revocation, backup, erasure) and [`attachments`] (a case's files). Each handler learns who calls from
 //! [`caller`].
 
 mod admin;
+mod attachment_range;
+mod attachments;
 mod caller;
 mod documents;
 mod me;
 mod tokens;
 
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::state::AppState;
@@ -29,4 +31,16 @@ pub fn router() -> Router<AppState> {
         .route("/admin/documents/{document}/erase", post(admin::erase))
         .route("/documents/{document}/assign", post(documents::assign))
         .route("/documents/{document}/unassign", post(documents::unassign))
+        .route(
+            "/documents/{document}/attachments/{sha256}",
+            put(attachments::upload).get(attachments::download),
+        )
+        .route(
+            "/documents/{document}/attachments/{sha256}/status",
+            get(attachments::status),
+        )
+        .route(
+            "/admin/attachments/collect",
+            post(admin::collect_attachments),
+        )
 }

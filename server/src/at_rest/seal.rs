@@ -98,6 +98,49 @@ pub fn open_chunk(
         })
 }
 
+/// What a piece of an attachment's associated data starts with (then document, hash, index).
+const PIECE_CONTEXT: &[u8] = b"kooperacja attachment piece v1 ";
+
+fn piece_aad(document: DocumentId, sha256: &[u8; 32], index: u32) -> Vec<u8> {
+    [
+        PIECE_CONTEXT,
+        document.as_bytes(),
+        sha256,
+        &index.to_be_bytes(),
+    ]
+    .concat()
+}
+
+/// Seals piece `index` of the attachment `sha256` of `document` under the document's key (a
+/// piece moved to another attachment, document or place fails to open).
+pub fn seal_piece(
+    doc_key: &XChaCha20Poly1305,
+    document: DocumentId,
+    sha256: &[u8; 32],
+    index: u32,
+    plain: &[u8],
+) -> Result<Vec<u8>, StorageError> {
+    encrypt(doc_key, &MAGIC, &piece_aad(document, sha256, index), plain)
+}
+
+/// Opens a piece made by [`seal_piece`] for the same attachment and index.
+pub fn open_piece(
+    doc_key: &XChaCha20Poly1305,
+    document: DocumentId,
+    sha256: &[u8; 32],
+    index: u32,
+    sealed: &[u8],
+) -> Result<Vec<u8>, StorageError> {
+    sealed
+        .strip_prefix(&MAGIC)
+        .and_then(|body| decrypt(doc_key, &piece_aad(document, sha256, index), body))
+        .ok_or_else(|| {
+            StorageError::Corrupt(format!(
+                "piece {index} of an attachment of {document} does not open with its key"
+            ))
+        })
+}
+
 /// Wraps a document key with the master key.
 pub fn wrap_key(
     master: &XChaCha20Poly1305,

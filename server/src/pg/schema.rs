@@ -32,6 +32,21 @@ const MIGRATIONS: &[&str] = &[
         document text PRIMARY KEY,
         at timestamptz NOT NULL DEFAULT now()
     );",
+    // 4: attachments (`crate::blobs`): each blob's record and its sealed pieces, apart from
+    // the documents' chunks.
+    "CREATE TABLE attachment_meta (
+        document bytea NOT NULL,
+        sha256 bytea NOT NULL,
+        meta bytea NOT NULL,
+        PRIMARY KEY (document, sha256)
+    );
+    CREATE TABLE attachment_pieces (
+        document bytea NOT NULL,
+        sha256 bytea NOT NULL,
+        piece integer NOT NULL,
+        bytes bytea NOT NULL,
+        PRIMARY KEY (document, sha256, piece)
+    );",
 ];
 
 pub(super) fn migrate(client: &mut Client) -> Result<(), ServerError> {

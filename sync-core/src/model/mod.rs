@@ -143,6 +143,7 @@ pub fn validate(doc: &Automerge) -> Result<DocumentKind, SchemaError> {
     match kind {
         DocumentKind::Case => {
             let view = case::read_case(doc)?;
+            case::read_attachments(doc)?;
             workflow::check_state(doc, &view)?;
         }
         DocumentKind::Pzk => {

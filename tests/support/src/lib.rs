@@ -19,6 +19,8 @@ use std::time::Duration;
 
 #[cfg(feature = "server")]
 pub mod browser;
+#[cfg(feature = "server")]
+pub mod attachments;
 pub mod case_fixture;
 pub mod case_story;
 pub mod documents;
@@ -52,6 +54,8 @@ pub mod nowak {
 
 #[cfg(feature = "server")]
 pub use browser::{enrolment_code, require_browser_tools, BrowserScript};
+#[cfg(feature = "server")]
+pub use attachments::*;
 pub use case_fixture::{new_family_case, CaseFixture};
 pub use documents::*;
 #[cfg(any(feature = "server", feature = "tablet"))]

@@ -90,6 +90,7 @@ fn write_containers(tx: &mut Transaction<'_>) -> Result<(), SchemaError> {
         key::CONSULTATIONS,
         key::CONSENTS,
         key::PZK_DECISION,
+        key::ATTACHMENTS,
     ] {
         write::new_map(tx, &ROOT, map)?;
     }

@@ -27,6 +27,7 @@ pub(super) mod key {
     pub(crate) const PZK_DECISION: &str = "pzkDecision";
     pub(crate) const HANDOVER: &str = "handover";
     pub(crate) const NEXT_VISIT: &str = "nextVisit";
+    pub(crate) const ATTACHMENTS: &str = "attachments";
 
     pub(crate) const NAME: &str = "name";
     pub(crate) const RELATION: &str = "relation";
@@ -63,6 +64,13 @@ pub(super) mod key {
     pub(crate) const TARGET: &str = "target";
     pub(crate) const TARGET_WORKER: &str = "targetWorker";
     pub(crate) const NOTE: &str = "note";
+    pub(crate) const SHA256: &str = "sha256";
+    pub(crate) const MIME: &str = "mime";
+    pub(crate) const SIZE: &str = "size";
+    pub(crate) const KIND: &str = "kind";
+    pub(crate) const SIGNATURE: &str = "signature";
+    pub(crate) const CONSENT: &str = "consent";
+    pub(crate) const CAPTION: &str = "caption";
 
     /// The SMART parts of a goal kept as Text, in the order of `smart_values`.
     pub(crate) const SMART: [&str; 4] = [SPECIFIC, MEASURABLE, ACHIEVABLE, RELEVANT];

@@ -24,6 +24,7 @@
 //! | `pzkDecision` | `{decision?, meeting?, by?, at?}` | 9.2 |
 //! | `handover` | `{note: Text, target?, targetWorker?, by?, at?}` | 9.3, *przekazanie* |
 //! | `nextVisit` | optional `"YYYY-MM-DD"` | the next planned visit; absent in older cases |
+//! | `attachments` | map: id → attachment | append-only, see [`attachments`](self::attach_file) |
 //!
 //! A goal is `{specific, measurable, achievable, relevant: Text, deadline: "YYYY-MM-DD",
 //! responsible, status, services: map service id → true, createdAt}`; a contract signature is
@@ -49,6 +50,7 @@
 //! [`workflow`] (which stage may follow which). `types` holds the values edits take and readers
 //! return, `read` the readers, `stage` the stage value, `layout` the keys of the fields.
 
+mod attachments;
 mod closing;
 mod contract;
 mod diagnosis;
@@ -63,8 +65,14 @@ mod visits;
 pub mod workflow;
 
 #[cfg(test)]
+mod attachment_tests;
+#[cfg(test)]
 mod tests;
 
+pub use self::attachments::{
+    attach_file, is_sha256_hex, read_attachments, referenced_blobs, Attachment, AttachmentKind,
+    AttachmentLink, AttachmentView, ALLOWED_MIME, MAX_ATTACHMENT_BYTES,
+};
 pub use self::closing::{set_evaluation, set_handover, set_pzk_decision};
 pub use self::contract::{
     contract_changed_since_signed, set_contract_text, sign_contract, signed_contract_text,

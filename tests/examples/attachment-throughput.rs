@@ -1,0 +1,75 @@
+//! Attachments on loopback (issue #18): one 25 MiB scan uploaded in one request and downloaded
+//! again from an in-process server on sled; prints MB/s each way and this process's resident
+//! memory before and at its peak during the upload (the file itself is allocated before the
+//! baseline). `docs/benchmarks.md` has the figures.
+//!
+//! `taskset -c 0 cargo run --release -p kooperacja-tests --example attachment-throughput`
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kooperacja_server::config::{ServeConfig, TlsMode};
+use kooperacja_test_support::*;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // `ATTACHMENT_MB` (default 25) sets the file's size, and the server's limit to match.
+    let mib: usize = std::env::var("ATTACHMENT_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(25);
+    let mut config = ServeConfig::for_tests(dir.path(), TlsMode::InsecureLoopback);
+    config.max_attachment = (mib * 1024 * 1024) as u64;
+    let server = start_with(config).await;
+    provision_region(&server);
+    let token = enroll(&server, "anna").token;
+    let anna = tablet_at(server.addr, &token, "tablet-anna");
+    let case = random_id();
+    anna.create(case, new_family_case("anna"))
+        .await
+        .expect("created");
+    wait_acknowledged(&anna, case).await;
+    anna.set_online(false).expect("offline");
+
+    let file = pdf_file(mib * 1024 * 1024);
+    let sha = sha256_hex(&file);
+    let baseline = resident_kib();
+    let peak = Arc::new(AtomicU64::new(baseline));
+    let running = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (peak, running) = (peak.clone(), running.clone());
+        std::thread::spawn(move || {
+            while running.load(Ordering::Relaxed) {
+                peak.fetch_max(resident_kib(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let started = Instant::now();
+    let answer = put_range(server.addr, &token, case, &file, 0, usize::MAX)
+        .await
+        .expect("answer");
+    let upload = started.elapsed();
+    running.store(false, Ordering::Relaxed);
+    sampler.join().expect("sampler");
+    assert_eq!(answer.status, 200, "{}", answer.text());
+
+    let started = Instant::now();
+    let path = attachment_path(case, &sha, "");
+    let download = get_binary(server.addr, &token, &path, None).await;
+    let download_time = started.elapsed();
+    assert!(download.body == file);
+
+    let mb = file.len() as f64 / 1e6;
+    println!(
+        "upload_mb_s={:.1} download_mb_s={:.1} rss_baseline_kib={} rss_peak_upload_kib={} rss_growth_kib={}",
+        mb / upload.as_secs_f64(),
+        mb / download_time.as_secs_f64(),
+        baseline,
+        peak.load(Ordering::Relaxed),
+        peak.load(Ordering::Relaxed).saturating_sub(baseline)
+    );
+    server.shutdown().await.expect("shutdown");
+}
