@@ -8,14 +8,12 @@
 //! Chromium trusts exactly that certificate's public key (`--ignore-certificate-errors-spki-list`,
 //! honoured with a fresh `--user-data-dir`); no certificate check is turned off.
 //!
-//! Needs Node >= 20, `web/node_modules` (installed here with `npm ci` when missing) and
-//! `/usr/bin/chromium` (or `CHROMIUM`). Without them the test fails, on purpose: CI installs
-//! them, and a skipped browser test proves nothing. `MEETING_LATENCY_SAMPLES` (default 20)
+//! Needs Node >= 20, `web/node_modules` (installed with `npm ci` when missing) and
+//! `/usr/bin/chromium` (or `CHROMIUM`): see the support crate's `browser` module. `MEETING_LATENCY_SAMPLES` (default 20)
 //! sets how many presence and keystroke latency samples are taken and printed (never asserted);
 //! `MEETING_SCREENSHOT` saves a screenshot of the first member's page.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use automerge::Automerge;
@@ -33,44 +31,6 @@ use sync_core::DocumentId;
 
 /// How long the browsers may take in all (each of their waits times out sooner).
 const BROWSER_DEADLINE: Duration = Duration::from_secs(240);
-
-const HOW: &str = "the meeting page test needs Node >= 20, the packages of web/ (`npm ci` in \
-                   web/) and Debian's chromium (`apt-get install -y chromium`); CI installs them";
-
-fn web_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate lives inside the repository")
-        .join("web")
-}
-
-fn chromium() -> PathBuf {
-    std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
-/// Fails (never skips) when Node, the packages or Chromium are missing; installs the pinned
-/// packages when only they are missing.
-fn require_tools() {
-    let node = Command::new("node")
-        .arg("--version")
-        .output()
-        .unwrap_or_else(|e| panic!("`node` cannot be run ({e}); {HOW}"));
-    assert!(node.status.success(), "`node --version` failed; {HOW}");
-    let playwright = web_dir().join("node_modules/playwright-core/package.json");
-    if !playwright.is_file() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(web_dir())
-            .stdout(Stdio::null())
-            .status()
-            .unwrap_or_else(|e| panic!("`npm` cannot be run ({e}); {HOW}"));
-        assert!(status.success(), "`npm ci` in web/ failed; {HOW}");
-    }
-    let browser = chromium();
-    assert!(browser.is_file(), "{} is missing; {HOW}", browser.display());
-}
 
 /// The region: a gmina's PZK with three member institutions, its animator, two members and a
 /// coordinator (who may read the PZK document but not write it).
@@ -219,69 +179,22 @@ fn team_document() -> Automerge {
     doc
 }
 
-fn code_for(server: &RunningServer, login: &str) -> String {
-    let mut random = [0u8; 10];
-    rand::fill(&mut random[..]);
-    server
-        .state
-        .directory
-        .enrolment_code(login, random)
-        .expect("enrolment code")
-        .code
-}
-
 /// Runs the browsers to their end and returns their JSON line.
 async fn run_browsers(server: &RunningServer, cert: &Path, spec: &Json) -> Json {
     let samples = std::env::var("MEETING_LATENCY_SAMPLES").unwrap_or_else(|_| "20".into());
-    let mut command = tokio::process::Command::new("node");
-    command
-        .current_dir(web_dir())
-        .arg("e2e/meeting.mjs")
-        .env("MEETING_BASE_URL", format!("https://{}", server.addr))
-        .env("MEETING_CERT", cert)
-        .env("MEETING_SPEC", spec.to_string())
-        .env("MEETING_LATENCY_SAMPLES", samples)
-        .env("CHROMIUM", chromium())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let child = command
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting node ({e}); {HOW}"));
-    let output = tokio::time::timeout(BROWSER_DEADLINE, child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| panic!("the browsers did not finish within {BROWSER_DEADLINE:?}"))
-        .expect("node ran");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .unwrap_or_else(|| {
-            panic!("the browsers printed no JSON line\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}")
-        });
-    let result: Json = serde_json::from_str(line)
-        .unwrap_or_else(|e| panic!("unreadable result ({e}): {line}\n--- stderr ---\n{stderr}"));
-    assert!(
-        output.status.success() && result["ok"] == json!(true),
-        "the meeting page failed: {result:#}\n--- stderr ---\n{stderr}"
-    );
-    result
+    let env = [
+        ("MEETING_SPEC", spec.to_string()),
+        ("MEETING_LATENCY_SAMPLES", samples),
+    ];
+    run_browser_script("e2e/meeting.mjs", server, cert, &env, BROWSER_DEADLINE).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_members_meet_on_the_page_and_converge_after_going_offline() {
-    require_tools();
+    require_browser_tools();
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_typed_server(dir.path()).await;
-    let cert = dir.path().join("tls").join("dev-cert.pem");
-    assert!(
-        cert.is_file(),
-        "the dev certificate is at {}",
-        cert.display()
-    );
+    let cert = dev_certificate(dir.path());
     provision(&server);
 
     // The animator's tablet makes the team's document; it stays connected and follows it.
@@ -293,11 +206,11 @@ async fn two_members_meet_on_the_page_and_converge_after_going_offline() {
     let spec = json!({
         "document": id.to_string(),
         "meeting": "m1",
-        "a": { "code": code_for(&server, "jan"), "login": "jan", "name": "Jan Wiśniewski",
+        "a": { "code": enrolment_code_for(&server, "jan"), "login": "jan", "name": "Jan Wiśniewski",
                "institution_name": "Szkoła Podstawowa nr 1" },
-        "b": { "code": code_for(&server, "marta"), "login": "marta", "name": "Marta Zielińska",
+        "b": { "code": enrolment_code_for(&server, "marta"), "login": "marta", "name": "Marta Zielińska",
                "institution_name": "Komenda Powiatowa Policji" },
-        "reader": { "code": code_for(&server, "koordynator"), "login": "koordynator" },
+        "reader": { "code": enrolment_code_for(&server, "koordynator"), "login": "koordynator" },
         "agenda": AGENDA,
         "services": SERVICES,
     });

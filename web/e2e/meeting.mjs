@@ -5,80 +5,30 @@
 //
 // server/tests/meeting_page.rs sets up the server and runs this; it prints one JSON line
 // (`{"ok":true,...}` or `{"ok":false,"error":...}`). Inputs, in the environment:
-//   MEETING_BASE_URL   https://127.0.0.1:PORT
-//   MEETING_CERT       the server's (self-signed development) certificate, PEM; Chromium trusts
-//                      exactly its public key (--ignore-certificate-errors-spki-list)
+//   E2E_BASE_URL, E2E_CERT, CHROMIUM  as for every script (e2e/browser.mjs)
 //   MEETING_SPEC       JSON: {document, meeting, a: {code, login, name, institution_name},
 //                      b: {...}, reader: {code, login} (optional, read-only),
 //                      agenda: [titles in order], services: [descriptions]}
 //   MEETING_LATENCY_SAMPLES  how many presence and keystroke latency samples to take (0: none)
 //   MEETING_SCREENSHOT a path for a screenshot of the first member's page (optional)
-//   CHROMIUM           the browser (default /usr/bin/chromium)
 //
 // Every wait is a condition with a timeout; nothing sleeps.
 
-import { createHash, X509Certificate } from "node:crypto"
-import { readFileSync } from "node:fs"
-import { chromium } from "playwright-core"
+import { WAIT_MS, env, launch, note, report, steps, summary, until, watch } from "./browser.mjs"
 
-const WAIT_MS = 20_000
-
-const env = name => {
-  const value = process.env[name]
-  if (!value) throw new Error(`${name} is not set`)
-  return value
-}
-
-let step = "start"
-const log = []
 const members = []
-const note = text => {
-  step = text
-  log.push(text)
-}
-
-/** base64 SHA-256 of the certificate's SubjectPublicKeyInfo: what Chromium is told to trust. */
-function spkiHash(pemPath) {
-  const cert = new X509Certificate(readFileSync(pemPath))
-  const spki = cert.publicKey.export({ type: "spki", format: "der" })
-  return createHash("sha256").update(spki).digest("base64")
-}
-
-async function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    // Playwright gives every launch a fresh, temporary --user-data-dir.
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--ignore-certificate-errors-spki-list=${spkiHash(env("MEETING_CERT"))}`,
-    ],
-  })
-}
 
 /** One member's browser context and page, with what went wrong in it. */
 async function member(browser, who, base) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "pl-PL" })
   const page = await context.newPage()
   const problems = []
-  page.on("pageerror", error => problems.push(`pageerror: ${error.message}`))
-  page.on("console", message => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`)
-  })
+  watch(page, problems)
   await page.goto(`${base}/`)
   const m = { who, context, page, problems }
   members.push(m)
   return m
 }
-
-const until = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: "raf" })
 
 async function logIn(m, spec, meeting) {
   note(`${m.who.login}: logs in`)
@@ -316,24 +266,12 @@ async function keystrokeLatency(a, b, samples) {
   return out
 }
 
-function summary(values) {
-  const sorted = [...values].sort((x, y) => x - y)
-  const at = q => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]
-  const round = x => Math.round(x * 100) / 100
-  return { n: sorted.length, p50: round(at(0.5)), p99: round(at(0.99)), max: round(sorted.at(-1)), min: round(sorted[0]) }
-}
-
 async function main() {
   const spec = JSON.parse(env("MEETING_SPEC"))
-  const base = env("MEETING_BASE_URL")
+  const base = env("E2E_BASE_URL")
   const browser = await launch()
   try {
-    const result = await scenario(browser, spec, base)
-    console.log(JSON.stringify({ ok: true, ...result, steps: log }))
-  } catch (error) {
-    const pages = await pagesState().catch(() => [])
-    console.log(JSON.stringify({ ok: false, step, error: String(error?.stack ?? error), pages, steps: log }))
-    process.exitCode = 1
+    await report(() => scenario(browser, spec, base), pagesState)
   } finally {
     await browser.close()
   }
@@ -353,6 +291,6 @@ async function pagesState() {
 
 main().catch(async error => {
   const pages = await pagesState().catch(() => [])
-  console.log(JSON.stringify({ ok: false, step, error: String(error?.stack ?? error), pages, steps: log }))
+  console.log(JSON.stringify({ ok: false, step: steps.current, error: String(error?.stack ?? error), pages, steps: steps.log }))
   process.exit(1)
 })

@@ -8,7 +8,7 @@
 //! - Feature `server`: a server in this process ([`server`]: [`start_server`], [`enroll`],
 //!   the PZK region, metrics), a throwaway PostgreSQL ([`pg_cluster`]), the frame-aware
 //!   fault proxy ([`fault_proxy`]) and raw WebSockets that speak frame by frame
-//!   ([`raw_socket`]).
+//!   ([`raw_socket`]), real Chromium driven by a script of `web/e2e` ([`browser`]).
 //! - Feature `tablet`: tablet settings, [`tablet_at`], the case data a tablet enters, and
 //!   waits on tablets and clients ([`tablet`]).
 //! - Both: tablets and clients of the in-process server ([`in_process`]).
@@ -17,6 +17,8 @@
 
 use std::time::Duration;
 
+#[cfg(feature = "server")]
+pub mod browser;
 pub mod case_fixture;
 pub mod case_story;
 pub mod documents;
@@ -46,6 +48,8 @@ pub mod nowak {
     pub use crate::case_story::*;
 }
 
+#[cfg(feature = "server")]
+pub use browser::*;
 pub use case_fixture::{new_family_case, CaseFixture};
 pub use documents::*;
 #[cfg(any(feature = "server", feature = "tablet"))]
