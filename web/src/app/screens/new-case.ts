@@ -7,7 +7,6 @@ import { el, field, input } from "./dom"
 import { go } from "./router"
 
 export function showNewCase(host: HTMLElement, context: AppContext): () => void {
-  const family = input({ required: "", "data-testid": "family-name", placeholder: "np. Rodzina Nowaków" })
   const person = input({ required: "", "data-testid": "person", placeholder: "imię i nazwisko osoby, której dotyczy sprawa" })
   const address = input({ "data-testid": "new-address" })
   const phone = input({ type: "tel", "data-testid": "new-phone" })
@@ -19,7 +18,6 @@ export function showNewCase(host: HTMLElement, context: AppContext): () => void 
     "form",
     { class: "card new-case", "data-testid": "new-case-form" },
     el("h2", {}, "Nowa sprawa"),
-    field("Rodzina / nazwa sprawy", family),
     field("Osoba", person),
     field("Adres", address),
     field("Telefon kontaktowy", phone),
@@ -34,7 +32,6 @@ export function showNewCase(host: HTMLElement, context: AppContext): () => void 
     event.preventDefault()
     try {
       const documentId = await createCase(context, {
-        familyName: family.value.trim(),
         people: [{ name: person.value.trim(), relation: "osoba zgłoszona", birthDate: null }],
         address: address.value.trim(),
         phone: phone.value.trim(),

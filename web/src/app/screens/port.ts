@@ -210,7 +210,6 @@ export interface TodayItem {
 
 /** A new case as the worker enters it. */
 export interface NewCase {
-  familyName: string
   people: Array<Omit<Person, "id">>
   address: string
   phone: string

@@ -1,0 +1,206 @@
+//! The case app (`/app/`, embedded in the server) in real headless Chromium, with profiles kept
+//! on disk: a social worker signs in with a one-time code, goes offline, creates a case and
+//! takes it from the referral through the diagnosis and the IPP to a signed contract, closes
+//! the browser, opens it again offline and finds everything, comes online; a second device
+//! (this test's Rust SDK client) then holds it. She shares the case with the school, whose
+//! member's browser lists only that case and writes the school's diagnosis sector. The same
+//! goal's status set on two of her devices while offline shows a conflict that one tap settles.
+//!
+//! The browsers run `web/e2e/case-app.mjs` (see the support crate's `browser` module for what
+//! it needs); the app is the one in `web/dist`, which the server embeds: build it first
+//! (`npm run build` in web/).
+
+use std::time::Duration;
+
+use automerge::Automerge;
+use chrono::Utc;
+use kooperacja_server::serve::RunningServer;
+use kooperacja_test_support::*;
+use serde_json::{json, Value as Json};
+use sync_core::model::case::{self, CaseInit, ContactMode, GoalStatus, SigningMode, Stage};
+use sync_core::model::{editor, Editor};
+use sync_core::DocumentId;
+
+/// How long the browsers may take in all (each of their waits times out sooner).
+const BROWSER_DEADLINE: Duration = Duration::from_secs(300);
+
+const SCHOOL_TEXT: &str = "Szkoła: syn opuścił 30% lekcji w semestrze, ma zaległości z matematyki.";
+
+/// A case of the worker's that is not shared with the school (made on her other tablet).
+fn other_case() -> Automerge {
+    let by = Editor::new("anna", "gops").expect("editor");
+    let mut household = std::collections::BTreeMap::new();
+    household.insert(
+        "p1".to_owned(),
+        case::HouseholdMember {
+            name: "Jan Kowalski".into(),
+            relation: "osoba zgłoszona".into(),
+            birth_date: None,
+        },
+    );
+    let init = CaseInit {
+        actor: automerge::ActorId::random(),
+        owner: "anna".into(),
+        lead_institution: "gops".into(),
+        referral: case::Referral {
+            by: "anna".into(),
+            institution: "gops".into(),
+            reason: "Zadłużenie mieszkania.".into(),
+            at: Utc::now(),
+        },
+        household,
+    };
+    case::new_case(&init, &by, Utc::now()).expect("a case")
+}
+
+async fn run_stories(server: &RunningServer, cert: &std::path::Path, spec: &Json) -> Json {
+    let env = [("CASE_SPEC", spec.to_string())];
+    run_browser_script("e2e/case-app.mjs", server, cert, &env, BROWSER_DEADLINE).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_school() {
+    require_browser_tools();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_typed_server(dir.path()).await;
+    let cert = dev_certificate(dir.path());
+    provision_region(&server);
+    let (_other_tablet, other) = create_as(&server, "anna", other_case()).await;
+
+    let profiles = dir.path().join("profiles");
+    let spec = json!({
+        "profiles": profiles,
+        "pin": "246810",
+        "worker": { "code": enrolment_code_for(&server, "anna"), "login": "anna" },
+        "workerSecond": { "code": enrolment_code_for(&server, "anna"), "login": "anna" },
+        "school": { "code": enrolment_code_for(&server, "szkola-rep"), "login": "szkola-rep",
+                    "institution": "szkola", "sector": "education" },
+        "family": { "title": "Maria Nowak", "person": "Maria Nowak",
+                    "address": "ul. Polna 3, 00-001 Przykładowo", "phone": "600 100 200",
+                    "reason": "Syn często nieobecny w szkole; rodzina po eksmisji." },
+        "goalDeadline": "2031-06-30",
+        "schoolText": SCHOOL_TEXT,
+    });
+    let result = run_stories(&server, &cert, &spec).await;
+    eprintln!("case app: {result}");
+
+    // What the browsers saw.
+    assert_eq!(result["stageAtStart"], json!("referral"));
+    assert_eq!(result["movesAtReferral"], json!(["screening"]));
+    for blocked in [
+        "blockedBeforeScreening",
+        "blockedBeforeDiagnosis",
+        "blockedBeforeGoal",
+        "blockedBeforeSigning",
+    ] {
+        let reason = result[blocked].as_str().unwrap_or_default();
+        assert!(!reason.is_empty(), "{blocked}: the stage bar says why");
+    }
+    let refusal = result["remoteWithoutNote"].as_str().unwrap_or_default();
+    assert!(
+        !refusal.is_empty() && !refusal.contains("without"),
+        "a remote acceptance without its note is refused in Polish: {refusal:?}"
+    );
+    assert_eq!(result["afterReopen"]["stage"], json!("contract"));
+    assert_eq!(result["afterReopen"]["signings"], json!(1));
+    assert_eq!(result["afterReopen"]["notes"], json!(1));
+    assert_eq!(
+        result["schoolCaseload"],
+        json!(["Maria Nowak"]),
+        "the school lists only the case shared with it"
+    );
+    let read_only = &result["schoolReadOnly"];
+    assert_eq!(read_only["diagnosis/education"], json!(false));
+    assert_eq!(read_only["diagnosis/social"], json!(true));
+    assert!(
+        result["conflictShown"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Zapisano naraz"),
+        "the conflict is shown: {}",
+        result["conflictShown"]
+    );
+    assert_eq!(result["problems"], json!([]), "no page errors");
+
+    // The second device: a client of the worker's gets the case from the server.
+    let id: DocumentId = result["document"]
+        .as_str()
+        .and_then(|s| DocumentId::parse(s).ok())
+        .expect("the case's document id");
+    let second = tablet(&server, "anna", "tablet-anna-second");
+    second.find(id).expect("asks the server for the case");
+    second
+        .wait_until("the browsers' case settled on the server", WAIT, || {
+            let second = &second;
+            async move {
+                second
+                    .read(id, |doc| {
+                        doc.and_then(|d| case::read_case(d).ok()).is_some_and(|v| {
+                            v.goals.values().all(|g| {
+                                !g.status.is_conflicted()
+                                    && g.status.value == GoalStatus::InProgress
+                            }) && v.diagnosis.values().any(|t| t.contains(SCHOOL_TEXT))
+                        })
+                    })
+                    .await
+            }
+        })
+        .await
+        .expect("the second device holds the case as the browsers left it");
+    let (view, authors) = second
+        .read(id, |doc| {
+            let doc = doc.expect("the case");
+            let authors: Vec<editor::ParsedMessage> = doc
+                .get_changes(&[])
+                .into_iter()
+                .filter_map(|c| c.message().map(|m| editor::parse(m)))
+                .collect();
+            (case::read_case(doc).expect("a valid case"), authors)
+        })
+        .await
+        .expect("read");
+    assert_eq!(view.stage.value, Stage::Contract);
+    assert_eq!(view.owner, "anna");
+    assert_eq!(view.goals.len(), 1);
+    assert_eq!(view.contract.signatures.len(), 1);
+    assert_eq!(
+        view.contract.signatures[0].signature.mode,
+        SigningMode::InPerson
+    );
+    assert_eq!(view.monitoring.len(), 1);
+    assert_eq!(view.monitoring[0].note.mode, ContactMode::HomeVisit);
+    assert!(view.household.values().any(|p| p.name == "Maria Nowak"));
+    for parsed in &authors {
+        let who = (parsed.author.as_deref(), parsed.institution.as_deref());
+        assert!(
+            matches!(
+                who,
+                (Some("anna"), Some("gops")) | (Some("szkola-rep"), Some("szkola"))
+            ),
+            "every change names its author: {parsed:?}"
+        );
+    }
+    assert!(
+        authors
+            .iter()
+            .any(|p| p.author.as_deref() == Some("szkola-rep")),
+        "the school wrote its sector"
+    );
+    // The worker's other case, never shared, stayed out of the school's browser (its caseload
+    // above) and is still the worker's.
+    second.find(other).expect("asks for the other case");
+    wait_holds_document(&second, other).await;
+
+    second.shutdown().await;
+    server.shutdown().await.expect("clean shutdown");
+}
+
+/// Waits until `client` holds `id` (the server gave it).
+async fn wait_holds_document(client: &client_sdk::SyncClient, id: DocumentId) {
+    client
+        .wait_until("the worker's other case", WAIT, || async move {
+            client.read(id, |doc| doc.is_some()).await
+        })
+        .await
+        .expect("the other case");
+}
