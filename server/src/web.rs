@@ -1,7 +1,9 @@
-//! The remote PZK meeting page: the bundle that Vite builds from `web/` into `web/dist/`,
-//! embedded in the binary (so `cargo run -p kooperacja-server -- serve` needs no Node), served
-//! at `/` and `/meeting/{document}/{meeting}` (the page itself) and `/assets/…` (its code,
-//! styles and the Automerge wasm).
+//! The web pages: the bundle that Vite builds from `web/` into `web/dist/`, embedded in the
+//! binary (so `cargo run -p kooperacja-server -- serve` needs no Node). The remote PZK meeting
+//! page is served at `/` and `/meeting/{document}/{meeting}`; the case app at `/app/` (its
+//! routes under `/app/…` all get the app's page, its own files there — the service worker
+//! `sw.js`, the manifest, the icons — themselves); `/assets/…` holds the code, styles and the
+//! Automerge wasm of both.
 //!
 //! Asset names carry a content hash, so they are cached for a year; the page is revalidated on
 //! every load (ETag). Names are looked up in the embedded table only, and a name with `..`,
@@ -13,7 +15,7 @@
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use rust_embed::Embed;
 
 use crate::error::ApiError;
@@ -24,10 +26,12 @@ use crate::error::ApiError;
 struct Bundle;
 
 /// The page's Content Security Policy.
+/// `worker-src` lets the case app register its service worker (same origin only) and
+/// `manifest-src` lets browsers read its web app manifest.
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; \
-     form-action 'self'; frame-ancestors 'none'";
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; \
+     manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// How long browsers keep a content-hashed asset.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -35,6 +39,27 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `GET /` and `GET /meeting/…`: the page (it reads its route from the address).
 pub async fn page(headers: HeaderMap) -> Response {
     serve("index.html", &headers)
+}
+
+/// `GET /app`: the case app lives at `/app/` (its service worker's scope).
+pub async fn app_root() -> Response {
+    Redirect::permanent("/app/").into_response()
+}
+
+/// `GET /app/`: the case app's page.
+pub async fn app(headers: HeaderMap) -> Response {
+    serve("app/index.html", &headers)
+}
+
+/// `GET /app/{route}`: a file of the case app (`sw.js`, the manifest, an icon), or else the
+/// app's page (it reads its route from the address).
+pub async fn app_route(Path(route): Path<String>, headers: HeaderMap) -> Response {
+    let name = format!("app/{route}");
+    if is_plain(&name) && Bundle::get(&name).is_some() {
+        serve(&name, &headers)
+    } else {
+        serve("app/index.html", &headers)
+    }
 }
 
 /// `GET /assets/{path}`: a file of the bundle.
@@ -58,6 +83,7 @@ fn content_type(name: &str) -> &'static str {
         Some("css") => "text/css; charset=utf-8",
         Some("wasm") => "application/wasm",
         Some("json" | "map") => "application/json",
+        Some("webmanifest") => "application/manifest+json",
         Some("svg") => "image/svg+xml",
         Some("png") => "image/png",
         Some("ico") => "image/x-icon",
