@@ -1,0 +1,34 @@
+// The case (*sprawa*) document: its layout, readers, edits and workflow.
+
+export * from "./layout.ts"
+export type * from "./types.ts"
+export { openCase, readCase, stage, resolveStage as shownStage, conflicts, consentInForce } from "./read.ts"
+export { newCase, createCaseDoc, addHouseholdMember, setScreening } from "./intake.ts"
+export {
+  setDiagnosisSection,
+  spliceDiagnosis,
+  upsertGoal,
+  setGoalStatus,
+  addService,
+  addListedService,
+  setServiceStatus,
+} from "./plan.ts"
+export {
+  setContractText,
+  signContract,
+  signedContractText,
+  contractChangedSinceSigned,
+  type Signing,
+} from "./contract.ts"
+export { appendMonitoringNote, openConsultation, answerConsultation, recordConsent } from "./logs.ts"
+export { setEvaluation, setPzkDecision, setHandover, setNextVisit } from "./closing.ts"
+export {
+  allowedMoves,
+  isAllowed,
+  checkTransition,
+  stageMoves,
+  transition,
+  resolveStage,
+  checkState,
+  type StageMove,
+} from "./workflow.ts"

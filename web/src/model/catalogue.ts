@@ -1,0 +1,39 @@
+// The one Polish message catalogue (sync-core/messages/pl.json), shared with the Rust model
+// and SDK: every code's text with {placeholders}, and the Polish labels of the model's values.
+//
+// A placeholder `{name}` takes the argument as it is; `{name:kind}` translates it (or each
+// item of a comma-separated list) through the labels of `kind`, so a stage reads "diagnoza",
+// never "diagnosis".
+
+import catalogue from "../../../sync-core/messages/pl.json" with { type: "json" }
+
+/** The kinds of values the catalogue has Polish labels for. */
+export type LabelKind = keyof typeof catalogue.labels
+
+const messages: Record<string, string> = catalogue.messages
+const labels: Record<string, Record<string, string>> = catalogue.labels
+
+/** The Polish label of a value of the model (a stage, a sector...), or the value itself. */
+export function label(kind: LabelKind | string, value: string): string {
+  return labels[kind]?.[value] ?? value
+}
+
+/** The Polish text of `code` with its arguments filled in. */
+export function message(code: string, args: Record<string, string> = {}): string {
+  const text = messages[code]
+  if (text === undefined) return `Błąd: ${code}`
+  return text.replace(/\{(\w+)(?::(\w+))?\}/g, (_, name: string, kind?: string) => {
+    const value = args[name]
+    if (value === undefined) return ""
+    if (kind === undefined) return value
+    return value
+      .split(", ")
+      .map(item => label(kind, item))
+      .join(", ")
+  })
+}
+
+/** Every code the catalogue has a text for. */
+export function catalogueCodes(): string[] {
+  return Object.keys(messages)
+}
