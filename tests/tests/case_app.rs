@@ -76,7 +76,6 @@ async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_scho
         "school": { "code": enrolment_code_for(&server, "szkola-rep"), "login": "szkola-rep",
                     "institution": "szkola", "sector": "education" },
         "family": { "title": "Maria Nowak", "person": "Maria Nowak",
-                    "address": "ul. Polna 3, 00-001 Przykładowo", "phone": "600 100 200",
                     "reason": "Syn często nieobecny w szkole; rodzina po eksmisji." },
         "goalDeadline": "2031-06-30",
         "schoolText": SCHOOL_TEXT,

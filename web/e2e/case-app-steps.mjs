@@ -78,8 +78,6 @@ export async function openCase(page, title) {
 export async function newCase(page, c) {
   await page.click("[data-testid=nav-new-case]")
   await page.fill("[data-testid=person]", c.person)
-  await page.fill("[data-testid=new-address]", c.address)
-  await page.fill("[data-testid=new-phone]", c.phone)
   await page.fill("[data-testid=reason]", c.reason)
   await page.click("[data-testid=create-case]")
   await page.locator("[data-testid=case-card]").waitFor({ timeout: WAIT_MS })

@@ -5,9 +5,9 @@
 //
 // Inputs, in the environment: E2E_BASE_URL, E2E_CERT, CHROMIUM (see e2e/browser.mjs) and
 //   CASE_SPEC  JSON: {profiles: folder for the browsers' profiles, pin,
-//              worker: {code, login}, workerSecond: {code, login}, school: {code, login, sector},
-//              family: {title, person, address, phone, reason}, hidden: title of a case of the
-//              worker's that is not shared with the school}
+//              worker: {code, login}, workerSecond: {code, login},
+//              school: {code, login, institution, sector},
+//              family: {title, person, reason}, goalDeadline, schoolText}
 //
 // The stories:
 //   1. the worker signs in, goes offline, creates a case and takes it from the referral through
@@ -58,6 +58,7 @@ async function workerTakesCaseToContract(page, spec, result) {
   note("diagnosis is blocked until the screening decision, with the rule's reason")
   result.blockedBeforeScreening = await blockedReason(page, "diagnosis")
   await page.selectOption("[data-testid=screening-choice]", "qualified")
+  await page.fill("[data-testid=screening-notes]", "Rodzina chce współpracować; potrzebne wsparcie szkoły.")
   await page.click("[data-testid=save-screening]")
   await page.locator("[data-testid=move-diagnosis]").waitFor({ timeout: 20_000 })
   await move(page, "diagnosis")

@@ -2,7 +2,7 @@
 // who else works on each, what is overdue and the next visit.
 
 import type { AppContext } from "../context"
-import { loadCaseload } from "./case-model"
+import { loadCaseload } from "./caseload-model"
 import { day, el, input } from "./dom"
 import type { CaseSummary } from "./port"
 import { href } from "./router"

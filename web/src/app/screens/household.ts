@@ -1,6 +1,6 @@
 // The household: who lives there, the address and the contact phone.
 
-import { button, el, field, input, section } from "./dom"
+import { el, field, input, section } from "./dom"
 import type { Access, CaseData, CaseEdits } from "./port"
 
 export function household(data: CaseData, edits: CaseEdits, access: Access): HTMLElement {
@@ -18,14 +18,8 @@ export function household(data: CaseData, edits: CaseEdits, access: Access): HTM
       ),
     ),
   )
-  const address = input({ "data-testid": "address", "data-bind": "address", autocomplete: "off" }, data.address)
-  const phone = input({ type: "tel", "data-testid": "phone", "data-bind": "phone", autocomplete: "off" }, data.phone)
-  address.readOnly = phone.readOnly = readOnly
-  const body = section("household", "Gospodarstwo domowe", people, field("Adres", address), field("Telefon kontaktowy", phone))
-  if (!readOnly) {
-    body.append(button("Zapisz adres i telefon", () => edits.setContact(address.value, phone.value), { "data-testid": "save-contact" }))
-    body.append(newPerson(edits))
-  }
+  const body = section("household", "Gospodarstwo domowe", people)
+  if (!readOnly) body.append(newPerson(edits))
   return body
 }
 

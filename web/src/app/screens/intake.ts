@@ -3,7 +3,6 @@
 import { conflictView } from "./conflict-view"
 import { button, el, section, select, when } from "./dom"
 import type { Access, CaseData, CaseEdits, Choices } from "./port"
-import { textField } from "./text-field"
 
 export function intake(data: CaseData, edits: CaseEdits, choices: Choices, access: Access): HTMLElement {
   const readOnly = !access.canWrite || access.partner
@@ -12,14 +11,7 @@ export function intake(data: CaseData, edits: CaseEdits, choices: Choices, acces
     { "data-testid": "referral" },
     el("h4", {}, "Zgłoszenie"),
     el("p", { class: "muted" }, `Zgłosił(a): ${data.referral.by} (${data.referral.institution}), ${when(data.referral.at)}`),
-    textField({
-      bind: "referral/reason",
-      value: data.referral.reason,
-      readOnly,
-      rows: 3,
-      placeholder: "Powód zgłoszenia",
-      write: text => edits.setReferralReason(text),
-    }),
+    el("p", { class: "note-text", "data-testid": "referral-reason" }, data.referral.reason),
   )
   const s = data.screening
   const screening = el("div", { "data-testid": "screening" }, el("h4", {}, "Screening"))
@@ -33,15 +25,11 @@ export function intake(data: CaseData, edits: CaseEdits, choices: Choices, acces
       s.outcome ? `Wynik: ${s.outcome.label}` : "Wynik: jeszcze nie zapisano",
       s.by ? ` (${s.by}, ${when(s.at)})` : "",
     ),
-    textField({
-      bind: "screening/notes",
-      value: s.notes,
-      readOnly,
-      rows: 3,
-      placeholder: "Notatki ze screeningu",
-      write: text => edits.setScreeningNotes(text),
-    }),
   )
+  const notes = el("textarea", { rows: "3", "data-testid": "screening-notes", "data-bind": "screening/notes", placeholder: "Uzasadnienie wyniku (wymagane)" }) as HTMLTextAreaElement
+  notes.value = s.notes
+  notes.readOnly = readOnly
+  screening.append(notes)
   if (!readOnly) {
     const outcome = select(choices.screeningOutcomes, s.outcome?.value ?? choices.screeningOutcomes[0]?.[0] ?? "", {
       "data-testid": "screening-choice",
@@ -51,7 +39,7 @@ export function intake(data: CaseData, edits: CaseEdits, choices: Choices, acces
         "div",
         { class: "row" },
         outcome,
-        button("Zapisz wynik screeningu", () => edits.setScreening(outcome.value, s.notes), {
+        button("Zapisz wynik screeningu", () => edits.setScreening(outcome.value, notes.value), {
           "data-testid": "save-screening",
         }),
       ),

@@ -8,8 +8,6 @@ import { go } from "./router"
 
 export function showNewCase(host: HTMLElement, context: AppContext): () => void {
   const person = input({ required: "", "data-testid": "person", placeholder: "imię i nazwisko osoby, której dotyczy sprawa" })
-  const address = input({ "data-testid": "new-address" })
-  const phone = input({ type: "tel", "data-testid": "new-phone" })
   const by = input({ required: "", "data-testid": "referred-by" }, context.me.name)
   const institution = input({ required: "", "data-testid": "referring-institution" }, context.me.institution ?? "")
   const reason = el("textarea", { rows: "4", required: "", "data-testid": "reason" }) as HTMLTextAreaElement
@@ -19,8 +17,6 @@ export function showNewCase(host: HTMLElement, context: AppContext): () => void 
     { class: "card new-case", "data-testid": "new-case-form" },
     el("h2", {}, "Nowa sprawa"),
     field("Osoba", person),
-    field("Adres", address),
-    field("Telefon kontaktowy", phone),
     el("h3", {}, "Zgłoszenie"),
     field("Kto zgłasza", by),
     field("Instytucja zgłaszająca (identyfikator)", institution),
@@ -33,8 +29,6 @@ export function showNewCase(host: HTMLElement, context: AppContext): () => void 
     try {
       const documentId = await createCase(context, {
         people: [{ name: person.value.trim(), relation: "osoba zgłoszona", birthDate: null }],
-        address: address.value.trim(),
-        phone: phone.value.trim(),
         referredBy: by.value.trim(),
         referringInstitution: institution.value.trim(),
         reason: reason.value.trim(),

@@ -110,8 +110,6 @@ export interface CaseData {
   stages: Options
   moves: StageMove[]
   household: Person[]
-  address: string
-  phone: string
   nextVisit: string | null
   referral: { by: string; institution: string; reason: string; at: Date | null }
   screening: { outcome: Status | null; notes: string; by: string | null; at: Date | null }
@@ -148,11 +146,8 @@ export interface CaseEdits {
   move(to: string): void
   resolveStage(value: string): void
   addPerson(person: Omit<Person, "id">): void
-  setContact(address: string, phone: string): void
   setNextVisit(day: string | null): void
-  setReferralReason(text: string): void
   setScreening(outcome: string, notes: string): void
-  setScreeningNotes(text: string): void
   setDiagnosis(sector: string, text: string): void
   upsertGoal(goal: Omit<Goal, "status" | "overdue" | "id">): string
   setGoalText(id: string, part: "specific" | "measurable" | "achievable" | "relevant", text: string): void
@@ -192,7 +187,7 @@ export interface CaseSummary {
   nextVisit: string | null
   /** Fields that hold values set on two devices at once. */
   conflicts: number
-  /** Text the search looks in (names, address, referral), lower case. */
+  /** Text the search looks in (names, referral), lower case. */
   searchText: string
   readOnly: boolean
 }
@@ -211,8 +206,6 @@ export interface TodayItem {
 /** A new case as the worker enters it. */
 export interface NewCase {
   people: Array<Omit<Person, "id">>
-  address: string
-  phone: string
   referredBy: string
   referringInstitution: string
   reason: string

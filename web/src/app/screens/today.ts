@@ -2,7 +2,7 @@
 // documents on this device (works offline).
 
 import type { AppContext } from "../context"
-import { loadToday } from "./case-model"
+import { loadToday } from "./caseload-model"
 import { day, el } from "./dom"
 import type { TodayItem } from "./port"
 import { href } from "./router"
