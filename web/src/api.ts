@@ -49,24 +49,30 @@ function bearer(token: string): RequestInit {
   return { headers: { Authorization: `Bearer ${token}` } }
 }
 
-/** The device token kept by this browser, if it has enrolled. */
-export function deviceToken(): string | null {
+/**
+ * A device token that an earlier version of the pages kept in plain localStorage, if any (it
+ * moves into the encrypted vault at the next sign-in).
+ */
+export function legacyDeviceToken(): string | null {
   return localStorage.getItem(DEVICE_TOKEN)
 }
 
-/** Forgets the device token (logging this browser out). */
-export function forgetDevice(): void {
+/** Forgets the device token of an earlier version (once it is in the vault). */
+export function forgetLegacyDevice(): void {
   localStorage.removeItem(DEVICE_TOKEN)
 }
 
-/** Redeems a one-time enrolment code: this browser becomes a device of the user. */
-export async function enroll(code: string): Promise<void> {
+/**
+ * Redeems a one-time enrolment code: this browser becomes a device of the user. Returns the
+ * device token, which the caller keeps (in the device's encrypted vault).
+ */
+export async function enroll(code: string): Promise<string> {
   const enrolled = await call<{ token: string }>("/api/v1/enroll", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ code: code.trim() }),
   })
-  localStorage.setItem(DEVICE_TOKEN, enrolled.token)
+  return enrolled.token
 }
 
 /**
@@ -79,7 +85,14 @@ export class AccessTokens {
   #pending: Promise<string> | null = null
   #timer: ReturnType<typeof setTimeout> | undefined
 
-  constructor(private readonly device: string) {}
+  /**
+   * @param onRefused called when the server refuses the device token itself (401 from
+   *   `/api/v1/token`: the device was revoked or is unknown); the caller wipes the device.
+   */
+  constructor(
+    private readonly device: string,
+    private readonly onRefused: () => void = () => undefined,
+  ) {}
 
   /** The current access token, or null before the first one arrived. */
   get current(): string | null {
@@ -100,10 +113,13 @@ export class AccessTokens {
   }
 
   async #fetch(): Promise<string> {
-    const issued = await call<{ access_token: string; expires_in: number }>("/api/v1/token", {
-      method: "POST",
-      ...bearer(this.device),
-    })
+    let issued: { access_token: string; expires_in: number }
+    try {
+      issued = await call("/api/v1/token", { method: "POST", ...bearer(this.device) })
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) this.onRefused()
+      throw error
+    }
     this.#token = issued.access_token
     this.#expiresAt = Date.now() + issued.expires_in * 1000
     clearTimeout(this.#timer)

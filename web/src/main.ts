@@ -1,14 +1,18 @@
-// The remote PZK meeting page: log in with a one-time code, pick a meeting, meet.
+// The remote PZK meeting page: log in with a one-time code (and choose a PIN) or unlock the
+// device with the PIN, pick a meeting, meet. The PZK documents live in the device's encrypted
+// store (shared with the case app), so edits made offline survive closing the tab.
 //
 // Routes (the server serves this page at each): `/` logs in or lists the meetings,
 // `/meeting/{documentId}/{meetingId}` opens one meeting.
 
-import wasmUrl from "@automerge/automerge/automerge.wasm?url"
-import { Repo, initializeWasm, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo/slim"
+import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 
-import { AccessTokens, ApiError, deviceToken, enroll, forgetDevice, me, myDocuments, type Me } from "./api"
+import { ApiError, type DocumentEntry } from "./api"
+import { openDevice } from "./app/gate"
+import { showWho } from "./app/header"
+import { startSession, type Session } from "./app/session"
+import { showWipeNotice, wipeDevice } from "./app/wipe"
 import { MeetingView } from "./meeting"
-import { KooperacjaAdapter } from "./network"
 import { MEETING_MODE, meetingIds, str, type PzkDoc } from "./pzk"
 import { el, showConnection, showError } from "./ui"
 import "./style.css"
@@ -27,32 +31,8 @@ function describe(error: unknown): string {
   return (error as Error)?.message ?? String(error)
 }
 
-function loginView(): void {
-  show("login-view")
-  const form = document.getElementById("login-form") as HTMLFormElement
-  form.addEventListener("submit", async event => {
-    event.preventDefault()
-    const code = (document.getElementById("code") as HTMLInputElement).value
-    try {
-      await enroll(code)
-      location.reload()
-    } catch (error) {
-      showError(`Logowanie nie powiodło się. ${describe(error)}`)
-    }
-  })
-}
-
-/** Connects to `/sync` with a fresh access token, telling the header how it goes. */
-function connect(tokens: AccessTokens): Repo {
-  const adapter = new KooperacjaAdapter(tokens, {
-    online: showConnection,
-    refused: reason => showError(`Serwer odrzucił zmianę lub połączenie: ${reason}`),
-  })
-  return new Repo({ network: [adapter] })
-}
-
-async function pzkDocuments(repo: Repo, tokens: AccessTokens): Promise<Array<{ url: string; doc: PzkDoc }>> {
-  const entries = (await myDocuments(tokens)).filter(d => d.kind === "pzk")
+async function pzkDocuments(repo: Repo, list: DocumentEntry[]): Promise<Array<{ url: string; doc: PzkDoc }>> {
+  const entries = list.filter(d => d.kind === "pzk")
   const found = await Promise.all(
     entries.map(async entry => {
       const handle = await repo.find<PzkDoc>(entry.url as AutomergeUrl)
@@ -62,10 +42,10 @@ async function pzkDocuments(repo: Repo, tokens: AccessTokens): Promise<Array<{ u
   return found.filter((f): f is { url: string; doc: PzkDoc } => Boolean(f.doc))
 }
 
-async function pickView(repo: Repo, tokens: AccessTokens): Promise<void> {
+async function pickView(session: Session): Promise<void> {
   show("pick-view")
   const list = document.getElementById("meetings") as HTMLUListElement
-  const documents = await pzkDocuments(repo, tokens)
+  const documents = await pzkDocuments(session.repo, await session.documents())
   const items = documents.flatMap(({ url, doc }) =>
     meetingIds(doc).map(id => {
       const meeting = doc.meetings[id]
@@ -78,8 +58,9 @@ async function pickView(repo: Repo, tokens: AccessTokens): Promise<void> {
   list.replaceChildren(...(items.length ? items : [el("li", {}, "Brak spotkań w Twoich zespołach PZK.")]))
 }
 
-async function meetingView(repo: Repo, tokens: AccessTokens, user: Me, documentId: string, meetingId: string) {
-  const entries = await myDocuments(tokens)
+async function meetingView(session: Session, documentId: string, meetingId: string) {
+  const { repo, me: user } = session
+  const entries = await session.documents()
   const entry = entries.find(d => d.document_id === documentId)
   if (!entry) throw new Error("Nie masz dostępu do tego dokumentu PZK albo on nie istnieje.")
   let handle: DocHandle<PzkDoc>
@@ -100,36 +81,31 @@ async function meetingView(repo: Repo, tokens: AccessTokens, user: Me, documentI
   })
 }
 
+const SIGN_OUT_QUESTION =
+  "Wylogowanie usunie z tego urządzenia wszystkie dane (także spraw w aplikacji). Zmiany, których " +
+  "jeszcze nie wysłano na serwer, przepadną. Wylogować?"
+
 async function main(): Promise<void> {
-  const device = deviceToken()
-  if (!device) return loginView()
+  showWipeNotice()
+  const unlocked = await openDevice(document.getElementById("gate") as HTMLElement)
+  let session: Session | undefined
+  const wipe = (reason: "wylogowano" | "odwolane") =>
+    wipeDevice("/", reason, () => {
+      session?.disconnect()
+      unlocked.vault.close()
+    })
+  session = await startSession(unlocked, () => void wipe("odwolane"), showConnection)
   const logout = document.getElementById("logout") as HTMLButtonElement
   logout.hidden = false
   logout.addEventListener("click", () => {
-    forgetDevice()
-    location.assign("/")
+    if (confirm(SIGN_OUT_QUESTION)) void wipe("wylogowano")
   })
-  const tokens = new AccessTokens(device)
-  let user: Me
-  try {
-    await tokens.refresh()
-    user = await me(tokens)
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
-      forgetDevice()
-      loginView()
-    }
-    throw error
-  }
-  const who = document.getElementById("who")
-  if (who) who.textContent = `${user.name} (${user.institution_name ?? user.institution ?? "bez instytucji"})`
-  await initializeWasm(wasmUrl)
-  const repo = connect(tokens)
+  showWho(session.me)
   const route = location.pathname.match(/^\/meeting\/([^/]+)\/([^/]+)\/?$/)
   if (route) {
-    await meetingView(repo, tokens, user, route[1], decodeURIComponent(route[2]))
+    await meetingView(session, route[1], decodeURIComponent(route[2]))
   } else {
-    await pickView(repo, tokens)
+    await pickView(session)
   }
 }
 

@@ -26,11 +26,19 @@ function syncUrl(token: string): string {
  * (every `retryMs`) finds it.
  *
  * When the browser says it went offline, the connection is dropped at once rather than left
- * to time out (a WebSocket over a dead link can look open for minutes); edits stay in the page
- * and are sent when the browser is back online and the adapter has reconnected.
+ * to time out (a WebSocket over a dead link can look open for minutes); edits stay in the
+ * device's store and are sent when the browser is back online and the adapter has reconnected.
+ *
+ * Retries back off: each failed attempt doubles the wait (up to `MAX_RETRY_MS`, with jitter so
+ * that a region's tablets do not all come back at once); a connection that opens, or the
+ * browser coming back online, starts again from `retryMs`.
  */
+/** The longest wait between two connection attempts. */
+export const MAX_RETRY_MS = 60_000
+
 export class KooperacjaAdapter extends WebSocketClientAdapter {
   #paused = false
+  readonly #baseRetryMs: number
 
   constructor(
     private readonly tokens: AccessTokens,
@@ -38,19 +46,31 @@ export class KooperacjaAdapter extends WebSocketClientAdapter {
     retryMs = 2000,
   ) {
     super(syncUrl(tokens.current ?? "pending"), retryMs)
+    this.#baseRetryMs = retryMs
     const closed = this.onClose
     this.onClose = (event?: CloseEvent) => {
       this.events.online(false)
+      // The base class schedules the next attempt after `retryInterval`, read at each close.
+      const doubled = Math.min(MAX_RETRY_MS, this.retryInterval * 2)
+      this.#retryAfter(Math.round(doubled * (0.8 + Math.random() * 0.4)))
       // 1000/1001/1006 are ordinary ends (or a lost network); others carry the server's reason.
       if (event && event.code !== 1000 && event.code !== 1001 && event.code !== 1006 && event.reason) {
         this.events.refused(event.reason)
       }
       closed()
     }
-    this.on("peer-candidate", () => this.events.online(true))
+    this.on("peer-candidate", () => {
+      this.#retryAfter(this.#baseRetryMs)
+      this.events.online(true)
+    })
     this.on("peer-disconnected", () => this.events.online(false))
     addEventListener("offline", () => this.#pause())
     addEventListener("online", () => this.#resume())
+  }
+
+  #retryAfter(ms: number): void {
+    // Declared readonly, but read afresh at each close of this adapter version.
+    ;(this as { retryInterval: number }).retryInterval = ms
   }
 
   #pause(): void {
@@ -62,6 +82,7 @@ export class KooperacjaAdapter extends WebSocketClientAdapter {
   #resume(): void {
     if (!this.#paused) return
     this.#paused = false
+    this.#retryAfter(this.#baseRetryMs)
     if (this.peerId) this.connect(this.peerId, this.peerMetadata)
   }
 

@@ -1,71 +1,60 @@
-// The case app's entry (`/app/`): sign in with a one-time code, then the screens.
-// (Minimal first version: the PIN, the encrypted store and the service worker follow.)
+// The case app (`/app/`): the shell around the screens. It registers the service worker (the
+// app opens with no network after its first load), signs the worker in or unlocks the device
+// with the PIN, starts the session on the encrypted store, shows the sync state, locks itself
+// when idle and wipes the device at sign-out or when the server revoked it; then it mounts the
+// screens with an AppContext.
 
-import wasmUrl from "@automerge/automerge/automerge.wasm?url"
-import { Repo, initializeWasm } from "@automerge/automerge-repo/slim"
-
-import { AccessTokens, ApiError, deviceToken, enroll, forgetDevice, me, myDocuments } from "../api"
-import { KooperacjaAdapter } from "../network"
 import { showError } from "../ui"
-import type { AppContext, SyncState } from "./context"
+import type { AppContext } from "./context"
+import { askPersistentStorage, openDevice } from "./gate"
+import { showActions, showSyncState, showWho } from "./header"
+import { startIdleLock } from "./idle-lock"
 import { mountCaseApp } from "./screens"
+import { startSession, type Session } from "./session"
+import { registerServiceWorker } from "./service-worker"
+import { showWipeNotice, wipeDevice } from "./wipe"
 import "../style.css"
 
-function show(id: string): void {
-  const view = document.getElementById(id)
-  if (view) view.hidden = false
-}
+const HOME = "/app/"
 
-function signInView(): void {
-  show("signin-view")
-  const form = document.getElementById("signin-form") as HTMLFormElement
-  form.addEventListener("submit", async event => {
-    event.preventDefault()
-    const code = (document.getElementById("code") as HTMLInputElement).value
-    try {
-      await enroll(code)
-      location.reload()
-    } catch (error) {
-      showError(`Logowanie nie powiodło się. ${(error as Error).message}`)
-    }
-  })
-}
+const SIGN_OUT_QUESTION =
+  "Wylogowanie usunie z tego urządzenia wszystkie dane spraw. Zmiany, których jeszcze nie " +
+  "wysłano na serwer, przepadną. Wylogować?"
 
 async function main(): Promise<void> {
-  const device = deviceToken()
-  if (!device) return signInView()
-  const tokens = new AccessTokens(device)
-  try {
-    await tokens.refresh()
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
-      forgetDevice()
-      return signInView()
-    }
-    throw error
+  showWipeNotice()
+  void registerServiceWorker()
+  const unlocked = await openDevice(document.getElementById("gate") as HTMLElement)
+  let session: Session | undefined
+  const wipe = (reason: "wylogowano" | "odwolane") =>
+    wipeDevice(HOME, reason, () => {
+      session?.disconnect()
+      unlocked.vault.close()
+    })
+  session = await startSession(unlocked, () => void wipe("odwolane"))
+  const { repo, me, tokens, sync } = session
+  void askPersistentStorage()
+
+  const lock = async () => {
+    await repo.flush().catch(() => undefined)
+    location.reload()
   }
-  const user = await me(tokens)
-  await initializeWasm(wasmUrl)
-  let state: SyncState = { kind: "saved-locally" }
-  const listeners = new Set<(state: SyncState) => void>()
-  const adapter = new KooperacjaAdapter(tokens, {
-    online: connected => {
-      state = connected ? { kind: "synced" } : { kind: "offline", since: new Date() }
-      listeners.forEach(l => l(state))
+  showWho(me)
+  sync.subscribe(showSyncState)
+  showActions({
+    lock: () => void lock(),
+    signOut: () => {
+      if (confirm(SIGN_OUT_QUESTION)) void wipe("wylogowano")
     },
-    refused: reason => showError(`Serwer odrzucił zmianę lub połączenie: ${reason}`),
   })
-  const repo = new Repo({ network: [adapter] })
+  startIdleLock(() => void lock())
+
   const context: AppContext = {
     repo,
-    me: user,
+    me,
     tokens,
-    documents: () => myDocuments(tokens),
-    onSyncState(listener) {
-      listeners.add(listener)
-      listener(state)
-      return () => listeners.delete(listener)
-    },
+    documents: session.documents,
+    onSyncState: listener => sync.subscribe(listener),
   }
   const root = document.getElementById("screens") as HTMLElement
   root.hidden = false

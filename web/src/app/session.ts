@@ -1,0 +1,107 @@
+// One unlocked session, shared by the case app and the PZK meeting page: access tokens from
+// the device token, the worker's profile, and a Repo whose documents live in the device's
+// encrypted store and sync with the server over /sync whenever there is a network.
+
+import wasmUrl from "@automerge/automerge/automerge.wasm?url"
+import { Repo, initializeWasm, type AutomergeUrl } from "@automerge/automerge-repo/slim"
+
+import { AccessTokens, ApiError, me, myDocuments, type DocumentEntry, type Me } from "../api"
+import { KooperacjaAdapter } from "../network"
+import { showError } from "../ui"
+import type { Unlocked } from "./gate"
+import { SyncStateTracker } from "./sync-state"
+
+export interface Session {
+  repo: Repo
+  me: Me
+  tokens: AccessTokens
+  sync: SyncStateTracker
+  /** The server's document list when it answers (kept in the vault), else the kept one. */
+  documents(): Promise<DocumentEntry[]>
+  /** Writes every open document to the device's store. */
+  flush(): Promise<void>
+  /** Drops the connection (before a wipe or a lock). */
+  disconnect(): void
+}
+
+/** Whether an API failure means "no answer" (offline, or the server is down), not a refusal. */
+const unreachable = (error: unknown) => error instanceof ApiError && (error.status === 0 || error.status >= 500)
+
+/**
+ * Starts a session on an unlocked device. `revoked` is called (once) when the server refuses
+ * the device token: the caller wipes the device. `online` hears the connection come and go.
+ */
+export async function startSession(
+  unlocked: Unlocked,
+  revoked: () => void,
+  online: (connected: boolean) => void = () => undefined,
+): Promise<Session> {
+  const { vault, deviceToken } = unlocked
+  let refused = false
+  const tokens = new AccessTokens(deviceToken, () => {
+    if (refused) return
+    refused = true
+    revoked()
+  })
+  // A refusal of anything else may mean the device was revoked: the token endpoint says.
+  const confirm = (error: unknown) => {
+    if (error instanceof ApiError && error.status === 401) void tokens.refresh().catch(() => undefined)
+    throw error
+  }
+
+  let user: Me | undefined
+  try {
+    await tokens.refresh()
+    user = await me(tokens)
+    await vault.put("me", user)
+  } catch (error) {
+    if (!unreachable(error)) throw error
+    user = await vault.get<Me>("me")
+    if (!user) throw new Error("Brak połączenia z serwerem, a na tym urządzeniu nie ma jeszcze danych konta.")
+  }
+
+  await initializeWasm(wasmUrl)
+  const adapter = new KooperacjaAdapter(tokens, {
+    online,
+    refused: reason => showError(`Serwer odrzucił zmianę lub połączenie: ${reason}`),
+  })
+  const repo = new Repo({ storage: vault.storage(), network: [adapter] })
+  const sync = new SyncStateTracker(repo)
+  repo.networkSubsystem.on("peer", ({ peerId }) => sync.connected(peerId))
+  repo.networkSubsystem.on("peer-disconnected", () => sync.connected(null))
+  addEventListener("offline", () => sync.connected(null))
+  // Coming back online is the next contact: the server may have revoked the device meanwhile.
+  addEventListener("online", () => void tokens.refresh().catch(() => undefined))
+
+  const session: Session = {
+    repo,
+    me: user,
+    tokens,
+    sync,
+    async documents() {
+      try {
+        const list = await myDocuments(tokens).catch(confirm)
+        await vault.put("documents", list)
+        return list
+      } catch (error) {
+        if (!unreachable(error)) throw error
+        return (await vault.get<DocumentEntry[]>("documents")) ?? []
+      }
+    },
+    flush: () => repo.flush(),
+    disconnect: () => {
+      if (adapter.socket) adapter.disconnect()
+    },
+  }
+  void keepOnDevice(session)
+  return session
+}
+
+/**
+ * Fetches every document the worker may hold into the device's store, so that it is there
+ * offline (the repo writes each one to storage as it arrives).
+ */
+async function keepOnDevice(session: Session): Promise<void> {
+  const entries = await session.documents().catch(() => [])
+  await Promise.all(entries.map(entry => session.repo.find(entry.url as AutomergeUrl).catch(() => undefined)))
+}

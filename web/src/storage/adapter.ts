@@ -1,0 +1,51 @@
+// automerge-repo's storage adapter over the device's IndexedDB, every value sealed with the
+// store key (AES-GCM, bound to its storage key). The keys themselves (document ids, "snapshot"
+// or "incremental", content hashes) stay readable: they hold nothing about a family, and a
+// prefix must stay a key range.
+
+import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim"
+
+import { seal, unseal, type Sealed } from "./crypto"
+import { done, prefixRange, transact } from "./idb"
+
+const label = (key: StorageKey) => `chunk:${JSON.stringify(key)}`
+
+/** The documents' chunks, sealed, in the `chunks` store. */
+export class EncryptedStorageAdapter implements StorageAdapterInterface {
+  constructor(
+    private readonly db: IDBDatabase,
+    private readonly key: CryptoKey,
+  ) {}
+
+  async load(key: StorageKey): Promise<Uint8Array | undefined> {
+    const sealed = await transact(this.db, "chunks", "readonly", store => done<Sealed | undefined>(store.get(key)))
+    return sealed ? unseal(this.key, sealed, label(key)) : undefined
+  }
+
+  async save(key: StorageKey, data: Uint8Array): Promise<void> {
+    // Sealed before the transaction opens: an IndexedDB transaction ends when it waits on anything else.
+    const sealed = await seal(this.key, new Uint8Array(data), label(key))
+    await transact(this.db, "chunks", "readwrite", store => done(store.put(sealed, key)))
+  }
+
+  async remove(key: StorageKey): Promise<void> {
+    await transact(this.db, "chunks", "readwrite", store => done(store.delete(key)))
+  }
+
+  async loadRange(prefix: StorageKey): Promise<Chunk[]> {
+    const range = prefixRange(prefix)
+    const [keys, values] = await transact(this.db, "chunks", "readonly", store =>
+      Promise.all([done(store.getAllKeys(range)), done<Sealed[]>(store.getAll(range))]),
+    )
+    return Promise.all(
+      keys.map(async (k, i) => {
+        const key = k as StorageKey
+        return { key, data: await unseal(this.key, values[i], label(key)) }
+      }),
+    )
+  }
+
+  async removeRange(prefix: StorageKey): Promise<void> {
+    await transact(this.db, "chunks", "readwrite", store => done(store.delete(prefixRange(prefix))))
+  }
+}

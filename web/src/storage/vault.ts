@@ -1,0 +1,88 @@
+// The device vault: the encrypted store of one signed-in worker on this browser. It is created
+// with a PIN at first sign-in, opened with the PIN each session, and wiped at sign-out or when
+// the server says the device was revoked. Besides the documents' chunks (`adapter.ts`) it keeps
+// a few small sealed values: the device token, the worker's profile, the last document list.
+
+import { newStoreKey, seal, unseal, unwrapStoreKey, type Sealed, type WrappedStoreKey } from "./crypto"
+import { EncryptedStorageAdapter } from "./adapter"
+import { deleteDatabase, done, openDatabase, transact } from "./idb"
+
+const KEY = "store-key"
+
+/** The small values the vault keeps, by name. */
+export type VaultValue = "device-token" | "me" | "documents"
+
+const label = (name: VaultValue) => `value:${name}`
+
+/** localStorage entries of this app (no secrets: settings and the time of last contact). */
+const LOCAL_PREFIX = "kooperacja."
+
+export class Vault {
+  private constructor(
+    private readonly db: IDBDatabase,
+    private readonly key: CryptoKey,
+  ) {}
+
+  /** Whether this browser holds a vault (a worker set a PIN here). */
+  static async exists(): Promise<boolean> {
+    const db = await openDatabase()
+    try {
+      return (await transact(db, "meta", "readonly", store => done(store.count(KEY)))) > 0
+    } finally {
+      db.close()
+    }
+  }
+
+  /** A new, empty vault under `pin` (whatever this browser held before is wiped first). */
+  static async create(pin: string): Promise<Vault> {
+    await Vault.wipe()
+    const db = await openDatabase()
+    const { key, wrapped } = await newStoreKey(pin)
+    await transact(db, "meta", "readwrite", store => done(store.put(wrapped, KEY)))
+    return new Vault(db, key)
+  }
+
+  /** The vault opened with `pin`, or null when the PIN is wrong (nothing is readable then). */
+  static async unlock(pin: string): Promise<Vault | null> {
+    const db = await openDatabase()
+    const wrapped = await transact(db, "meta", "readonly", store =>
+      done<WrappedStoreKey | undefined>(store.get(KEY)),
+    )
+    const key = wrapped ? await unwrapStoreKey(pin, wrapped) : null
+    if (!key) {
+      db.close()
+      return null
+    }
+    return new Vault(db, key)
+  }
+
+  /** Deletes every document and key on this device, and the app's local settings. */
+  static async wipe(): Promise<void> {
+    await deleteDatabase()
+    for (const name of Object.keys(localStorage)) {
+      if (name.startsWith(LOCAL_PREFIX)) localStorage.removeItem(name)
+    }
+  }
+
+  /** automerge-repo's storage over this vault. */
+  storage(): EncryptedStorageAdapter {
+    return new EncryptedStorageAdapter(this.db, this.key)
+  }
+
+  async get<T>(name: VaultValue): Promise<T | undefined> {
+    const sealed = await transact(this.db, "meta", "readonly", store => done<Sealed | undefined>(store.get(name)))
+    if (!sealed) return undefined
+    const plain = await unseal(this.key, sealed, label(name))
+    return JSON.parse(new TextDecoder().decode(plain)) as T
+  }
+
+  async put(name: VaultValue, value: unknown): Promise<void> {
+    const sealed = await seal(this.key, new TextEncoder().encode(JSON.stringify(value)), label(name))
+    await transact(this.db, "meta", "readwrite", store => done(store.put(sealed, name)))
+  }
+
+  /** Closes the database; the vault's key goes with this object. */
+  close(): void {
+    this.db.close()
+  }
+}
