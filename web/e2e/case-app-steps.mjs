@@ -8,9 +8,9 @@ async function shellView(page) {
   const handle = await page.waitForFunction(
     () => {
       const views = [
-        ["signin", "#signin-view"],
-        ["pin-new", "#pin-new-view"],
-        ["unlock", "#unlock-view"],
+        ["signin", "[data-testid=login-form]"],
+        ["pin-new", "[data-testid=pin-set-form]"],
+        ["unlock", "[data-testid=unlock-form]"],
         ["screens", "[data-testid=screen]"],
       ]
       const shown = selector => {
@@ -35,19 +35,19 @@ export async function enter(page, base, who, pin) {
     if (view === "signin") {
       note(`${who.login}: signs in with the one-time code`)
       await page.fill("[data-testid=code]", who.code)
-      await page.click("[data-testid=signin]")
-      await page.waitForFunction(() => document.querySelector("#signin-view")?.hidden !== false, null, { timeout: WAIT_MS })
+      await page.click("[data-testid=login]")
+      await page.locator("[data-testid=login-form]").waitFor({ state: "detached", timeout: WAIT_MS })
     } else if (view === "pin-new") {
       note(`${who.login}: sets a PIN`)
       await page.fill("[data-testid=pin-new]", pin)
       await page.fill("[data-testid=pin-repeat]", pin)
       await page.click("[data-testid=pin-set]")
-      await page.waitForFunction(() => document.querySelector("#pin-new-view")?.hidden !== false, null, { timeout: WAIT_MS })
+      await page.locator("[data-testid=pin-set-form]").waitFor({ state: "detached", timeout: WAIT_MS })
     } else if (view === "unlock") {
       note(`${who.login}: unlocks with the PIN`)
       await page.fill("[data-testid=pin]", pin)
       await page.click("[data-testid=unlock]")
-      await page.waitForFunction(() => document.querySelector("#unlock-view")?.hidden !== false, null, { timeout: WAIT_MS })
+      await page.locator("[data-testid=unlock-form]").waitFor({ state: "detached", timeout: WAIT_MS })
     }
   }
   throw new Error("the app did not get to the screens")

@@ -73,3 +73,8 @@ export function concurrentValues(doc: A.Doc<unknown>, parent: unknown, key: stri
     }
   })
 }
+
+/** The document's heads (hex change hashes): what `changesSince` takes. */
+export function headsOf(doc: A.Doc<unknown>): string[] {
+  return A.getHeads(doc)
+}

@@ -121,13 +121,13 @@ export async function openCase(context: AppContext, documentId: string): Promise
   return {
     data() {
       const doc = current()
-      const heads = handle.heads().join(",")
+      const heads = M.headsOf(doc).join(",")
       if (cached?.heads !== heads) cached = { heads, data: readCard(documentId, doc, info.services) }
       return cached.data
     },
     history() {
       const doc = current()
-      const heads = handle.heads()
+      const heads = M.headsOf(doc)
       if (heads.join(",") !== history.heads.join(",")) {
         // Only the changes since the last reading are decoded (a typed text makes many).
         const fresh = M.changesSince(doc, history.heads)

@@ -53,24 +53,34 @@ export function section(name: string, title: string, ...children: Array<Node | s
 
 /**
  * Replaces `target`'s children with `fresh`, except the element being edited: an element with
- * `data-bind` that has focus inside `target` is moved into the new tree in place of its twin
- * (same `data-bind`), so typing, selection and IME composition are never interrupted.
+ * `data-bind` that has focus inside `target` is put into the new tree in place of its twin
+ * (same `data-bind`), keeping what was typed, and gets its focus, selection and scroll back
+ * (moving a node in the DOM takes its focus away).
  */
 export function rerender(target: HTMLElement, ...fresh: Array<Node | string>): void {
   const active = document.activeElement as HTMLElement | null
   const key = active && target.contains(active) ? active.dataset.bind : undefined
   const holder = document.createDocumentFragment()
   holder.append(...fresh)
-  if (key && active) {
-    const twin = holder.querySelector<HTMLElement>(`[data-bind="${CSS.escape(key)}"]`)
-    if (twin) {
-      const wanted = (twin as HTMLTextAreaElement).value
-      twin.replaceWith(active)
-      const edited = active as HTMLTextAreaElement
-      if (typeof wanted === "string" && edited.value !== wanted) keepCursor(edited, wanted)
-    }
+  const twin = key ? holder.querySelector<HTMLElement>(`[data-bind="${CSS.escape(key)}"]`) : null
+  if (!active || !twin) {
+    target.replaceChildren(holder)
+    return
   }
+  const edited = active as HTMLTextAreaElement
+  const text = "value" in edited && typeof edited.setSelectionRange === "function"
+  const start = text ? edited.selectionStart : null
+  const end = text ? edited.selectionEnd : null
+  const scroll = edited.scrollTop
+  const wanted = (twin as HTMLTextAreaElement).value
+  twin.replaceWith(active)
   target.replaceChildren(holder)
+  active.focus({ preventScroll: true })
+  edited.scrollTop = scroll
+  if (text && start !== null && end !== null) {
+    edited.setSelectionRange(start, end)
+    if (typeof wanted === "string" && edited.value !== wanted) keepCursor(edited, wanted)
+  }
 }
 
 /** Sets a text field's value, keeping the cursor where it was relative to the text around it. */
