@@ -87,7 +87,10 @@ export function optField<T>(
   }
   const value = parseOne(winner)
   const all = A.getConflicts(obj, key)
-  const others = all === undefined ? [] : Object.values(all).map(parseOne)
+  // `getConflicts` gives a scalar string as a plain JS string, where a read of the key gives an
+  // ImmutableString: read it as the scalar it is.
+  const asStored = (v: unknown) => (typeof v === "string" ? new A.ImmutableString(v) : v)
+  const others = all === undefined ? [] : Object.values(all).map(v => parseOne(asStored(v)))
   return conflict(value, others)
 }
 
