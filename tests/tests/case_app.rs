@@ -4,7 +4,8 @@
 //! the browser, opens it again offline and finds everything, comes online; a second device
 //! (this test's Rust SDK client) then holds it. She shares the case with the school, whose
 //! member's browser lists only that case and writes the school's diagnosis sector. The same
-//! goal's status set on two of her devices while offline shows a conflict that one tap settles.
+//! goal's status set on two of her devices while offline shows as a conflict on both, with who
+//! set which value and when.
 //!
 //! The browsers run `web/e2e/case-app.mjs` (see the support crate's `browser` module for what
 //! it needs); the app is the one in `web/dist`, which the server embeds: build it first
@@ -18,6 +19,7 @@ use kooperacja_server::serve::RunningServer;
 use kooperacja_test_support::*;
 use serde_json::{json, Value as Json};
 use sync_core::model::case::{self, CaseInit, ContactMode, GoalStatus, SigningMode, Stage};
+use sync_core::model::pzk::{self, InstitutionSector, Member, MemberRole, ServiceEntry};
 use sync_core::model::{editor, Editor};
 use sync_core::DocumentId;
 
@@ -53,6 +55,50 @@ fn other_case() -> Automerge {
     case::new_case(&init, &by, Utc::now()).expect("a case")
 }
 
+/// The team's PZK document as its animator keeps it: the member institutions with their sectors
+/// (the school's sector is what it writes in a diagnosis) and the services list.
+fn team_document() -> Automerge {
+    let mut doc = new_team_doc();
+    let by = Editor::new("animator1", "gops").expect("editor");
+    let at = Utc::now();
+    for (id, name, sector, role) in [
+        (
+            "gops",
+            "GOPS Przykładowo",
+            InstitutionSector::SocialAssistance,
+            MemberRole::Lead,
+        ),
+        (
+            "szkola",
+            "Szkoła Podstawowa nr 1",
+            InstitutionSector::Education,
+            MemberRole::Member,
+        ),
+        (
+            "policja",
+            "Komenda Powiatowa Policji",
+            InstitutionSector::Police,
+            MemberRole::Member,
+        ),
+    ] {
+        let member = Member {
+            name: name.into(),
+            sector,
+            role,
+        };
+        pzk::upsert_member(&mut doc, id, &member, &by, at).expect("member");
+    }
+    let tutoring = ServiceEntry {
+        description: "Korepetycje z matematyki w świetlicy szkolnej".into(),
+        provider: "szkola".into(),
+        sector: InstitutionSector::Education,
+        capacity: Some(12),
+        remote_capable: false,
+    };
+    pzk::upsert_service(&mut doc, "korepetycje", &tutoring, &by, at).expect("service");
+    doc
+}
+
 async fn run_stories(server: &RunningServer, cert: &std::path::Path, spec: &Json) -> Json {
     let env = [("CASE_SPEC", spec.to_string())];
     run_browser_script("e2e/case-app.mjs", server, cert, &env, BROWSER_DEADLINE).await
@@ -66,6 +112,7 @@ async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_scho
     let cert = dev_certificate(dir.path());
     provision_region(&server);
     let (_other_tablet, other) = create_as(&server, "anna", other_case()).await;
+    let (_team_tablet, _team) = create_as(&server, "animator1", team_document()).await;
 
     let profiles = dir.path().join("profiles");
     let spec = json!({
@@ -128,24 +175,9 @@ async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_scho
         .expect("the case's document id");
     let second = tablet(&server, "anna", "tablet-anna-second");
     second.find(id).expect("asks the server for the case");
-    second
-        .wait_until("the browsers' case settled on the server", WAIT, || {
-            let second = &second;
-            async move {
-                second
-                    .read(id, |doc| {
-                        doc.and_then(|d| case::read_case(d).ok()).is_some_and(|v| {
-                            v.goals.values().all(|g| {
-                                !g.status.is_conflicted()
-                                    && g.status.value == GoalStatus::InProgress
-                            }) && v.diagnosis.values().any(|t| t.contains(SCHOOL_TEXT))
-                        })
-                    })
-                    .await
-            }
-        })
-        .await
-        .expect("the second device holds the case as the browsers left it");
+    wait_holds_document(&second, id).await;
+    // Holding all the server holds: the browsers had finished, so that is everything.
+    wait_acknowledged(&second, id).await;
     let (view, authors) = second
         .read(id, |doc| {
             let doc = doc.expect("the case");
@@ -159,8 +191,22 @@ async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_scho
         .await
         .expect("read");
     assert_eq!(view.stage.value, Stage::Contract);
+    assert!(
+        view.diagnosis.values().any(|t| t.contains(SCHOOL_TEXT)),
+        "the school's sector: {:?}",
+        view.diagnosis
+    );
     assert_eq!(view.owner, "anna");
     assert_eq!(view.goals.len(), 1);
+    let goal = view.goals.values().next().expect("the goal");
+    let mut statuses = vec![goal.status.value];
+    statuses.extend(goal.status.alternatives.iter().copied());
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        vec![GoalStatus::InProgress, GoalStatus::Dropped],
+        "both devices' statuses are kept as a conflict"
+    );
     assert_eq!(view.contract.signatures.len(), 1);
     assert_eq!(
         view.contract.signatures[0].signature.mode,
@@ -197,9 +243,9 @@ async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_scho
 /// Waits until `client` holds `id` (the server gave it).
 async fn wait_holds_document(client: &client_sdk::SyncClient, id: DocumentId) {
     client
-        .wait_until("the worker's other case", WAIT, || async move {
+        .wait_until("the case on the device", WAIT, || async move {
             client.read(id, |doc| doc.is_some()).await
         })
         .await
-        .expect("the other case");
+        .expect("the case arrives");
 }

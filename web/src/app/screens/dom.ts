@@ -58,13 +58,15 @@ export function section(name: string, title: string, ...children: Array<Node | s
  * (moving a node in the DOM takes its focus away).
  */
 export function rerender(target: HTMLElement, ...fresh: Array<Node | string>): void {
+  const holder = document.createElement("div")
+  holder.append(...fresh)
+  // Nothing changed: the nodes stay, so a tap under way or a field's state is not disturbed.
+  if (target.firstChild && signature(holder) === signature(target)) return
   const active = document.activeElement as HTMLElement | null
   const key = active && target.contains(active) ? active.dataset.bind : undefined
-  const holder = document.createDocumentFragment()
-  holder.append(...fresh)
   const twin = key ? holder.querySelector<HTMLElement>(`[data-bind="${CSS.escape(key)}"]`) : null
   if (!active || !twin) {
-    target.replaceChildren(holder)
+    target.replaceChildren(...holder.childNodes)
     return
   }
   const edited = active as HTMLTextAreaElement
@@ -74,13 +76,19 @@ export function rerender(target: HTMLElement, ...fresh: Array<Node | string>): v
   const scroll = edited.scrollTop
   const wanted = (twin as HTMLTextAreaElement).value
   twin.replaceWith(active)
-  target.replaceChildren(holder)
+  target.replaceChildren(...holder.childNodes)
   active.focus({ preventScroll: true })
   edited.scrollTop = scroll
   if (text && start !== null && end !== null) {
     edited.setSelectionRange(start, end)
     if (typeof wanted === "string" && edited.value !== wanted) keepCursor(edited, wanted)
   }
+}
+
+/** What a tree shows: its markup and the values of its fields (which the markup does not hold). */
+function signature(root: HTMLElement): string {
+  const values = [...root.querySelectorAll<HTMLInputElement>("textarea, input, select")].map(f => f.value)
+  return `${root.innerHTML}\u0000${values.join("\u0000")}`
 }
 
 /** Sets a text field's value, keeping the cursor where it was relative to the text around it. */
@@ -101,6 +109,7 @@ export function keepCursor(control: HTMLTextAreaElement | HTMLInputElement, valu
 /** Shows an error beside the control that caused it (and in the page's error box). */
 export function reportError(near: HTMLElement, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error)
+  console.warn(`odmowa: ${message}`)
   const box = near.closest("[data-section]") ?? near.parentElement
   const shown = el("p", { class: "refusal", role: "alert", "data-testid": "refusal" }, message)
   box?.querySelector(":scope > .refusal")?.remove()
