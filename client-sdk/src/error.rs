@@ -50,3 +50,92 @@ pub enum SdkError {
     #[error("{0}")]
     Invalid(String),
 }
+
+/// Every SDK error has a stable code and a Polish text for the user (the catalogue
+/// `sync-core/messages/pl.json`): the model's own code for a broken rule, the server's code
+/// for a refusal it sent (found in the close reason), `sdk.*` for the SDK's own failures.
+impl sync_core::Coded for SdkError {
+    fn code(&self) -> &'static str {
+        match self {
+            SdkError::Url(_) => "sdk.url",
+            SdkError::Network(reason) => {
+                sync_core::catalogue::find_code(reason).unwrap_or("sdk.network")
+            }
+            SdkError::Unauthorized(_) => "sdk.unauthorized",
+            SdkError::Storage(_) => "sdk.storage",
+            SdkError::UnknownDocument(_) => "sdk.unknown-document",
+            SdkError::Automerge(_) => "document.automerge",
+            SdkError::Timeout(_) => "sdk.timeout",
+            SdkError::Stopped => "sdk.stopped",
+            SdkError::WrongKey(_) => "sdk.wrong-key",
+            SdkError::StoreInUse(_) => "sdk.store-in-use",
+            SdkError::UnknownStore(_) => "sdk.unknown-store",
+            SdkError::ReadOnly(_) => "sdk.read-only",
+            SdkError::Revoked => "sdk.revoked",
+            SdkError::Schema(e) => e.code(),
+            SdkError::Invalid(_) => "sdk.invalid",
+        }
+    }
+
+    fn args(&self) -> Vec<(&'static str, String)> {
+        match self {
+            SdkError::Schema(e) => e.args(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use sync_core::Coded;
+
+    use super::*;
+
+    fn examples() -> Vec<SdkError> {
+        let id = sync_core::DocumentId::from_random([7; 16]);
+        let words = || "x".to_owned();
+        vec![
+            SdkError::Url(words()),
+            SdkError::Network(words()),
+            SdkError::Unauthorized(words()),
+            SdkError::Storage(sync_core::StorageError::Io(words())),
+            SdkError::UnknownDocument(id),
+            SdkError::Timeout(words()),
+            SdkError::Stopped,
+            SdkError::WrongKey(words()),
+            SdkError::StoreInUse(words()),
+            SdkError::UnknownStore(words()),
+            SdkError::ReadOnly(id),
+            SdkError::Revoked,
+            SdkError::Invalid(words()),
+        ]
+    }
+
+    #[test]
+    fn every_sdk_code_has_a_polish_text_and_every_sdk_text_a_code() {
+        let raised: BTreeSet<&str> = examples().iter().map(Coded::code).collect();
+        let written: BTreeSet<&str> = sync_core::catalogue::catalogue_codes()
+            .filter(|code| code.starts_with("sdk."))
+            .collect();
+        assert_eq!(raised, written);
+        for error in examples() {
+            assert!(!error.message_pl().starts_with("Błąd:"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_quoted_by_the_sdk_keeps_the_servers_code() {
+        let closed = SdkError::Network(
+            "the server closed the connection (1008): [rejection.read-only] changes refused"
+                .to_owned(),
+        );
+        assert_eq!(closed.code(), "rejection.read-only");
+        assert_eq!(
+            closed.message_pl(),
+            "Możesz ten dokument czytać, ale nie zmieniać."
+        );
+        assert_eq!(SdkError::Network("reset".to_owned()).code(), "sdk.network");
+    }
+}

@@ -1,4 +1,7 @@
-//! The errors of `sync-core`: one enum per kind of failure, combined in [`Error`].
+//! The errors of `sync-core`: one enum per kind of failure, combined in [`Error`]. Each has a
+//! stable code and a Polish text ([`crate::catalogue::Coded`]).
+
+pub use crate::violation::RuleViolation;
 
 /// A malformed identifier.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -97,9 +100,10 @@ pub enum SchemaError {
         /// What is wrong.
         reason: String,
     },
-    /// A rule of the model is broken (e.g. a contract signed without a help plan).
+    /// A rule of the model is broken (e.g. a contract signed without a help plan), with its
+    /// stable code ([`RuleViolation::code`]).
     #[error("rule broken: {0}")]
-    Rule(String),
+    Rule(RuleViolation),
     /// An Automerge operation failed while reading or writing.
     #[error("automerge: {0}")]
     Automerge(String),

@@ -33,6 +33,7 @@
 //! assert!(matches!(&effects[0], Effect::Send { conn: ConnId(1), .. }));
 //! ```
 
+pub mod catalogue;
 pub mod engine;
 mod error;
 #[cfg(feature = "fuzzing")]
@@ -42,7 +43,9 @@ pub mod ids;
 pub mod model;
 pub mod presence;
 pub mod storage;
+mod violation;
 pub mod wire;
 
-pub use error::{DecodeError, Error, IdError, Refusal, SchemaError, StorageError};
+pub use catalogue::{message_pl, Coded};
+pub use error::{DecodeError, Error, IdError, Refusal, RuleViolation, SchemaError, StorageError};
 pub use ids::{AutomergeUrl, DocumentId, PeerId, StorageId};

@@ -45,7 +45,7 @@ fn current_heads(doc: &Automerge) -> Vec<String> {
 
 fn validation_reason(doc: &Automerge) -> String {
     match validate(doc) {
-        Err(SchemaError::Rule(reason)) => reason,
+        Err(SchemaError::Rule(reason)) => reason.to_string(),
         Err(SchemaError::Field { path, reason }) => format!("field {path}: {reason}"),
         other => panic!("expected an invalid state, got {other:?}"),
     }

@@ -25,15 +25,8 @@ use sync_core::{AutomergeUrl, DocumentId};
 /// How long one Node scenario may run before it is killed (its own waits time out sooner).
 const NODE_DEADLINE: Duration = Duration::from_secs(150);
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate lives inside the repository")
-        .to_path_buf()
-}
-
 fn js_dir() -> PathBuf {
-    repo_root().join("tests").join("js")
+    workspace_root().join("tests").join("js")
 }
 
 /// Fails (never skips) when Node or the JS packages are missing.

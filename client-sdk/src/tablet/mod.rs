@@ -3,6 +3,7 @@
 
 mod config;
 mod duties;
+mod steps;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -8,6 +8,7 @@ use automerge::sync;
 use super::document::{Doc, Inbound};
 use super::peer::{Peer, Phase};
 use super::{close_code, ConnId, Direction, Effect, Engine, Event, Policy, Principal, Rejection};
+use crate::catalogue::{coded_text, Coded};
 use crate::error::DecodeError;
 use crate::ids::DocumentId;
 use crate::wire::{self, DocMessage, Join, Message, PeerMetadata, PeerMsg};
@@ -69,7 +70,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         reason: Rejection,
         code: u16,
     ) {
-        let text = reason.to_string();
+        let text = coded_text(reason.code(), &reason.to_string());
         // The host hears of it first (and audits it) before the peer is told and cut off: a
         // peer that has seen its refusal finds it in the audit log.
         self.event(Event::Rejected {

@@ -14,6 +14,7 @@ use super::{
     close_code, Access, BatchRefusal, ChangeSummary, ConnId, Effect, Engine, Event, Millis, Policy,
     Rejection,
 };
+use crate::catalogue::{coded_text, BATCH_DISCARDED};
 use crate::ids::DocumentId;
 use crate::wire::Message;
 
@@ -267,9 +268,11 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             self.send(
                 conn,
                 Message::Error {
-                    message: "your changes arrived with refused ones and were not stored; \
-                              they will be sent again after reconnecting"
-                        .into(),
+                    message: coded_text(
+                        BATCH_DISCARDED,
+                        "your changes arrived with refused ones and were not stored; \
+                         they will be sent again after reconnecting",
+                    ),
                 },
             );
             self.out.push(Effect::Close {

@@ -6,6 +6,7 @@ use std::fmt;
 
 use automerge::Automerge;
 
+use crate::catalogue::Coded;
 use crate::error::{DecodeError, Refusal};
 
 /// Why a peer's message was refused.
@@ -87,4 +88,42 @@ pub const MAX_MISSING_DEPS: usize = 256;
 pub(super) fn too_many_missing(am: &Automerge) -> Option<BatchRefusal> {
     let missing = automerge::ReadDoc::get_missing_deps(am, &[]).len();
     (missing > MAX_MISSING_DEPS).then_some(BatchRefusal::TooManyMissingDeps { missing })
+}
+
+impl Coded for BatchRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            BatchRefusal::Changes(refusal) | BatchRefusal::Document(refusal) => refusal.code(),
+            BatchRefusal::Undecodable(_) => "rejection.bad-sync-data",
+            BatchRefusal::TooManyMissingDeps { .. } => "rejection.too-many-missing-deps",
+        }
+    }
+    fn args(&self) -> Vec<(&'static str, String)> {
+        match self {
+            BatchRefusal::Changes(refusal) | BatchRefusal::Document(refusal) => refusal.args(),
+            BatchRefusal::Undecodable(_) => Vec::new(),
+            BatchRefusal::TooManyMissingDeps { missing } => {
+                vec![("missing", missing.to_string())]
+            }
+        }
+    }
+}
+
+impl Coded for Rejection {
+    fn code(&self) -> &'static str {
+        match self {
+            Rejection::Malformed(_) => "rejection.malformed",
+            Rejection::BadSyncData(_) => "rejection.bad-sync-data",
+            Rejection::ProtocolViolation(_) => "rejection.protocol-violation",
+            Rejection::UnsupportedVersion(_) => "rejection.unsupported-version",
+            Rejection::ReadOnly => "rejection.read-only",
+            Rejection::ChangesRefused(refusal) => refusal.code(),
+        }
+    }
+    fn args(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Rejection::ChangesRefused(refusal) => refusal.args(),
+            _ => Vec::new(),
+        }
+    }
 }

@@ -9,6 +9,7 @@ use super::chunks::load_stored;
 use super::document::DocState;
 use super::store::Task;
 use super::{close_code, ConnId, Effect, Engine, Event, Policy, TaskId};
+use crate::catalogue::{coded_text, DOCUMENT_UNAVAILABLE, STORE_FAILED};
 use crate::error::StorageError;
 use crate::ids::DocumentId;
 use crate::storage::{ChunkKey, StorageResponse};
@@ -118,7 +119,10 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             self.send(
                 conn,
                 Message::Error {
-                    message: "the server cannot read this document right now; retry later".into(),
+                    message: coded_text(
+                        DOCUMENT_UNAVAILABLE,
+                        "the server cannot read this document right now; retry later",
+                    ),
                 },
             );
             self.out.push(Effect::Close {
@@ -159,9 +163,12 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 self.send(
                     conn,
                     Message::Error {
-                        message: format!(
-                            "the server could not store your changes ({cause}); they were not \
-                             accepted and will be sent again after reconnecting"
+                        message: coded_text(
+                            STORE_FAILED,
+                            &format!(
+                                "the server could not store your changes ({cause}); they were \
+                                 not accepted and will be sent again after reconnecting"
+                            ),
                         ),
                     },
                 );

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::reader::Node;
 use super::write;
-use crate::error::SchemaError;
+use crate::error::{RuleViolation, SchemaError};
 
 /// The newest document schema this build reads and writes.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -79,9 +79,10 @@ pub fn schema_version(doc: &Automerge) -> Result<u64, SchemaError> {
 pub(crate) fn open(doc: &Automerge, expected: DocumentKind) -> Result<Node<'_>, SchemaError> {
     let kind = kind_of(doc)?;
     if kind != expected {
-        return Err(SchemaError::Rule(format!(
-            "expected a {expected} document, found a {kind} document"
-        )));
+        return Err(SchemaError::Rule(RuleViolation::WrongKind {
+            expected: expected.as_str(),
+            found: kind.as_str(),
+        }));
     }
     schema_version(doc)?;
     Ok(Node::root(doc))

@@ -50,7 +50,7 @@ use chrono::{DateTime, Utc};
 
 use super::case::{self, CaseView};
 use super::{editor, warsaw};
-use crate::error::SchemaError;
+use crate::error::{RuleViolation, SchemaError};
 
 /// One change of a document's history.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,8 +107,8 @@ pub fn changes_between(
 fn check_heads(doc: &Automerge, heads: &[ChangeHash]) -> Result<(), SchemaError> {
     for head in heads {
         if doc.get_change_meta_by_hash(head).is_none() {
-            return Err(SchemaError::Rule(format!(
-                "version {head} is not in this document (not synced yet, or of another document)"
+            return Err(SchemaError::Rule(RuleViolation::UnknownHeads(
+                head.to_string(),
             )));
         }
     }

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::conflict::Conflict;
 use super::enums::WireEnum;
-use crate::error::SchemaError;
+use crate::error::{RuleViolation, SchemaError};
 
 /// The longest id (goal, note, institution...) accepted, in bytes.
 pub(crate) const MAX_ID_LEN: usize = 128;
@@ -81,13 +81,13 @@ impl<'a> Node<'a> {
     }
 
     /// Checks that an append-only entry `id` is new: entries are never overwritten.
-    pub(crate) fn absent(&self, id: &str, what: &str) -> Result<(), SchemaError> {
+    pub(crate) fn absent(&self, id: &str, what: &'static str) -> Result<(), SchemaError> {
         check_id(&self.path, id)?;
         if self.has(id)? {
-            return Err(SchemaError::Rule(format!(
-                "{what} {} already exists and is append-only",
-                self.path_of(id)
-            )));
+            return Err(SchemaError::Rule(RuleViolation::EntryExists {
+                what,
+                path: self.path_of(id),
+            }));
         }
         Ok(())
     }

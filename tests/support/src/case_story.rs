@@ -250,7 +250,7 @@ pub fn amend_contract(doc: &mut Automerge) {
 
 pub fn rule_reason(result: Result<impl std::fmt::Debug, SchemaError>) -> String {
     match result {
-        Err(SchemaError::Rule(reason)) => reason,
+        Err(SchemaError::Rule(reason)) => reason.to_string(),
         other => panic!("expected a broken rule, got {other:?}"),
     }
 }

@@ -4,6 +4,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The repository's root folder (the workspace), for tests that read its files or run its
+/// Node projects.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("tests/support lives two levels inside the repository")
+        .to_path_buf()
+}
+
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

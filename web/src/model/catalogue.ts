@@ -37,3 +37,11 @@ export function message(code: string, args: Record<string, string> = {}): string
 export function catalogueCodes(): string[] {
   return Object.keys(messages)
 }
+
+/**
+ * The code a server's refusal carries: its `error` message and close reason start with
+ * `[code] ` (sync-core's `coded_text`); `undefined` for a message without one.
+ */
+export function refusalCode(text: string): string | undefined {
+  return /\[([a-z0-9-]+(?:\.[a-z0-9-]+)+)\] /.exec(text)?.[1]
+}

@@ -86,11 +86,10 @@ export function optField<T>(
     return parsed
   }
   const value = parseOne(winner)
+  // getConflicts gives scalar strings as plain strings; the winner above was type-checked.
   const all = A.getConflicts(obj, key)
-  // `getConflicts` gives a scalar string as a plain JS string, where a read of the key gives an
-  // ImmutableString: read it as the scalar it is.
-  const asStored = (v: unknown) => (typeof v === "string" ? new A.ImmutableString(v) : v)
-  const others = all === undefined ? [] : Object.values(all).map(v => parseOne(asStored(v)))
+  const asStored = (value: unknown) => (typeof value === "string" ? new A.ImmutableString(value) : value)
+  const others = all === undefined ? [] : Object.values(all).map(value => parseOne(asStored(value)))
   return conflict(value, others)
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::layout::{key, open_case};
 use super::read::read_contract;
 use super::types::*;
-use crate::error::SchemaError;
+use crate::error::{RuleViolation, SchemaError};
 use crate::model::editor::{self, Editor};
 use crate::model::write;
 
@@ -47,14 +47,10 @@ pub fn sign_contract(
     let root = open_case(doc)?;
     let contract = root.map(key::CONTRACT)?;
     if contract.text(key::TEXT)?.trim().is_empty() {
-        return Err(SchemaError::Rule(
-            "a contract without text cannot be signed".to_owned(),
-        ));
+        return Err(SchemaError::Rule(RuleViolation::ContractEmpty));
     }
     if root.map(key::GOALS)?.ids()?.is_empty() {
-        return Err(SchemaError::Rule(
-            "a contract cannot be signed before the IPP has a goal".to_owned(),
-        ));
+        return Err(SchemaError::Rule(RuleViolation::ContractWithoutGoal));
     }
     check_signature(signature)?;
     let signatures = contract.list(key::SIGNATURES)?;
@@ -77,14 +73,11 @@ pub fn sign_contract(
 /// Checks what a signing must name: the signer, and for remote acceptance the recorded consent.
 fn check_signature(signature: &Signature) -> Result<(), SchemaError> {
     if signature.signer.trim().is_empty() {
-        return Err(SchemaError::Rule(
-            "a signing must name who signed".to_owned(),
-        ));
+        return Err(SchemaError::Rule(RuleViolation::NoSigner));
     }
     if signature.mode != SigningMode::InPerson && signature.consent_note.trim().is_empty() {
-        return Err(SchemaError::Rule(format!(
-            "a contract accepted remotely ({}) needs the recorded consent",
-            signature.mode
+        return Err(SchemaError::Rule(RuleViolation::RemoteWithoutConsent(
+            signature.mode.as_str(),
         )));
     }
     Ok(())

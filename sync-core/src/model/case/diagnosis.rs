@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::layout::{key, open_case};
 use super::types::DiagnosisSector;
-use crate::error::SchemaError;
+use crate::error::{RuleViolation, SchemaError};
 use crate::model::editor::{self, Editor};
 use crate::model::reader::Node;
 use crate::model::write;
@@ -53,7 +53,7 @@ pub fn splice_diagnosis(
             reason: format!("splice of {del} at {pos} is outside the text of length {len}"),
         });
     }
-    let del = isize::try_from(del).map_err(|_| SchemaError::Rule("splice too long".to_owned()))?;
+    let del = isize::try_from(del).map_err(|_| SchemaError::Rule(RuleViolation::SpliceTooLong))?;
     let section = section.id();
     let message = editor::message(format_args!("diagnosis/{sector}: edited"), by);
     write::commit(doc, message, at, |tx| {

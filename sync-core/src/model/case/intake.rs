@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::layout::{key, open_case};
 use super::read::read_member;
 use super::types::*;
-use crate::error::SchemaError;
+use crate::error::{RuleViolation, SchemaError};
 use crate::model::editor::{self, Editor};
 use crate::model::header::{self, DocumentKind};
 use crate::model::keyed::KeyedEntry;
@@ -139,9 +139,7 @@ pub fn set_screening(
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     if notes.trim().is_empty() {
-        return Err(SchemaError::Rule(
-            "a screening decision needs its reason in the notes".to_owned(),
-        ));
+        return Err(SchemaError::Rule(RuleViolation::ScreeningReasonRequired));
     }
     let screening = open_case(doc)?.map(key::SCREENING)?;
     let notes_text = screening.text_obj(key::NOTES)?.id();

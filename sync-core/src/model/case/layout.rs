@@ -26,6 +26,7 @@ pub(super) mod key {
     pub(crate) const EVALUATION: &str = "evaluation";
     pub(crate) const PZK_DECISION: &str = "pzkDecision";
     pub(crate) const HANDOVER: &str = "handover";
+    pub(crate) const NEXT_VISIT: &str = "nextVisit";
 
     pub(crate) const NAME: &str = "name";
     pub(crate) const RELATION: &str = "relation";

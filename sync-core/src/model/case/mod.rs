@@ -23,6 +23,7 @@
 //! | `evaluation` | `{text: Text, by?, at?}` | 9.1 |
 //! | `pzkDecision` | `{decision?, meeting?, by?, at?}` | 9.2 |
 //! | `handover` | `{note: Text, target?, targetWorker?, by?, at?}` | 9.3, *przekazanie* |
+//! | `nextVisit` | optional `"YYYY-MM-DD"` | the next planned visit; absent in older cases |
 //!
 //! A goal is `{specific, measurable, achievable, relevant: Text, deadline: "YYYY-MM-DD",
 //! responsible, status, services: map service id → true, createdAt}`; a contract signature is
@@ -58,6 +59,7 @@ mod plan;
 mod read;
 mod stage;
 mod types;
+mod visits;
 pub mod workflow;
 
 #[cfg(test)]
@@ -84,3 +86,4 @@ pub use self::types::{
     Screening, ScreeningOutcome, ServiceStatus, ServiceView, Signature, SignatureView, SigningMode,
     Stage,
 };
+pub use self::visits::set_next_visit;

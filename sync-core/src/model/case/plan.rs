@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::layout::{key, open_case};
 use super::read::read_goal;
 use super::types::*;
-use crate::error::SchemaError;
+use crate::error::{RuleViolation, SchemaError};
 use crate::model::editor::{self, Editor};
 use crate::model::keyed::KeyedEntry;
 use crate::model::pzk;
@@ -191,14 +191,12 @@ pub fn add_listed_service(
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
     let list = pzk::read_pzk(pzk_doc)?.services;
-    let listed = list.get(service_id).ok_or_else(|| {
-        SchemaError::Rule(format!(
-            "service {service_id} is not on the PZK's list of activities and services"
-        ))
-    })?;
+    let listed = list
+        .get(service_id)
+        .ok_or_else(|| SchemaError::Rule(RuleViolation::ServiceNotListed(service_id.to_owned())))?;
     if listed.retired {
-        return Err(SchemaError::Rule(format!(
-            "service {service_id} is retired from the PZK's list and is no longer offered"
+        return Err(SchemaError::Rule(RuleViolation::ServiceRetired(
+            service_id.to_owned(),
         )));
     }
     add_service(doc, service_id, &listed.entry.provider, by, at)

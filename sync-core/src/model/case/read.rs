@@ -56,6 +56,7 @@ pub fn read_case(doc: &Automerge) -> Result<CaseView, SchemaError> {
         evaluation: read_evaluation(&root.map(key::EVALUATION)?)?,
         pzk_decision: read_pzk_decision(&root.map(key::PZK_DECISION)?)?,
         handover: read_handover(&root.map(key::HANDOVER)?)?,
+        next_visit: root.opt_date(key::NEXT_VISIT)?,
     })
 }
 

@@ -408,6 +408,8 @@ pub struct CaseView {
     pub pzk_decision: Option<PzkDecisionView>,
     /// The hand-over, once agreed.
     pub handover: Option<Handover>,
+    /// The next planned visit, when one is set.
+    pub next_visit: Option<NaiveDate>,
 }
 
 impl CaseView {

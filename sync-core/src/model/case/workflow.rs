@@ -90,7 +90,7 @@ use super::stage::{stage, write_stage};
 use super::types::{
     CaseView, PzkDecision, ScreeningOutcome, Signature, SignatureView, SigningMode, Stage,
 };
-use crate::error::SchemaError;
+use crate::error::{RuleViolation, SchemaError};
 use crate::model::conflict::Conflict;
 use crate::model::editor::{self, Editor};
 
@@ -126,6 +126,27 @@ pub fn check_transition(doc: &Automerge, to: Stage) -> Result<Stage, SchemaError
     Ok(from)
 }
 
+/// A move the stage bar offers: the stage, and `Ok` when the case may move there now, or the
+/// reason it may not.
+pub type StageMove = (Stage, Result<(), SchemaError>);
+
+/// The moves the workflow offers from the case's stage (from each concurrent value while the
+/// stage is in conflict, in the order shown), each open (`Ok`) or blocked with the reason
+/// [`check_transition`] gives; for a stage bar that says why a move is not offered.
+pub fn moves(doc: &Automerge) -> Result<Vec<StageMove>, SchemaError> {
+    let current = stage(doc)?;
+    let mut targets: Vec<Stage> = Vec::new();
+    for to in current.all().flat_map(|from| allowed_moves(*from)) {
+        if !targets.contains(to) {
+            targets.push(*to);
+        }
+    }
+    Ok(targets
+        .into_iter()
+        .map(|to| (to, check_transition(doc, to).map(|_| ())))
+        .collect())
+}
+
 /// Moves the case to stage `to` as one change by `by` at `at`, after [`check_transition`].
 pub fn transition(
     doc: &mut Automerge,
@@ -150,16 +171,15 @@ pub fn resolve_stage(
 ) -> Result<(), SchemaError> {
     let found = stage(doc)?;
     if !found.is_conflicted() {
-        return Err(SchemaError::Rule(format!(
-            "the stage is {} and not in conflict; move the case with a transition",
-            found.value
+        return Err(rule(RuleViolation::StageNotConflicted(
+            found.value.as_str(),
         )));
     }
     if !found.all().any(|stage| *stage == chosen) {
-        return Err(SchemaError::Rule(format!(
-            "{chosen} is not one of the concurrent stages ({}); confirm one of them",
-            list(found.all())
-        )));
+        return Err(rule(RuleViolation::StageNotConcurrent {
+            chosen: chosen.as_str(),
+            stages: list(found.all()),
+        }));
     }
     let others = list(found.all().filter(|stage| **stage != chosen));
     let message = editor::message(
@@ -187,21 +207,18 @@ fn check_signing(
     signing: &SignatureView,
 ) -> Result<(), SchemaError> {
     if goal_count_at(doc, &signing.heads)? == 0 {
-        return Err(rule(format!(
-            "contract signing {index} was made without a plan: the IPP had no goal"
-        )));
+        return Err(rule(RuleViolation::SigningWithoutPlan(index)));
     }
     if contract_text_at(doc, &signing.heads)?.trim().is_empty() {
-        return Err(rule(format!(
-            "contract signing {index} was made on an empty contract"
-        )));
+        return Err(rule(RuleViolation::SigningEmptyContract(index)));
     }
     let Signature {
         mode, consent_note, ..
     } = &signing.signature;
     if *mode != SigningMode::InPerson && consent_note.trim().is_empty() {
-        return Err(rule(format!(
-            "contract signing {index} was accepted remotely ({mode}) without a recorded consent"
+        return Err(rule(RuleViolation::SigningRemoteWithoutConsent(
+            index,
+            mode.as_str(),
         )));
     }
     Ok(())
@@ -211,18 +228,14 @@ fn check_stage_state(case: &CaseView, stage: Stage) -> Result<(), SchemaError> {
     use Stage::*;
     let needs_goals = matches!(stage, Contract | Delivery | Evaluation | HandedOver);
     if needs_goals && case.goals.is_empty() {
-        return Err(rule(format!("a case at stage {stage} has no IPP goal")));
+        return Err(rule(RuleViolation::StageWithoutGoal(stage.as_str())));
     }
     let needs_signing = matches!(stage, Delivery | Evaluation | HandedOver);
     if needs_signing && case.contract.signatures.is_empty() {
-        return Err(rule(format!(
-            "a case at stage {stage} has no signed contract"
-        )));
+        return Err(rule(RuleViolation::StageWithoutSigning(stage.as_str())));
     }
     if stage == HandedOver && case.handover.is_none() {
-        return Err(rule(
-            "a case at stage handed_over has no hand-over target".to_owned(),
-        ));
+        return Err(rule(RuleViolation::HandedOverWithoutTarget));
     }
     Ok(())
 }
@@ -230,10 +243,7 @@ fn check_stage_state(case: &CaseView, stage: Stage) -> Result<(), SchemaError> {
 /// The stage a move starts from: refused while replicas disagree on it.
 fn settled_stage(stage: &Conflict<Stage>) -> Result<Stage, SchemaError> {
     if stage.is_conflicted() {
-        return Err(rule(format!(
-            "the stage is in conflict ({}); confirm one with resolve_stage before moving the case",
-            list(stage.all())
-        )));
+        return Err(rule(RuleViolation::StageConflicted(list(stage.all()))));
     }
     Ok(stage.value)
 }
@@ -243,17 +253,21 @@ fn check_move(from: Stage, to: Stage) -> Result<(), SchemaError> {
         return Ok(());
     }
     let allowed = allowed_moves(from);
-    let reason = if from == to {
-        format!("the case is already at stage {to}")
+    let violation = if from == to {
+        RuleViolation::AlreadyThere(to.as_str())
     } else if allowed.is_empty() {
-        format!("a case at stage {from} is final and cannot move to {to}")
+        RuleViolation::Final {
+            from: from.as_str(),
+            to: to.as_str(),
+        }
     } else {
-        format!(
-            "a case cannot move from {from} to {to}; from {from} it may move to {}",
-            list(allowed.iter())
-        )
+        RuleViolation::MoveNotAllowed {
+            from: from.as_str(),
+            to: to.as_str(),
+            allowed: list(allowed.iter()),
+        }
     };
-    Err(rule(reason))
+    Err(rule(violation))
 }
 
 /// What a move needs from the case, beyond being allowed.
@@ -285,89 +299,75 @@ fn needs_screening(
     wanted: ScreeningOutcome,
     to: Stage,
 ) -> Result<(), SchemaError> {
-    let decision = match wanted {
-        ScreeningOutcome::Qualified => "to proceed (qualified)",
-        ScreeningOutcome::NotQualified => "not to proceed (not_qualified)",
-    };
     match &case.screening.outcome {
-        Some(outcome) if outcome.is_conflicted() => Err(rule(format!(
-            "the screening decision is in conflict ({}); settle it before moving to {to}",
-            list(outcome.all())
-        ))),
+        Some(outcome) if outcome.is_conflicted() => Err(rule(RuleViolation::ScreeningConflicted {
+            to: to.as_str(),
+            values: sorted_list(outcome.all()),
+        })),
         Some(outcome) if outcome.value == wanted => Ok(()),
-        _ => Err(rule(format!(
-            "moving from screening to {to} needs a screening decision {decision}"
-        ))),
+        _ => Err(rule(RuleViolation::ScreeningMissing {
+            to: to.as_str(),
+            decision: wanted.as_str(),
+        })),
     }
 }
 
 fn needs_diagnosis(case: &CaseView) -> Result<(), SchemaError> {
     if case.diagnosis.values().all(|text| text.trim().is_empty()) {
-        return Err(rule(
-            "the IPP is written on a diagnosis: write at least one diagnosis sector first"
-                .to_owned(),
-        ));
+        return Err(rule(RuleViolation::DiagnosisEmpty));
     }
     Ok(())
 }
 
 fn needs_goal(case: &CaseView) -> Result<(), SchemaError> {
     if case.goals.is_empty() {
-        return Err(rule(
-            "the contract stage needs an IPP with at least one goal".to_owned(),
-        ));
+        return Err(rule(RuleViolation::IppWithoutGoal));
     }
     Ok(())
 }
 
 fn needs_signed_contract(doc: &Automerge, case: &CaseView) -> Result<(), SchemaError> {
     if case.contract.signatures.is_empty() {
-        return Err(rule(
-            "delivery starts once the contract is signed".to_owned(),
-        ));
+        return Err(rule(RuleViolation::ContractNotSigned));
     }
     if contract_changed_since_signed(doc)? {
-        return Err(rule(
-            "the contract was changed since it was signed: sign the current text before delivery"
-                .to_owned(),
-        ));
+        return Err(rule(RuleViolation::ContractChangedSinceSigned));
     }
     Ok(())
 }
 
 fn needs_decision(case: &CaseView, wanted: PzkDecision, to: Stage) -> Result<(), SchemaError> {
     match &case.pzk_decision {
-        Some(decision) if decision.decision.is_conflicted() => Err(rule(format!(
-            "the PZK decision (9.2) is in conflict ({}); settle it before moving to {to}",
-            list(decision.decision.all())
-        ))),
+        Some(decision) if decision.decision.is_conflicted() => {
+            Err(rule(RuleViolation::DecisionConflicted {
+                to: to.as_str(),
+                values: sorted_list(decision.decision.all()),
+            }))
+        }
         Some(decision) if decision.decision.value == wanted => Ok(()),
-        _ => Err(rule(format!(
-            "moving from evaluation to {to} needs the PZK decision (9.2) to {wanted}"
-        ))),
+        _ => Err(rule(RuleViolation::DecisionMissing {
+            to: to.as_str(),
+            decision: wanted.as_str(),
+        })),
     }
 }
 
 fn needs_end(case: &CaseView, to: Stage) -> Result<(), SchemaError> {
     if case.evaluation.text.trim().is_empty() {
-        return Err(rule(format!(
-            "moving to {to} needs the evaluation (9.1) written"
-        )));
+        return Err(rule(RuleViolation::EvaluationMissing(to.as_str())));
     }
     needs_decision(case, PzkDecision::End, to)
 }
 
 fn needs_handover(case: &CaseView) -> Result<(), SchemaError> {
     if case.handover.is_none() {
-        return Err(rule(
-            "a hand-over needs its target: record it with set_handover first".to_owned(),
-        ));
+        return Err(rule(RuleViolation::HandoverWithoutTarget));
     }
     Ok(())
 }
 
-fn rule(reason: String) -> SchemaError {
-    SchemaError::Rule(reason)
+fn rule(violation: RuleViolation) -> SchemaError {
+    SchemaError::Rule(violation)
 }
 
 /// Values as a comma-separated list, for messages.
@@ -376,6 +376,14 @@ fn list<'a, T: std::fmt::Display + 'a>(values: impl Iterator<Item = &'a T>) -> S
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Concurrent values as a sorted comma-separated list: the same on every replica and in the
+/// TypeScript model, whatever order Automerge lists them in.
+fn sorted_list<'a, T: std::fmt::Display + 'a>(values: impl Iterator<Item = &'a T>) -> String {
+    let mut words: Vec<String> = values.map(ToString::to_string).collect();
+    words.sort();
+    words.join(", ")
 }
 
 #[cfg(test)]
