@@ -168,6 +168,13 @@ mod tests {
     #[test]
     fn the_bundle_has_the_page_and_wasm_is_served_as_wasm() {
         assert!(Bundle::get("index.html").is_some(), "web/dist is built");
+        for name in ["app/index.html", "app/sw.js", "app/manifest.webmanifest"] {
+            assert!(Bundle::get(name).is_some(), "the case app's {name}");
+        }
+        assert_eq!(
+            content_type("app/manifest.webmanifest"),
+            "application/manifest+json"
+        );
         let wasm = Bundle::iter().find(|n| n.ends_with(".wasm"));
         let wasm = wasm.expect("the Automerge wasm is a file of its own");
         assert_eq!(content_type(&wasm), "application/wasm");

@@ -100,8 +100,16 @@ fn team_document() -> Automerge {
 }
 
 async fn run_stories(server: &RunningServer, cert: &std::path::Path, spec: &Json) -> Json {
-    let env = [("CASE_SPEC", spec.to_string())];
-    run_browser_script("e2e/case-app.mjs", server, cert, &env, BROWSER_DEADLINE).await
+    let script = BrowserScript {
+        script: "case-app.mjs",
+        env: vec![("CASE_SPEC", spec.to_string())],
+        deadline: BROWSER_DEADLINE,
+    };
+    script
+        .run(server, cert, |request| async move {
+            panic!("case-app.mjs asks nothing: {request}")
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,7 +117,7 @@ async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_scho
     require_browser_tools();
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_typed_server(dir.path()).await;
-    let cert = dev_certificate(dir.path());
+    let cert = dir.path().join("tls").join("dev-cert.pem");
     provision_region(&server);
     let (_other_tablet, other) = create_as(&server, "anna", other_case()).await;
     let (_team_tablet, _team) = create_as(&server, "animator1", team_document()).await;
@@ -118,9 +126,9 @@ async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_scho
     let spec = json!({
         "profiles": profiles,
         "pin": "246810",
-        "worker": { "code": enrolment_code_for(&server, "anna"), "login": "anna" },
-        "workerSecond": { "code": enrolment_code_for(&server, "anna"), "login": "anna" },
-        "school": { "code": enrolment_code_for(&server, "szkola-rep"), "login": "szkola-rep",
+        "worker": { "code": enrolment_code(&server, "anna"), "login": "anna" },
+        "workerSecond": { "code": enrolment_code(&server, "anna"), "login": "anna" },
+        "school": { "code": enrolment_code(&server, "szkola-rep"), "login": "szkola-rep",
                     "institution": "szkola", "sector": "education" },
         "family": { "title": "Maria Nowak", "person": "Maria Nowak",
                     "reason": "Syn często nieobecny w szkole; rodzina po eksmisji." },
@@ -184,7 +192,7 @@ async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_scho
             let authors: Vec<editor::ParsedMessage> = doc
                 .get_changes(&[])
                 .into_iter()
-                .filter_map(|c| c.message().map(|m| editor::parse(m)))
+                .filter_map(|c| c.message().map(editor::parse))
                 .collect();
             (case::read_case(doc).expect("a valid case"), authors)
         })

@@ -3,13 +3,10 @@
 //! the services and each other, write the minutes together, one goes offline and comes back,
 //! and both converge; then the server's copy of the document is checked.
 //!
-//! The browsers run in `web/e2e/meeting.mjs` (playwright-core driving Debian's `chromium`),
-//! which prints one JSON line. The server serves TLS with its development certificate, and
-//! Chromium trusts exactly that certificate's public key (`--ignore-certificate-errors-spki-list`,
-//! honoured with a fresh `--user-data-dir`); no certificate check is turned off.
-//!
-//! Needs Node >= 20, `web/node_modules` (installed with `npm ci` when missing) and
-//! `/usr/bin/chromium` (or `CHROMIUM`): see the support crate's `browser` module. `MEETING_LATENCY_SAMPLES` (default 20)
+//! The browsers run in `web/e2e/meeting.mjs` (see `kooperacja_test_support::browser`: the
+//! server's development certificate, and the tools the test needs, which it never skips
+//! without). Each member signs in and chooses the PIN of the device's encrypted store, where
+//! the page keeps the PZK document. `MEETING_LATENCY_SAMPLES` (default 20)
 //! sets how many presence and keystroke latency samples are taken and printed (never asserted);
 //! `MEETING_SCREENSHOT` saves a screenshot of the first member's page.
 
@@ -17,15 +14,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use automerge::Automerge;
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use kooperacja_server::identity::Role;
 use kooperacja_server::serve::RunningServer;
 use kooperacja_test_support::*;
 use serde_json::{json, Value as Json};
 use sync_core::model::editor;
 use sync_core::model::pzk::{
-    self, AgendaItem, InstitutionSector, MeetingMode, MeetingPlan, Member, MemberRole, PzkInit,
-    Representative, ServiceEntry,
+    self, InstitutionSector, Member, MemberRole, PzkInit, Representative, ServiceEntry,
 };
 use sync_core::DocumentId;
 
@@ -160,33 +156,26 @@ fn team_document() -> Automerge {
         };
         pzk::upsert_service(&mut doc, id, &entry, &editor, at).expect("service");
     }
-    let plan = MeetingPlan {
-        date: Utc
-            .with_ymd_and_hms(2025, 3, 12, 9, 0, 0)
-            .single()
-            .expect("a date"),
-        mode: MeetingMode::Remote,
-    };
-    pzk::schedule_meeting(&mut doc, "m1", &plan, &editor, at).expect("meeting");
-    for (order, title) in (1u64..).zip(AGENDA) {
-        let item = AgendaItem {
-            title: title.into(),
-            order,
-        };
-        pzk::set_agenda_item(&mut doc, "m1", &format!("p{order}"), &item, &editor, at)
-            .expect("agenda item");
-    }
+    schedule_remote_meeting(&mut doc, &editor, "m1", (2025, 3, 12, 9), &AGENDA);
     doc
 }
 
 /// Runs the browsers to their end and returns their JSON line.
 async fn run_browsers(server: &RunningServer, cert: &Path, spec: &Json) -> Json {
     let samples = std::env::var("MEETING_LATENCY_SAMPLES").unwrap_or_else(|_| "20".into());
-    let env = [
-        ("MEETING_SPEC", spec.to_string()),
-        ("MEETING_LATENCY_SAMPLES", samples),
-    ];
-    run_browser_script("e2e/meeting.mjs", server, cert, &env, BROWSER_DEADLINE).await
+    let script = BrowserScript {
+        script: "meeting.mjs",
+        env: vec![
+            ("MEETING_SPEC", spec.to_string()),
+            ("MEETING_LATENCY_SAMPLES", samples),
+        ],
+        deadline: BROWSER_DEADLINE,
+    };
+    script
+        .run(server, cert, |request| async move {
+            panic!("the meeting page asks nothing: {request}")
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,7 +183,12 @@ async fn two_members_meet_on_the_page_and_converge_after_going_offline() {
     require_browser_tools();
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_typed_server(dir.path()).await;
-    let cert = dev_certificate(dir.path());
+    let cert = dir.path().join("tls").join("dev-cert.pem");
+    assert!(
+        cert.is_file(),
+        "the dev certificate is at {}",
+        cert.display()
+    );
     provision(&server);
 
     // The animator's tablet makes the team's document; it stays connected and follows it.
@@ -206,11 +200,11 @@ async fn two_members_meet_on_the_page_and_converge_after_going_offline() {
     let spec = json!({
         "document": id.to_string(),
         "meeting": "m1",
-        "a": { "code": enrolment_code_for(&server, "jan"), "login": "jan", "name": "Jan Wiśniewski",
+        "a": { "code": enrolment_code(&server, "jan"), "login": "jan", "name": "Jan Wiśniewski",
                "institution_name": "Szkoła Podstawowa nr 1" },
-        "b": { "code": enrolment_code_for(&server, "marta"), "login": "marta", "name": "Marta Zielińska",
+        "b": { "code": enrolment_code(&server, "marta"), "login": "marta", "name": "Marta Zielińska",
                "institution_name": "Komenda Powiatowa Policji" },
-        "reader": { "code": enrolment_code_for(&server, "koordynator"), "login": "koordynator" },
+        "reader": { "code": enrolment_code(&server, "koordynator"), "login": "koordynator" },
         "agenda": AGENDA,
         "services": SERVICES,
     });

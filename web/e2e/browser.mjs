@@ -1,14 +1,19 @@
-// What every browser script of web/e2e shares: its inputs, Chromium launched to trust exactly
-// the server's development certificate (by its public key), waits on conditions with a timeout
-// (never sleeps), the steps taken (for a failure report) and latency summaries.
+// What the browser scripts share (tests/support/src/browser.rs runs them): Chromium's launch,
+// trusting exactly the server's development certificate; waits; the steps taken; requests to
+// the Rust test in the middle of a story; and the one result line.
 //
-// Inputs, in the environment (tests/support/src/browser.rs sets them):
-//   E2E_BASE_URL   https://127.0.0.1:PORT
-//   E2E_CERT       the server's self-signed development certificate, PEM
-//   CHROMIUM       the browser (default /usr/bin/chromium)
+// Inputs, in the environment:
+//   BASE_URL     https://127.0.0.1:PORT
+//   SERVER_CERT  the server's (self-signed development) certificate, PEM; Chromium trusts
+//                exactly its public key (--ignore-certificate-errors-spki-list, honoured with a
+//                --user-data-dir: Playwright gives each launch one)
+//   CHROMIUM     the browser (default /usr/bin/chromium)
+//
+// Every wait is a condition with a timeout; nothing sleeps.
 
 import { createHash, X509Certificate } from "node:crypto"
 import { readFileSync } from "node:fs"
+import { createInterface } from "node:readline"
 import { chromium } from "playwright-core"
 
 export const WAIT_MS = 20_000
@@ -19,12 +24,12 @@ export const env = name => {
   return value
 }
 
-/** The steps taken, the last one being where a failure happened. */
-export const steps = { current: "start", log: [] }
-
+/** The steps taken so far (the last one is where a failure happened). */
+export const steps = []
 export const note = text => {
-  steps.current = text
-  steps.log.push(text)
+  steps.push(text)
+  // On stderr too, as it happens: the test shows it even when the script never ends.
+  console.error(`step: ${text}`)
 }
 
 /** base64 SHA-256 of the certificate's SubjectPublicKeyInfo: what Chromium is told to trust. */
@@ -34,8 +39,10 @@ function spkiHash(pemPath) {
   return createHash("sha256").update(spki).digest("base64")
 }
 
-function chromiumArgs() {
-  return [
+const options = () => ({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -44,36 +51,24 @@ function chromiumArgs() {
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    `--ignore-certificate-errors-spki-list=${spkiHash(env("E2E_CERT"))}`,
-  ]
-}
+    `--ignore-certificate-errors-spki-list=${spkiHash(env("SERVER_CERT"))}`,
+  ],
+})
 
-/** A browser whose every context has a fresh, temporary profile. */
-export async function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: chromiumArgs(),
-  })
-}
+/** A browser with a fresh, temporary profile. */
+export const launch = () => chromium.launch(options())
 
 /**
- * A browser with a profile kept in `userDataDir`: closing it and launching again on the same
- * folder is closing and reopening the browser on a device.
+ * A browser on the profile in `userDataDir`: closing it and launching again on the same folder
+ * is a real restart (IndexedDB, the service worker and its caches are on disk).
  */
-export async function launchPersistent(userDataDir, options = {}) {
-  return chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: chromiumArgs(),
-    viewport: { width: 1280, height: 900 },
-    locale: "pl-PL",
-    timezoneId: "Europe/Warsaw",
-    ...options,
-  })
-}
+export const launchPersistent = userDataDir =>
+  chromium.launchPersistentContext(userDataDir, { ...options(), viewport: { width: 1280, height: 900 }, locale: "pl-PL" })
 
-/** Collects the page's uncaught errors and console errors into `problems`. */
+/** Waits until `fn(arg)` is true in the page. */
+export const until = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: "raf" })
+
+/** Collects a page's uncaught errors and console errors. */
 export function watch(page, problems) {
   page.on("pageerror", error => problems.push(`pageerror: ${error.message}`))
   page.on("console", message => {
@@ -81,25 +76,30 @@ export function watch(page, problems) {
   })
 }
 
-/** Waits until `fn(arg)` is true in the page, checking at every frame. */
-export const until = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: "raf" })
+const answers = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
 
-/** n, p50, p99, min and max of latency samples (milliseconds, two decimals). */
-export function summary(values) {
-  const sorted = [...values].sort((x, y) => x - y)
-  const at = q => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]
-  const round = x => Math.round(x * 100) / 100
-  return { n: sorted.length, p50: round(at(0.5)), p99: round(at(0.99)), max: round(sorted.at(-1)), min: round(sorted[0]) }
+/** Asks the Rust test for something (one JSON line out) and returns its answer (one line in). */
+export async function ask(request) {
+  console.log(JSON.stringify({ request }))
+  const { value, done } = await answers.next()
+  if (done) throw new Error(`no answer to ${JSON.stringify(request)}`)
+  return JSON.parse(value)
 }
 
-/** Runs `scenario` and prints its one JSON line; `pagesState` says what the pages showed. */
-export async function report(scenario, pagesState = async () => []) {
+/**
+ * Runs `scenario()` and prints the result line; on failure, with the last step and what
+ * `diagnose()` says about the pages.
+ */
+export async function run(scenario, diagnose = async () => null) {
   try {
     const result = await scenario()
-    console.log(JSON.stringify({ ok: true, ...result, steps: steps.log }))
+    console.log(JSON.stringify({ ok: true, ...result, steps }))
   } catch (error) {
-    const pages = await pagesState().catch(() => [])
-    console.log(JSON.stringify({ ok: false, step: steps.current, error: String(error?.stack ?? error), pages, steps: steps.log }))
+    const pages = await diagnose().catch(e => String(e))
+    console.log(JSON.stringify({ ok: false, step: steps.at(-1), error: String(error?.stack ?? error), pages, steps }))
     process.exitCode = 1
   }
+  // Browsers left open (a failure midway) must not keep the script alive.
+  process.stdin.destroy()
+  process.exit()
 }

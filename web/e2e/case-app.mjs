@@ -3,7 +3,7 @@
 // tablet. tests/tests/case_app.rs sets up the server, runs this, then checks with the Rust SDK
 // (a second device) what the browsers wrote. Prints one JSON line.
 //
-// Inputs, in the environment: E2E_BASE_URL, E2E_CERT, CHROMIUM (see e2e/browser.mjs) and
+// Inputs, in the environment: BASE_URL, SERVER_CERT, CHROMIUM (see e2e/browser.mjs) and
 //   CASE_SPEC  JSON: {profiles: folder for the browsers' profiles, pin,
 //              worker: {code, login}, workerSecond: {code, login},
 //              school: {code, login, institution, sector},
@@ -23,13 +23,14 @@
 
 import { join } from "node:path"
 
-import { env, launchPersistent, note, report, until, watch } from "./browser.mjs"
+import { env, launchPersistent, note, run, until, watch } from "./browser.mjs"
 import { blockedReason, enter, move, newCase, openCase, stage, syncState, typeInto } from "./case-app-steps.mjs"
 
 const opened = []
 
-async function device(spec, name, options = {}) {
-  const context = await launchPersistent(join(spec.profiles, name), options)
+async function device(spec, name, { offline = false } = {}) {
+  const context = await launchPersistent(join(spec.profiles, name))
+  if (offline) await context.setOffline(true)
   const page = context.pages()[0] ?? (await context.newPage())
   const problems = []
   const warnings = []
@@ -195,9 +196,9 @@ async function pagesState() {
 
 async function main() {
   const spec = JSON.parse(env("CASE_SPEC"))
-  const base = env("E2E_BASE_URL")
+  const base = env("BASE_URL")
   try {
-    await report(() => scenario(spec, base), pagesState)
+    await run(() => scenario(spec, base), pagesState)
   } finally {
     for (const d of opened) await d.context.close().catch(() => undefined)
   }

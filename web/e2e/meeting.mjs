@@ -3,19 +3,18 @@
 // meeting, see the agenda, the services and each other (presence), write the minutes together,
 // one of them goes offline, writes and records a decision, comes back, and both converge.
 //
-// server/tests/meeting_page.rs sets up the server and runs this; it prints one JSON line
-// (`{"ok":true,...}` or `{"ok":false,"error":...}`). Inputs, in the environment:
-//   E2E_BASE_URL, E2E_CERT, CHROMIUM  as for every script (e2e/browser.mjs)
+// tests/tests/meeting_page.rs sets up the server and runs this (see browser.mjs for the
+// shared inputs and the result line). Its own inputs, in the environment:
 //   MEETING_SPEC       JSON: {document, meeting, a: {code, login, name, institution_name},
 //                      b: {...}, reader: {code, login} (optional, read-only),
 //                      agenda: [titles in order], services: [descriptions]}
 //   MEETING_LATENCY_SAMPLES  how many presence and keystroke latency samples to take (0: none)
 //   MEETING_SCREENSHOT a path for a screenshot of the first member's page (optional)
-//
-// Every wait is a condition with a timeout; nothing sleeps.
 
-import { WAIT_MS, env, launch, note, report, steps, summary, until, watch } from "./browser.mjs"
+import { env, launch, note, run, until, WAIT_MS, watch } from "./browser.mjs"
 
+/** The PIN each member chooses for the device's encrypted store. */
+const PIN = "135790"
 const members = []
 
 /** One member's browser context and page, with what went wrong in it. */
@@ -34,6 +33,10 @@ async function logIn(m, spec, meeting) {
   note(`${m.who.login}: logs in`)
   await m.page.fill("#code", m.who.code)
   await m.page.click("[data-testid=login]")
+  note(`${m.who.login}: chooses the PIN of the device's store`)
+  await m.page.fill("#pin-new", PIN)
+  await m.page.fill("#pin-repeat", PIN)
+  await m.page.click("[data-testid=pin-set]")
   note(`${m.who.login}: picks the meeting`)
   const link = m.page.locator(`#meetings li[data-meeting="${meeting}"] a`)
   await link.waitFor({ timeout: WAIT_MS })
@@ -266,12 +269,19 @@ async function keystrokeLatency(a, b, samples) {
   return out
 }
 
+function summary(values) {
+  const sorted = [...values].sort((x, y) => x - y)
+  const at = q => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]
+  const round = x => Math.round(x * 100) / 100
+  return { n: sorted.length, p50: round(at(0.5)), p99: round(at(0.99)), max: round(sorted.at(-1)), min: round(sorted[0]) }
+}
+
 async function main() {
   const spec = JSON.parse(env("MEETING_SPEC"))
-  const base = env("E2E_BASE_URL")
+  const base = env("BASE_URL")
   const browser = await launch()
   try {
-    await report(() => scenario(browser, spec, base), pagesState)
+    await run(() => scenario(browser, spec, base), pagesState)
   } finally {
     await browser.close()
   }
@@ -289,8 +299,4 @@ async function pagesState() {
   )
 }
 
-main().catch(async error => {
-  const pages = await pagesState().catch(() => [])
-  console.log(JSON.stringify({ ok: false, step: steps.current, error: String(error?.stack ?? error), pages, steps: steps.log }))
-  process.exit(1)
-})
+await main()

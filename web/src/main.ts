@@ -51,7 +51,16 @@ async function pickView(session: Session): Promise<void> {
       const meeting = doc.meetings[id]
       const documentId = url.replace(/^automerge:/, "")
       const when = meeting.date.toLocaleString("pl-PL", { timeZone: "Europe/Warsaw" })
-      const link = el("a", { href: `/meeting/${documentId}/${encodeURIComponent(id)}` }, `${str(doc.name)} — ${when}`)
+      const href = `/meeting/${documentId}/${encodeURIComponent(id)}`
+      const link = el("a", { href }, `${str(doc.name)} — ${when}`)
+      // Opened in this page: a new page load would ask for the PIN again.
+      link.addEventListener("click", event => {
+        event.preventDefault()
+        history.pushState(null, "", href)
+        const pick = document.getElementById("pick-view")
+        if (pick) pick.hidden = true
+        meetingView(session, documentId, id).catch(error => showError(describe(error)))
+      })
       return el("li", { "data-meeting": id }, link, ` (${MEETING_MODE[str(meeting.mode)] ?? str(meeting.mode)})`)
     }),
   )
@@ -101,6 +110,8 @@ async function main(): Promise<void> {
     if (confirm(SIGN_OUT_QUESTION)) void wipe("wylogowano")
   })
   showWho(session.me)
+  // Back from a meeting to the list: the page starts again (and asks for the PIN).
+  addEventListener("popstate", () => location.reload())
   const route = location.pathname.match(/^\/meeting\/([^/]+)\/([^/]+)\/?$/)
   if (route) {
     await meetingView(session, route[1], decodeURIComponent(route[2]))

@@ -34,3 +34,9 @@ export function showConnection(online: boolean): void {
   status.dataset.state = online ? "online" : "offline"
   status.textContent = online ? "połączono" : "offline — zmiany zostaną wysłane po powrocie"
 }
+
+/** Hides the error shown, once what it was about has been put right. */
+export function clearError(): void {
+  const box = document.getElementById("error")
+  if (box) box.hidden = true
+}

@@ -1,29 +1,36 @@
-//! Real Chromium driven by a Node script of `web/e2e` (playwright-core with Debian's
-//! `chromium`): the tools it needs, one-time codes for its users, and running a script that
-//! prints one JSON line (`{"ok":true,...}` or `{"ok":false,"step":...,"error":...}`).
+//! Browser tests: a script of `web/e2e/` (playwright-core driving Debian's `chromium`) run
+//! against a server of this process, over TLS with the server's development certificate (the
+//! scripts tell Chromium to trust exactly its public key; no certificate check is turned off).
 //!
-//! The scripts get the server's address (`E2E_BASE_URL`), its development certificate
-//! (`E2E_CERT`, which Chromium trusts by its public key only) and the browser (`CHROMIUM`).
-//! A missing tool fails the test, on purpose: CI installs them, and a skipped browser test
-//! proves nothing.
+//! A script prints JSON lines on stdout. A line with `"request"` asks the test for something in
+//! the middle of the story (say, revoking a device); the test's answer goes back as one JSON
+//! line on the script's stdin. The last line is the result: `{"ok":true,...}` or
+//! `{"ok":false,"step":...,"error":...}`.
+//!
+//! Needs Node >= 20, `web/node_modules` (installed here with `npm ci` when missing) and
+//! `/usr/bin/chromium` (or `CHROMIUM`). Without them the test fails, on purpose: CI installs
+//! them, and a skipped browser test proves nothing.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kooperacja_server::serve::RunningServer;
 use serde_json::{json, Value as Json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-const HOW: &str = "the browser tests need Node >= 20, the packages of web/ (`npm ci` in web/) \
-                   and Debian's chromium (`apt-get install -y chromium`); CI installs them";
+/// How to get what browser tests need.
+pub const BROWSER_TOOLS: &str = "browser tests need Node >= 20, the packages of web/ (`npm ci` \
+                                 in web/) and Debian's chromium (`apt-get install -y chromium`); \
+                                 CI installs them";
 
 /// The repository's `web/` folder.
 pub fn web_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("the support crate lives in tests/support")
-        .join("web")
+        .join("../../web")
+        .canonicalize()
+        .expect("web/ is beside tests/")
 }
 
 /// The browser: `CHROMIUM`, else Debian's `/usr/bin/chromium`.
@@ -39,8 +46,11 @@ pub fn require_browser_tools() {
     let node = Command::new("node")
         .arg("--version")
         .output()
-        .unwrap_or_else(|e| panic!("`node` cannot be run ({e}); {HOW}"));
-    assert!(node.status.success(), "`node --version` failed; {HOW}");
+        .unwrap_or_else(|e| panic!("`node` cannot be run ({e}); {BROWSER_TOOLS}"));
+    assert!(
+        node.status.success(),
+        "`node --version` failed; {BROWSER_TOOLS}"
+    );
     let playwright = web_dir().join("node_modules/playwright-core/package.json");
     if !playwright.is_file() {
         let status = Command::new("npm")
@@ -48,15 +58,19 @@ pub fn require_browser_tools() {
             .current_dir(web_dir())
             .stdout(Stdio::null())
             .status()
-            .unwrap_or_else(|e| panic!("`npm` cannot be run ({e}); {HOW}"));
-        assert!(status.success(), "`npm ci` in web/ failed; {HOW}");
+            .unwrap_or_else(|e| panic!("`npm` cannot be run ({e}); {BROWSER_TOOLS}"));
+        assert!(status.success(), "`npm ci` in web/ failed; {BROWSER_TOOLS}");
     }
     let browser = chromium();
-    assert!(browser.is_file(), "{} is missing; {HOW}", browser.display());
+    assert!(
+        browser.is_file(),
+        "{} is missing; {BROWSER_TOOLS}",
+        browser.display()
+    );
 }
 
-/// A fresh one-time enrolment code for `login`.
-pub fn enrolment_code_for(server: &RunningServer, login: &str) -> String {
+/// A one-time enrolment code for `login`.
+pub fn enrolment_code(server: &RunningServer, login: &str) -> String {
     let mut random = [0u8; 10];
     rand::fill(&mut random[..]);
     server
@@ -67,61 +81,91 @@ pub fn enrolment_code_for(server: &RunningServer, login: &str) -> String {
         .code
 }
 
-/// The server's development certificate (the server serves TLS with it).
-pub fn dev_certificate(data_dir: &Path) -> PathBuf {
-    let cert = data_dir.join("tls").join("dev-cert.pem");
-    assert!(
-        cert.is_file(),
-        "the dev certificate is at {}",
-        cert.display()
-    );
-    cert
+/// A browser script to run: `web/e2e/{script}` with `BASE_URL`, `SERVER_CERT`, `CHROMIUM` and
+/// the given variables in its environment.
+#[derive(Debug)]
+pub struct BrowserScript<'a> {
+    pub script: &'a str,
+    pub env: Vec<(&'a str, String)>,
+    /// How long the whole script may take (each of its waits times out sooner).
+    pub deadline: Duration,
 }
 
-/// Runs `web/{script}` against `server` with `env` added, waits at most `deadline`, and returns
-/// its JSON line; fails the test with the script's report unless it says `"ok": true`.
-pub async fn run_browser_script(
-    script: &str,
-    server: &RunningServer,
-    cert: &Path,
-    env: &[(&str, String)],
-    deadline: Duration,
-) -> Json {
-    let mut command = tokio::process::Command::new("node");
-    command
-        .current_dir(web_dir())
-        .arg(script)
-        .env("E2E_BASE_URL", format!("https://{}", server.addr))
-        .env("E2E_CERT", cert)
-        .env("CHROMIUM", chromium())
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let child = command
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting node ({e}); {HOW}"));
-    let output = tokio::time::timeout(deadline, child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| panic!("{script} did not finish within {deadline:?}"))
-        .expect("node ran");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .unwrap_or_else(|| {
-            panic!(
-                "{script} printed no JSON line\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
-            )
+impl BrowserScript<'_> {
+    /// Runs the script to its end, answering its requests with `answer`, and returns its
+    /// result line (asserting `"ok": true`).
+    pub async fn run<F, Fut>(self, server: &RunningServer, cert: &Path, mut answer: F) -> Json
+    where
+        F: FnMut(Json) -> Fut,
+        Fut: Future<Output = Json>,
+    {
+        let mut command = tokio::process::Command::new("node");
+        command
+            .current_dir(web_dir())
+            .arg(format!("e2e/{}", self.script))
+            .env("BASE_URL", format!("https://{}", server.addr))
+            .env("SERVER_CERT", cert)
+            .env("CHROMIUM", chromium())
+            .envs(self.env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting node ({e}); {BROWSER_TOOLS}"));
+        let mut stdin = child.stdin.take().expect("stdin");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let script = self.script;
+        // The script's stderr (its steps, as they happen) is echoed and kept for the report.
+        let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let name = script.to_owned();
+        let errors = tokio::spawn(async move {
+            let mut all = String::new();
+            while let Ok(Some(line)) = stderr.next_line().await {
+                eprintln!("{name} (stderr): {line}");
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
         });
-    let result: Json = serde_json::from_str(line)
-        .unwrap_or_else(|e| panic!("unreadable result ({e}): {line}\n--- stderr ---\n{stderr}"));
-    assert!(
-        output.status.success() && result["ok"] == json!(true),
-        "{script} failed: {result:#}\n--- stderr ---\n{stderr}"
-    );
-    result
+        let talk = async {
+            let mut printed = Vec::new();
+            while let Some(line) = stdout.next_line().await.expect("the script's stdout") {
+                let message: Option<Json> = line
+                    .trim_start()
+                    .starts_with('{')
+                    .then(|| serde_json::from_str(&line).ok())
+                    .flatten();
+                match message {
+                    Some(mut message) if message.get("request").is_some() => {
+                        let reply = answer(message["request"].take()).await;
+                        let mut reply = reply.to_string();
+                        reply.push('\n');
+                        stdin
+                            .write_all(reply.as_bytes())
+                            .await
+                            .expect("answering the script");
+                    }
+                    Some(result) => printed.push(result),
+                    None => eprintln!("{script}: {line}"),
+                }
+            }
+            printed
+        };
+        let printed = tokio::time::timeout(self.deadline, talk)
+            .await
+            .unwrap_or_else(|_| panic!("{script} did not finish within {:?}", self.deadline));
+        let errors = errors.await.unwrap_or_default();
+        let status = child.wait().await.expect("node ran");
+        let result = printed
+            .last()
+            .cloned()
+            .unwrap_or_else(|| panic!("{script} printed no result line\n--- stderr ---\n{errors}"));
+        assert!(
+            status.success() && result["ok"] == json!(true),
+            "{script} failed: {result:#}\n--- stderr ---\n{errors}"
+        );
+        result
+    }
 }

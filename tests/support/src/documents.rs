@@ -3,7 +3,8 @@
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjType, ReadDoc, ROOT};
-use sync_core::model::pzk::{self, PzkInit};
+use sync_core::model::editor::Editor;
+use sync_core::model::pzk::{self, AgendaItem, MeetingMode, MeetingPlan, PzkInit};
 use sync_core::DocumentId;
 
 /// An untyped document (`type: test`) with a `notes` text and a `fields` map.
@@ -43,4 +44,33 @@ pub fn new_team_doc() -> Automerge {
         agreement_text: "Porozumienie o współpracy.".into(),
     };
     pzk::new_pzk(&init, chrono::Utc::now()).expect("pzk")
+}
+
+/// Schedules remote meeting `meeting` of a PZK document on `date` (UTC, at the given hour),
+/// with `agenda` as its items `p1`, `p2`, … in order, written by `editor`.
+pub fn schedule_remote_meeting(
+    doc: &mut Automerge,
+    editor: &Editor,
+    meeting: &str,
+    (year, month, day, hour): (i32, u32, u32, u32),
+    agenda: &[&str],
+) {
+    use chrono::TimeZone;
+    let at = chrono::Utc::now();
+    let plan = MeetingPlan {
+        date: chrono::Utc
+            .with_ymd_and_hms(year, month, day, hour, 0, 0)
+            .single()
+            .expect("a date"),
+        mode: MeetingMode::Remote,
+    };
+    pzk::schedule_meeting(doc, meeting, &plan, editor, at).expect("meeting");
+    for (order, title) in (1u64..).zip(agenda) {
+        let item = AgendaItem {
+            title: (*title).into(),
+            order,
+        };
+        pzk::set_agenda_item(doc, meeting, &format!("p{order}"), &item, editor, at)
+            .expect("agenda item");
+    }
 }

@@ -7,8 +7,8 @@
 //!   documents ([`documents`]); files on disk ([`files`]).
 //! - Feature `server`: a server in this process ([`server`]: [`start_server`], [`enroll`],
 //!   the PZK region, metrics), a throwaway PostgreSQL ([`pg_cluster`]), the frame-aware
-//!   fault proxy ([`fault_proxy`]) and raw WebSockets that speak frame by frame
-//!   ([`raw_socket`]), real Chromium driven by a script of `web/e2e` ([`browser`]).
+//!   fault proxy ([`fault_proxy`]), raw WebSockets that speak frame by frame
+//!   ([`raw_socket`]) and browser scripts in Chromium ([`browser`]).
 //! - Feature `tablet`: tablet settings, [`tablet_at`], the case data a tablet enters, and
 //!   waits on tablets and clients ([`tablet`]).
 //! - Both: tablets and clients of the in-process server ([`in_process`]).
@@ -49,7 +49,7 @@ pub mod nowak {
 }
 
 #[cfg(feature = "server")]
-pub use browser::*;
+pub use browser::{enrolment_code, require_browser_tools, BrowserScript};
 pub use case_fixture::{new_family_case, CaseFixture};
 pub use documents::*;
 #[cfg(any(feature = "server", feature = "tablet"))]

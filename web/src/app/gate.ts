@@ -4,7 +4,7 @@
 
 import { ApiError, enroll, forgetLegacyDevice, legacyDeviceToken } from "../api"
 import { Vault } from "../storage/vault"
-import { el, showError } from "../ui"
+import { clearError, el, showError } from "../ui"
 import { showNotice } from "./notice"
 
 /** An unlocked device: its vault and the device token the vault keeps. */
@@ -55,6 +55,7 @@ function ask<T>(
       try {
         const result = await submit(form)
         if (result !== null) {
+          clearError()
           root.replaceChildren()
           root.hidden = true
           resolve(result)

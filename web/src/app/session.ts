@@ -3,7 +3,7 @@
 // encrypted store and sync with the server over /sync whenever there is a network.
 
 import wasmUrl from "@automerge/automerge/automerge.wasm?url"
-import { Repo, initializeWasm, type AutomergeUrl } from "@automerge/automerge-repo/slim"
+import { Repo, initializeWasm, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo/slim"
 
 import { AccessTokens, ApiError, me, myDocuments, type DocumentEntry, type Me } from "../api"
 import { KooperacjaAdapter } from "../network"
@@ -65,8 +65,20 @@ export async function startSession(
     online,
     refused: reason => showError(`Serwer odrzucił zmianę lub połączenie: ${reason}`),
   })
-  const repo = new Repo({ storage: vault.storage(), network: [adapter] })
+  const storage = vault.storage()
+  const repo = new Repo({ storage, network: [adapter] })
   const sync = new SyncStateTracker(repo)
+  const saved = savedOnDevice(repo)
+  // The repo announces no new documents: each is watched when it first touches the store.
+  const watched = new WeakSet<DocHandle<unknown>>()
+  storage.onUse = () => {
+    for (const handle of Object.values(repo.handles)) {
+      if (watched.has(handle)) continue
+      watched.add(handle)
+      sync.watch(handle)
+      saved(handle)
+    }
+  }
   repo.networkSubsystem.on("peer", ({ peerId }) => sync.connected(peerId))
   repo.networkSubsystem.on("peer-disconnected", () => sync.connected(null))
   addEventListener("offline", () => sync.connected(null))
@@ -95,6 +107,30 @@ export async function startSession(
   }
   void keepOnDevice(session)
   return session
+}
+
+/**
+ * Keeps `<html data-saved-on-device>` true exactly when every change made in this page is in
+ * the device's store: false at each change, true once a write of everything has finished with
+ * no change made meanwhile. (The repo also writes on its own, 100 ms after a change.)
+ */
+function savedOnDevice(repo: Repo): (handle: DocHandle<unknown>) => void {
+  let generation = 0
+  const mark = (saved: boolean) => {
+    document.documentElement.dataset.savedOnDevice = String(saved)
+  }
+  const changed = async () => {
+    const mine = ++generation
+    mark(false)
+    try {
+      await repo.flush()
+      if (mine === generation) mark(true)
+    } catch {
+      // Not written: the flag stays false (the store may have been wiped or closed).
+    }
+  }
+  mark(true)
+  return handle => handle.on("heads-changed", () => void changed())
 }
 
 /**

@@ -19,20 +19,18 @@ export class SyncStateTracker {
   #watched = new WeakSet<DocHandle<unknown>>()
 
   constructor(private readonly repo: Repo) {
-    const update = () => this.#update()
-    const watch = (handle: DocHandle<unknown>) => {
-      if (this.#watched.has(handle)) return
-      this.#watched.add(handle)
-      handle.on("heads-changed", update)
-      handle.on("remote-heads", update)
-    }
-    Object.values(repo.handles).forEach(watch)
-    repo.on("document", ({ handle }) => {
-      watch(handle)
-      update()
-    })
     const since = localStorage.getItem(LAST_CONTACT)
     if (!navigator.onLine) this.#set({ kind: "offline", since: since ? new Date(since) : new Date() })
+  }
+
+  /** Follows a document of the repo (each is watched once). */
+  watch(handle: DocHandle<unknown>): void {
+    if (this.#watched.has(handle)) return
+    this.#watched.add(handle)
+    const update = () => this.#update()
+    handle.on("heads-changed", update)
+    handle.on("remote-heads", update)
+    update()
   }
 
   /** The connection to the server came up (`peer` is the server) or went away. */

@@ -10,29 +10,48 @@ import { done, prefixRange, transact } from "./idb"
 
 const label = (key: StorageKey) => `chunk:${JSON.stringify(key)}`
 
+/** Whether the vault was closed (it is being wiped): the store then neither reads nor writes. */
+export interface VaultState {
+  closed: boolean
+}
+
 /** The documents' chunks, sealed, in the `chunks` store. */
 export class EncryptedStorageAdapter implements StorageAdapterInterface {
   constructor(
     private readonly db: IDBDatabase,
     private readonly key: CryptoKey,
+    private readonly vault: VaultState,
   ) {}
 
+  /**
+   * Called at every load and save (the repo's handles then exist: a found document is loaded
+   * from here first, a new one is saved here at its first change).
+   */
+  onUse: () => void = () => undefined
+
   async load(key: StorageKey): Promise<Uint8Array | undefined> {
+    this.onUse()
+    if (this.vault.closed) return undefined
     const sealed = await transact(this.db, "chunks", "readonly", store => done<Sealed | undefined>(store.get(key)))
     return sealed ? unseal(this.key, sealed, label(key)) : undefined
   }
 
   async save(key: StorageKey, data: Uint8Array): Promise<void> {
+    this.onUse()
     // Sealed before the transaction opens: an IndexedDB transaction ends when it waits on anything else.
     const sealed = await seal(this.key, new Uint8Array(data), label(key))
+    if (this.vault.closed) return
     await transact(this.db, "chunks", "readwrite", store => done(store.put(sealed, key)))
   }
 
   async remove(key: StorageKey): Promise<void> {
+    if (this.vault.closed) return
     await transact(this.db, "chunks", "readwrite", store => done(store.delete(key)))
   }
 
   async loadRange(prefix: StorageKey): Promise<Chunk[]> {
+    this.onUse()
+    if (this.vault.closed) return []
     const range = prefixRange(prefix)
     const [keys, values] = await transact(this.db, "chunks", "readonly", store =>
       Promise.all([done(store.getAllKeys(range)), done<Sealed[]>(store.getAll(range))]),
@@ -46,6 +65,7 @@ export class EncryptedStorageAdapter implements StorageAdapterInterface {
   }
 
   async removeRange(prefix: StorageKey): Promise<void> {
+    if (this.vault.closed) return
     await transact(this.db, "chunks", "readwrite", store => done(store.delete(prefixRange(prefix))))
   }
 }

@@ -4,7 +4,7 @@
 // a few small sealed values: the device token, the worker's profile, the last document list.
 
 import { newStoreKey, seal, unseal, unwrapStoreKey, type Sealed, type WrappedStoreKey } from "./crypto"
-import { EncryptedStorageAdapter } from "./adapter"
+import { EncryptedStorageAdapter, type VaultState } from "./adapter"
 import { deleteDatabase, done, openDatabase, transact } from "./idb"
 
 const KEY = "store-key"
@@ -18,6 +18,8 @@ const label = (name: VaultValue) => `value:${name}`
 const LOCAL_PREFIX = "kooperacja."
 
 export class Vault {
+  readonly #state: VaultState = { closed: false }
+
   private constructor(
     private readonly db: IDBDatabase,
     private readonly key: CryptoKey,
@@ -66,7 +68,7 @@ export class Vault {
 
   /** automerge-repo's storage over this vault. */
   storage(): EncryptedStorageAdapter {
-    return new EncryptedStorageAdapter(this.db, this.key)
+    return new EncryptedStorageAdapter(this.db, this.key, this.#state)
   }
 
   async get<T>(name: VaultValue): Promise<T | undefined> {
@@ -81,8 +83,12 @@ export class Vault {
     await transact(this.db, "meta", "readwrite", store => done(store.put(sealed, name)))
   }
 
-  /** Closes the database; the vault's key goes with this object. */
+  /**
+   * Closes the database; the vault's key goes with this object. Whatever the repo still
+   * writes afterwards is dropped: the vault is closed only to be wiped.
+   */
   close(): void {
+    this.#state.closed = true
     this.db.close()
   }
 }
