@@ -43,3 +43,4 @@ export { kindOf, SCHEMA_VERSION, type DocumentKind } from "./header.ts"
 export function createCase(repo: Repo, init: CaseInit, by: Editor, at: Date): DocHandle<CaseDoc> {
   return repo.import<CaseDoc>(A.save(createCaseDoc(init, by, at)))
 }
+export { changesSince, concurrentValues, headsOf, parseMessage, type ChangeEntry, type ConcurrentValue } from "./history.ts"

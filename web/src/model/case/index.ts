@@ -32,3 +32,4 @@ export {
   checkState,
   type StageMove,
 } from "./workflow.ts"
+export { diagnosisSectorOf } from "./sectors.ts"

@@ -1,0 +1,109 @@
+// Steps of the case app's stories in the browser, in the worker's words: sign in, unlock, go to
+// a screen, fill the card's parts. Every wait is a condition with a timeout; nothing sleeps.
+
+import { WAIT_MS, note, until } from "./browser.mjs"
+
+/** Waits until one of the shell's views shows and returns which. */
+async function shellView(page) {
+  const handle = await page.waitForFunction(
+    () => {
+      const views = [
+        ["signin", "[data-testid=login-form]"],
+        ["pin-new", "[data-testid=pin-set-form]"],
+        ["unlock", "[data-testid=unlock-form]"],
+        ["screens", "[data-testid=screen]"],
+      ]
+      const shown = selector => {
+        const e = document.querySelector(selector)
+        return Boolean(e && !e.closest("[hidden]"))
+      }
+      return views.find(([, selector]) => shown(selector))?.[0] ?? null
+    },
+    null,
+    { timeout: WAIT_MS, polling: "raf" },
+  )
+  return handle.jsonValue()
+}
+
+/** Opens the app and gets past sign-in and the PIN to the screens. */
+export async function enter(page, base, who, pin) {
+  note(`${who.login}: opens the app`)
+  await page.goto(`${base}/app/`)
+  for (let round = 0; round < 4; round++) {
+    const view = await shellView(page)
+    if (view === "screens") return
+    if (view === "signin") {
+      note(`${who.login}: signs in with the one-time code`)
+      await page.fill("[data-testid=code]", who.code)
+      await page.click("[data-testid=login]")
+      await page.locator("[data-testid=login-form]").waitFor({ state: "detached", timeout: WAIT_MS })
+    } else if (view === "pin-new") {
+      note(`${who.login}: sets a PIN`)
+      await page.fill("[data-testid=pin-new]", pin)
+      await page.fill("[data-testid=pin-repeat]", pin)
+      await page.click("[data-testid=pin-set]")
+      await page.locator("[data-testid=pin-set-form]").waitFor({ state: "detached", timeout: WAIT_MS })
+    } else if (view === "unlock") {
+      note(`${who.login}: unlocks with the PIN`)
+      await page.fill("[data-testid=pin]", pin)
+      await page.click("[data-testid=unlock]")
+      await page.locator("[data-testid=unlock-form]").waitFor({ state: "detached", timeout: WAIT_MS })
+    }
+  }
+  throw new Error("the app did not get to the screens")
+}
+
+/** Waits until the shell's sync state is `state` (synced, offline, ...). */
+export async function syncState(page, state) {
+  await until(page, s => document.querySelector("[data-testid=sync-state]")?.dataset.state === s, state)
+}
+
+/** Goes to the caseload and waits for it. */
+export async function caseload(page) {
+  await page.click("[data-testid=nav-caseload]")
+  await page.locator("[data-testid=caseload]").waitFor({ timeout: WAIT_MS })
+}
+
+/** Opens a case from the caseload by its title; returns its document id. */
+export async function openCase(page, title) {
+  await caseload(page)
+  const link = page.locator(".case-row a", { hasText: title })
+  await link.waitFor({ timeout: WAIT_MS })
+  await link.click()
+  await page.locator("[data-testid=case-card]").waitFor({ timeout: WAIT_MS })
+  return page.getAttribute("[data-testid=case-card]", "data-document")
+}
+
+/** Creates a case; returns its document id once its card shows. */
+export async function newCase(page, c) {
+  await page.click("[data-testid=nav-new-case]")
+  await page.fill("[data-testid=person]", c.person)
+  await page.fill("[data-testid=reason]", c.reason)
+  await page.click("[data-testid=create-case]")
+  await page.locator("[data-testid=case-card]").waitFor({ timeout: WAIT_MS })
+  return page.getAttribute("[data-testid=case-card]", "data-document")
+}
+
+/** The stage the card shows. */
+export const stage = page => page.getAttribute(".stage-bar", "data-stage")
+
+/** Moves the case to `to` with the stage bar and waits for the card to show it. */
+export async function move(page, to) {
+  note(`moves the case to ${to}`)
+  await page.click(`[data-testid=move-${to}]`)
+  await until(page, s => document.querySelector(".stage-bar")?.dataset.stage === s, to)
+}
+
+/** Why the stage bar says a move to `to` is blocked ("" when it is not). */
+export async function blockedReason(page, to) {
+  return page.$eval(".stage-bar", (bar, t) => bar.querySelector(`[data-blocked="${t}"]`)?.textContent ?? "", to)
+}
+
+/** Types into a bound text field of the card (appending at its end). */
+export async function typeInto(page, bind, text) {
+  const area = page.locator(`[data-bind="${bind}"]`)
+  await area.focus()
+  await page.keyboard.press("Control+End")
+  await page.keyboard.type(text)
+  await until(page, ([b, t]) => document.querySelector(`[data-bind="${b}"]`)?.value.includes(t), [bind, text])
+}

@@ -1,0 +1,90 @@
+// The case card: every part of a case, redrawn part by part as the document changes (here or
+// on another device), never losing the field the worker is typing in. A partner member's card
+// shows what their work needs: the stage, the diagnosis (their own sector writable when the
+// case is shared with their institution for writing), the plan and the consultations.
+
+import type { AppContext } from "../context"
+import { basket } from "./basket"
+import { cardHead } from "./card-head"
+import { openCase, type OpenedCase } from "./case-model"
+import { closing } from "./closing"
+import { consents } from "./consents"
+import { consultations } from "./consultations"
+import { contract } from "./contract"
+import { diagnosis } from "./diagnosis"
+import { el, rerender } from "./dom"
+import { history, lastVisit, rememberVisit } from "./history"
+import { household } from "./household"
+import { intake } from "./intake"
+import { monitoring } from "./monitoring"
+import { plan } from "./plan"
+import { sharing } from "./sharing"
+
+type Part = (opened: OpenedCase, since: Date | null) => HTMLElement
+
+const WORKER_PARTS: Part[] = [
+  o => cardHead(o.data(), o.edits, o.access),
+  o => household(o.data(), o.edits, o.access),
+  o => intake(o.data(), o.edits, o.choices, o.access),
+  o => diagnosis(o.data(), o.edits, o.access),
+  o => plan(o.data(), o.edits, o.choices, o.access),
+  o => basket(o.data(), o.edits, o.choices, o.access),
+  o => contract(o.data(), o.edits, o.choices, o.access),
+  o => monitoring(o.data(), o.edits, o.choices, o.access),
+  o => closing(o.data(), o.edits, o.choices, o.access),
+  o => consents(o.data(), o.edits, o.access),
+  o => consultations(o.data(), o.edits, o.access),
+  (o, since) => history(o.history(), since),
+]
+
+const PARTNER_PARTS: Part[] = [
+  o => cardHead(o.data(), o.edits, o.access),
+  o => diagnosis(o.data(), o.edits, o.access),
+  o => plan(o.data(), o.edits, o.choices, o.access),
+  o => consultations(o.data(), o.edits, o.access),
+  (o, since) => history(o.history(), since),
+]
+
+export async function showCard(host: HTMLElement, context: AppContext, documentId: string): Promise<() => void> {
+  const opened = await openCase(context, documentId)
+  const since = lastVisit(context.me.login, documentId)
+  const parts = opened.access.partner ? PARTNER_PARTS : WORKER_PARTS
+  const slots = parts.map(() => el("div", { class: "slot" }))
+  const card = el(
+    "div",
+    {
+      class: "case-card",
+      "data-testid": "case-card",
+      "data-document": documentId,
+      ...(opened.access.canWrite ? {} : { "data-read-only": "" }),
+    },
+    ...slots,
+  )
+  if (opened.access.canWrite && !opened.access.partner) card.append(sharing(documentId, context.tokens))
+  host.replaceChildren(card)
+  const draw = () => {
+    parts.forEach((part, i) => {
+      try {
+        rerender(slots[i], part(opened, since))
+      } catch (error) {
+        rerender(slots[i], el("p", { class: "refusal", role: "alert" }, `Tej części nie da się pokazać: ${(error as Error).message}`))
+      }
+    })
+  }
+  // Changes arrive in bursts (a sync round, a keystroke): draw once per frame at most.
+  let queued = false
+  const schedule = () => {
+    if (queued) return
+    queued = true
+    requestAnimationFrame(() => {
+      queued = false
+      draw()
+    })
+  }
+  draw()
+  const stop = opened.onChange(schedule)
+  return () => {
+    stop()
+    rememberVisit(context.me.login, documentId)
+  }
+}

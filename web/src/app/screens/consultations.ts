@@ -1,0 +1,36 @@
+// Consultations between institutions about the family: a question, and each institution's
+// answer. A partner member answers here; the worker asks.
+
+import { button, el, section, when } from "./dom"
+import type { Access, CaseData, CaseEdits } from "./port"
+
+export function consultations(data: CaseData, edits: CaseEdits, access: Access): HTMLElement {
+  const items = data.consultations.map(c => {
+    const answers = el(
+      "ul",
+      { class: "answers" },
+      ...c.answers.map(a =>
+        el("li", { "data-answer": a.id }, el("p", { class: "muted" }, `${a.by} (${a.institution}), ${when(a.at)}`), el("p", {}, a.text)),
+      ),
+    )
+    const item = el(
+      "article",
+      { class: "consultation", "data-consultation": c.id },
+      el("p", { class: "muted" }, `${c.askedBy} (${c.institution}), ${when(c.at)}`),
+      el("p", { class: "question" }, c.question),
+      answers,
+    )
+    if (access.canWrite) {
+      const text = el("textarea", { rows: "2", "data-testid": "answer-text", "data-bind": `answer/${c.id}` }) as HTMLTextAreaElement
+      item.append(text, button("Odpowiedz", () => edits.answerConsultation(c.id, text.value.trim()), { "data-testid": "answer" }))
+    }
+    return item
+  })
+  const body = section("consultations", "Konsultacje", ...items)
+  if (items.length === 0) body.append(el("p", { class: "muted" }, "Brak konsultacji."))
+  if (access.canWrite && !access.partner) {
+    const question = el("textarea", { rows: "2", "data-testid": "question", "data-bind": "consultation/new" }) as HTMLTextAreaElement
+    body.append(el("h4", {}, "Nowe pytanie do instytucji"), question, button("Zapytaj", () => edits.askConsultation(question.value.trim()), { "data-testid": "ask" }))
+  }
+  return body
+}

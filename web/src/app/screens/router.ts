@@ -1,0 +1,35 @@
+// The case app's routes, in the address's hash so that the shell's single page (and its
+// service worker) serve them all: `#/` the caseload, `#/dzis` today, `#/nowa` a new case,
+// `#/sprawa/{documentId}` a case card.
+
+export type Route =
+  | { screen: "caseload" }
+  | { screen: "today" }
+  | { screen: "new-case" }
+  | { screen: "case"; documentId: string }
+
+export function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#/, "")
+  const card = path.match(/^\/sprawa\/([1-9A-HJ-NP-Za-km-z]+)\/?$/)
+  if (card) return { screen: "case", documentId: card[1] }
+  if (path === "/dzis") return { screen: "today" }
+  if (path === "/nowa") return { screen: "new-case" }
+  return { screen: "caseload" }
+}
+
+export function href(route: Route): string {
+  switch (route.screen) {
+    case "caseload":
+      return "#/"
+    case "today":
+      return "#/dzis"
+    case "new-case":
+      return "#/nowa"
+    case "case":
+      return `#/sprawa/${route.documentId}`
+  }
+}
+
+export function go(route: Route): void {
+  location.hash = href(route)
+}
