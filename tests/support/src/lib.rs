@@ -18,9 +18,9 @@
 use std::time::Duration;
 
 #[cfg(feature = "server")]
-pub mod browser;
-#[cfg(feature = "server")]
 pub mod attachments;
+#[cfg(feature = "server")]
+pub mod browser;
 pub mod case_fixture;
 pub mod case_story;
 pub mod documents;
@@ -53,9 +53,9 @@ pub mod nowak {
 }
 
 #[cfg(feature = "server")]
-pub use browser::{enrolment_code, require_browser_tools, BrowserScript};
-#[cfg(feature = "server")]
 pub use attachments::*;
+#[cfg(feature = "server")]
+pub use browser::{enrolment_code, require_browser_tools, BrowserScript};
 pub use case_fixture::{new_family_case, CaseFixture};
 pub use documents::*;
 #[cfg(any(feature = "server", feature = "tablet"))]
