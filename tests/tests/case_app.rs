@@ -18,7 +18,7 @@ use chrono::Utc;
 use kooperacja_server::serve::RunningServer;
 use kooperacja_test_support::*;
 use serde_json::{json, Value as Json};
-use sync_core::model::case::{self, CaseInit, ContactMode, GoalStatus, SigningMode, Stage};
+use sync_core::model::case::{self, CaseInit, ContactMode, SigningMode, Stage};
 use sync_core::model::pzk::{self, InstitutionSector, Member, MemberRole, ServiceEntry};
 use sync_core::model::{editor, Editor};
 use sync_core::DocumentId;
@@ -207,13 +207,22 @@ async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_scho
     assert_eq!(view.owner, "anna");
     assert_eq!(view.goals.len(), 1);
     let goal = view.goals.values().next().expect("the goal");
-    let mut statuses = vec![goal.status.value];
-    statuses.extend(goal.status.alternatives.iter().copied());
-    statuses.sort();
+    // Settled with one tap on the value shown first: one value, no alternatives left.
+    let chosen = result["conflictChosen"].as_str().unwrap_or_default();
+    assert!(
+        ["in_progress", "dropped"].contains(&chosen),
+        "one of the two devices' statuses was kept: {chosen:?}"
+    );
+    assert_eq!(result["statusAfterSettling"], json!(chosen));
     assert_eq!(
-        statuses,
-        vec![GoalStatus::InProgress, GoalStatus::Dropped],
-        "both devices' statuses are kept as a conflict"
+        goal.status.value.as_str(),
+        chosen,
+        "the server holds the kept status"
+    );
+    assert!(
+        goal.status.alternatives.is_empty(),
+        "no conflict left: {:?}",
+        goal.status.alternatives
     );
     assert_eq!(view.contract.signatures.len(), 1);
     assert_eq!(

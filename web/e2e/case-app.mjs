@@ -17,9 +17,8 @@
 //   2. the worker shares the case with the school; the school member's browser lists only that
 //      case and writes the school's diagnosis sector, the others being read-only;
 //   3. the worker's second device and the first set the same goal's status while both are
-//      offline; online, both show "Zapisano naraz" with who set which value and when.
-//      (Settling it with one tap is not asserted: in Chromium the tap's write did not clear the
-//      conflict reliably; see the report of #17.)
+//      offline; online, both show "Zapisano naraz" with who set which value and when, and one
+//      tap on the second device settles it on both.
 
 import { join } from "node:path"
 
@@ -170,6 +169,15 @@ async function scenario(spec, base) {
   }
   result.conflictShown = await b.page.textContent("article.goal [data-testid=conflict]")
   result.conflictOnFirst = await a.page.textContent("article.goal [data-testid=conflict]")
+  note("one tap settles it: the second device keeps the value shown first (the one on screen)")
+  const keep = b.page.locator("article.goal [data-testid=conflict] [data-testid=resolve]").first()
+  result.conflictChosen = await keep.getAttribute("data-choose")
+  await keep.click()
+  for (const page of [a.page, b.page]) {
+    await page.locator("article.goal [data-testid=conflict]").waitFor({ state: "detached", timeout: 20_000 })
+  }
+  result.statusAfterSettling = await a.page.$eval("article.goal [data-testid=goal-status]", s => s.value)
+  await syncState(b.page, "synced")
   // Requests that fail while the browser is offline are what offline means, not a problem.
   const offline = /ERR_INTERNET_DISCONNECTED/
   result.problems = opened.flatMap(d => d.problems.filter(p => !offline.test(p)).map(p => `${d.name}: ${p}`))

@@ -6,7 +6,7 @@ import * as A from "@automerge/automerge/slim"
 import { checkId, type Edit, type Editor } from "../editor.ts"
 import * as R from "../reader.ts"
 import { PZK_DECISIONS, type CaseDoc, type PzkDecision } from "./layout.ts"
-import { caseEdit, caseMap, checkDate, checkEnum, putOptStr, scalar, type Obj } from "./edit.ts"
+import { caseEdit, caseMap, checkDate, checkEnum, putOptStr, scalar, settle, type Obj } from "./edit.ts"
 import { openCase } from "./read.ts"
 import type { HandoverTarget } from "./types.ts"
 
@@ -33,7 +33,7 @@ export function setPzkDecision(
   checkEnum("pzkDecision/decision", PZK_DECISIONS, decision)
   return caseEdit(`pzkDecision: ${decision}`, by, at, d => {
     const map = d.pzkDecision as unknown as Obj
-    map.decision = scalar(decision)
+    settle(map, "decision", decision)
     putOptStr(map, "meeting", meeting)
     map.by = scalar(by.login)
     map.at = at

@@ -31,6 +31,17 @@ export function scalar(value: string): A.ImmutableString {
   return new A.ImmutableString(value)
 }
 
+/**
+ * Writes the scalar `value` at `obj[key]` over every value set there concurrently, as the Rust
+ * model's put does. Automerge's JS proxy skips a write equal to the value it shows, which would
+ * leave a conflict standing when the worker keeps the shown value: deleting first makes the
+ * write one value that supersedes all of them.
+ */
+export function settle(obj: Obj, key: string, value: string): void {
+  delete obj[key]
+  obj[key] = scalar(value)
+}
+
 /** Checks a calendar date "YYYY-MM-DD" for the field at `path`. */
 export function checkDate(path: string, day: string): void {
   if (!R.isDate(day)) throw fieldError(path, "expected a date YYYY-MM-DD")

@@ -7,7 +7,7 @@ import { applyEdit, checkId, type Edit, type Editor } from "../editor.ts"
 import { ModelError } from "../errors.ts"
 import { SCHEMA_VERSION } from "../header.ts"
 import { DIAGNOSIS_SECTORS, SCREENING_OUTCOMES, type CaseDoc, type ScreeningOutcome } from "./layout.ts"
-import { existing, caseEdit, caseMap, checkDate, checkEnum, putOptStr, scalar, type Obj } from "./edit.ts"
+import { existing, caseEdit, caseMap, checkDate, checkEnum, putOptStr, scalar, settle, type Obj } from "./edit.ts"
 import { openCase, readMember } from "./read.ts"
 import type { CaseInit, HouseholdMember } from "./types.ts"
 
@@ -52,6 +52,7 @@ export function newCase(init: CaseInit, by: Editor, at: Date): Edit<CaseDoc> {
     d.consultations = {}
     d.consents = {}
     d.pzkDecision = {}
+    d.attachments = {}
   })
 }
 
@@ -105,7 +106,7 @@ export function setScreening(
   checkEnum("screening/outcome", SCREENING_OUTCOMES, outcome)
   openCase(doc)
   return caseEdit(`screening: ${outcome}`, by, at, d => {
-    d.screening.outcome = scalar(outcome)
+    settle(d.screening as unknown as Obj, "outcome", outcome)
     A.updateText(d, ["screening", "notes"], notes)
     d.screening.by = scalar(by.login)
     d.screening.at = at

@@ -127,4 +127,10 @@ export interface CaseDoc {
   handover: { note: string; target?: Scalar; targetWorker?: Scalar; by?: Scalar; at?: Date }
   /** The next planned visit, "YYYY-MM-DD" (absent in cases that never had one). */
   nextVisit?: Scalar
+  /**
+   * Files attached to the case (sync-core `model::case::attachments`): entry id -> the blob's
+   * hash, type, size, kind and who attached it; append-only. Absent in cases created before
+   * attachments existed.
+   */
+  attachments?: Record<string, Record<string, unknown>>
 }

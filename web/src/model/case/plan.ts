@@ -16,7 +16,7 @@ import {
   type GoalStatus,
   type ServiceStatus,
 } from "./layout.ts"
-import { absent, caseEdit, caseMap, checkDate, checkEnum, existing, scalar, type Obj } from "./edit.ts"
+import { absent, caseEdit, caseMap, checkDate, checkEnum, existing, scalar, settle, type Obj } from "./edit.ts"
 import { readGoal } from "./read.ts"
 import type { GoalPlan } from "./types.ts"
 
@@ -105,7 +105,7 @@ export function setGoalStatus(doc: CaseDoc, goalId: string, status: GoalStatus, 
   R.map(caseMap(doc, "goals"), goalId, "goals")
   checkEnum(`goals/${goalId}/status`, GOAL_STATUSES, status)
   return caseEdit(`goals/${goalId}/status: ${status}`, by, at, d => {
-    ;(d.goals[goalId] as unknown as Obj).status = scalar(status)
+    settle(d.goals[goalId] as unknown as Obj, "status", status)
   })
 }
 
@@ -153,6 +153,6 @@ export function setServiceStatus(
   R.map(caseMap(doc, "services"), serviceId, "services")
   checkEnum(`services/${serviceId}/status`, SERVICE_STATUSES, status)
   return caseEdit(`services/${serviceId}/status: ${status}`, by, at, d => {
-    ;(d.services[serviceId] as unknown as Obj).status = scalar(status)
+    settle(d.services[serviceId] as unknown as Obj, "status", status)
   })
 }

@@ -6,7 +6,7 @@ import type { Edit, Editor } from "../editor.ts"
 import { ModelError } from "../errors.ts"
 import { allValues, isConflicted, type Conflict } from "../reader.ts"
 import { STAGES, type CaseDoc, type PzkDecision, type ScreeningOutcome, type Stage } from "./layout.ts"
-import { caseEdit, checkEnum, scalar } from "./edit.ts"
+import { caseEdit, checkEnum, scalar, settle, type Obj } from "./edit.ts"
 import { contractChangedSinceSigned, contractTextAt, goalCountAt } from "./contract.ts"
 import { readCase, stage as readStage } from "./read.ts"
 import type { CaseView } from "./types.ts"
@@ -89,7 +89,7 @@ export function resolveStage(doc: CaseDoc, chosen: Stage, by: Editor, at: Date):
   if (!all.includes(chosen)) throw new ModelError("stage.not-concurrent", { chosen, stages: list(all) })
   const others = list(all.filter(s => s !== chosen))
   return caseEdit(`stage: ${chosen} confirmed (concurrent: ${others})`, by, at, d => {
-    d.stage = scalar(chosen)
+    settle(d as unknown as Obj, "stage", chosen)
   })
 }
 
