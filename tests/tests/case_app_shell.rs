@@ -154,11 +154,17 @@ async fn a_worker_installs_the_app_works_offline_and_the_device_is_wiped_when_re
         .as_str()
         .is_some_and(|t| t.starts_with("Offline od")));
     assert_eq!(result["serverHasOfflineEdit"], json!(true));
-    assert_eq!(result["afterRevocation"], json!({ "meta": 0, "chunks": 0 }));
+    assert_eq!(
+        result["afterRevocation"],
+        json!({ "meta": 0, "chunks": 0, "traces": 0 })
+    );
     assert!(result["revokedNotice"]
         .as_str()
         .is_some_and(|t| t.contains("usunięte")));
-    assert_eq!(result["afterSignOut"], json!({ "meta": 0, "chunks": 0 }));
+    assert_eq!(
+        result["afterSignOut"],
+        json!({ "meta": 0, "chunks": 0, "traces": 0 })
+    );
     // Console errors of requests made with the network off, and the revoked device's 401, are
     // expected; an uncaught error in a page is not.
     let problems = result["problems"].as_array().cloned().unwrap_or_default();

@@ -134,7 +134,9 @@ async function wiped(page, reason) {
   await visible(page, notice)
   await visible(page, "#code")
   const store = await rawStore(page)
-  return { notice: await page.textContent(notice), meta: store.meta, chunks: store.chunks }
+  // What the app keeps beside the vault in localStorage (document ids, confirmed heads).
+  const traces = await page.evaluate(() => Object.keys(localStorage).filter(k => k.startsWith("kooperacja.")).length)
+  return { notice: await page.textContent(notice), meta: store.meta, chunks: store.chunks, traces }
 }
 
 /** The shell cache of the service worker: how many files it holds and whether it controls the page. */
