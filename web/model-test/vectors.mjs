@@ -220,6 +220,17 @@ if (M.message("stage.final", { from: "closed", to: "ipp" }) !== "Etap „zamkni�
   problem("message", "Polish text with labels", M.message("stage.final", { from: "closed", to: "ipp" }), "…")
 }
 
+// What the worker reads of a refusal is Polish, whatever the server's words after the code.
+for (const reason of [quoted, "[server.store-failed] store failed: disk full", "no code at all"]) {
+  const shown = M.refusalMessage(reason)
+  if (!shown.startsWith("Serwer odrzucił") || /a case at|store failed|no code|\{/.test(shown)) {
+    problem("refusalMessage", `Polish words for ${reason}`, shown, "a Polish sentence")
+  }
+}
+if (!M.refusalMessage("[server.store-failed] store failed").includes(M.message("server.store-failed"))) {
+  problem("refusalMessage", "the catalogue's text for a code without arguments", M.refusalMessage("[server.store-failed] x"), "…")
+}
+
 let count = 0
 for (const file of readdirSync(vectorsDir).sort()) {
   if (!file.endsWith(".json") || file === "codes.json") continue

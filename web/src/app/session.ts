@@ -7,6 +7,7 @@ import { Repo, initializeWasm, type AutomergeUrl, type DocHandle } from "@autome
 
 import { AccessTokens, ApiError, me, myDocuments, type DocumentEntry, type Me } from "../api"
 import { KooperacjaAdapter } from "../network"
+import { refusalMessage } from "../model/catalogue"
 import { showError } from "../ui"
 import type { Unlocked } from "./gate"
 import { SyncStateTracker } from "./sync-state"
@@ -63,7 +64,10 @@ export async function startSession(
   await initializeWasm(wasmUrl)
   const adapter = new KooperacjaAdapter(tokens, {
     online,
-    refused: reason => showError(`Serwer odrzucił zmianę lub połączenie: ${reason}`),
+    refused: reason => {
+      console.warn("refused by the server:", reason)
+      showError(refusalMessage(reason))
+    },
   })
   const storage = vault.storage()
   const repo = new Repo({ storage, network: [adapter] })

@@ -45,3 +45,17 @@ export function catalogueCodes(): string[] {
 export function refusalCode(text: string): string | undefined {
   return /\[([a-z0-9-]+(?:\.[a-z0-9-]+)+)\] /.exec(text)?.[1]
 }
+
+/**
+ * What the worker reads when the server refuses a change or the connection: the catalogue's
+ * Polish text for the code the refusal carries (its arguments do not travel, so a text that
+ * needs them gives way to a general sentence naming the code); never the server's English.
+ */
+export function refusalMessage(reason: string): string {
+  const code = refusalCode(reason)
+  const text = code === undefined ? undefined : messages[code]
+  if (text !== undefined && !text.includes("{")) return `Serwer odrzucił zmianę lub połączenie: ${text}`
+  return code === undefined
+    ? "Serwer odrzucił zmianę lub połączenie."
+    : `Serwer odrzucił zmianę lub połączenie (kod ${code}).`
+}

@@ -20,7 +20,7 @@ import type { CaseInit } from "./case/types.ts"
 export * from "./case/index.ts"
 export { ModelError, type Args } from "./errors.ts"
 export { RULE_CODES, SCHEMA_CODES, type Code, type RuleCode, type SchemaCode } from "./codes.ts"
-export { message, label, catalogueCodes, refusalCode, type LabelKind } from "./catalogue.ts"
+export { message, label, catalogueCodes, refusalCode, refusalMessage, type LabelKind } from "./catalogue.ts"
 export {
   editor,
   isId,

@@ -3,6 +3,7 @@
 // which holds the rules (the workflow, what each edit checks, the Polish catalogue); nothing
 // here decides what is allowed.
 
+import type { GoalPlan } from "../../model"
 import type { ConflictChoice } from "./conflict-view"
 import type { StageMove } from "./stage-bar"
 
@@ -22,16 +23,9 @@ export interface Person {
   birthDate: string | null
 }
 
-export interface Goal {
+/** An IPP goal: the model's SMART plan (`deadline` is `YYYY-MM-DD`) with its status. */
+export interface Goal extends GoalPlan {
   id: string
-  specific: string
-  measurable: string
-  achievable: string
-  relevant: string
-  /** `YYYY-MM-DD`. */
-  deadline: string
-  responsible: string
-  services: string[]
   status: Status
   /** Past its deadline and still open. */
   overdue: boolean
@@ -149,7 +143,7 @@ export interface CaseEdits {
   setNextVisit(day: string | null): void
   setScreening(outcome: string, notes: string): void
   setDiagnosis(sector: string, text: string): void
-  upsertGoal(goal: Omit<Goal, "status" | "overdue" | "id">): string
+  upsertGoal(goal: GoalPlan): string
   setGoalText(id: string, part: "specific" | "measurable" | "achievable" | "relevant", text: string): void
   setGoalStatus(id: string, status: string): void
   addService(serviceId: string, provider: string): void
