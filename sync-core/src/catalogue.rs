@@ -177,6 +177,9 @@ pub const BATCH_DISCARDED: &str = "server.batch-discarded";
 pub const DOCUMENT_UNAVAILABLE: &str = "server.document-unavailable";
 /// The code of the `error` message when the server could not store a peer's changes.
 pub const STORE_FAILED: &str = "server.store-failed";
+/// The close reason of a revoked device's live connections (close code 4001): the device
+/// wipes its store at once.
+pub const DEVICE_REVOKED: &str = "server.device-revoked";
 
 /// A message to a peer that carries its code: `[code] words`, so a client finds the code in
 /// the `error` message's text and the close frame's reason (both keep the wire format of

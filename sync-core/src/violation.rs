@@ -125,6 +125,10 @@ pub enum RuleViolation {
     UnknownHeads(String),
     /// A text splice too long to apply.
     SpliceTooLong,
+    /// A household address that is not one line of at most 200 characters.
+    AddressInvalid,
+    /// A contact phone that is not a Polish or international phone number (as typed).
+    PhoneInvalid(String),
 }
 
 impl RuleViolation {
@@ -165,6 +169,8 @@ impl RuleViolation {
             WrongKind { .. } => "document.wrong-kind",
             UnknownHeads(_) => "history.unknown-heads",
             SpliceTooLong => "text.splice-too-long",
+            AddressInvalid => "household.address-invalid",
+            PhoneInvalid(_) => "household.phone-invalid",
         }
     }
 
@@ -209,6 +215,7 @@ impl RuleViolation {
                 ("found", (*found).to_owned()),
             ],
             UnknownHeads(head) => one("head", head),
+            PhoneInvalid(phone) => one("phone", phone),
             ScreeningReasonRequired
             | DiagnosisEmpty
             | IppWithoutGoal
@@ -219,7 +226,8 @@ impl RuleViolation {
             | NoSigner
             | HandoverWithoutTarget
             | HandedOverWithoutTarget
-            | SpliceTooLong => Vec::new(),
+            | SpliceTooLong
+            | AddressInvalid => Vec::new(),
         }
     }
 
@@ -289,6 +297,8 @@ impl RuleViolation {
             },
             UnknownHeads("00".repeat(32)),
             SpliceTooLong,
+            AddressInvalid,
+            PhoneInvalid("12345".to_owned()),
         ]
     }
 }
@@ -401,6 +411,8 @@ impl fmt::Display for RuleViolation {
                 "version {head} is not in this document (not synced yet, or of another document)"
             ),
             SpliceTooLong => f.write_str("splice too long"),
+            AddressInvalid => f.write_str("the address must be one line of at most 200 characters"),
+            PhoneInvalid(phone) => write!(f, "{phone:?} is not a Polish or international phone number"),
         }
     }
 }

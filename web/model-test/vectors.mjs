@@ -73,6 +73,8 @@ function canonical(v) {
     },
     handover: v.handover && { ...v.handover, at: iso(v.handover.at) },
     nextVisit: v.nextVisit,
+    address: v.address,
+    phone: v.phone,
   }
 }
 
@@ -161,6 +163,8 @@ function edit(doc, op, pzk) {
       return M.setHandover(doc, { institution: op.institution, worker: op.worker }, op.note, who, when)
     case "setNextVisit":
       return M.setNextVisit(doc, op.day, who, when)
+    case "setHouseholdContact":
+      return M.setHouseholdContact(doc, { address: op.address, phone: op.phone }, who, when)
     case "transition":
       return M.transition(doc, op.to, who, when)
     case "resolveStage":

@@ -1,12 +1,14 @@
 //! The steps of the work with a case that once needed the generic [`Tablet::edit`]: signing
 //! or accepting the contract, consent, consultations (asking, answering), the PZK's 9.2
-//! decision, the hand-over, the next visit; and the stage bar's moves. The case app's
+//! decision, the hand-over, the next visit, the household's address and phone; and the stage bar's moves. The case app's
 //! TypeScript model (`web/src/model`) offers the same operations, held to the same rules by
 //! the shared test vectors.
 
 use automerge::ChangeHash;
 use chrono::NaiveDate;
-use sync_core::model::case::{self, ConsentEvent, HandoverTarget, PzkDecision, Signature};
+use sync_core::model::case::{
+    self, ConsentEvent, HandoverTarget, HouseholdContact, PzkDecision, Signature,
+};
 use sync_core::model::consultation::{Answer, ConsultationRequest};
 use sync_core::model::workflow::{self, StageMove};
 use sync_core::DocumentId;
@@ -130,6 +132,20 @@ impl Tablet {
     ) -> Result<(), SdkError> {
         self.edit(document, move |doc, by, at| {
             case::set_next_visit(doc, day, by, at)
+        })
+        .await
+    }
+
+    /// Sets the household's address and contact phone (`None` or blank clears one); the phone
+    /// is kept in the international form. Refused with `household.phone-invalid` or
+    /// `household.address-invalid` when it is no phone number or not one line of 200 characters.
+    pub async fn set_household_contact(
+        &self,
+        document: DocumentId,
+        contact: HouseholdContact,
+    ) -> Result<(), SdkError> {
+        self.edit(document, move |doc, by, at| {
+            case::set_household_contact(doc, &contact, by, at)
         })
         .await
     }

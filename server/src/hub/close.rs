@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use sync_core::catalogue::{coded_text, DEVICE_REVOKED};
 use sync_core::engine::close_code;
 
 /// Why a connection is being closed, and so which code and reason its peer reads.
@@ -17,7 +18,8 @@ pub enum Closing {
         /// Reason.
         reason: String,
     },
-    /// The device was revoked while connected.
+    /// The device was revoked while connected: its reason carries the code
+    /// `server.device-revoked`, on which the case app wipes the device at once.
     Revoked,
     /// The server is shutting down.
     ShuttingDown,
@@ -58,7 +60,7 @@ impl Closing {
     pub fn reason(&self) -> Cow<'_, str> {
         match self {
             Closing::Engine { reason, .. } => Cow::Borrowed(reason),
-            Closing::Revoked => Cow::Borrowed("this device was revoked"),
+            Closing::Revoked => Cow::Owned(coded_text(DEVICE_REVOKED, "this device was revoked")),
             Closing::ShuttingDown => Cow::Borrowed("the server is shutting down"),
             Closing::SlowReader => {
                 Cow::Borrowed("too slow to read what the server sends; reconnect")
@@ -85,7 +87,11 @@ mod tests {
     #[test]
     fn codes_and_reasons_are_unchanged() {
         let table = [
-            (Closing::Revoked, 4001, "this device was revoked"),
+            (
+                Closing::Revoked,
+                4001,
+                "[server.device-revoked] this device was revoked",
+            ),
             (Closing::ShuttingDown, 1001, "the server is shutting down"),
             (
                 Closing::SlowReader,

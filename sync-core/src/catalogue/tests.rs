@@ -25,7 +25,12 @@ fn the_catalogue_parses() {
 #[test]
 fn every_code_has_a_polish_text_and_every_text_a_code() {
     let mut raised: BTreeSet<&str> = examples().iter().map(|e| e.code()).collect();
-    raised.extend([BATCH_DISCARDED, DOCUMENT_UNAVAILABLE, STORE_FAILED]);
+    raised.extend([
+        BATCH_DISCARDED,
+        DOCUMENT_UNAVAILABLE,
+        STORE_FAILED,
+        DEVICE_REVOKED,
+    ]);
     let written: BTreeSet<&str> = catalogue_codes().collect();
     let missing: Vec<_> = raised.difference(&written).collect();
     assert!(

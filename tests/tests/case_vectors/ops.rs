@@ -152,6 +152,13 @@ pub fn apply(doc: &mut Automerge, op: &Value, pzk: Option<&Automerge>) -> Result
             case::set_handover(doc, &target, text(op, "note"), &by, at)
         }
         "setNextVisit" => case::set_next_visit(doc, opt_text(op, "day").map(day), &by, at),
+        "setHouseholdContact" => {
+            let contact = case::HouseholdContact {
+                address: opt_text(op, "address").map(str::to_owned),
+                phone: opt_text(op, "phone").map(str::to_owned),
+            };
+            case::set_household_contact(doc, &contact, &by, at)
+        }
         "transition" => workflow::transition(doc, wire(op, "to"), &by, at),
         "resolveStage" => workflow::resolve_stage(doc, wire(op, "chosen"), &by, at),
         other => panic!("unknown operation {other:?}"),

@@ -260,6 +260,31 @@ fn whole_case() -> Story {
         a("setNextVisit", t(5, 13), json!({ "day": "2021-03-20" })),
         a("setNextVisit", t(5, 13), json!({ "day": null })),
         a("setNextVisit", t(5, 14), json!({ "day": "2021-04-01" })),
+        a(
+            "setHouseholdContact",
+            t(5, 15),
+            json!({ "address": "  ul. Lipowa 5 m. 3, 00-001 Przykładowo ", "phone": "601 234 567" }),
+        ),
+        a(
+            "setHouseholdContact",
+            t(5, 15),
+            json!({ "address": "ul. Lipowa 5 m. 3, 00-001 Przykładowo", "phone": "60123456" }),
+        ),
+        a(
+            "setHouseholdContact",
+            t(5, 15),
+            json!({ "address": "ul. Lipowa 5\n00-001 Przykładowo", "phone": null }),
+        ),
+        a(
+            "setHouseholdContact",
+            t(5, 16),
+            json!({ "address": "ul. Lipowa 5 m. 3, 00-001 Przykładowo", "phone": "+380 67 123 4567" }),
+        ),
+        a(
+            "setHouseholdContact",
+            t(5, 16),
+            json!({ "address": "ul. Lipowa 5 m. 3, 00-001 Przykładowo", "phone": "0048 22 123 45 67" }),
+        ),
         move_to("evaluation", t(20, 9)),
         move_to("closed", t(20, 10)),
         a(

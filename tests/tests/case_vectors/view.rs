@@ -170,6 +170,8 @@ fn view_json(v: &CaseView) -> Value {
             "at": time(&h.at),
         })),
         "nextVisit": v.next_visit.map(|d| d.to_string()),
+        "address": v.address,
+        "phone": v.phone,
     })
 }
 

@@ -37,6 +37,8 @@ export const RULE_CODES = [
   "document.wrong-kind",
   "history.unknown-heads",
   "text.splice-too-long",
+  "household.address-invalid",
+  "household.phone-invalid",
 ] as const
 
 /** The codes of a document that does not match its schema, beyond the rules. */

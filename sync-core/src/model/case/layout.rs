@@ -28,6 +28,8 @@ pub(super) mod key {
     pub(crate) const HANDOVER: &str = "handover";
     pub(crate) const NEXT_VISIT: &str = "nextVisit";
     pub(crate) const ATTACHMENTS: &str = "attachments";
+    pub(crate) const HOUSEHOLD_ADDRESS: &str = "householdAddress";
+    pub(crate) const HOUSEHOLD_PHONE: &str = "householdPhone";
 
     pub(crate) const NAME: &str = "name";
     pub(crate) const RELATION: &str = "relation";

@@ -24,6 +24,8 @@
 //! | `pzkDecision` | `{decision?, meeting?, by?, at?}` | 9.2 |
 //! | `handover` | `{note: Text, target?, targetWorker?, by?, at?}` | 9.3, *przekazanie* |
 //! | `nextVisit` | optional `"YYYY-MM-DD"` | the next planned visit; absent in older cases |
+//! | `householdAddress` | optional string | one line, trimmed, at most 200 characters; absent in older cases |
+//! | `householdPhone` | optional string | the contact phone in E.164 (`+48601234567`); see `contact` |
 //! | `attachments` | map: id → attachment | append-only, see [`attachments`](self::attach_file) |
 //!
 //! A goal is `{specific, measurable, achievable, relevant: Text, deadline: "YYYY-MM-DD",
@@ -52,6 +54,7 @@
 
 mod attachments;
 mod closing;
+mod contact;
 mod contract;
 mod diagnosis;
 mod intake;
@@ -72,6 +75,9 @@ mod tests;
 pub use self::attachments::{
     attach_file, is_sha256_hex, read_attachments, referenced_blobs, Attachment, AttachmentKind,
     AttachmentLink, AttachmentView, ALLOWED_MIME, MAX_ATTACHMENT_BYTES,
+};
+pub use self::contact::{
+    normalize_address, normalize_phone, set_household_contact, HouseholdContact, MAX_ADDRESS_CHARS,
 };
 pub use self::closing::{set_evaluation, set_handover, set_pzk_decision};
 pub use self::contract::{

@@ -57,6 +57,8 @@ pub fn read_case(doc: &Automerge) -> Result<CaseView, SchemaError> {
         pzk_decision: read_pzk_decision(&root.map(key::PZK_DECISION)?)?,
         handover: read_handover(&root.map(key::HANDOVER)?)?,
         next_visit: root.opt_date(key::NEXT_VISIT)?,
+        address: root.opt_str(key::HOUSEHOLD_ADDRESS)?,
+        phone: root.opt_str(key::HOUSEHOLD_PHONE)?,
     })
 }
 

@@ -410,6 +410,10 @@ pub struct CaseView {
     pub handover: Option<Handover>,
     /// The next planned visit, when one is set.
     pub next_visit: Option<NaiveDate>,
+    /// The household's address, when one is set.
+    pub address: Option<String>,
+    /// The household's contact phone (E.164), when one is set.
+    pub phone: Option<String>,
 }
 
 impl CaseView {

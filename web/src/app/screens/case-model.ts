@@ -67,6 +67,7 @@ function editsOf(handle: DocHandle<M.CaseDoc>, by: M.Editor | null, pzkDocs: () 
     resolveStage: value => void commit((d, b, at) => M.resolveStage(d, value as M.Stage, b, at)),
     addPerson: p => void commit((d, b, at) => M.addHouseholdMember(d, M.newId("os"), p, b, at)),
     setNextVisit: day => void commit((d, b, at) => M.setNextVisit(d, day, b, at)),
+    setContact: (address, phone) => void commit((d, b, at) => M.setHouseholdContact(d, { address, phone }, b, at)),
     setScreening: (outcome, notes) => void commit((d, b, at) => M.setScreening(d, outcome as M.ScreeningOutcome, notes, b, at)),
     setDiagnosis: (sector, text) => void commit((d, b, at) => M.setDiagnosisSection(d, sector as M.DiagnosisSector, text, b, at)),
     upsertGoal: goal => {

@@ -64,6 +64,8 @@ export function readCard(documentId: string, doc: M.CaseDoc, services: Map<strin
     moves: stageMoves(doc),
     household: Object.entries(view.household).map(([id, p]) => ({ id, ...p })),
     nextVisit: view.nextVisit,
+    address: view.address,
+    phone: view.phone,
     referral: view.referral,
     screening: {
       outcome: view.screening.outcome ? status("screening", view.screening.outcome, doc, doc.screening, "outcome") : null,
@@ -139,6 +141,7 @@ const PARTS: ReadonlyArray<readonly [RegExp, (m: RegExpMatchArray) => string]> =
   [/^stage: (\w+) -> (\w+)/, m => `etap: ${M.label("stage", m[1])} → ${M.label("stage", m[2])}`],
   [/^stage: (\w+) confirmed/, m => `potwierdzono etap: ${M.label("stage", m[1])}`],
   [/^household\//, () => "gospodarstwo domowe"],
+  [/^household: address/, () => "adres i telefon rodziny"],
   [/^screening: (\w+)/, m => `screening: ${M.label("screening", m[1])}`],
   [/^diagnosis\/(\w+)/, m => `diagnoza: ${M.label("diagnosisSector", m[1])}`],
   [/^goals\/[^/]+\/status: (\w+)/, m => `status celu IPP: ${M.label("goalStatus", m[1])}`],

@@ -1,6 +1,6 @@
 // The household: who lives there, the address and the contact phone.
 
-import { el, field, input, section } from "./dom"
+import { button, el, field, input, section } from "./dom"
 import type { Access, CaseData, CaseEdits } from "./port"
 
 export function household(data: CaseData, edits: CaseEdits, access: Access): HTMLElement {
@@ -18,9 +18,36 @@ export function household(data: CaseData, edits: CaseEdits, access: Access): HTM
       ),
     ),
   )
-  const body = section("household", "Gospodarstwo domowe", people)
+  const body = section("household", "Gospodarstwo domowe", contact(data, edits, readOnly), people)
   if (!readOnly) body.append(newPerson(edits))
   return body
+}
+
+/** "+48601234567" as a Polish reader writes it ("+48 601 234 567"); other numbers as kept. */
+export function phoneShown(phone: string): string {
+  const polish = /^\+48(\d{3})(\d{3})(\d{3})$/.exec(phone)
+  return polish ? `+48 ${polish[1]} ${polish[2]} ${polish[3]}` : phone
+}
+
+/** The address and the contact phone: shown (the phone as a link to call), and edited. */
+function contact(data: CaseData, edits: CaseEdits, readOnly: boolean): HTMLElement {
+  const shown = el(
+    "p",
+    { "data-testid": "contact" },
+    el("span", { "data-testid": "address" }, data.address ?? "adres nieznany"),
+    " · tel. ",
+    data.phone
+      ? el("a", { href: `tel:${data.phone}`, "data-testid": "phone" }, phoneShown(data.phone))
+      : el("span", { "data-testid": "phone" }, "brak"),
+  )
+  if (readOnly) return shown
+  const address = input({ "data-testid": "address-input", "data-bind": "household/address", autocomplete: "off" }, data.address ?? "")
+  const phone = input(
+    { type: "tel", "data-testid": "phone-input", "data-bind": "household/phone", placeholder: "np. 601 234 567", autocomplete: "off" },
+    data.phone ? phoneShown(data.phone) : "",
+  )
+  const save = button("Zapisz adres i telefon", () => edits.setContact(address.value, phone.value), { "data-testid": "save-contact" })
+  return el("div", {}, shown, el("div", { class: "row" }, field("Adres", address), field("Telefon kontaktowy", phone), save))
 }
 
 function newPerson(edits: CaseEdits): HTMLElement {

@@ -105,6 +105,9 @@ export interface CaseData {
   moves: StageMove[]
   household: Person[]
   nextVisit: string | null
+  /** The household's address and contact phone (E.164), when set. */
+  address: string | null
+  phone: string | null
   referral: { by: string; institution: string; reason: string; at: Date | null }
   screening: { outcome: Status | null; notes: string; by: string | null; at: Date | null }
   diagnosis: Array<{ sector: string; label: string; text: string }>
@@ -141,6 +144,7 @@ export interface CaseEdits {
   resolveStage(value: string): void
   addPerson(person: Omit<Person, "id">): void
   setNextVisit(day: string | null): void
+  setContact(address: string, phone: string): void
   setScreening(outcome: string, notes: string): void
   setDiagnosis(sector: string, text: string): void
   upsertGoal(goal: GoalPlan): string

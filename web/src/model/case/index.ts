@@ -33,3 +33,4 @@ export {
   type StageMove,
 } from "./workflow.ts"
 export { diagnosisSectorOf } from "./sectors.ts"
+export { setHouseholdContact, normalizeAddress, normalizePhone, MAX_ADDRESS_CHARS, type HouseholdContact } from "./contact.ts"

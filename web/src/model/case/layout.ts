@@ -127,6 +127,9 @@ export interface CaseDoc {
   handover: { note: string; target?: Scalar; targetWorker?: Scalar; by?: Scalar; at?: Date }
   /** The next planned visit, "YYYY-MM-DD" (absent in cases that never had one). */
   nextVisit?: Scalar
+  /** The household's address and contact phone (model/case/contact.rs; absent in older cases). */
+  householdAddress?: Scalar
+  householdPhone?: Scalar
   /**
    * Files attached to the case (sync-core `model::case::attachments`): entry id -> the blob's
    * hash, type, size, kind and who attached it; append-only. Absent in cases created before

@@ -67,6 +67,8 @@ export function readCase(doc: CaseDoc): T.CaseView {
     pzkDecision: readPzkDecision(R.map(root, "pzkDecision", ""), "pzkDecision"),
     handover: readHandover(R.map(root, "handover", ""), "handover"),
     nextVisit: R.optDate(root, "nextVisit", ""),
+    address: R.optStr(root, "householdAddress", ""),
+    phone: R.optStr(root, "householdPhone", ""),
   }
 }
 

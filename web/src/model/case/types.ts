@@ -177,4 +177,8 @@ export interface CaseView {
   pzkDecision: PzkDecisionView | null
   handover: Handover | null
   nextVisit: string | null
+  /** The household's address, one line (absent in older cases). */
+  address: string | null
+  /** The household's contact phone in E.164, "+48601234567". */
+  phone: string | null
 }
