@@ -104,13 +104,23 @@ export async function startSession(
         return (await vault.get<DocumentEntry[]>("documents")) ?? []
       }
     },
-    flush: () => repo.flush(),
+    flush: () => flushReady(repo),
     disconnect: () => {
       if (adapter.socket) adapter.disconnect()
     },
   }
   void keepOnDevice(session)
   return session
+}
+
+/**
+ * Writes every loaded document to the device's store. `repo.flush()` alone throws ("DocHandle
+ * is not ready") while any document is still being fetched, as during the first sync, and then
+ * writes only part of what it started: documents not yet loaded have nothing to write.
+ */
+function flushReady(repo: Repo): Promise<void> {
+  const ready = Object.values(repo.handles).filter(handle => handle.isReady())
+  return repo.flush(ready.map(handle => handle.documentId))
 }
 
 /**
@@ -127,7 +137,7 @@ function savedOnDevice(repo: Repo): (handle: DocHandle<unknown>) => void {
     const mine = ++generation
     mark(false)
     try {
-      await repo.flush()
+      await flushReady(repo)
       if (mine === generation) mark(true)
     } catch {
       // Not written: the flag stays false (the store may have been wiped or closed).
