@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sync_core::model::case;
+use sync_core::model::{case, timeline};
 
 use crate::access::{Kind, Registry};
 use crate::error::ServerError;
@@ -21,7 +22,9 @@ pub struct CaseRow {
     pub stage: String,
     /// The month the case was opened (`YYYY-MM`), not the day.
     pub opened: String,
-    /// Whole days from opening to now.
+    /// The month the case was closed or handed over (`YYYY-MM`), while open `None`.
+    pub closed: Option<String>,
+    /// Whole days from opening to closing, or to now while the case is open.
     pub days_open: i64,
     /// IPP goals by status.
     pub goals: BTreeMap<String, usize>,
@@ -43,6 +46,7 @@ pub fn cases(
     storage: &crate::at_rest::SealedStore,
     registry: &Registry,
     salt: &[u8],
+    now: DateTime<Utc>,
 ) -> Result<Export, ServerError> {
     let mut rows = Vec::new();
     for id in storage.list_now()? {
@@ -68,6 +72,9 @@ pub fn cases(
             .iter()
             .map(|(id, s)| (id.clone(), s.status.value.to_string()))
             .collect();
+        let spans = timeline::stage_timeline(&doc, view.created_at)
+            .map_err(|e| ServerError::Corrupt(format!("the history of {id}: {e}")))?;
+        let closed_at = timeline::closed_at(&spans);
         let pseudonym = hex::encode(
             &Sha256::new()
                 .chain_update(salt)
@@ -79,7 +86,8 @@ pub fn cases(
             institution: view.lead_institution.clone(),
             stage: view.stage.value.to_string(),
             opened: view.created_at.format("%Y-%m").to_string(),
-            days_open: (chrono::Utc::now() - view.created_at).num_days(),
+            closed: closed_at.map(|at| at.format("%Y-%m").to_string()),
+            days_open: (closed_at.unwrap_or(now) - view.created_at).num_days(),
             goals,
             services,
         });
@@ -95,18 +103,19 @@ pub fn cases(
     })
 }
 
-/// The export as CSV: `case,institution,stage,opened,days_open,goals,services` (goals and
+/// The export as CSV: `case,institution,stage,opened,closed,days_open,goals,services` (goals and
 /// services as `key=value` lists separated by `;`).
 pub fn to_csv(export: &Export) -> String {
-    let mut out = String::from("case,institution,stage,opened,days_open,goals,services\n");
+    let mut out = String::from("case,institution,stage,opened,closed,days_open,goals,services\n");
     let list = |m: Vec<String>| m.join(";");
     for r in &export.cases {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{}\n",
             r.case,
             csv_field(&r.institution),
             r.stage,
             r.opened,
+            r.closed.as_deref().unwrap_or(""),
             r.days_open,
             list(r.goals.iter().map(|(k, v)| format!("{k}={v}")).collect()),
             csv_field(&list(

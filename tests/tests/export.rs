@@ -68,3 +68,64 @@ async fn the_export_has_no_names_and_no_free_text() {
         }
     }
 }
+
+/// A case closed after the screening counts its days to its closing: the export run years
+/// later still says one day (created 1 March 2021 at 9:00, closed 2 March at 20:00), while a case
+/// opened the same morning and still open counts to today.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_case_counts_its_days_to_its_closing() {
+    use kooperacja_test_support::nowak::{march, move_to, not_qualify};
+    use sync_core::model::case::Stage;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = ServeConfig::for_tests(dir.path(), TlsMode::Dev);
+    config.allow_untyped = false;
+    let server = start_with(config).await;
+    let t = tablet(&server, "anna", "tablet-anna");
+    let mut closed = CaseFixture::new("anna", "gops")
+        .created_at(march(1, 9))
+        .build();
+    move_to(&mut closed, Stage::Screening, 1);
+    not_qualify(&mut closed);
+    move_to(&mut closed, Stage::Closed, 20);
+    let open = CaseFixture::new("anna", "gops")
+        .created_at(march(1, 9))
+        .build();
+    for doc in [closed, open] {
+        let id = random_id();
+        t.create(id, doc).await.expect("created");
+        wait_acknowledged(&t, id).await;
+    }
+    t.shutdown().await;
+    server.shutdown().await.expect("shutdown");
+
+    let json = run(
+        dir.path(),
+        &dir.path().join("secrets"),
+        None,
+        AdminCommand::Export {
+            format: "json".into(),
+        },
+    )
+    .expect("export");
+    let value: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let rows = value["cases"].as_array().expect("rows");
+    let closed = rows
+        .iter()
+        .find(|r| r["stage"] == "closed")
+        .expect("the closed case");
+    assert_eq!(closed["days_open"], 1, "{closed}");
+    assert_eq!(closed["closed"], "2021-03", "{closed}");
+    assert_eq!(closed["opened"], "2021-03", "{closed}");
+    let open = rows
+        .iter()
+        .find(|r| r["stage"] == "referral")
+        .expect("the open case");
+    let expected = (chrono::Utc::now() - march(1, 9)).num_days();
+    let days = open["days_open"].as_i64().expect("days");
+    assert!(
+        days == expected || days + 1 == expected,
+        "an open case counts to today: {open}, expected about {expected}"
+    );
+    assert!(open["closed"].is_null(), "{open}");
+}

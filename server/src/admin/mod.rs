@@ -133,7 +133,7 @@ fn run_command(
             let registry =
                 crate::access::Registry::open(&kv, directory.clone(), audit.clone(), false)?;
             let salt = directory.export_salt()?;
-            let export = crate::export::cases(&storage, &registry, &salt)?;
+            let export = crate::export::cases(&storage, &registry, &salt, chrono::Utc::now())?;
             audit.record(
                 "export",
                 None,

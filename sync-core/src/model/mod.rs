@@ -109,6 +109,7 @@ pub mod history;
 mod keyed;
 pub mod pzk;
 mod reader;
+pub mod timeline;
 pub mod warsaw;
 mod write;
 
