@@ -33,3 +33,15 @@ export {
   type StageMove,
 } from "./workflow.ts"
 export { diagnosisSectorOf } from "./sectors.ts"
+export {
+  attachFile,
+  readAttachments,
+  isSha256Hex,
+  ALLOWED_MIME,
+  ATTACHMENT_KINDS,
+  MAX_ATTACHMENT_BYTES,
+  type Attachment,
+  type AttachmentKind,
+  type AttachmentLink,
+  type AttachmentView,
+} from "./attachments.ts"
