@@ -27,10 +27,12 @@ struct Bundle;
 
 /// The page's Content Security Policy.
 /// `worker-src` lets the case app register its service worker (same origin only) and
-/// `manifest-src` lets browsers read its web app manifest.
+/// `manifest-src` lets browsers read its web app manifest; `blob:` images and frames are the
+/// case app's attachments, decrypted from its store into object URLs of this origin.
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; \
+     style-src 'self'; img-src 'self' data: blob:; frame-src blob:; connect-src 'self'; \
+     worker-src 'self'; \
      manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// How long browsers keep a content-hashed asset.

@@ -5,6 +5,7 @@
 // screens with an AppContext.
 
 import { showError } from "../ui"
+import { Attachments, setAttachments } from "./attachments/service"
 import type { AppContext } from "./context"
 import { askPersistentStorage, openDevice } from "./gate"
 import { showActions, showSyncState, showWho } from "./header"
@@ -33,6 +34,13 @@ async function main(): Promise<void> {
     })
   session = await startSession(unlocked, () => void wipe("odwolane"))
   const { repo, me, tokens, sync } = session
+  // Attachments' files: kept in the same vault, sent whenever online (and once a case synced).
+  const files = new Attachments(unlocked.vault.blobs(), tokens)
+  setAttachments(files)
+  files.start()
+  sync.subscribe(state => {
+    if (state.kind === "synced") files.kick()
+  })
   void askPersistentStorage()
 
   const lock = async () => {

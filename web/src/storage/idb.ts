@@ -1,11 +1,16 @@
 // The device's one IndexedDB database, as promises: `meta` (the wrapped store key and small
 // sealed values) and `chunks` (the documents' sealed chunks, keyed by automerge-repo's
-// storage key itself, an array of strings, so a prefix is a key range).
+// storage key itself, an array of strings, so a prefix is a key range); since version 2 the
+// attachments' files (`blobs.ts`): `blobs` (one sealed record per file, by SHA-256),
+// `blob-pieces` (the sealed bytes in pieces, by [SHA-256, index]) and `uploads` (the upload
+// queue, by [document, SHA-256]).
 
 const NAME = "kooperacja"
-const VERSION = 1
+const VERSION = 2
 
-export type StoreName = "meta" | "chunks"
+export type StoreName = "meta" | "chunks" | "blobs" | "blob-pieces" | "uploads"
+
+const STORES: StoreName[] = ["meta", "chunks", "blobs", "blob-pieces", "uploads"]
 
 /** A request's result as a promise. */
 export function done<T>(request: IDBRequest<T>): Promise<T> {
@@ -20,8 +25,9 @@ export function openDatabase(): Promise<IDBDatabase> {
   const request = indexedDB.open(NAME, VERSION)
   request.onupgradeneeded = () => {
     const db = request.result
-    if (!db.objectStoreNames.contains("meta")) db.createObjectStore("meta")
-    if (!db.objectStoreNames.contains("chunks")) db.createObjectStore("chunks")
+    for (const name of STORES) {
+      if (!db.objectStoreNames.contains(name)) db.createObjectStore(name)
+    }
   }
   return done(request).then(db => {
     // Another tab deleting the database (sign-out, revocation) closes this connection.

@@ -1,10 +1,12 @@
 // The device vault: the encrypted store of one signed-in worker on this browser. It is created
 // with a PIN at first sign-in, opened with the PIN each session, and wiped at sign-out or when
 // the server says the device was revoked. Besides the documents' chunks (`adapter.ts`) it keeps
-// a few small sealed values: the device token, the worker's profile, the last document list.
+// a few small sealed values: the device token, the worker's profile, the last document list;
+// and the attachments' files (`blobs.ts`).
 
 import { newStoreKey, seal, unseal, unwrapStoreKey, type Sealed, type WrappedStoreKey } from "./crypto"
 import { EncryptedStorageAdapter, type VaultState } from "./adapter"
+import { BlobStore } from "./blobs"
 import { deleteDatabase, done, openDatabase, transact } from "./idb"
 
 const KEY = "store-key"
@@ -69,6 +71,11 @@ export class Vault {
   /** automerge-repo's storage over this vault. */
   storage(): EncryptedStorageAdapter {
     return new EncryptedStorageAdapter(this.db, this.key, this.#state)
+  }
+
+  /** The attachments' files on this device, sealed with the same store key. */
+  blobs(): BlobStore {
+    return new BlobStore(this.db, this.key, this.#state)
   }
 
   async get<T>(name: VaultValue): Promise<T | undefined> {

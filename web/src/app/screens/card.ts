@@ -3,6 +3,7 @@
 // shows what their work needs: the stage, the diagnosis (their own sector writable when the
 // case is shared with their institution for writing), the plan and the consultations.
 
+import { attachmentsSection, scansOfSigning } from "../attachments/section"
 import type { AppContext } from "../context"
 import { basket } from "./basket"
 import { cardHead } from "./card-head"
@@ -29,11 +30,12 @@ const WORKER_PARTS: Part[] = [
   o => diagnosis(o.data(), o.edits, o.access),
   o => plan(o.data(), o.edits, o.choices, o.access),
   o => basket(o.data(), o.edits, o.choices, o.access),
-  o => contract(o.data(), o.edits, o.choices, o.access),
+  o => contract(o.data(), o.edits, o.choices, o.access, i => scansOfSigning(o.data().documentId, o.attachments(), i)),
   o => monitoring(o.data(), o.edits, o.choices, o.access),
   o => closing(o.data(), o.edits, o.choices, o.access),
   o => consents(o.data(), o.edits, o.access),
   o => consultations(o.data(), o.edits, o.access),
+  o => attachmentsSection(o.data(), o.attachments(), o.access, a => o.attach(a)),
   (o, since) => history(o.history(), since),
 ]
 
@@ -42,6 +44,7 @@ const PARTNER_PARTS: Part[] = [
   o => diagnosis(o.data(), o.edits, o.access),
   o => plan(o.data(), o.edits, o.choices, o.access),
   o => consultations(o.data(), o.edits, o.access),
+  o => attachmentsSection(o.data(), o.attachments(), o.access, a => o.attach(a)),
   (o, since) => history(o.history(), since),
 ]
 

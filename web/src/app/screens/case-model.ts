@@ -22,6 +22,10 @@ export interface OpenedCase {
   choices: Choices
   access: Access
   onChange(listener: () => void): () => void
+  /** The case's attachment entries, oldest first. */
+  attachments(): M.AttachmentView[]
+  /** Writes an attachment entry (its file is already stored on this device). */
+  attach(attachment: M.Attachment): void
 }
 
 /** The user as the model's editor; null for a user without an institution (who writes nothing). */
@@ -118,6 +122,8 @@ export async function openCase(context: AppContext, documentId: string): Promise
   const pzkDocs = async () => (await Promise.all(pzk.map(e => find<PzkDoc>(context, e)))).map(h => h?.doc()).filter(Boolean)
   let cached: { heads: string; data: CaseData } | null = null
   let history: { heads: string[]; entries: HistoryEntry[] } = { heads: [], entries: [] }
+  let attached: { heads: string; views: M.AttachmentView[] } | null = null
+  const by = editorOf(context.me)
   const current = () => handle.doc() ?? first
   return {
     data() {
@@ -142,6 +148,16 @@ export async function openCase(context: AppContext, documentId: string): Promise
     onChange(listener) {
       handle.on("change", listener)
       return () => handle.off("change", listener)
+    },
+    attachments() {
+      const doc = current()
+      const heads = M.headsOf(doc).join(",")
+      if (attached?.heads !== heads) attached = { heads, views: M.readAttachments(doc) }
+      return attached.views
+    },
+    attach(attachment) {
+      if (!by) throw new Error("Twoje konto nie jest przypisane do instytucji, więc nie możesz zapisywać zmian.")
+      M.commit(handle, doc => M.attachFile(doc, M.newId("zalacznik"), attachment, by, new Date()))
     },
   }
 }

@@ -5,7 +5,17 @@ import { button, el, field, input, section, select, when } from "./dom"
 import type { Access, CaseData, CaseEdits, Choices } from "./port"
 import { textField } from "./text-field"
 
-export function contract(data: CaseData, edits: CaseEdits, choices: Choices, access: Access): HTMLElement {
+/**
+ * `scans(i)`: the tiles of the photos or scans of the paper signed at signing `i`, shown beside
+ * it (the attachments linked to that signing).
+ */
+export function contract(
+  data: CaseData,
+  edits: CaseEdits,
+  choices: Choices,
+  access: Access,
+  scans: (index: number) => HTMLElement[] = () => [],
+): HTMLElement {
   const readOnly = !access.canWrite || access.partner
   const c = data.contract
   const body = section(
@@ -26,13 +36,14 @@ export function contract(data: CaseData, edits: CaseEdits, choices: Choices, acc
   const signings = el(
     "ol",
     { class: "signings", "data-testid": "signings" },
-    ...c.signings.map(s =>
+    ...c.signings.map((s, i) =>
       el(
         "li",
-        { "data-mode": s.mode },
+        { "data-mode": s.mode, "data-signing": String(i) },
         `${s.signer}: ${s.modeLabel}, ${when(s.at)} (zapisał(a) ${s.recordedBy})`,
         s.note ? el("p", { class: "muted" }, `Notatka: ${s.note}`) : "",
         el("details", {}, el("summary", {}, "Kontrakt w podpisanej wersji"), el("pre", { class: "signed-text" }, s.text)),
+        el("div", { class: "signing-scans", "data-testid": "signing-scans" }, ...scans(i)),
       ),
     ),
   )

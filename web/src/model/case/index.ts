@@ -34,3 +34,15 @@ export {
 } from "./workflow.ts"
 export { diagnosisSectorOf } from "./sectors.ts"
 export { setHouseholdContact, normalizeAddress, normalizePhone, MAX_ADDRESS_CHARS, type HouseholdContact } from "./contact.ts"
+export {
+  attachFile,
+  readAttachments,
+  isSha256Hex,
+  ALLOWED_MIME,
+  ATTACHMENT_KINDS,
+  MAX_ATTACHMENT_BYTES,
+  type Attachment,
+  type AttachmentKind,
+  type AttachmentLink,
+  type AttachmentView,
+} from "./attachments.ts"
