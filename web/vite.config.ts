@@ -2,7 +2,7 @@ import { defineConfig, type Plugin } from "vite"
 
 // The bundle goes to dist/, which the server embeds (server/src/web.rs): the PZK meeting page
 // (`index.html`, served at `/`), the case app (`app/index.html`, served at `/app/`) and the
-// app's service worker (`app/sw.js`). Files in public/app/ (the manifest, the icons) are copied
+// app's service worker (`app/sw.js`, also the meeting pages' under `/meeting/`). Files in public/app/ (the manifest, the icons) are copied
 // as they are. Asset names carry a content hash, so the server may let browsers cache /assets/
 // forever.
 
@@ -34,10 +34,13 @@ function serviceWorkerShell(): Plugin {
         .filter(name => name.startsWith("assets/"))
         .sort()
         .map(name => `/${name}`)
-      const page = bundle["app/index.html"]
-      const pageSource = page && page.type === "asset" ? String(page.source) : ""
-      const shell = ["/app/", ...assets, ...APP_PUBLIC]
-      const version = fnv1a(shell.join("\n") + pageSource)
+      const source = (name: string) => {
+        const page = bundle[name]
+        return page && page.type === "asset" ? String(page.source) : ""
+      }
+      // "/" is the meeting page (index.html), served at every /meeting/… address too.
+      const shell = ["/app/", "/", ...assets, ...APP_PUBLIC]
+      const version = fnv1a(shell.join("\n") + source("app/index.html") + source("index.html"))
       worker.code = worker.code
         .replace("__SHELL__", JSON.stringify(shell))
         .replace("__SHELL_VERSION__", JSON.stringify(version))

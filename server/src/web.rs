@@ -127,9 +127,25 @@ fn serve(name: &str, request: &HeaderMap) -> Response {
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, etag);
     }
+    if name == SERVICE_WORKER {
+        // The meeting page registers the same worker for `/meeting/`, outside the folder of
+        // its script: the browser allows that only when the script's answer says so. The
+        // header sets the widest scope any registration may ask for (it replaces the default,
+        // `/app/`, so it must cover both); each page still asks for its own.
+        headers.insert(
+            "service-worker-allowed",
+            HeaderValue::from_static(SERVICE_WORKER_MAX_SCOPE),
+        );
+    }
     secure(headers);
     response
 }
+
+/// The service worker's file in the bundle.
+const SERVICE_WORKER: &str = "app/sw.js";
+/// The widest scope a registration of the service worker may ask for: the case app registers
+/// it for `/app/`, the meeting page for `/meeting/`, which open offline alike.
+pub const SERVICE_WORKER_MAX_SCOPE: &str = "/";
 
 /// The security headers of every response of the page.
 fn secure(headers: &mut HeaderMap) {

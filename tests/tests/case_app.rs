@@ -19,7 +19,6 @@ use kooperacja_server::serve::RunningServer;
 use kooperacja_test_support::*;
 use serde_json::{json, Value as Json};
 use sync_core::model::case::{self, CaseInit, ContactMode, SigningMode, Stage};
-use sync_core::model::pzk::{self, InstitutionSector, Member, MemberRole, ServiceEntry};
 use sync_core::model::{editor, Editor};
 use sync_core::DocumentId;
 
@@ -55,50 +54,6 @@ fn other_case() -> Automerge {
     case::new_case(&init, &by, Utc::now()).expect("a case")
 }
 
-/// The team's PZK document as its animator keeps it: the member institutions with their sectors
-/// (the school's sector is what it writes in a diagnosis) and the services list.
-fn team_document() -> Automerge {
-    let mut doc = new_team_doc();
-    let by = Editor::new("animator1", "gops").expect("editor");
-    let at = Utc::now();
-    for (id, name, sector, role) in [
-        (
-            "gops",
-            "GOPS Przykładowo",
-            InstitutionSector::SocialAssistance,
-            MemberRole::Lead,
-        ),
-        (
-            "szkola",
-            "Szkoła Podstawowa nr 1",
-            InstitutionSector::Education,
-            MemberRole::Member,
-        ),
-        (
-            "policja",
-            "Komenda Powiatowa Policji",
-            InstitutionSector::Police,
-            MemberRole::Member,
-        ),
-    ] {
-        let member = Member {
-            name: name.into(),
-            sector,
-            role,
-        };
-        pzk::upsert_member(&mut doc, id, &member, &by, at).expect("member");
-    }
-    let tutoring = ServiceEntry {
-        description: "Korepetycje z matematyki w świetlicy szkolnej".into(),
-        provider: "szkola".into(),
-        sector: InstitutionSector::Education,
-        capacity: Some(12),
-        remote_capable: false,
-    };
-    pzk::upsert_service(&mut doc, "korepetycje", &tutoring, &by, at).expect("service");
-    doc
-}
-
 async fn run_stories(server: &RunningServer, cert: &std::path::Path, spec: &Json) -> Json {
     let script = BrowserScript {
         script: "case-app.mjs",
@@ -120,7 +75,7 @@ async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_scho
     let cert = dir.path().join("tls").join("dev-cert.pem");
     provision_region(&server);
     let (_other_tablet, other) = create_as(&server, "anna", other_case()).await;
-    let (_team_tablet, _team) = create_as(&server, "animator1", team_document()).await;
+    let (_team_tablet, _team) = create_as(&server, "animator1", app_team_document()).await;
 
     let profiles = dir.path().join("profiles");
     let spec = json!({

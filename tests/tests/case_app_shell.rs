@@ -50,6 +50,11 @@ async fn the_server_serves_the_apps_files_with_their_headers() {
     let worker = answer(&server, "/app/sw.js").await;
     assert_eq!(worker.status, 200);
     assert_eq!(worker.header("cache-control"), Some("no-cache"));
+    assert_eq!(
+        worker.header("service-worker-allowed"),
+        Some("/"),
+        "the meeting pages may register the worker for /meeting/, the app for /app/"
+    );
     assert!(worker
         .header("content-type")
         .is_some_and(|t| t.starts_with("text/javascript")));
@@ -150,6 +155,11 @@ async fn a_worker_installs_the_app_works_offline_and_the_device_is_wiped_when_re
     );
     assert_eq!(result["offlineFetchFails"], json!(true), "really offline");
     assert_eq!(result["wrongPinScreensHidden"], json!(true));
+    assert_eq!(
+        result["meetingOpensOffline"],
+        json!("offline"),
+        "the meeting page opens with the network off, from the service worker"
+    );
     assert!(result["offlineText"]
         .as_str()
         .is_some_and(|t| t.starts_with("Offline od")));
@@ -202,17 +212,4 @@ async fn server_has(
         })
         .await
         .is_ok()
-}
-
-/// Revokes every device of `login`.
-async fn revoke_all(server: &RunningServer, login: &str) {
-    let devices = server.state.directory.devices_of(login).expect("devices");
-    assert!(!devices.is_empty(), "{login} has a device");
-    for device in devices {
-        let device = Device {
-            id: device.device_id,
-            token: String::new(),
-        };
-        revoke(server, &device).await;
-    }
 }

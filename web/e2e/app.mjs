@@ -4,7 +4,7 @@
 // is installable and opens with the network off after its first load; a wrong PIN is refused;
 // an edit made offline (on the PZK meeting page, which keeps its documents in the same
 // encrypted store) survives closing the browser; the idle lock and the lock button; a revoked
-// device is wiped at its next contact; sign-out wipes.
+// device is wiped at its next contact; sign-out wipes. The meeting page opens offline too.
 //
 // tests/tests/case_app_shell.rs runs this (see browser.mjs for the shared inputs, the
 // requests to the test and the result line). Its own input, APP_SPEC, is JSON:
@@ -190,6 +190,8 @@ async function scenario() {
     await page.goto(`${base}/meeting/${spec.document}/${spec.meeting}`)
     await unlock(page, spec.pin)
     await until(page, () => !document.getElementById("meeting-view").hidden)
+    note("the meeting page's service worker takes it over (so it opens offline later)")
+    await until(page, () => Boolean(navigator.serviceWorker?.controller))
     await context.setOffline(true)
     await until(page, () => document.getElementById("connection").dataset.state === "offline")
     await page.focus("#minutes")
@@ -217,6 +219,15 @@ async function scenario() {
     await screensShown(page)
     await syncState(page, "offline")
     result.offlineText = await page.textContent("#sync-state")
+
+    note("the meeting page opens offline too, with the edit made offline")
+    await page.goto(`${base}/meeting/${spec.document}/${spec.meeting}`)
+    await unlock(page, spec.pin)
+    await until(page, text => document.getElementById("minutes")?.value.includes(text), spec.offlineText)
+    result.meetingOpensOffline = await page.evaluate(() => document.getElementById("connection").dataset.state)
+    await page.goto(`${base}/app/`)
+    await unlock(page, spec.pin)
+    await screensShown(page)
 
     note("the idle lock")
     await page.evaluate(() => localStorage.setItem("kooperacja.idleLockSeconds", "1"))

@@ -12,7 +12,8 @@
 // Every wait is a condition with a timeout; nothing sleeps.
 
 import { createHash, X509Certificate } from "node:crypto"
-import { readFileSync } from "node:fs"
+import { mkdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { chromium } from "playwright-core"
 
@@ -102,4 +103,17 @@ export async function run(scenario, diagnose = async () => null) {
   // Browsers left open (a failure midway) must not keep the script alive.
   process.stdin.destroy()
   process.exit()
+}
+
+/**
+ * With SCREENS_DIR set (e.g. `SCREENS_DIR=/tmp/screens cargo test …`), a screenshot of `page`
+ * (the whole page, or the first element matching `selector`) as `name`.png there, for the docs.
+ */
+export async function shot(page, name, selector = null) {
+  const dir = process.env.SCREENS_DIR
+  if (!dir) return
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, `${name}.png`)
+  if (selector) await page.locator(selector).first().screenshot({ path })
+  else await page.screenshot({ path, fullPage: true })
 }

@@ -1,7 +1,9 @@
 // Steps of the case app's stories in the browser, in the worker's words: sign in, unlock, go to
 // a screen, fill the card's parts. Every wait is a condition with a timeout; nothing sleeps.
 
-import { WAIT_MS, note, until } from "./browser.mjs"
+import { join } from "node:path"
+
+import { WAIT_MS, launchPersistent, note, until, watch } from "./browser.mjs"
 
 /** Waits until one of the shell's views shows and returns which. */
 async function shellView(page) {
@@ -106,4 +108,18 @@ export async function typeInto(page, bind, text) {
   await page.keyboard.press("Control+End")
   await page.keyboard.type(text)
   await until(page, ([b, t]) => document.querySelector(`[data-bind="${b}"]`)?.value.includes(t), [bind, text])
+}
+
+/**
+ * A browser on the profile `name` (under `profiles`, kept on disk), with its page's uncaught
+ * errors collected; it is added to `opened` (closed by the caller).
+ */
+export async function openDevice(profiles, name, opened) {
+  const context = await launchPersistent(join(profiles, name))
+  const page = context.pages()[0] ?? (await context.newPage())
+  const problems = []
+  watch(page, problems)
+  const d = { name, context, page, problems }
+  opened.push(d)
+  return d
 }

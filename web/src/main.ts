@@ -11,6 +11,7 @@ import { ApiError, type DocumentEntry } from "./api"
 import { openDevice } from "./app/gate"
 import { showWho } from "./app/header"
 import { startSession, type Session } from "./app/session"
+import { registerMeetingServiceWorker } from "./app/service-worker"
 import { showWipeNotice, wipeDevice } from "./app/wipe"
 import { MeetingView } from "./meeting"
 import { MEETING_MODE, meetingIds, str, type PzkDoc } from "./pzk"
@@ -96,6 +97,7 @@ const SIGN_OUT_QUESTION =
 
 async function main(): Promise<void> {
   showWipeNotice()
+  void registerMeetingServiceWorker()
   const unlocked = await openDevice(document.getElementById("gate") as HTMLElement)
   let session: Session | undefined
   const wipe = (reason: "wylogowano" | "odwolane") =>

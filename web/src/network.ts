@@ -12,7 +12,16 @@ export interface ConnectionEvents {
   online(connected: boolean): void
   /** The server refused something (an `error` message, or a close with a reason). */
   refused(reason: string): void
+  /**
+   * The server closed the connection because this device was revoked (close code 4001, reason
+   * `[server.device-revoked] …`): the caller wipes the device at once, without waiting for the
+   * next token renewal.
+   */
+  revoked(): void
 }
+
+/** The close code of a revoked device's connections (sync-core `close_code::REVOKED`). */
+export const CLOSE_REVOKED = 4001
 
 /** `wss://host/sync?token=…` for the page's own origin. */
 function syncUrl(token: string): string {
@@ -50,6 +59,13 @@ export class KooperacjaAdapter extends WebSocketClientAdapter {
     const closed = this.onClose
     this.onClose = (event?: CloseEvent) => {
       this.events.online(false)
+      if (event?.code === CLOSE_REVOKED) {
+        // No retry (connect() does nothing while paused): the device is about to be wiped.
+        this.#paused = true
+        closed()
+        this.events.revoked()
+        return
+      }
       // The base class schedules the next attempt after `retryInterval`, read at each close.
       const doubled = Math.min(MAX_RETRY_MS, this.retryInterval * 2)
       this.#retryAfter(Math.round(doubled * (0.8 + Math.random() * 0.4)))

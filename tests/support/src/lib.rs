@@ -17,6 +17,7 @@
 
 use std::time::Duration;
 
+pub mod app_fixtures;
 #[cfg(feature = "server")]
 pub mod attachments;
 #[cfg(feature = "server")]
@@ -52,6 +53,7 @@ pub mod nowak {
     pub use crate::case_story::*;
 }
 
+pub use app_fixtures::{app_team_document, case_in_delivery, TUTORING};
 #[cfg(feature = "server")]
 pub use attachments::*;
 #[cfg(feature = "server")]

@@ -88,6 +88,19 @@ pub async fn revoke(server: &RunningServer, device: &Device) {
     let _ = tokio::time::timeout(WAIT, closed).await;
 }
 
+/// Revokes every device of `login` (as the admin API does: its live connections close at once).
+pub async fn revoke_all(server: &RunningServer, login: &str) {
+    let devices = server.state.directory.devices_of(login).expect("devices");
+    assert!(!devices.is_empty(), "{login} has a device");
+    for device in devices {
+        let device = Device {
+            id: device.device_id,
+            token: String::new(),
+        };
+        revoke(server, &device).await;
+    }
+}
+
 /// The region: two PZK teams, their institutions and people.
 pub fn provision_region(server: &RunningServer) {
     let d = &server.state.directory;

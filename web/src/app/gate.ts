@@ -4,6 +4,7 @@
 
 import { ApiError, enroll, forgetLegacyDevice, legacyDeviceToken } from "../api"
 import { Vault } from "../storage/vault"
+import { wipedNotice } from "./wipe"
 import { clearError, el, showError } from "../ui"
 import { showNotice } from "./notice"
 
@@ -123,10 +124,19 @@ function unlock(root: HTMLElement): Promise<Vault> {
     ["Odblokuj", "unlock"],
     async form => {
       const input = form.querySelector("#pin") as HTMLInputElement
-      const vault = await Vault.unlock(input.value)
+      const result = await Vault.unlock(input.value)
       input.value = ""
-      if (!vault) showError("Nieprawidłowy PIN. Dane na urządzeniu pozostają zamknięte.")
-      return vault
+      if (result.vault) return result.vault
+      if (result.attemptsLeft === 0) {
+        // Wiped: the page starts again at the sign-in, with the notice why.
+        location.replace(wipedNotice("pin"))
+        return null
+      }
+      showError(
+        `Nieprawidłowy PIN. Dane na urządzeniu pozostają zamknięte. Pozostałe próby: ${result.attemptsLeft}; ` +
+          "po ostatniej dane spraw zostaną usunięte z tego urządzenia.",
+      )
+      return null
     },
   )
 }

@@ -3,7 +3,7 @@
 // encrypted store and sync with the server over /sync whenever there is a network.
 
 import wasmUrl from "@automerge/automerge/automerge.wasm?url"
-import { Repo, initializeWasm, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo/slim"
+import { Repo, initializeWasm, type AutomergeUrl, type DocHandle, type DocumentId } from "@automerge/automerge-repo/slim"
 
 import { AccessTokens, ApiError, me, myDocuments, type DocumentEntry, type Me } from "../api"
 import { KooperacjaAdapter } from "../network"
@@ -39,11 +39,12 @@ export async function startSession(
 ): Promise<Session> {
   const { vault, deviceToken } = unlocked
   let refused = false
-  const tokens = new AccessTokens(deviceToken, () => {
+  const revokedOnce = () => {
     if (refused) return
     refused = true
     revoked()
-  })
+  }
+  const tokens = new AccessTokens(deviceToken, revokedOnce)
   // A refusal of anything else may mean the device was revoked: the token endpoint says.
   const confirm = (error: unknown) => {
     if (error instanceof ApiError && error.status === 401) void tokens.refresh().catch(() => undefined)
@@ -68,6 +69,8 @@ export async function startSession(
       console.warn("refused by the server:", reason)
       showError(refusalMessage(reason))
     },
+    // Revoked while online: the server closed the live connection with its code.
+    revoked: revokedOnce,
   })
   const storage = vault.storage()
   const repo = new Repo({ storage, network: [adapter] })
@@ -97,7 +100,9 @@ export async function startSession(
     async documents() {
       try {
         const list = await myDocuments(tokens).catch(confirm)
+        const before = (await vault.get<DocumentEntry[]>("documents")) ?? []
         await vault.put("documents", list)
+        forgetUnlisted(repo, before, list)
         return list
       } catch (error) {
         if (!unreachable(error)) throw error
@@ -121,6 +126,22 @@ export async function startSession(
 function flushReady(repo: Repo): Promise<void> {
   const ready = Object.values(repo.handles).filter(handle => handle.isReady())
   return repo.flush(ready.map(handle => handle.documentId))
+}
+
+/**
+ * Removes from the device what the server listed before and lists no more: a case no longer
+ * shared with this user (or erased) leaves the device's store, as the Rust tablet's duties do.
+ * Cases created here and not yet listed were never in the earlier list, so they stay.
+ */
+function forgetUnlisted(repo: Repo, before: DocumentEntry[], now: DocumentEntry[]): void {
+  const listed = new Set(now.map(d => d.document_id))
+  for (const gone of before.filter(d => !listed.has(d.document_id))) {
+    try {
+      repo.delete(gone.document_id as DocumentId)
+    } catch {
+      // Never opened on this device in this session: its chunks go with the next wipe.
+    }
+  }
 }
 
 /**

@@ -5,13 +5,21 @@ import { Vault } from "../storage/vault"
 import { showNotice } from "./notice"
 
 /** Why the device was wiped (the `?usunieto=` of the page loaded afterwards). */
-export type WipeReason = "wylogowano" | "odwolane"
+export type WipeReason = "wylogowano" | "odwolane" | "pin"
 
 const MESSAGES: Record<WipeReason, string> = {
   wylogowano: "Wylogowano. Dane spraw zostały usunięte z tego urządzenia.",
   odwolane:
     "Administrator odłączył to urządzenie od Twojego konta. Wszystkie dane spraw zostały z niego " +
     "usunięte. Aby pracować dalej, poproś administratora o nowy kod logowania.",
+  pin:
+    "Zbyt wiele razy wpisano nieprawidłowy PIN, więc dane spraw zostały usunięte z tego urządzenia. " +
+    "Zmiany wysłane wcześniej są bezpieczne na serwerze. Zaloguj się ponownie nowym kodem od administratora.",
+}
+
+/** The address of `home` (this page by default) that shows why the device was wiped. */
+export function wipedNotice(reason: WipeReason, home = location.pathname): string {
+  return `${home}?usunieto=${reason}`
 }
 
 /**
@@ -23,7 +31,7 @@ export async function wipeDevice(home: string, reason: WipeReason, before: () =>
     before()
   } finally {
     await Vault.wipe()
-    location.replace(`${home}?usunieto=${reason}`)
+    location.replace(wipedNotice(reason, home))
   }
 }
 

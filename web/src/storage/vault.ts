@@ -10,6 +10,18 @@ import { BlobStore } from "./blobs"
 import { deleteDatabase, done, openDatabase, transact } from "./idb"
 
 const KEY = "store-key"
+/** The count of wrong PINs since the last right one (a plain number beside the wrapped key). */
+const FAILED = "failed-unlocks"
+
+/**
+ * Wrong PINs in a row after which the vault wipes itself: a found or stolen tablet cannot be
+ * opened by trying PINs in the app. (It does not stop guessing against a copied profile, where
+ * only the PIN's key derivation stands: see docs/security.md.)
+ */
+export const MAX_FAILED_UNLOCKS = 10
+
+/** What an unlock attempt gives: the open vault, or how many attempts are left (0: wiped). */
+export type UnlockResult = { vault: Vault } | { vault: null; attemptsLeft: number }
 
 /** The small values the vault keeps, by name. */
 export type VaultValue = "device-token" | "me" | "documents"
@@ -46,18 +58,28 @@ export class Vault {
     return new Vault(db, key)
   }
 
-  /** The vault opened with `pin`, or null when the PIN is wrong (nothing is readable then). */
-  static async unlock(pin: string): Promise<Vault | null> {
+  /**
+   * The vault opened with `pin`; with a wrong PIN nothing is readable and the attempt is
+   * counted: at the `MAX_FAILED_UNLOCKS`th wrong PIN in a row the vault is wiped.
+   */
+  static async unlock(pin: string): Promise<UnlockResult> {
     const db = await openDatabase()
     const wrapped = await transact(db, "meta", "readonly", store =>
       done<WrappedStoreKey | undefined>(store.get(KEY)),
     )
     const key = wrapped ? await unwrapStoreKey(pin, wrapped) : null
-    if (!key) {
-      db.close()
-      return null
+    if (key) {
+      await transact(db, "meta", "readwrite", store => done(store.delete(FAILED)))
+      return { vault: new Vault(db, key) }
     }
-    return new Vault(db, key)
+    const failed =
+      (await transact(db, "meta", "readonly", store => done<number | undefined>(store.get(FAILED)))) ?? 0
+    const now = failed + 1
+    await transact(db, "meta", "readwrite", store => done(store.put(now, FAILED)))
+    db.close()
+    if (now < MAX_FAILED_UNLOCKS) return { vault: null, attemptsLeft: MAX_FAILED_UNLOCKS - now }
+    await Vault.wipe()
+    return { vault: null, attemptsLeft: 0 }
   }
 
   /** Deletes every document and key on this device, and the app's local settings. */

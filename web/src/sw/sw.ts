@@ -1,6 +1,7 @@
-// The case app's service worker (built to /app/sw.js, scope /app/): it keeps the application
-// shell — the app's page, its hashed code and styles, the Automerge wasm, the manifest and the
-// icons — so that after its first load the app opens with no network at all.
+// The case app's service worker (built to /app/sw.js, scope /app/; the PZK meeting page
+// registers it for /meeting/ too): it keeps the application shell — the app's page, the meeting
+// page, their hashed code and styles, the Automerge wasm, the manifest and the icons — so that
+// after its first load the app, and a meeting page, open with no network at all.
 //
 // The build writes the list of files (`SHELL`) and a version derived from their content-hashed
 // names into this file (vite.config.ts). A new deployment is a new sw.js: the browser installs
@@ -30,6 +31,9 @@ const scope = globalThis as unknown as ServiceWorkerScope
 const SHELL: string[] = __SHELL__
 const CACHE = `kooperacja-shell-${__SHELL_VERSION__}`
 const PAGE = "/app/"
+/** The meeting page (index.html at "/"), which every /meeting/… address shows. */
+const MEETING_PAGE = "/"
+const MEETINGS = "/meeting/"
 
 scope.addEventListener("install", event => {
   event.waitUntil(
@@ -60,6 +64,8 @@ scope.addEventListener("fetch", event => {
   if (request.mode === "navigate" && url.pathname.startsWith(PAGE)) {
     // Every route of the app is its one page.
     event.respondWith(fromCache(PAGE, request))
+  } else if (request.mode === "navigate" && url.pathname.startsWith(MEETINGS)) {
+    event.respondWith(fromCache(MEETING_PAGE, request))
   } else if (url.pathname.startsWith("/assets/") || SHELL.includes(url.pathname)) {
     event.respondWith(fromCache(url.pathname, request))
   }

@@ -94,7 +94,8 @@ pub fn set_household_contact(
     let root = open_case(doc)?;
     let address =
         normalize_address(contact.address.as_deref().unwrap_or("")).map_err(SchemaError::Rule)?;
-    let phone = normalize_phone(contact.phone.as_deref().unwrap_or("")).map_err(SchemaError::Rule)?;
+    let phone =
+        normalize_phone(contact.phone.as_deref().unwrap_or("")).map_err(SchemaError::Rule)?;
     let current_address = root.opt_str(key::HOUSEHOLD_ADDRESS)?;
     let current_phone = root.opt_str(key::HOUSEHOLD_PHONE)?;
     let message = editor::message("household: address and phone saved", by);
@@ -151,7 +152,10 @@ mod tests {
     #[test]
     fn the_address_is_one_trimmed_line_of_bounded_length() {
         let kept = normalize_address("  ul. Lipowa 5 m. 3, 00-001 Przykładowo ");
-        assert_eq!(kept, Ok(Some("ul. Lipowa 5 m. 3, 00-001 Przykładowo".to_owned())));
+        assert_eq!(
+            kept,
+            Ok(Some("ul. Lipowa 5 m. 3, 00-001 Przykładowo".to_owned()))
+        );
         assert_eq!(normalize_address(""), Ok(None));
         let long = "ż".repeat(MAX_ADDRESS_CHARS + 1);
         assert_eq!(normalize_address(&long), Err(RuleViolation::AddressInvalid));
