@@ -49,6 +49,34 @@ pub enum SdkError {
     /// not one of a conflict's values...), with the reason in words.
     #[error("{0}")]
     Invalid(String),
+    /// A file is larger than the attachments' limit; nothing was stored.
+    #[error("the file has {size} bytes; attachments may have at most {limit}")]
+    AttachmentTooLarge {
+        /// The file's size (or the bytes read when the limit was crossed).
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A file of a type an attachment may not have (by its first bytes); nothing was stored.
+    #[error("attachments may be PDF, JPEG, PNG, HEIC/HEIF or WebP files")]
+    AttachmentType,
+    /// The photo's metadata (EXIF, GPS) could not be removed, so it was not stored: a damaged
+    /// image, or a format whose metadata the SDK cannot rewrite (HEIC/HEIF).
+    #[error("the photo's metadata could not be removed: {0}")]
+    PhotoMetadata(String),
+    /// The case has no attachment with this SHA-256 (or the server has no such blob for it).
+    #[error("the case has no attachment {0}")]
+    AttachmentUnknown(String),
+    /// The attachment's bytes are not on this device yet (download them first).
+    #[error("attachment {0} is not on this device; download it first")]
+    AttachmentNotCached(String),
+    /// Downloaded or stored bytes do not match the attachment's SHA-256; they were discarded.
+    #[error("attachment {0} does not match its SHA-256; it was discarded")]
+    AttachmentCorrupt(String),
+    /// The server refused an upload for good (too large for its limit, a type it refuses, a
+    /// hash mismatch, read-only access), with its reason.
+    #[error("the server refused the attachment: {0}")]
+    AttachmentRefused(String),
 }
 
 /// Every SDK error has a stable code and a Polish text for the user (the catalogue
@@ -74,12 +102,24 @@ impl sync_core::Coded for SdkError {
             SdkError::Revoked => "sdk.revoked",
             SdkError::Schema(e) => e.code(),
             SdkError::Invalid(_) => "sdk.invalid",
+            SdkError::AttachmentTooLarge { .. } => "sdk.attachment-too-large",
+            SdkError::AttachmentType => "sdk.attachment-type",
+            SdkError::PhotoMetadata(_) => "sdk.photo-metadata",
+            SdkError::AttachmentUnknown(_) => "sdk.attachment-unknown",
+            SdkError::AttachmentNotCached(_) => "sdk.attachment-not-cached",
+            SdkError::AttachmentCorrupt(_) => "sdk.attachment-corrupt",
+            SdkError::AttachmentRefused(_) => "sdk.attachment-refused",
         }
     }
 
     fn args(&self) -> Vec<(&'static str, String)> {
         match self {
             SdkError::Schema(e) => e.args(),
+            SdkError::AttachmentTooLarge { size, limit } => vec![
+                ("size_mb", format!("{:.1}", *size as f64 / 1_048_576.0)),
+                ("limit_mb", format!("{:.0}", *limit as f64 / 1_048_576.0)),
+            ],
+            SdkError::AttachmentRefused(reason) => vec![("reason", reason.clone())],
             _ => Vec::new(),
         }
     }
@@ -110,6 +150,13 @@ mod tests {
             SdkError::ReadOnly(id),
             SdkError::Revoked,
             SdkError::Invalid(words()),
+            SdkError::AttachmentTooLarge { size: 1, limit: 1 },
+            SdkError::AttachmentType,
+            SdkError::PhotoMetadata(words()),
+            SdkError::AttachmentUnknown(words()),
+            SdkError::AttachmentNotCached(words()),
+            SdkError::AttachmentCorrupt(words()),
+            SdkError::AttachmentRefused(words()),
         ]
     }
 

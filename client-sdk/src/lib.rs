@@ -15,6 +15,11 @@
 //!   reconnects with exponential backoff and jitter. A tablet gives it more duties
 //!   (`tablet/duties.rs`): it fetches the server's document list, prunes what the user may no
 //!   longer hold, and wipes the store when the device is revoked.
+//! - Attachments (`attachments/`): files attached to a case offline
+//!   ([`Tablet::attach_file`]), kept encrypted in `data_dir/attachments` in 256 KiB pieces,
+//!   photos stripped of EXIF and GPS; a background queue uploads them (resumed, retried with
+//!   backoff, [`AttachmentEvent`]s for progress); a colleague's tablet downloads one when it is
+//!   opened ([`Tablet::download_attachment`]); unused cached files are evicted.
 //! - [`DocumentPresence`] (`presence.rs`): who else is in a document and where, in
 //!   automerge-repo 2.x's presence format, so browsers on the meeting page and tablets see
 //!   each other.
@@ -43,6 +48,7 @@
 
 #![warn(missing_docs)]
 
+mod attachments;
 pub mod client;
 mod conflicts;
 mod crypto;
@@ -56,6 +62,9 @@ mod store;
 mod tablet;
 pub mod transport;
 
+pub use attachments::{
+    Attached, AttachmentEvent, AttachmentPlace, AttachmentState, BlobReader,
+};
 pub use client::{ClientConfig, ClientEvent, LocalDocument, SyncClient};
 pub use conflicts::{ConflictValue, FieldConflict};
 pub use crypto::TabletKey;

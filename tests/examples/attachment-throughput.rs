@@ -1,7 +1,8 @@
-//! Attachments on loopback (issue #18): one 25 MiB scan uploaded in one request and downloaded
-//! again from an in-process server on sled; prints MB/s each way and this process's resident
-//! memory before and at its peak during the upload (the file itself is allocated before the
-//! baseline). `docs/benchmarks.md` has the figures.
+//! Attachments on loopback (issue #18): 25 MiB scans uploaded one after another, each in one
+//! request, and downloaded again from an in-process server on sled; prints MB/s each way and
+//! this process's resident memory before and at its peak during each upload (the files are
+//! allocated before the baseline), and what stayed since the first. `docs/benchmarks.md` has
+//! the figures.
 //!
 //! `taskset -c 0 cargo run --release -p kooperacja-tests --example attachment-throughput`
 
@@ -33,43 +34,54 @@ async fn main() {
     wait_acknowledged(&anna, case).await;
     anna.set_online(false).expect("offline");
 
-    let file = pdf_file(mib * 1024 * 1024);
-    let sha = sha256_hex(&file);
-    let baseline = resident_kib();
-    let peak = Arc::new(AtomicU64::new(baseline));
-    let running = Arc::new(AtomicBool::new(true));
-    let sampler = {
-        let (peak, running) = (peak.clone(), running.clone());
-        std::thread::spawn(move || {
-            while running.load(Ordering::Relaxed) {
-                peak.fetch_max(resident_kib(), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        })
-    };
-    let started = Instant::now();
-    let answer = put_range(server.addr, &token, case, &file, 0, usize::MAX)
-        .await
-        .expect("answer");
-    let upload = started.elapsed();
-    running.store(false, Ordering::Relaxed);
-    sampler.join().expect("sampler");
-    assert_eq!(answer.status, 200, "{}", answer.text());
+    // `ATTACHMENT_RUNS` (default 3) files, one after another: memory that stays after an
+    // upload shows as growth of the later runs.
+    let runs: usize = std::env::var("ATTACHMENT_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let files: Vec<Vec<u8>> = (0..runs).map(|_| pdf_file(mib * 1024 * 1024)).collect();
+    let first_baseline = resident_kib();
+    for (run, file) in files.iter().enumerate() {
+        let sha = sha256_hex(file);
+        let baseline = resident_kib();
+        let peak = Arc::new(AtomicU64::new(baseline));
+        let running = Arc::new(AtomicBool::new(true));
+        let sampler = {
+            let (peak, running) = (peak.clone(), running.clone());
+            std::thread::spawn(move || {
+                while running.load(Ordering::Relaxed) {
+                    peak.fetch_max(resident_kib(), Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            })
+        };
+        let started = Instant::now();
+        let answer = put_range(server.addr, &token, case, file, 0, usize::MAX)
+            .await
+            .expect("answer");
+        let upload = started.elapsed();
+        running.store(false, Ordering::Relaxed);
+        sampler.join().expect("sampler");
+        assert_eq!(answer.status, 200, "{}", answer.text());
 
-    let started = Instant::now();
-    let path = attachment_path(case, &sha, "");
-    let download = get_binary(server.addr, &token, &path, None).await;
-    let download_time = started.elapsed();
-    assert!(download.body == file);
+        let started = Instant::now();
+        let path = attachment_path(case, &sha, "");
+        let download = get_binary(server.addr, &token, &path, None).await;
+        let download_time = started.elapsed();
+        assert!(download.body == *file);
+        drop(download);
 
-    let mb = file.len() as f64 / 1e6;
-    println!(
-        "upload_mb_s={:.1} download_mb_s={:.1} rss_baseline_kib={} rss_peak_upload_kib={} rss_growth_kib={}",
-        mb / upload.as_secs_f64(),
-        mb / download_time.as_secs_f64(),
-        baseline,
-        peak.load(Ordering::Relaxed),
-        peak.load(Ordering::Relaxed).saturating_sub(baseline)
-    );
+        let mb = file.len() as f64 / 1e6;
+        let peak = peak.load(Ordering::Relaxed);
+        println!(
+            "run={run} upload_mb_s={:.1} download_mb_s={:.1} rss_before_kib={baseline} \
+             rss_peak_upload_kib={peak} rss_growth_kib={} rss_growth_since_first_kib={}",
+            mb / upload.as_secs_f64(),
+            mb / download_time.as_secs_f64(),
+            peak.saturating_sub(baseline),
+            resident_kib().saturating_sub(first_baseline),
+        );
+    }
     server.shutdown().await.expect("shutdown");
 }

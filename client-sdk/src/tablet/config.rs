@@ -12,7 +12,8 @@ use crate::transport::ServerAddress;
 /// How to open a tablet.
 #[derive(Clone, Debug)]
 pub struct TabletConfig {
-    /// The app's data directory; the store is `data_dir/store`.
+    /// The app's data directory; the store is `data_dir/store`, attachments' bytes are in
+    /// `data_dir/attachments`.
     pub data_dir: PathBuf,
     /// The key the store is encrypted with (from the platform's key store).
     pub key: TabletKey,
@@ -35,12 +36,20 @@ pub struct TabletConfig {
     pub min_backoff: Duration,
     /// Longest reconnect delay.
     pub max_backoff: Duration,
+    /// The largest file an attachment may be (the server has its own limit, 25 MiB by
+    /// default); a larger one is refused before anything is stored.
+    pub max_attachment_bytes: u64,
+    /// Attachments the server holds that were not opened (nor stored) for this long are
+    /// removed from the device (checked at start and hourly); `None`: kept. A file not yet
+    /// uploaded is never removed.
+    pub evict_attachments_after: Option<Duration>,
 }
 
 impl TabletConfig {
     /// Offline-only defaults for `user` acting for `institution`: no server, text committed
     /// after 1 s of quiet, the document list fetched again every minute while connected,
-    /// reconnects backing off from 200 ms to 30 s.
+    /// reconnects backing off from 200 ms to 30 s (attachments' uploads too), attachments up
+    /// to 25 MiB, evicted after 30 days unused.
     pub fn new(
         data_dir: impl Into<PathBuf>,
         key: TabletKey,
@@ -60,6 +69,8 @@ impl TabletConfig {
             refresh_documents_every: Some(Duration::from_secs(60)),
             min_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(30),
+            max_attachment_bytes: 25 * 1024 * 1024,
+            evict_attachments_after: Some(Duration::from_secs(30 * 24 * 60 * 60)),
         }
     }
 

@@ -1,6 +1,7 @@
 //! [`Tablet`]: the SDK as a tablet app uses it — an encrypted store on the device, typed case and
 //! PZK documents, text sessions, sync status, conflicts, and background sync.
 
+mod attach;
 mod config;
 mod duties;
 mod steps;
@@ -19,6 +20,9 @@ use sync_core::model::{workflow, Editor};
 use sync_core::{DocumentId, SchemaError};
 use tokio::sync::{broadcast, oneshot, watch};
 
+use crate::attachments::local::LocalBlobs;
+use crate::attachments::queue::Queue;
+use crate::attachments::Attachments;
 use crate::client::{self, ClientConfig, ClientEvent, LocalDocument, Options, SyncClient};
 use crate::conflicts::{self, FieldConflict};
 use crate::error::SdkError;
@@ -43,6 +47,7 @@ pub struct Tablet {
     editor: Editor,
     actor: ActorId,
     server: Option<ServerAddress>,
+    attachments: Attachments,
 }
 
 fn random_id(prefix: &str) -> String {
@@ -74,6 +79,7 @@ impl Tablet {
             wipe_paths: vec![
                 TabletStore::store_path(&config.data_dir),
                 TabletStore::key_check_path(&config.data_dir),
+                attach::blobs_path(&config.data_dir),
             ],
         };
         let (dir, key) = (config.data_dir.clone(), config.key.clone());
@@ -89,11 +95,22 @@ impl Tablet {
         let actor = ready
             .actor
             .ok_or_else(|| SdkError::UnknownStore(config.data_dir.display().to_string()))?;
+        let blobs = LocalBlobs::new(attach::blobs_path(&config.data_dir), &config.key);
+        let queue = config.server.clone().map(|server| Queue {
+            server,
+            status: client.status(),
+            events: client.events(),
+            min_backoff: config.min_backoff,
+            max_backoff: config.max_backoff,
+            evict_after: config.evict_attachments_after,
+        });
+        let attachments = Attachments::start(blobs, config.max_attachment_bytes, queue);
         Ok(Self {
             client,
             editor,
             actor,
             server: config.server,
+            attachments,
         })
     }
 

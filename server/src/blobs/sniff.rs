@@ -3,36 +3,16 @@
 //! and many Android phones save photos as) and WebP (Android screenshots and browsers' saves).
 //! Anything else (office files, archives, executables, HTML) is refused with a Polish message.
 
-/// How many first bytes [`sniff`] needs (fewer only when the whole file is shorter).
-pub const SNIFF_BYTES: usize = 16;
+pub use sync_core::model::case::SNIFF_BYTES;
 
 /// What a refused type is told.
 pub const REFUSED: &str = "Nieobsługiwany rodzaj pliku. Załącznik może być plikiem PDF albo \
     zdjęciem JPEG, PNG, HEIC/HEIF lub WebP.";
 
-/// The MIME type of a file starting with `head`, or `None` for a type not allowed.
+/// The MIME type of a file starting with `head`, or `None` for a type not allowed (the model's
+/// [`sync_core::model::case::sniff_mime`], which tablets use too).
 pub fn sniff(head: &[u8]) -> Option<&'static str> {
-    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
-    if head.starts_with(b"%PDF-") {
-        return Some("application/pdf");
-    }
-    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return Some("image/jpeg");
-    }
-    if head.starts_with(PNG) {
-        return Some("image/png");
-    }
-    if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
-        return Some("image/webp");
-    }
-    if head.len() >= 12 && &head[4..8] == b"ftyp" {
-        return match &head[8..12] {
-            b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" => Some("image/heic"),
-            b"mif1" | b"msf1" => Some("image/heif"),
-            _ => None,
-        };
-    }
-    None
+    sync_core::model::case::sniff_mime(head)
 }
 
 #[cfg(test)]

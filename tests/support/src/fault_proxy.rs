@@ -5,8 +5,8 @@
 //! whose client uploads more than some bytes), replays a cut connection's last client frames on
 //! the next connection (reordering across reconnects), stalls what the server sends (a slow
 //! reader) or holds back what it already read from the server until released (delayed
-//! acknowledgements). Plain HTTP requests (no upgrade, such as the document list) pass through
-//! untouched. Drops, duplicates and cuts follow frame counts, so every run meets them; delays
+//! acknowledgements). Plain HTTP requests (no upgrade: the document list, attachments) pass
+//! through as bytes, over a slow link when one is set (`slow_link.rs`). Drops, duplicates and cuts follow frame counts, so every run meets them; delays
 //! come from a seeded generator.
 
 use std::net::SocketAddr;
@@ -44,6 +44,8 @@ pub struct Counts {
     pub duplicated: AtomicUsize,
     pub cuts: AtomicUsize,
     pub replayed: AtomicUsize,
+    /// Bytes of plain HTTP passed (both directions).
+    pub plain_bytes: Arc<AtomicUsize>,
 }
 
 #[derive(Debug)]
@@ -62,6 +64,8 @@ struct Control {
     cut_once_after_bytes: Mutex<Option<usize>>,
     cut_all: broadcast::Sender<()>,
     counts: Counts,
+    /// Plain HTTP's bytes a second in each direction (`None`: as fast as they come).
+    link_rate: Mutex<Option<u64>>,
 }
 
 /// See the [module documentation](self).
@@ -89,6 +93,7 @@ impl FrameProxy {
             cut_once_after_bytes: Mutex::new(None),
             cut_all: broadcast::channel(16).0,
             counts: Counts::default(),
+            link_rate: Mutex::new(None),
         });
         let shared = control.clone();
         let task = tokio::spawn(async move {
@@ -135,6 +140,12 @@ impl FrameProxy {
     /// Cuts every open connection (clients reconnect).
     pub fn cut_all(&self) {
         let _ = self.control.cut_all.send(());
+    }
+
+    /// Plain HTTP (attachments) from now on passes at most `bytes_per_second` each way: a
+    /// slow link (`None`: full speed).
+    pub fn slow_link(&self, bytes_per_second: Option<u64>) {
+        *lock(&self.control.link_rate) = bytes_per_second;
     }
 
     /// What happened so far.
@@ -305,6 +316,12 @@ async fn connection(mut client: TcpStream, upstream: SocketAddr, control: Arc<Co
     let Some(request) = http_head(&mut client).await else {
         return;
     };
+    if !crate::slow_link::is_upgrade(&request) {
+        let rate = *lock(&control.link_rate);
+        let moved = control.counts.plain_bytes.clone();
+        crate::slow_link::pass(client, server, request, rate, moved, cut).await;
+        return;
+    }
     if server.write_all(&request).await.is_err() {
         return;
     }

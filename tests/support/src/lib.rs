@@ -40,6 +40,8 @@ pub mod pg_tls;
 pub mod raw_socket;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
+mod slow_link;
 #[cfg(feature = "tablet")]
 pub mod tablet;
 

@@ -98,6 +98,36 @@ pub struct AttachmentView {
     pub at: DateTime<Utc>,
 }
 
+/// How many first bytes [`sniff_mime`] needs (fewer only when the whole file is shorter).
+pub const SNIFF_BYTES: usize = 16;
+
+/// The MIME type of a file starting with `head`, told by its first bytes (never by its name or
+/// a client's word), or `None` for a type an attachment may not have. The server and the
+/// tablet judge a file the same way.
+pub fn sniff_mime(head: &[u8]) -> Option<&'static str> {
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+    if head.starts_with(b"%PDF-") {
+        return Some("application/pdf");
+    }
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Some("image/jpeg");
+    }
+    if head.starts_with(PNG) {
+        return Some("image/png");
+    }
+    if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        return Some("image/webp");
+    }
+    if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        return match &head[8..12] {
+            b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" => Some("image/heic"),
+            b"mif1" | b"msf1" => Some("image/heif"),
+            _ => None,
+        };
+    }
+    None
+}
+
 /// Whether `text` is a SHA-256 as entries and the blob store name files: 64 lowercase hex digits.
 pub fn is_sha256_hex(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))

@@ -73,7 +73,7 @@ mod attachment_tests;
 mod tests;
 
 pub use self::attachments::{
-    attach_file, is_sha256_hex, read_attachments, referenced_blobs, Attachment, AttachmentKind,
+    attach_file, is_sha256_hex, read_attachments, referenced_blobs, sniff_mime, SNIFF_BYTES, Attachment, AttachmentKind,
     AttachmentLink, AttachmentView, ALLOWED_MIME, MAX_ATTACHMENT_BYTES,
 };
 pub use self::contact::{
