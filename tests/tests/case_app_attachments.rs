@@ -159,7 +159,13 @@ async fn a_photo_of_the_signed_contract_taken_offline_reaches_the_server_without
     provision_region(&server);
     let (owner_tablet, case_id) = create_as(&server, "anna", signed_case()).await;
 
+    // A school's opinion, scanned to a PDF of 1.5 MB: sent in two ranges of 1 MiB.
+    let opinion = pdf_file(1_500_000);
+    let opinion_path = dir.path().join("opinia.pdf");
+    std::fs::write(&opinion_path, &opinion).expect("the PDF written");
+
     let spec = json!({
+        "pdf": opinion_path,
         "profiles": dir.path().join("profiles"),
         "pin": "135790",
         "worker": { "code": enrolment_code(&server, "anna"), "login": "anna" },
@@ -219,6 +225,19 @@ async fn a_photo_of_the_signed_contract_taken_offline_reaches_the_server_without
         !held.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()),
         "the GPS marker reached the server"
     );
+    // The PDF: cut off after its first MiB (69 % of it confirmed), resumed to the same file.
+    let pdf = &result["pdf"];
+    assert_eq!(pdf["icon"], json!("PDF"), "a labelled tile for a PDF");
+    assert_eq!(
+        pdf["paused"],
+        json!("wysłano 69 %, reszta po połączeniu")
+    );
+    assert_eq!(pdf["sent"], json!("wysłane"));
+    assert!(pdf["puts"].as_u64().unwrap_or(0) >= 3, "{pdf}");
+    let opinion_sha = sha256_hex(&opinion);
+    assert_eq!(pdf["sha256"], json!(opinion_sha), "a PDF is stored as it is");
+    assert!(server_copy(&server, case_id, &opinion_sha).await == opinion);
+
     // The second device: the entry, the file on demand, then evicted.
     let second = &result["second"];
     assert_eq!(second["before"], json!("na serwerze"));
@@ -245,19 +264,23 @@ async fn a_photo_of_the_signed_contract_taken_offline_reaches_the_server_without
         .wait_until("the attachment entry on the tablet", WAIT, || async move {
             tablet
                 .read(case_id, |doc| {
-                    doc.is_some_and(|d| case::read_attachments(d).is_ok_and(|a| !a.is_empty()))
+                    doc.is_some_and(|d| case::read_attachments(d).is_ok_and(|a| a.len() == 2))
                 })
                 .await
         })
         .await
-        .expect("the entry arrives");
+        .expect("the entries arrive");
     let entries = tablet
         .read(case_id, |doc| {
             case::read_attachments(doc.expect("the case")).expect("valid attachments")
         })
         .await
         .expect("read");
-    let entry = entries.values().next().expect("one attachment");
+    assert_eq!(entries.len(), 2, "the photo and the PDF");
+    let entry = entries
+        .values()
+        .find(|e| e.attachment.mime == "image/jpeg")
+        .expect("the photo's entry");
     assert_eq!(entry.attachment.sha256, sha);
     assert_eq!(entry.attachment.kind, AttachmentKind::SignedContract);
     assert_eq!(entry.attachment.link, Some(AttachmentLink::Signature(0)));

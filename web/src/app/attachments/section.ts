@@ -65,13 +65,13 @@ export function attachmentsSection(
 
 function attachForm(data: CaseData, attach: (attachment: M.Attachment) => void): HTMLElement {
   const documentId = data.documentId
-  const draft = drafts.get(documentId) ?? { kind: "photo", caption: "", link: "" }
+  const draft = drafts.get(documentId) ?? { kind: "photo", caption: "", link: "none" }
   drafts.set(documentId, draft)
   const kinds = M.ATTACHMENT_KINDS.map(k => [k, M.label("attachmentKind", k)] as const)
   const kind = select(kinds, draft.kind, { "data-testid": "attachment-kind-choice", "data-bind": "attach/kind" })
   const caption = input({ "data-testid": "attachment-caption-input", "data-bind": "attach/caption", placeholder: "np. kontrakt, strona 1" }, draft.caption)
   const links: Array<readonly [string, string]> = [
-    ["", "—"],
+    ["none", "—"],
     ...data.contract.signings.map((s, i) => [`signature:${i}`, `podpisanie: ${s.signer}, ${when(s.at)}`] as const),
     ...data.consents.map(c => [`consent:${c.id}`, `zgoda: ${c.institution}, ${c.purpose} (${when(c.at)})`] as const),
   ]
@@ -102,7 +102,7 @@ function attachForm(data: CaseData, attach: (attachment: M.Attachment) => void):
       const taken = await service.takeIn(file)
       attach({ ...taken, kind: draft.kind as M.AttachmentKind, link: linkOf(draft.link), caption: draft.caption.trim() })
       // The entry is written: the next drawing of the card shows an empty form.
-      drafts.set(documentId, { kind: draft.kind, caption: "", link: "" })
+      drafts.set(documentId, { kind: draft.kind, caption: "", link: "none" })
       await service.send(documentId, taken)
       progress.hidden = true
     } catch (error) {

@@ -17,6 +17,8 @@ export type FileState =
   /** Stored here, waiting for the network to be sent. */
   | { kind: "local" }
   | { kind: "sending"; percent: number }
+  /** Partly sent; the rest waits for the network (or for the server to take it). */
+  | { kind: "paused"; percent: number }
   | { kind: "sent" }
   | { kind: "refused"; code: string }
   /** On the server only: downloaded when opened. */
@@ -115,6 +117,9 @@ export class Attachments extends EventTarget {
     if (shown) return shown
     const upload = await this.store.upload(document, sha256)
     if (upload?.state === "refused") return { kind: "refused", code: upload.refusal ?? "app.attachment-server" }
+    if (upload?.state === "waiting" && upload.sent > 0) {
+      return { kind: "paused", percent: Math.floor((upload.sent * 100) / upload.size) }
+    }
     if (upload?.state === "waiting") return { kind: "local" }
     const record = await this.store.record(sha256)
     if (!record || record.held < record.size) return { kind: "remote" }

@@ -1,6 +1,6 @@
 // One attachment on screen: `<k-zalacznik>`, a tile with the file's preview (an image's
 // thumbnail, a labelled PDF tile), its kind and caption, where it stands on this device ("na
-// urządzeniu", "wysyłanie 40 %", "wysłane", "na serwerze", "pobieranie 30 %", or the refusal
+// urządzeniu", "wysyłanie 40 %", "wysłano 40 %, reszta po połączeniu", "wysłane", "na serwerze", "pobieranie 30 %", or the refusal
 // in Polish) and a button that opens it, downloading it first when it is not here.
 //
 // A custom element with its own (shadow) tree, so that the card's re-rendering, which compares
@@ -59,6 +59,8 @@ function stateText(state: FileState): string {
       return "na urządzeniu"
     case "sending":
       return `wysyłanie ${state.percent} %`
+    case "paused":
+      return `wysłano ${state.percent} %, reszta po połączeniu`
     case "sent":
       return "wysłane"
     case "refused":
