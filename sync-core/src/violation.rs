@@ -125,6 +125,12 @@ pub enum RuleViolation {
     UnknownHeads(String),
     /// A text splice too long to apply.
     SpliceTooLong,
+    /// A referral without a required field (`subject`, `reason` or `contact`).
+    ReferralIncomplete(&'static str),
+    /// A decision on a referral already decided (its status).
+    ReferralAlreadyDecided(&'static str),
+    /// A referral declined without a reason.
+    ReferralDeclineReasonRequired,
 }
 
 impl RuleViolation {
@@ -165,6 +171,9 @@ impl RuleViolation {
             WrongKind { .. } => "document.wrong-kind",
             UnknownHeads(_) => "history.unknown-heads",
             SpliceTooLong => "text.splice-too-long",
+            ReferralIncomplete(_) => "referral.incomplete",
+            ReferralAlreadyDecided(_) => "referral.already-decided",
+            ReferralDeclineReasonRequired => "referral.decline-reason-required",
         }
     }
 
@@ -209,6 +218,8 @@ impl RuleViolation {
                 ("found", (*found).to_owned()),
             ],
             UnknownHeads(head) => one("head", head),
+            ReferralIncomplete(field) => one("field", field),
+            ReferralAlreadyDecided(status) => one("status", status),
             ScreeningReasonRequired
             | DiagnosisEmpty
             | IppWithoutGoal
@@ -219,7 +230,8 @@ impl RuleViolation {
             | NoSigner
             | HandoverWithoutTarget
             | HandedOverWithoutTarget
-            | SpliceTooLong => Vec::new(),
+            | SpliceTooLong
+            | ReferralDeclineReasonRequired => Vec::new(),
         }
     }
 
@@ -289,6 +301,9 @@ impl RuleViolation {
             },
             UnknownHeads("00".repeat(32)),
             SpliceTooLong,
+            ReferralIncomplete("reason"),
+            ReferralAlreadyDecided("accepted"),
+            ReferralDeclineReasonRequired,
         ]
     }
 }
@@ -401,6 +416,9 @@ impl fmt::Display for RuleViolation {
                 "version {head} is not in this document (not synced yet, or of another document)"
             ),
             SpliceTooLong => f.write_str("splice too long"),
+            ReferralIncomplete(field) => write!(f, "a referral needs its {field}"),
+            ReferralAlreadyDecided(status) => write!(f, "the referral is already {status}"),
+            ReferralDeclineReasonRequired => f.write_str("declining a referral needs a reason"),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod config;
 mod duties;
+mod referrals;
 mod steps;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ use crate::transport::ServerAddress;
 
 pub use config::TabletConfig;
 use duties::TabletDuties;
+pub use referrals::ReferralForm;
 
 /// A tablet: the local encrypted store, its documents, and the background sync with the
 /// regional server.

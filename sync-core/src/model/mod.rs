@@ -109,6 +109,7 @@ pub mod history;
 mod keyed;
 pub mod pzk;
 mod reader;
+pub mod referral;
 pub mod warsaw;
 mod write;
 
@@ -148,6 +149,9 @@ pub fn validate(doc: &Automerge) -> Result<DocumentKind, SchemaError> {
         }
         DocumentKind::Pzk => {
             pzk::read_pzk(doc)?;
+        }
+        DocumentKind::Referral => {
+            referral::read_referral(doc)?;
         }
     }
     Ok(kind)

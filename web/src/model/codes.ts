@@ -37,6 +37,9 @@ export const RULE_CODES = [
   "document.wrong-kind",
   "history.unknown-heads",
   "text.splice-too-long",
+  "referral.incomplete",
+  "referral.already-decided",
+  "referral.decline-reason-required",
 ] as const
 
 /** The codes of a document that does not match its schema, beyond the rules. */
