@@ -87,6 +87,7 @@ fn conflicted_paths(doc: &Automerge) -> Result<(DocumentKind, Vec<String>), SdkE
     let paths = match kind {
         DocumentKind::Case => case::read_case(doc)?.conflicts(),
         DocumentKind::Pzk => pzk::read_pzk(doc)?.conflicts(),
+        DocumentKind::Referral => model::referral::read_referral(doc)?.conflicts(),
     };
     Ok((kind, paths))
 }

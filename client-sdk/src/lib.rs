@@ -74,5 +74,5 @@ pub use presence::{DocumentPresence, Peers, PresenceOptions};
 pub use session::{SmartPart, TextField, TextSession};
 pub use status::{SyncState, SyncStatus};
 pub use store::TabletStore;
-pub use tablet::{Tablet, TabletConfig};
+pub use tablet::{ReferralForm, Tablet, TabletConfig};
 pub use transport::{ServerAddress, Trust};

@@ -158,6 +158,9 @@ impl Coded for Refusal {
             Refusal::UnknownUser => "refusal.unknown-user",
             Refusal::NotTeamAnimator => "refusal.not-team-animator",
             Refusal::MayNotOpenCases => "refusal.may-not-open-cases",
+            Refusal::ReferralNoPzkRelation => "refusal.referral-no-pzk-relation",
+            Refusal::ReferralNotToSocialServices => "refusal.referral-not-social-services",
+            Refusal::ReferralChanged => "refusal.referral-changed",
             Refusal::Rule(_) => "refusal.rule",
             Refusal::HostFailed(_) => "refusal.host-failed",
         }

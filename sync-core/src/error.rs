@@ -163,6 +163,16 @@ pub enum Refusal {
     /// A case opened by someone whose role does not open cases.
     #[error("only social workers and animators open cases")]
     MayNotOpenCases,
+    /// A referral to an institution the referrer shares no PZK with.
+    #[error("the referrer's institution shares no PZK team with the receiving institution")]
+    ReferralNoPzkRelation,
+    /// A referral to an institution that is not a GOPS/MOPS/PCPR.
+    #[error("referrals go to social services (GOPS/MOPS/PCPR) only")]
+    ReferralNotToSocialServices,
+    /// A referral whose referrer or receiving institution is not what it was when written, or
+    /// that names someone else than its writer as the referrer.
+    #[error("a referral's referrer and receiving institution never change")]
+    ReferralChanged,
     /// A rule of the host's own, in words (tests, the fuzzer, the model's validation).
     #[error("{0}")]
     Rule(String),

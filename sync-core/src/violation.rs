@@ -129,6 +129,12 @@ pub enum RuleViolation {
     AddressInvalid,
     /// A contact phone that is not a Polish or international phone number (as typed).
     PhoneInvalid(String),
+    /// A referral without a required field (`subject`, `reason` or `contact`).
+    ReferralIncomplete(&'static str),
+    /// A decision on a referral already decided (its status).
+    ReferralAlreadyDecided(&'static str),
+    /// A referral declined without a reason.
+    ReferralDeclineReasonRequired,
 }
 
 impl RuleViolation {
@@ -171,6 +177,9 @@ impl RuleViolation {
             SpliceTooLong => "text.splice-too-long",
             AddressInvalid => "household.address-invalid",
             PhoneInvalid(_) => "household.phone-invalid",
+            ReferralIncomplete(_) => "referral.incomplete",
+            ReferralAlreadyDecided(_) => "referral.already-decided",
+            ReferralDeclineReasonRequired => "referral.decline-reason-required",
         }
     }
 
@@ -216,6 +225,8 @@ impl RuleViolation {
             ],
             UnknownHeads(head) => one("head", head),
             PhoneInvalid(phone) => one("phone", phone),
+            ReferralIncomplete(field) => one("field", field),
+            ReferralAlreadyDecided(status) => one("status", status),
             ScreeningReasonRequired
             | DiagnosisEmpty
             | IppWithoutGoal
@@ -227,7 +238,8 @@ impl RuleViolation {
             | HandoverWithoutTarget
             | HandedOverWithoutTarget
             | SpliceTooLong
-            | AddressInvalid => Vec::new(),
+            | AddressInvalid
+            | ReferralDeclineReasonRequired => Vec::new(),
         }
     }
 
@@ -299,6 +311,9 @@ impl RuleViolation {
             SpliceTooLong,
             AddressInvalid,
             PhoneInvalid("12345".to_owned()),
+            ReferralIncomplete("reason"),
+            ReferralAlreadyDecided("accepted"),
+            ReferralDeclineReasonRequired,
         ]
     }
 }
@@ -413,6 +428,9 @@ impl fmt::Display for RuleViolation {
             SpliceTooLong => f.write_str("splice too long"),
             AddressInvalid => f.write_str("the address must be one line of at most 200 characters"),
             PhoneInvalid(phone) => write!(f, "{phone:?} is not a Polish or international phone number"),
+            ReferralIncomplete(field) => write!(f, "a referral needs its {field}"),
+            ReferralAlreadyDecided(status) => write!(f, "the referral is already {status}"),
+            ReferralDeclineReasonRequired => f.write_str("declining a referral needs a reason"),
         }
     }
 }

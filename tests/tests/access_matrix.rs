@@ -161,6 +161,14 @@ async fn the_authorisation_matrix() {
     let (animator, pzk_id) = create_as(&server, "animator1", new_team_doc()).await;
     let pzk_heads = animator.heads(pzk_id).await.expect("heads").expect("doc");
 
+    // A referral from the school's member to the GOPS (both in pzk1).
+    let (referrer, referral_id) = create_as(&server, "szkola-rep", school_referral()).await;
+    let referral_heads = referrer
+        .heads(referral_id)
+        .await
+        .expect("heads")
+        .expect("doc");
+
     use Can::*;
     let table: &[Row] = &[
         (
@@ -267,11 +275,65 @@ async fn the_authorisation_matrix() {
             &pzk_heads,
             ReadWrite,
         ),
+        (
+            "social-worker",
+            "receiving institution",
+            "anna",
+            referral_id,
+            &referral_heads,
+            ReadWrite,
+        ),
+        (
+            "animator",
+            "receiving institution",
+            "animator1",
+            referral_id,
+            &referral_heads,
+            ReadWrite,
+        ),
+        (
+            "pzk-member",
+            "referrer",
+            "szkola-rep",
+            referral_id,
+            &referral_heads,
+            Read,
+        ),
+        (
+            "pzk-member",
+            "same PZK, not the referrer",
+            "policja-rep",
+            referral_id,
+            &referral_heads,
+            Nothing,
+        ),
+        (
+            "pzk-member",
+            "other PZK",
+            "inna",
+            referral_id,
+            &referral_heads,
+            Nothing,
+        ),
+        (
+            "coordinator",
+            "region",
+            "koordynator",
+            referral_id,
+            &referral_heads,
+            Nothing,
+        ),
     ];
     let mut failures = Vec::new();
     for (role, relation, login, doc, heads, expected) in table {
         let got = probe(&server, login, *doc, heads).await;
-        let kind = if *doc == case_id { "case" } else { "pzk" };
+        let kind = if *doc == case_id {
+            "case"
+        } else if *doc == pzk_id {
+            "pzk"
+        } else {
+            "referral"
+        };
         eprintln!("{role:<14} {relation:<22} {login:<12} {kind:<5} -> {got:?}");
         if got != *expected {
             failures.push(format!(
@@ -305,7 +367,7 @@ async fn the_authorisation_matrix() {
         "{refused}"
     );
     assert!(server.state.registry.record(&id).is_none());
-    let _ = (owner, animator);
+    let _ = (owner, animator, referrer);
     server.shutdown().await.expect("shutdown");
 }
 

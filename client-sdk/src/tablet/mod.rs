@@ -4,6 +4,7 @@
 mod attach;
 mod config;
 mod duties;
+mod referrals;
 mod steps;
 
 use std::collections::BTreeMap;
@@ -33,6 +34,7 @@ use crate::transport::ServerAddress;
 
 pub use config::TabletConfig;
 use duties::TabletDuties;
+pub use referrals::ReferralForm;
 
 /// A tablet: the local encrypted store, its documents, and the background sync with the
 /// regional server.

@@ -7,9 +7,12 @@
 //! | case (open) | its owner, assigned users, users of assigned institutions | users of PZK member institutions for which the case records consent for the purpose `pzk` |
 //! | case (closed / handed over) | users of the institution it was handed over to | its owner and assigned users |
 //! | PZK | its animator, users of its member institutions | coordinators (ROPS) |
+//! | referral | social workers and animators of the receiving institution | its referrer |
 //! | untyped (only with `--allow-untyped-documents`) | its creator's devices | — |
 //!
-//! Creating: cases by social workers and animators, PZK documents by the animator of a team;
+//! Creating: cases by social workers and animators, PZK documents by the animator of a team,
+//! referrals by a member of an institution to a GOPS/MOPS/PCPR (sector `social`) that shares a
+//! PZK team with it (otherwise refused: `refusal.referral-no-pzk-relation`);
 //! any user may create untyped documents when the server allows them.
 //!
 //! Sharing (assigning users and institutions to a case, and unassigning them): the case's owner,

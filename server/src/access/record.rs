@@ -13,6 +13,8 @@ pub enum Kind {
     Case,
     /// A PZK document.
     Pzk,
+    /// A partner's referral of a person or family to a GOPS/PCPR.
+    Referral,
     /// A document of no known type (development, other apps).
     Untyped,
 }
@@ -46,4 +48,10 @@ pub struct DocRecord {
     /// Erased (GDPR art. 17): its history is gone and its id may never be used again.
     #[serde(default)]
     pub erased: bool,
+    /// For a referral: the receiving institution (whose social workers decide on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referred_to: Option<String>,
+    /// For a referral: its status as last validated (`submitted`, `accepted`, `declined`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_status: Option<String>,
 }

@@ -17,10 +17,13 @@ impl Registry {
         match self.record(document) {
             None if exists => Access::None,
             None => {
+                // Members of an institution may write referrals; which kinds a role may create
+                // is decided when the first change shows what the document is.
                 let creates = user
                     .roles
                     .iter()
-                    .any(|r| matches!(r, Role::SocialWorker | Role::Animator | Role::Admin));
+                    .any(|r| matches!(r, Role::SocialWorker | Role::Animator | Role::Admin))
+                    || user.institution.is_some();
                 if creates || self.inner.allow_untyped {
                     Access::ReadWrite
                 } else {
@@ -56,6 +59,19 @@ impl Registry {
                 if is(&team.animator) || team.institutions.iter().any(|i| in_institution(i)) {
                     Access::ReadWrite
                 } else if user.roles.contains(&Role::Coordinator) {
+                    Access::Read
+                } else {
+                    Access::None
+                }
+            }
+            Kind::Referral => {
+                let decides = user
+                    .roles
+                    .iter()
+                    .any(|r| matches!(r, Role::SocialWorker | Role::Animator));
+                if decides && record.referred_to.as_deref().is_some_and(in_institution) {
+                    Access::ReadWrite
+                } else if is(&record.owner) {
                     Access::Read
                 } else {
                     Access::None
@@ -124,7 +140,7 @@ impl Registry {
                 .as_deref()
                 .and_then(|t| self.team(t))
                 .is_some_and(|t| animates(&t)),
-            Kind::Untyped => false,
+            Kind::Referral | Kind::Untyped => false,
         }
     }
 

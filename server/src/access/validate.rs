@@ -10,7 +10,7 @@ use sync_core::{DocumentId, Refusal};
 
 use super::record::{DocRecord, Kind};
 use super::registry::Registry;
-use crate::identity::{Role, Team};
+use crate::identity::{Role, Team, User};
 
 /// The consent purpose that opens a case to the PZK's member institutions.
 pub const PZK_PURPOSE: &str = "pzk";
@@ -28,6 +28,7 @@ impl Registry {
         let kind = match model::validate(doc) {
             Ok(DocumentKind::Case) => Kind::Case,
             Ok(DocumentKind::Pzk) => Kind::Pzk,
+            Ok(DocumentKind::Referral) => Kind::Referral,
             Err(sync_core::SchemaError::UnknownType(_))
                 if self.inner.allow_untyped
                     && existing.as_ref().is_none_or(|r| r.kind == Kind::Untyped) =>
@@ -47,6 +48,10 @@ impl Registry {
             (None, None) => return Err(Refusal::NoOwner),
         };
         let before = record.clone();
+        if kind == Kind::Referral {
+            let status = referral_facts(doc, &record)?;
+            record.referral_status = Some(status);
+        }
         if kind == Kind::Case {
             let facts = case_facts(doc);
             record.consents = facts.consents;
@@ -54,6 +59,19 @@ impl Registry {
             record.handed_to = facts.handed_to;
         }
         if created_by.is_some() || record != before {
+            if record.referral_status != before.referral_status {
+                self.inner.audit.note(
+                    "referral",
+                    created_by.map(|p| p.user.as_str()),
+                    None,
+                    Some(document.to_string()),
+                    serde_json::json!({
+                        "to": record.referred_to,
+                        "from": record.institution,
+                        "status": record.referral_status,
+                    }),
+                );
+            }
             if record.consents != before.consents && created_by.is_none() {
                 self.inner.audit.note(
                     "consent",
@@ -105,7 +123,15 @@ impl Registry {
                 }
                 None
             }
+            Kind::Referral => {
+                self.may_refer(&user, doc)?;
+                None
+            }
             Kind::Untyped => None,
+        };
+        let referred_to = match kind {
+            Kind::Referral => model::referral::read_referral(doc).ok().map(|v| v.to),
+            _ => None,
         };
         Ok(DocRecord {
             kind,
@@ -118,8 +144,59 @@ impl Registry {
             finished: false,
             handed_to: None,
             erased: false,
+            referred_to,
+            referral_status: None,
         })
     }
+
+    /// Whether `user` may send the referral `doc`: written as themselves for their own
+    /// institution, to a GOPS/MOPS/PCPR (sector `social`) that is in a PZK team with it.
+    fn may_refer(&self, user: &User, doc: &Automerge) -> Result<(), Refusal> {
+        let view = model::referral::read_referral(doc).map_err(Refusal::Invalid)?;
+        let Some(own) = user.institution.as_deref() else {
+            return Err(Refusal::ReferralNoPzkRelation);
+        };
+        if view.by != user.login || view.institution != own {
+            return Err(Refusal::ReferralChanged);
+        }
+        let receiving = self
+            .inner
+            .directory
+            .institution(&view.to)
+            .map_err(|e| Refusal::HostFailed(e.to_string()))?;
+        if receiving.is_none_or(|i| i.sector != SOCIAL_SECTOR) {
+            return Err(Refusal::ReferralNotToSocialServices);
+        }
+        let teams = self
+            .inner
+            .teams
+            .read()
+            .map_err(|_| Refusal::HostFailed("team table poisoned".into()))?;
+        let related = teams.iter().any(|t| {
+            t.institutions.iter().any(|i| i == own) && t.institutions.iter().any(|i| *i == view.to)
+        });
+        if related {
+            Ok(())
+        } else {
+            Err(Refusal::ReferralNoPzkRelation)
+        }
+    }
+}
+
+/// The sector of the institutions that take referrals in (GOPS/MOPS, PCPR).
+pub const SOCIAL_SECTOR: &str = "social";
+
+/// A referral's status, after checking that its referrer and receiving institution are still
+/// the ones the server recorded when it was written.
+fn referral_facts(doc: &Automerge, record: &DocRecord) -> Result<String, Refusal> {
+    let view = model::referral::read_referral(doc).map_err(Refusal::Invalid)?;
+    let same = view.by == record.owner
+        && Some(&view.institution) == record.institution.as_ref()
+        && Some(&view.to) == record.referred_to.as_ref();
+    if !same {
+        return Err(Refusal::ReferralChanged);
+    }
+    Ok(view.status.value.as_str().to_owned())
 }
 
 /// What the server derives from a case: the institutions with consent in force for the PZK

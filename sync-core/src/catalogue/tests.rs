@@ -182,6 +182,9 @@ fn examples() -> Vec<Box<dyn Coded>> {
         Refusal::UnknownUser,
         Refusal::NotTeamAnimator,
         Refusal::MayNotOpenCases,
+        Refusal::ReferralNoPzkRelation,
+        Refusal::ReferralNotToSocialServices,
+        Refusal::ReferralChanged,
         Refusal::Rule("x".to_owned()),
         Refusal::HostFailed("x".to_owned()),
     ];

@@ -420,6 +420,11 @@ fn check_document(doc: &Automerge) {
                 panic!("a valid PZK document does not read: {e}");
             }
         }
+        Ok(DocumentKind::Referral) => {
+            if let Err(e) = model::referral::read_referral(doc) {
+                panic!("a valid referral does not read: {e}");
+            }
+        }
         Err(_) => {}
     }
     let _ = model::kind_of(doc);

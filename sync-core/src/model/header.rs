@@ -30,6 +30,8 @@ wire_enum! {
         /// *PZK — Partnerski Zespół Kooperacji* — a partner team: its agreement, members, work
         /// plan, services list and meetings.
         Pzk = "pzk",
+        /// *Zgłoszenie* — a partner's referral of a person or family to a GOPS/PCPR (K7.2).
+        Referral = "referral",
     }
 }
 

@@ -110,6 +110,7 @@ mod keyed;
 pub mod pzk;
 mod reader;
 pub mod timeline;
+pub mod referral;
 pub mod warsaw;
 mod write;
 
@@ -149,6 +150,9 @@ pub fn validate(doc: &Automerge) -> Result<DocumentKind, SchemaError> {
         }
         DocumentKind::Pzk => {
             pzk::read_pzk(doc)?;
+        }
+        DocumentKind::Referral => {
+            referral::read_referral(doc)?;
         }
     }
     Ok(kind)

@@ -38,6 +38,8 @@ pub mod pg_cluster;
 pub mod pg_tls;
 #[cfg(feature = "server")]
 pub mod raw_socket;
+#[cfg(feature = "tablet")]
+pub mod referrals;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]
@@ -67,6 +69,8 @@ pub use events::wait_event;
 pub use files::*;
 #[cfg(all(feature = "server", feature = "tablet"))]
 pub use in_process::*;
+#[cfg(feature = "tablet")]
+pub use referrals::{nowak_family, school_referral};
 #[cfg(feature = "server")]
 pub use server::*;
 #[cfg(feature = "tablet")]

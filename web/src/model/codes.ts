@@ -39,6 +39,9 @@ export const RULE_CODES = [
   "text.splice-too-long",
   "household.address-invalid",
   "household.phone-invalid",
+  "referral.incomplete",
+  "referral.already-decided",
+  "referral.decline-reason-required",
 ] as const
 
 /** The codes of a document that does not match its schema, beyond the rules. */

@@ -34,6 +34,7 @@ export {
   type Changeable,
 } from "./editor.ts"
 export { isConflicted, allValues, type Conflict } from "./reader.ts"
+export * as Referrals from "./referral.ts"
 export { kindOf, SCHEMA_VERSION, type DocumentKind } from "./header.ts"
 
 /**

@@ -154,3 +154,33 @@ pub fn set_screening(
         Ok(())
     })
 }
+
+/// Links the referral document a case was opened from (its id, written once into the case's
+/// `referral` map as `document`), so the worker finds it and the referrer's outcome can be
+/// traced; the referrer is already the referral's `by` and `institution`.
+pub fn link_referral_document(
+    doc: &mut Automerge,
+    referral_document: &str,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    check_id(key::REFERRAL, referral_document)?;
+    let referral = open_case(doc)?.map(key::REFERRAL)?;
+    if referral.has(key::DOCUMENT)? {
+        return Err(SchemaError::Rule(RuleViolation::EntryExists {
+            what: "referral link",
+            path: referral.path_of(key::DOCUMENT),
+        }));
+    }
+    let referral = referral.id();
+    let message = editor::message(format_args!("referral: linked {referral_document}"), by);
+    write::commit(doc, message, at, |tx| {
+        tx.put(&referral, key::DOCUMENT, referral_document)?;
+        Ok(())
+    })
+}
+
+/// The referral document a case was opened from, when it was opened from one.
+pub fn referral_document(doc: &Automerge) -> Result<Option<String>, SchemaError> {
+    open_case(doc)?.map(key::REFERRAL)?.opt_str(key::DOCUMENT)
+}

@@ -15,6 +15,8 @@ pub(super) mod key {
     pub(crate) const LEAD_INSTITUTION: &str = "leadInstitution";
     pub(crate) const HOUSEHOLD: &str = "household";
     pub(crate) const REFERRAL: &str = "referral";
+    /// In `referral`: the referral document the case was opened from.
+    pub(crate) const DOCUMENT: &str = "document";
     pub(crate) const SCREENING: &str = "screening";
     pub(crate) const DIAGNOSIS: &str = "diagnosis";
     pub(crate) const GOALS: &str = "goals";

@@ -84,7 +84,9 @@ pub use self::contract::{
     contract_changed_since_signed, set_contract_text, sign_contract, signed_contract_text,
 };
 pub use self::diagnosis::{set_diagnosis_section, splice_diagnosis};
-pub use self::intake::{add_household_member, new_case, set_screening};
+pub use self::intake::{
+    add_household_member, link_referral_document, new_case, referral_document, set_screening,
+};
 pub use self::logs::{
     answer_consultation, append_monitoring_note, open_consultation, record_consent,
 };

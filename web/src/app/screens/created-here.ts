@@ -15,10 +15,10 @@ function read(login: string): DocumentEntry[] {
   }
 }
 
-/** Remembers a case this user created on this device. */
-export function rememberCreated(login: string, documentId: string, url: string): void {
+/** Remembers a case (or a referral) this user created on this device. */
+export function rememberCreated(login: string, documentId: string, url: string, kind = "case"): void {
   const list = read(login).filter(e => e.document_id !== documentId)
-  list.push({ document_id: documentId, url, kind: "case", access: "read-write" })
+  list.push({ document_id: documentId, url, kind, access: "read-write" })
   localStorage.setItem(KEY + login, JSON.stringify(list))
 }
 

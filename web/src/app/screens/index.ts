@@ -10,6 +10,9 @@ import { el } from "./dom"
 import { showNewCase } from "./new-case"
 import { parseRoute, type Route } from "./router"
 import { showToday } from "./today"
+import { showReferralCard } from "../partners/referral-card"
+import { showReferralForm } from "../partners/referral-form"
+import { showReferrals } from "../partners/referrals"
 import "./screens.css"
 
 /** What a shown screen leaves behind to be cleaned up when another one replaces it. */
@@ -28,6 +31,12 @@ function screenFor(route: Route): Screen {
       return showNewCase
     case "case":
       return (host, context) => showCard(host, context, route.documentId)
+    case "referrals":
+      return showReferrals
+    case "new-referral":
+      return showReferralForm
+    case "referral":
+      return (host, context) => showReferralCard(host, context, route.documentId)
   }
 }
 
@@ -40,6 +49,7 @@ function navigation(): HTMLElement {
     link("#/", "Moje sprawy", "caseload"),
     link("#/dzis", "Dziś", "today"),
     link("#/nowa", "Nowa sprawa", "new-case"),
+    link("#/zgloszenia", "Zgłoszenia", "referrals"),
   )
 }
 
@@ -55,7 +65,8 @@ export const mountCaseApp: MountScreens = (root, context) => {
     dispose = () => undefined
     const route = parseRoute(location.hash)
     for (const a of nav.querySelectorAll<HTMLAnchorElement>("a")) {
-      a.toggleAttribute("aria-current", a.dataset.nav === route.screen)
+      const section = route.screen === "new-referral" || route.screen === "referral" ? "referrals" : route.screen
+      a.toggleAttribute("aria-current", a.dataset.nav === section)
     }
     host.replaceChildren(el("p", { class: "muted" }, "Wczytywanie…"))
     try {

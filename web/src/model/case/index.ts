@@ -3,7 +3,7 @@
 export * from "./layout.ts"
 export type * from "./types.ts"
 export { openCase, readCase, stage, resolveStage as shownStage, conflicts, consentInForce } from "./read.ts"
-export { newCase, createCaseDoc, addHouseholdMember, setScreening } from "./intake.ts"
+export { newCase, createCaseDoc, addHouseholdMember, setScreening, linkReferralDocument, referralDocument } from "./intake.ts"
 export {
   setDiagnosisSection,
   spliceDiagnosis,

@@ -6,6 +6,7 @@ import * as A from "@automerge/automerge/slim"
 import { applyEdit, checkId, type Edit, type Editor } from "../editor.ts"
 import { ModelError } from "../errors.ts"
 import { SCHEMA_VERSION } from "../header.ts"
+import * as R from "../reader.ts"
 import { DIAGNOSIS_SECTORS, SCREENING_OUTCOMES, type CaseDoc, type ScreeningOutcome } from "./layout.ts"
 import { existing, caseEdit, caseMap, checkDate, checkEnum, putOptStr, scalar, settle, type Obj } from "./edit.ts"
 import { openCase, readMember } from "./read.ts"
@@ -111,4 +112,23 @@ export function setScreening(
     d.screening.by = scalar(by.login)
     d.screening.at = at
   })
+}
+
+/**
+ * Links the referral document a case was opened from (written once into `referral.document`),
+ * as sync-core's `link_referral_document`.
+ */
+export function linkReferralDocument(doc: CaseDoc, referralDocument: string, by: Editor, at: Date): Edit<CaseDoc> {
+  const referral = caseMap(doc, "referral")
+  checkId("referral", referralDocument)
+  if (referral.document !== undefined) throw new ModelError("entry.exists", { path: "referral/document" })
+  return caseEdit(`referral: linked ${referralDocument}`, by, at, d => {
+    ;(d.referral as unknown as Obj).document = scalar(referralDocument)
+  })
+}
+
+/** The referral document a case was opened from, when it was opened from one. */
+export function referralDocument(doc: CaseDoc): string | null {
+  const referral = caseMap(doc, "referral")
+  return R.optField(referral, "document", "referral", R.parseStr)?.value ?? null
 }

@@ -107,7 +107,7 @@ export interface CaseDoc {
   owner: Scalar
   leadInstitution: Scalar
   household: Record<string, MemberDoc>
-  referral: { by: Scalar; institution: Scalar; reason: string; at: Date }
+  referral: { by: Scalar; institution: Scalar; reason: string; at: Date; document?: Scalar }
   screening: { notes: string; outcome?: Scalar; by?: Scalar; at?: Date }
   diagnosis: Record<string, string>
   goals: Record<string, GoalDoc>
