@@ -76,10 +76,10 @@ pub use self::attachments::{
     attach_file, is_sha256_hex, read_attachments, referenced_blobs, sniff_mime, SNIFF_BYTES, Attachment, AttachmentKind,
     AttachmentLink, AttachmentView, ALLOWED_MIME, MAX_ATTACHMENT_BYTES,
 };
+pub use self::closing::{set_evaluation, set_handover, set_pzk_decision};
 pub use self::contact::{
     normalize_address, normalize_phone, set_household_contact, HouseholdContact, MAX_ADDRESS_CHARS,
 };
-pub use self::closing::{set_evaluation, set_handover, set_pzk_decision};
 pub use self::contract::{
     contract_changed_since_signed, set_contract_text, sign_contract, signed_contract_text,
 };
