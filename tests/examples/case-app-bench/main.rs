@@ -191,6 +191,8 @@ async fn main() {
             "caseload_screen_ms": summary(&opens),
             "unlock_to_list_ms": summary(&to_list),
             "shell_ms": summary(&numbers(&result["shellMs"])),
+            "documents_read_ms": summary(&numbers(&result["readInMs"])),
+            "from_index": result["fromIndex"],
             "rows": result["rows"],
             "typing": {
                 "note_chars": result["noteChars"],
@@ -202,6 +204,7 @@ async fn main() {
                     "handler_ms": summary(&numbers(&result["typing"]["middle"]["handler"])),
                     "to_next_frame_ms": summary(&numbers(&result["typing"]["middle"]["frame"])),
                 },
+                "card_draw_after_pause_ms": summary(&numbers(&result["typing"]["cardDrawMs"])),
                 "online_end": {
                     "handler_ms": summary(&numbers(&result["typing"]["online"]["handler"])),
                     "to_next_frame_ms": summary(&numbers(&result["typing"]["online"]["frame"])),

@@ -205,7 +205,7 @@ pub fn realistic_case(i: usize, attachments: usize, long_note: Option<usize>) ->
         }
     }
     if let Some(len) = long_note {
-        let mut text = prose(i, len);
+        let mut text = prose(i, 2 * len);
         text.truncate(text.char_indices().nth(len).map_or(text.len(), |(b, _)| b));
         case::set_diagnosis_section(&mut doc, DiagnosisSector::Social, &text, &by, at())
             .expect("the long note");

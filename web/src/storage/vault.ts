@@ -10,7 +10,7 @@ import { deleteDatabase, done, openDatabase, transact } from "./idb"
 const KEY = "store-key"
 
 /** The small values the vault keeps, by name. */
-export type VaultValue = "device-token" | "me" | "documents"
+export type VaultValue = "device-token" | "me" | "documents" | "caseload"
 
 const label = (name: VaultValue) => `value:${name}`
 
