@@ -18,6 +18,8 @@
 //      then a message: after that frame's rendering), offline at the end and in the middle of
 //      the text, then online at the end.
 
+import { writeFileSync } from "node:fs"
+
 import { env, launchPersistent, note, run, until, WAIT_MS } from "./browser.mjs"
 import { syncState } from "./case-app-steps.mjs"
 
@@ -88,19 +90,36 @@ async function coldOpen(base, spec) {
       capture: true,
     }),
   )
+  // BENCH_PROFILE=file: a CPU profile of this open (DevTools' .cpuprofile), for finding what is slow.
+  const profiler = process.env.BENCH_PROFILE ? await context.newCDPSession(page) : null
+  if (profiler) {
+    await profiler.send("Profiler.enable")
+    await profiler.send("Profiler.setSamplingInterval", { interval: 200 })
+    await profiler.send("Profiler.start")
+  }
   await page.click("[data-testid=unlock]")
   const listed = await page.waitForFunction(
     n => {
       const screen = document.querySelector("[data-testid=screen]")
       const rows = document.querySelectorAll(".case-row").length
-      return rows >= n && screen?.dataset.listedInMs ? [performance.now(), Number(screen.dataset.listedInMs), rows] : null
+      return rows >= n && screen?.dataset.listedInMs ? [performance.now(), Number(screen.dataset.listedInMs), rows, "fromIndex" in screen.dataset] : null
     },
     spec.documents.length,
     { timeout: WAIT_MS, polling: "raf" },
   )
-  const [at, screenMs, rows] = await listed.jsonValue()
+  const [at, screenMs, rows, fromIndex] = await listed.jsonValue()
+  // The documents read after the list showed from the index (the list redrawn from them).
+  const read = await page.waitForFunction(() => document.querySelector("[data-testid=screen]")?.dataset.readInMs, null, {
+    timeout: 60_000,
+    polling: "raf",
+  })
+  const readMs = Number(await read.jsonValue())
+  if (profiler) {
+    const { profile } = await profiler.send("Profiler.stop")
+    writeFileSync(`${process.env.BENCH_PROFILE}-open.cpuprofile`, JSON.stringify(profile))
+  }
   const unlockAt = await page.evaluate(() => window.__unlockAt)
-  return { page, shellMs: Math.round(shell), screenMs, unlockToListMs: Math.round(at - unlockAt), rows }
+  return { page, shellMs: Math.round(shell), screenMs, unlockToListMs: Math.round(at - unlockAt), rows, readMs, fromIndex }
 }
 
 /** Installs the keystroke probes in the page. */
@@ -114,7 +133,7 @@ function probe() {
       const mine = current
       requestAnimationFrame(() => {
         const channel = new MessageChannel()
-        channel.port1.onmessage = () => window.__keys.push({ handler: mine.h1 - mine.h0, frame: performance.now() - mine.t0 })
+        channel.port1.onmessage = () => mine.h1 && window.__keys.push({ handler: mine.h1 - mine.h0, frame: performance.now() - mine.t0 })
         channel.port2.postMessage(0)
       })
     },
@@ -148,7 +167,17 @@ async function typing(base, spec, page) {
   note("types at the end of the note, offline")
   await area.focus()
   await page.keyboard.press("Control+End")
+  const profiler = process.env.BENCH_PROFILE ? await page.context().newCDPSession(page) : null
+  if (profiler) {
+    await profiler.send("Profiler.enable")
+    await profiler.send("Profiler.setSamplingInterval", { interval: 200 })
+    await profiler.send("Profiler.start")
+  }
   const end = await typeKeys(page, third, 0)
+  if (profiler) {
+    const { profile } = await profiler.send("Profiler.stop")
+    writeFileSync(`${process.env.BENCH_PROFILE}-typing.cpuprofile`, JSON.stringify(profile))
+  }
   note("types in the middle of the note, offline")
   await area.evaluate(a => a.setSelectionRange(Math.floor(a.value.length / 2), Math.floor(a.value.length / 2)))
   const middle = await typeKeys(page, third, 7)
@@ -158,14 +187,29 @@ async function typing(base, spec, page) {
   await area.focus()
   await page.keyboard.press("Control+End")
   const online = await typeKeys(page, third, 13)
-  const after = await area.evaluate(a => a.value.length)
+  note("types a key and pauses, ten times: the whole card is drawn after each pause")
+  const draws = []
+  for (let i = 0; i < 10; i++) {
+    const before = await page.evaluate(() => performance.getEntriesByName("kooperacja:card-draw").length)
+    await page.keyboard.press("a")
+    const handle = await page.waitForFunction(
+      n => {
+        const all = performance.getEntriesByName("kooperacja:card-draw")
+        return all.length > n ? all.at(-1).duration : null
+      },
+      before,
+      { timeout: WAIT_MS, polling: "raf" },
+    )
+    draws.push(Math.round((await handle.jsonValue()) * 100) / 100)
+  }
+  const after = await area.evaluate(a => a.value.length) - 10
   if (after !== noteChars + 3 * third) throw new Error(`the note has ${after} characters, ${noteChars + 3 * third} expected`)
   await syncState(page, "synced")
-  return { noteChars, typing: { end, middle, online } }
+  return { noteChars, typing: { end, middle, online, cardDrawMs: draws } }
 }
 
 async function scenario(spec, base) {
-  const result = { firstSync: await firstSync(base, spec), listedInMs: [], unlockToListMs: [], shellMs: [], rows: [] }
+  const result = { firstSync: await firstSync(base, spec), listedInMs: [], unlockToListMs: [], shellMs: [], rows: [], readInMs: [], fromIndex: [] }
   let page = null
   for (let i = 0; i < spec.opens; i++) {
     note(`cold open ${i + 1} of ${spec.opens}, offline`)
@@ -175,6 +219,8 @@ async function scenario(spec, base) {
     result.unlockToListMs.push(open.unlockToListMs)
     result.shellMs.push(open.shellMs)
     result.rows.push(open.rows)
+    result.readInMs.push(open.readMs)
+    result.fromIndex.push(open.fromIndex)
   }
   Object.assign(result, await typing(base, spec, page))
   await context.close()

@@ -180,7 +180,8 @@ async fn main() {
         bytes as f64 / 1024.0 / ids.len().max(1) as f64,
         started.elapsed().as_secs_f64()
     );
-    let mut report = json!({ "cases": a.cases, "case_kib": bytes as f64 / 1024.0 / a.cases.max(1) as f64 });
+    let mut report =
+        json!({ "cases": a.cases, "case_kib": bytes as f64 / 1024.0 / a.cases.max(1) as f64 });
 
     if a.browser {
         let result = browser(&server, dir.path(), &ids, &a).await;
@@ -191,6 +192,8 @@ async fn main() {
             "caseload_screen_ms": summary(&opens),
             "unlock_to_list_ms": summary(&to_list),
             "shell_ms": summary(&numbers(&result["shellMs"])),
+            "documents_read_ms": summary(&numbers(&result["readInMs"])),
+            "from_index": result["fromIndex"],
             "rows": result["rows"],
             "typing": {
                 "note_chars": result["noteChars"],
@@ -202,6 +205,7 @@ async fn main() {
                     "handler_ms": summary(&numbers(&result["typing"]["middle"]["handler"])),
                     "to_next_frame_ms": summary(&numbers(&result["typing"]["middle"]["frame"])),
                 },
+                "card_draw_after_pause_ms": summary(&numbers(&result["typing"]["cardDrawMs"])),
                 "online_end": {
                     "handler_ms": summary(&numbers(&result["typing"]["online"]["handler"])),
                     "to_next_frame_ms": summary(&numbers(&result["typing"]["online"]["frame"])),
@@ -221,8 +225,14 @@ async fn main() {
         let other = tempfile::tempdir().expect("tempdir");
         let server2 = start_typed_server(&other.path().join("server")).await;
         provision_region(&server2);
-        let (ids2, bytes2) =
-            seed_caseload(&server2, a.cases, a.attachments, a.note_chars, "tablet-office").await;
+        let (ids2, bytes2) = seed_caseload(
+            &server2,
+            a.cases,
+            a.attachments,
+            a.note_chars,
+            "tablet-office",
+        )
+        .await;
         let sdk2 = sdk_first_sync(&server2, other.path(), ids2.len(), a.sdk_runs).await;
         println!(
             "tablet SDK first sync of {} cases with {} attachment entries each ({:.1} KiB per case): {sdk2}",

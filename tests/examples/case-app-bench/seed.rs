@@ -15,15 +15,42 @@ use sync_core::model::case::{
 use sync_core::model::{workflow, Editor};
 
 const SURNAMES: &[&str] = &[
-    "Nowak", "Kowalska", "Wiśniewska", "Wójcik", "Kowalczyk", "Kamińska", "Lewandowska",
-    "Zielińska", "Szymańska", "Woźniak", "Dąbrowska", "Kozłowska", "Jankowska", "Mazur",
-    "Kwiatkowska", "Krawczyk", "Piotrowska", "Grabowska", "Nowakowska", "Pawłowska",
+    "Nowak",
+    "Kowalska",
+    "Wiśniewska",
+    "Wójcik",
+    "Kowalczyk",
+    "Kamińska",
+    "Lewandowska",
+    "Zielińska",
+    "Szymańska",
+    "Woźniak",
+    "Dąbrowska",
+    "Kozłowska",
+    "Jankowska",
+    "Mazur",
+    "Kwiatkowska",
+    "Krawczyk",
+    "Piotrowska",
+    "Grabowska",
+    "Nowakowska",
+    "Pawłowska",
 ];
 const FIRST: &[&str] = &[
-    "Maria", "Anna", "Katarzyna", "Agnieszka", "Monika", "Ewa", "Joanna", "Beata", "Marta",
+    "Maria",
+    "Anna",
+    "Katarzyna",
+    "Agnieszka",
+    "Monika",
+    "Ewa",
+    "Joanna",
+    "Beata",
+    "Marta",
     "Renata",
 ];
-const CHILDREN: &[&str] = &["Kuba", "Ola", "Szymon", "Zuzia", "Antek", "Lena", "Filip", "Hania"];
+const CHILDREN: &[&str] = &[
+    "Kuba", "Ola", "Szymon", "Zuzia", "Antek", "Lena", "Filip", "Hania",
+];
 
 /// A paragraph of a worker's prose, about `bytes` long, varied by `seed`.
 pub fn prose(seed: usize, bytes: usize) -> String {
@@ -131,7 +158,10 @@ fn attach(doc: &mut Automerge, i: usize, count: usize, at: DateTime<Utc>) {
 /// social sector holds a text of that many characters (the note the typing benchmark types in).
 pub fn realistic_case(i: usize, attachments: usize, long_note: Option<usize>) -> Automerge {
     let by = anna();
-    let start = Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).single().expect("a time")
+    let start = Utc
+        .with_ymd_and_hms(2026, 1, 5, 8, 0, 0)
+        .single()
+        .expect("a time")
         + Duration::hours(i as i64 * 7);
     let mut minutes = 0;
     let mut at = || {
@@ -198,14 +228,18 @@ pub fn realistic_case(i: usize, attachments: usize, long_note: Option<usize>) ->
             let note = MonitoringNote {
                 author: "anna".into(),
                 institution: "gops".into(),
-                mode: [ContactMode::HomeVisit, ContactMode::Phone, ContactMode::Office][n % 3],
+                mode: [
+                    ContactMode::HomeVisit,
+                    ContactMode::Phone,
+                    ContactMode::Office,
+                ][n % 3],
                 text: prose(i * 3 + n, 350),
             };
             case::append_monitoring_note(&mut doc, &format!("n{n}"), &note, at()).expect("note");
         }
     }
     if let Some(len) = long_note {
-        let mut text = prose(i, len);
+        let mut text = prose(i, 2 * len);
         text.truncate(text.char_indices().nth(len).map_or(text.len(), |(b, _)| b));
         case::set_diagnosis_section(&mut doc, DiagnosisSector::Social, &text, &by, at())
             .expect("the long note");

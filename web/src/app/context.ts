@@ -30,6 +30,11 @@ export interface AppContext {
   tokens: AccessTokens
   /** The documents this user may hold: the server's list when it answers, else the device's last copy. */
   documents(): Promise<DocumentEntry[]>
+  /**
+   * The caseload's rows as last drawn, sealed in the device's store like everything else: the
+   * list shows from them at once while the case documents load (app/screens/caseload-index.ts).
+   */
+  caseloadIndex: { load(): Promise<unknown>; save(rows: unknown): Promise<void> }
   /** Calls `listener` now and at every change of the sync state; returns the unsubscribe function. */
   onSyncState(listener: (state: SyncState) => void): () => void
 }

@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     tokens,
     documents: session.documents,
     onSyncState: listener => sync.subscribe(listener),
+    caseloadIndex: { load: () => unlocked.vault.get("caseload"), save: rows => unlocked.vault.put("caseload", rows) },
   }
   const root = document.getElementById("screens") as HTMLElement
   root.hidden = false

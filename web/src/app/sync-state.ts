@@ -17,6 +17,9 @@ export class SyncStateTracker {
   #listeners = new Set<(state: SyncState) => void>()
   #server: StorageId | undefined
   #watched = new WeakSet<DocHandle<unknown>>()
+  /** The documents whose heads the server has not confirmed (kept per document: a keystroke
+   * looks at its own document, not at every case on the device). */
+  #pending = new Set<DocHandle<unknown>>()
 
   constructor(private readonly repo: Repo) {
     const since = localStorage.getItem(LAST_CONTACT)
@@ -27,7 +30,7 @@ export class SyncStateTracker {
   watch(handle: DocHandle<unknown>): void {
     if (this.#watched.has(handle)) return
     this.#watched.add(handle)
-    const update = () => this.#update()
+    const update = () => this.#update(handle)
     handle.on("heads-changed", update)
     handle.on("remote-heads", update)
     update()
@@ -38,7 +41,7 @@ export class SyncStateTracker {
     if (peer) {
       this.#server = this.repo.peerMetadataByPeerId[peer]?.storageId
       localStorage.setItem(LAST_CONTACT, new Date().toISOString())
-      this.#update()
+      this.#update(null)
     } else if (this.#state.kind !== "offline") {
       this.#server = undefined
       const since = localStorage.getItem(LAST_CONTACT)
@@ -56,14 +59,18 @@ export class SyncStateTracker {
     return () => this.#listeners.delete(listener)
   }
 
-  #update(): void {
+  /** Looks again at `handle`, or at every document for null (a new connection). */
+  #update(handle: DocHandle<unknown> | null): void {
     const server = this.#server
     if (!server) return
     localStorage.setItem(LAST_CONTACT, new Date().toISOString())
-    const pending = Object.values(this.repo.handles).some(
-      handle => handle.isReady() && !sameHeads(handle.getSyncInfo(server)?.lastHeads, handle.heads()),
-    )
-    this.#set({ kind: pending ? "sending" : "synced" })
+    const check = (h: DocHandle<unknown>) => {
+      if (h.isReady() && !sameHeads(h.getSyncInfo(server)?.lastHeads, h.heads())) this.#pending.add(h)
+      else this.#pending.delete(h)
+    }
+    if (handle) check(handle)
+    else Object.values(this.repo.handles).forEach(check)
+    this.#set({ kind: this.#pending.size > 0 ? "sending" : "synced" })
   }
 
   #set(state: SyncState): void {

@@ -24,7 +24,7 @@ export const MAX_FAILED_UNLOCKS = 10
 export type UnlockResult = { vault: Vault } | { vault: null; attemptsLeft: number }
 
 /** The small values the vault keeps, by name. */
-export type VaultValue = "device-token" | "me" | "documents"
+export type VaultValue = "device-token" | "me" | "documents" | "caseload"
 
 const label = (name: VaultValue) => `value:${name}`
 

@@ -23,6 +23,9 @@ import { sharing } from "./sharing"
 
 type Part = (opened: OpenedCase, since: Date | null) => HTMLElement
 
+/** How long after a keystroke in a text field the rest of the card waits to be drawn. */
+const TYPING_PAUSE_MS = 300
+
 const WORKER_PARTS: Part[] = [
   o => cardHead(o.data(), o.edits, o.access),
   o => household(o.data(), o.edits, o.access),
@@ -66,6 +69,7 @@ export async function showCard(host: HTMLElement, context: AppContext, documentI
   if (opened.access.canWrite && !opened.access.partner) card.append(sharing(documentId, context.tokens))
   host.replaceChildren(card)
   const draw = () => {
+    const started = performance.now()
     parts.forEach((part, i) => {
       try {
         rerender(slots[i], part(opened, since))
@@ -73,16 +77,30 @@ export async function showCard(host: HTMLElement, context: AppContext, documentI
         rerender(slots[i], el("p", { class: "refusal", role: "alert" }, `Tej części nie da się pokazać: ${(error as Error).message}`))
       }
     })
+    // For the benchmark (bench/case-app.sh): how long drawing the whole card takes.
+    performance.measure("kooperacja:card-draw", { start: started })
   }
-  // Changes arrive in bursts (a sync round, a keystroke): draw once per frame at most.
+  // Changes arrive in bursts (a sync round, a keystroke): draw once per frame at most. While the
+  // worker types, the field already shows what she typed: the rest of the card (the history
+  // line of this edit, say) is drawn once she pauses, so a keystroke costs only its own edit
+  // (docs/benchmarks.md: drawing the whole card per keystroke took 40 ms in a long note).
   let queued = false
+  let typingUntil = 0
+  card.addEventListener("input", event => {
+    if ((event.target as HTMLElement).matches?.("textarea[data-bind]")) typingUntil = performance.now() + TYPING_PAUSE_MS
+  })
   const schedule = () => {
     if (queued) return
     queued = true
-    requestAnimationFrame(() => {
-      queued = false
-      draw()
-    })
+    const frame = () => {
+      const wait = typingUntil - performance.now()
+      if (wait > 0) return void setTimeout(frame, wait)
+      requestAnimationFrame(() => {
+        queued = false
+        draw()
+      })
+    }
+    frame()
   }
   draw()
   const stop = opened.onChange(schedule)

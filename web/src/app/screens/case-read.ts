@@ -2,6 +2,7 @@
 // who set each concurrent value, the moves the workflow offers and why others are blocked.
 
 import * as M from "../../model"
+import { isoDay } from "./dom"
 import type { ConflictChoice } from "./conflict-view"
 import type { CaseData, HistoryEntry, Options, Status } from "./port"
 
@@ -53,7 +54,7 @@ export function readCard(documentId: string, doc: M.CaseDoc, services: Map<strin
   const view = M.readCase(doc)
   const root = doc as unknown as Obj
   const finished = view.stage.value === "closed" || view.stage.value === "handed_over"
-  const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Warsaw" })
+  const today = isoDay(new Date())
   return {
     documentId,
     title: titleOf(view),

@@ -6,6 +6,7 @@ import type { DocHandle } from "@automerge/automerge-repo/slim"
 import * as M from "../../model"
 import type { AppContext } from "../context"
 import { goalOverdue, status, titleOf } from "./case-read"
+import { isoDay } from "./dom"
 import { entries, find } from "./documents"
 import type { CaseSummary, TodayItem } from "./port"
 
@@ -14,7 +15,7 @@ export const MONITORING_EVERY_DAYS = 30
 
 const DAY_MS = 24 * 3600 * 1000
 
-const today = () => new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Warsaw" })
+const today = () => isoDay(new Date())
 
 interface Held {
   documentId: string
@@ -55,7 +56,7 @@ function monitoringDue(view: M.CaseView): string | null {
   if (view.stage.value !== "delivery") return null
   const last = view.monitoring.at(-1)?.at ?? view.createdAt
   const due = new Date(last.getTime() + MONITORING_EVERY_DAYS * DAY_MS)
-  const dueDay = due.toLocaleDateString("sv-SE", { timeZone: "Europe/Warsaw" })
+  const dueDay = isoDay(due)
   return dueDay <= today() ? dueDay : null
 }
 

@@ -116,20 +116,26 @@ export function reportError(near: HTMLElement, error: unknown): void {
   box?.append(shown)
 }
 
+// Built once: `toLocaleString` with options builds a formatter at every call, which a card
+// redrawn per keystroke (its history and notes) and a caseload of 200 cases paid for dearly.
+const ISO_DAY = new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Warsaw" })
+const WHEN = new Intl.DateTimeFormat("pl-PL", { timeZone: "Europe/Warsaw", dateStyle: "short", timeStyle: "short" })
+const DAY = new Intl.DateTimeFormat("pl-PL", { timeZone: "Europe/Warsaw" })
+
 /** `YYYY-MM-DD` of a date in Warsaw. */
 export function isoDay(date: Date): string {
-  return date.toLocaleDateString("sv-SE", { timeZone: "Europe/Warsaw" })
+  return ISO_DAY.format(date)
 }
 
 /** A date and time in Polish, in Warsaw's time. */
 export function when(date: Date | undefined | null): string {
   if (!date) return ""
-  return date.toLocaleString("pl-PL", { timeZone: "Europe/Warsaw", dateStyle: "short", timeStyle: "short" })
+  return WHEN.format(date)
 }
 
 /** A date in Polish. */
 export function day(date: Date | string | undefined | null): string {
   if (!date) return ""
   const d = typeof date === "string" ? new Date(`${date}T12:00:00Z`) : date
-  return d.toLocaleDateString("pl-PL", { timeZone: "Europe/Warsaw" })
+  return DAY.format(d)
 }
