@@ -62,9 +62,7 @@ mod store;
 mod tablet;
 pub mod transport;
 
-pub use attachments::{
-    Attached, AttachmentEvent, AttachmentPlace, AttachmentState, BlobReader,
-};
+pub use attachments::{Attached, AttachmentEvent, AttachmentPlace, AttachmentState, BlobReader};
 pub use client::{ClientConfig, ClientEvent, LocalDocument, SyncClient};
 pub use conflicts::{ConflictValue, FieldConflict};
 pub use crypto::TabletKey;

@@ -32,7 +32,9 @@ fn camera_photo() -> Vec<u8> {
         &[0xFF, 0xDB, 0x00, 0x43, 0x00],
         &[1u8; 64],
         // Baseline frame: 8×8, one component.
-        &[0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x08, 0x00, 0x08, 0x01, 0x01, 0x11, 0x00],
+        &[
+            0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x08, 0x00, 0x08, 0x01, 0x01, 0x11, 0x00,
+        ],
         // Huffman tables: DC and AC, one one-bit code for symbol 0.
         &[0xFF, 0xC4, 0x00, 0x14, 0x00, 0x01],
         &[0u8; 15],
@@ -41,14 +43,22 @@ fn camera_photo() -> Vec<u8> {
         &[0u8; 15],
         &[0x00],
         // Scan: one block, DC difference 0 and end of block, padded with ones.
-        &[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0x3F],
+        &[
+            0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0x3F,
+        ],
         &[0xFF, 0xD9],
     ]
     .concat();
     let rational = |n: u32| exif::Rational { num: n, denom: 1 };
     let fields = [
-        (exif::Tag::Make, exif::Value::Ascii(vec![b"Telefon".to_vec()])),
-        (exif::Tag::Model, exif::Value::Ascii(vec![b"Model 7".to_vec()])),
+        (
+            exif::Tag::Make,
+            exif::Value::Ascii(vec![b"Telefon".to_vec()]),
+        ),
+        (
+            exif::Tag::Model,
+            exif::Value::Ascii(vec![b"Model 7".to_vec()]),
+        ),
         (
             exif::Tag::GPSLatitudeRef,
             exif::Value::Ascii(vec![b"N".to_vec()]),
@@ -124,7 +134,9 @@ async fn wait_uploaded(
 ) -> u64 {
     let mut sent = 0;
     wait_event(events, "the upload accepted", |event| match event {
-        AttachmentEvent::Uploading { sha256: s, sent: n, .. } if s == sha256 => {
+        AttachmentEvent::Uploading {
+            sha256: s, sent: n, ..
+        } if s == sha256 => {
             sent = sent.max(*n);
             false
         }
@@ -197,9 +209,15 @@ async fn anna_photographs_the_signed_contract_offline_and_bartek_opens_it_on_dem
     assert_eq!(attached.mime, "image/jpeg");
     let states = anna.attachments(case).await.expect("attachments");
     assert_eq!(states.len(), 1);
-    assert_eq!(states[0].view.attachment.kind, AttachmentKind::SignedContract);
+    assert_eq!(
+        states[0].view.attachment.kind,
+        AttachmentKind::SignedContract
+    );
     assert_eq!(states[0].view.author, "anna");
-    assert_eq!(place_of(&states, &attached.sha256), AttachmentPlace::WaitingForUpload);
+    assert_eq!(
+        place_of(&states, &attached.sha256),
+        AttachmentPlace::WaitingForUpload
+    );
 
     // What the tablet stored has no EXIF at all (no GPS, no phone), and is still the image.
     let stored = read_attachment(&anna, case, &attached.sha256).await;
@@ -210,7 +228,10 @@ async fn anna_photographs_the_signed_contract_offline_and_bartek_opens_it_on_dem
         exif_of(&stored).map(|e| e.fields().map(|f| f.tag).collect::<Vec<_>>())
     );
     assert!(!stored.windows(7).any(|w| w == b"Telefon"));
-    assert!(stored.ends_with(&[0x3F, 0x00, 0x3F, 0xFF, 0xD9]), "the scan is kept");
+    assert!(
+        stored.ends_with(&[0x3F, 0x00, 0x3F, 0xFF, 0xD9]),
+        "the scan is kept"
+    );
     // Nothing readable on the tablet's disk.
     std::fs::remove_file(&camera_file).expect("the app deletes the camera's copy");
     for file in files_under(&anna_dir.path().join("attachments")) {
@@ -241,8 +262,14 @@ async fn anna_photographs_the_signed_contract_offline_and_bartek_opens_it_on_dem
     .await;
     wait_holds(&bartek, case).await;
     let states = bartek.attachments(case).await.expect("attachments");
-    assert_eq!(place_of(&states, &attached.sha256), AttachmentPlace::OnServer);
-    assert_eq!(files_under(&bartek_dir.path().join("attachments")), Vec::<std::path::PathBuf>::new());
+    assert_eq!(
+        place_of(&states, &attached.sha256),
+        AttachmentPlace::OnServer
+    );
+    assert_eq!(
+        files_under(&bartek_dir.path().join("attachments")),
+        Vec::<std::path::PathBuf>::new()
+    );
     let not_here = bartek
         .open_attachment(case, &attached.sha256)
         .await
@@ -257,7 +284,9 @@ async fn anna_photographs_the_signed_contract_offline_and_bartek_opens_it_on_dem
         .expect("downloaded");
     let mut received = 0;
     wait_event(&mut downloads, "the download done", |event| match event {
-        AttachmentEvent::Downloading { received: n, size, .. } => {
+        AttachmentEvent::Downloading {
+            received: n, size, ..
+        } => {
             assert_eq!(*size, attached.size);
             received = received.max(*n);
             false
@@ -268,7 +297,10 @@ async fn anna_photographs_the_signed_contract_offline_and_bartek_opens_it_on_dem
     .await;
     assert_eq!(received, attached.size);
     bartek.set_online(false).expect("offline");
-    assert_eq!(read_attachment(&bartek, case, &attached.sha256).await, stored);
+    assert_eq!(
+        read_attachment(&bartek, case, &attached.sha256).await,
+        stored
+    );
     let unknown = bartek
         .download_attachment(case, &"0".repeat(64))
         .await
@@ -302,7 +334,13 @@ async fn anna_with_scan(
     let file = dir.join("skan.pdf");
     std::fs::write(&file, scan).expect("scan file");
     let attached = anna
-        .attach_file(case, &file, AttachmentKind::ExternalDocument, None, "Pismo z sądu")
+        .attach_file(
+            case,
+            &file,
+            AttachmentKind::ExternalDocument,
+            None,
+            "Pismo z sądu",
+        )
         .await
         .expect("attached");
     assert_eq!(attached.sha256, sha256_hex(scan));
@@ -320,7 +358,8 @@ async fn an_upload_cut_by_a_killed_app_and_a_restarted_server_resumes_to_the_ver
     let (dir, key) = (tempfile::tempdir().expect("dir"), TabletKey::random());
     let scan = pdf_file(6 * 1024 * 1024 + rand::random_range(0..256 * 1024));
     let size = scan.len() as u64;
-    let (anna, settings, case, sha) = anna_with_scan(&server, &proxy, dir.path(), &key, &scan).await;
+    let (anna, settings, case, sha) =
+        anna_with_scan(&server, &proxy, dir.path(), &key, &scan).await;
 
     // The app is killed at a random point of the upload.
     let mut events = anna.attachment_events();
@@ -380,11 +419,21 @@ async fn a_25_mib_scan_crosses_a_slow_mobile_link() {
     let sent = wait_uploaded(&mut events, &sha).await;
     assert_eq!(sent, scan.len() as u64);
     assert!(
-        proxy.counts().plain_bytes.load(std::sync::atomic::Ordering::SeqCst) >= scan.len(),
+        proxy
+            .counts()
+            .plain_bytes
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= scan.len(),
         "the file crossed the slow link"
     );
     let token = enroll(&server, "anna").token;
-    let status = get_binary(server.addr, &token, &attachment_path(case, &sha, "/status"), None).await;
+    let status = get_binary(
+        server.addr,
+        &token,
+        &attachment_path(case, &sha, "/status"),
+        None,
+    )
+    .await;
     assert_eq!(status.json()["complete"], true);
     assert_eq!(status.json()["received"].as_u64(), Some(scan.len() as u64));
     let download = get_binary(server.addr, &token, &attachment_path(case, &sha, ""), None).await;
@@ -401,9 +450,16 @@ async fn only_uploaded_files_unopened_for_a_while_leave_the_tablet() {
     let device = enroll(&server, "anna");
     let (dir, key) = (tempfile::tempdir().expect("dir"), TabletKey::random());
     let address = kooperacja_test_support::address(&server, &device.token, None);
-    let anna = Tablet::open(tablet_settings(dir.path(), &key, "tablet-anna", "anna", address, true))
-        .await
-        .expect("opens");
+    let anna = Tablet::open(tablet_settings(
+        dir.path(),
+        &key,
+        "tablet-anna",
+        "anna",
+        address,
+        true,
+    ))
+    .await
+    .expect("opens");
     let case = create_referred_case(&anna).await;
     let mut events = anna.attachment_events();
     let attach = |name: &'static str| {
@@ -432,20 +488,28 @@ async fn only_uploaded_files_unopened_for_a_while_leave_the_tablet() {
     let states = anna.attachments(case).await.expect("attachments");
     assert_eq!(place_of(&states, &old), AttachmentPlace::OnServer);
     assert_eq!(place_of(&states, &opened), AttachmentPlace::Cached);
-    assert_eq!(place_of(&states, &waiting), AttachmentPlace::WaitingForUpload);
+    assert_eq!(
+        place_of(&states, &waiting),
+        AttachmentPlace::WaitingForUpload
+    );
 
     // Even evicting everything used until now keeps the file the server lacks.
     let later = chrono::Utc::now() + chrono::Duration::days(1);
     let evicted = anna.evict_attachments(later).await.expect("evicted");
     assert_eq!(evicted, vec![(case, opened.clone())]);
     let states = anna.attachments(case).await.expect("attachments");
-    assert_eq!(place_of(&states, &waiting), AttachmentPlace::WaitingForUpload);
+    assert_eq!(
+        place_of(&states, &waiting),
+        AttachmentPlace::WaitingForUpload
+    );
     let _ = read_attachment(&anna, case, &waiting).await;
 
     // An evicted file comes back on demand.
     anna.set_online(true).expect("online");
     wait_uploaded(&mut events, &waiting).await;
-    anna.download_attachment(case, &old).await.expect("downloaded again");
+    anna.download_attachment(case, &old)
+        .await
+        .expect("downloaded again");
     let bytes = read_attachment(&anna, case, &old).await;
     assert_eq!(sha256_hex(&bytes), old);
     anna.shutdown().await;
@@ -462,9 +526,16 @@ async fn the_de_identified_export_leaves_attachments_out() {
     let device = enroll(&server, "anna");
     let (tablet_dir, key) = (tempfile::tempdir().expect("dir"), TabletKey::random());
     let address = kooperacja_test_support::address(&server, &device.token, None);
-    let anna = Tablet::open(tablet_settings(tablet_dir.path(), &key, "tablet-anna", "anna", address, true))
-        .await
-        .expect("opens");
+    let anna = Tablet::open(tablet_settings(
+        tablet_dir.path(),
+        &key,
+        "tablet-anna",
+        "anna",
+        address,
+        true,
+    ))
+    .await
+    .expect("opens");
     let case = create_referred_case(&anna).await;
     let mut events = anna.attachment_events();
     let file = tablet_dir.path().join("wyrok.pdf");

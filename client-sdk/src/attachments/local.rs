@@ -163,7 +163,9 @@ impl LocalBlobs {
         now: DateTime<Utc>,
     ) -> Result<Stored, SdkError> {
         fs::create_dir_all(self.dir(document)).map_err(|e| io("creating a folder", e))?;
-        let part = self.dir(document).join(format!("import-{}.part", random_hex()));
+        let part = self
+            .dir(document)
+            .join(format!("import-{}.part", random_hex()));
         let result = self.import_into(&part, from, limit);
         let (sha256, size, mime) = match result {
             Ok(done) => done,
@@ -217,7 +219,8 @@ impl LocalBlobs {
                 });
             }
             if mime.is_none() {
-                mime = Some(sniff_mime(&buf[..n.min(SNIFF_BYTES)]).ok_or(SdkError::AttachmentType)?);
+                mime =
+                    Some(sniff_mime(&buf[..n.min(SNIFF_BYTES)]).ok_or(SdkError::AttachmentType)?);
             }
             writer.push(&buf[..n])?;
         }
@@ -435,9 +438,7 @@ impl PieceWriter {
             .cipher
             .seal(&piece_aad(&self.id, self.index), &self.buf)
             .map_err(|_| io("sealing", "piece too long"))?;
-        self.file
-            .write_all(&sealed)
-            .map_err(|e| io("writing", e))?;
+        self.file.write_all(&sealed).map_err(|e| io("writing", e))?;
         self.index += 1;
         self.buf.clear();
         Ok(())
@@ -454,7 +455,12 @@ impl PieceWriter {
 }
 
 fn piece_aad(id: &[u8; HEADER], index: u32) -> Vec<u8> {
-    [b"kooperacja-attachment-piece".as_slice(), id, &index.to_be_bytes()].concat()
+    [
+        b"kooperacja-attachment-piece".as_slice(),
+        id,
+        &index.to_be_bytes(),
+    ]
+    .concat()
 }
 
 /// A stored blob's plaintext, decrypted one piece at a time ([`Read`]).

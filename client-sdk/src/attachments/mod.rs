@@ -17,9 +17,9 @@
 pub(crate) mod local;
 pub(crate) mod queue;
 pub(crate) mod strip;
-pub(crate) mod transfer;
 #[cfg(test)]
 mod tests;
+pub(crate) mod transfer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -172,11 +172,7 @@ pub(crate) struct Attachments {
 
 impl Attachments {
     /// The attachments under `blobs`, with the queue started when there is a server.
-    pub(crate) fn start(
-        blobs: LocalBlobs,
-        limit: u64,
-        queue: Option<queue::Queue>,
-    ) -> Self {
+    pub(crate) fn start(blobs: LocalBlobs, limit: u64, queue: Option<queue::Queue>) -> Self {
         let shared = Arc::new(Shared {
             blobs,
             events: broadcast::channel(1024).0,

@@ -35,8 +35,7 @@ fn keep_jpeg_segment(segment: &JpegSegment) -> bool {
     if !(markers::APP0..=markers::APP15).contains(&marker) {
         return true;
     }
-    KEPT_APP.contains(&marker)
-        && (marker != markers::APP2 || segment.contents().starts_with(ICC))
+    KEPT_APP.contains(&marker) && (marker != markers::APP2 || segment.contents().starts_with(ICC))
 }
 
 /// The scan's data up to the image's end marker: what phones append after it (a second

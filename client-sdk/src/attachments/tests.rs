@@ -40,11 +40,16 @@ fn read_all(blobs: &LocalBlobs, key: &BlobKey) -> Vec<u8> {
 
 #[test]
 fn a_file_of_several_pieces_is_stored_sealed_and_read_back_from_any_offset() {
-    let (dir, blobs, key) = store();
+    let (dir, blobs, _key) = store();
     let document = DocumentId::from_random([3; 16]);
     let file = pdf(2 * PIECE + 1234);
     let stored = blobs
-        .import(document, &mut Cursor::new(file.clone()), 1 << 30, Utc::now())
+        .import(
+            document,
+            &mut Cursor::new(file.clone()),
+            1 << 30,
+            Utc::now(),
+        )
         .expect("stored");
     assert_eq!(stored.key.sha256, <[u8; 32]>::from(Sha256::digest(&file)));
     assert_eq!(stored.meta.mime, "application/pdf");
@@ -76,7 +81,6 @@ fn a_file_of_several_pieces_is_stored_sealed_and_read_back_from_any_offset() {
         stranger.meta(&stored.key),
         Err(SdkError::AttachmentCorrupt(_))
     ));
-    drop(key);
 
     let again = blobs
         .import(document, &mut Cursor::new(file), 1 << 30, Utc::now())
@@ -171,7 +175,10 @@ fn backoff_doubles_up_to_its_ceiling_with_jitter() {
     for attempt in 1..40 {
         let wait = backoff(attempt, min, max, &mut rng);
         let ceiling = (min * 2u32.pow((attempt - 1).min(20))).min(max);
-        assert!(wait <= ceiling && wait >= ceiling / 2, "{attempt}: {wait:?}");
+        assert!(
+            wait <= ceiling && wait >= ceiling / 2,
+            "{attempt}: {wait:?}"
+        );
     }
 }
 
@@ -183,7 +190,9 @@ fn a_jpeg_loses_exif_and_comments_and_keeps_its_image() {
         b"Exif\0\0MM\0\x2A\0\0\0\x08",
         &[0xFF, 0xFE, 0x00, 0x07],
         b"where",
-        &[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0x3F],
+        &[
+            0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0x3F,
+        ],
         &[0xFF, 0xD9],
     ]
     .concat();

@@ -31,7 +31,11 @@ impl Drop for Connection {
 }
 
 fn path(key: &BlobKey, suffix: &str) -> String {
-    format!("documents/{}/attachments/{}{suffix}", key.document, key.hex())
+    format!(
+        "documents/{}/attachments/{}{suffix}",
+        key.document,
+        key.hex()
+    )
 }
 
 async fn send<B>(
@@ -108,10 +112,7 @@ fn failure(key: &BlobKey, status: StatusCode, body: &[u8]) -> SdkError {
 }
 
 /// How much of the blob the server has: `(received, complete)`.
-pub(crate) async fn status(
-    server: &ServerAddress,
-    key: &BlobKey,
-) -> Result<(u64, bool), SdkError> {
+pub(crate) async fn status(server: &ServerAddress, key: &BlobKey) -> Result<(u64, bool), SdkError> {
     let (response, _connection) = send(
         server,
         Method::GET,
@@ -163,7 +164,10 @@ pub(crate) async fn upload(
             match reader.next_chunk() {
                 Ok(chunk) if chunk.is_empty() => return,
                 Ok(chunk) => {
-                    if tx.blocking_send(Ok(Frame::data(Bytes::from(chunk)))).is_err() {
+                    if tx
+                        .blocking_send(Ok(Frame::data(Bytes::from(chunk))))
+                        .is_err()
+                    {
                         return;
                     }
                 }

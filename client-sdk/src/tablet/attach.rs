@@ -14,8 +14,7 @@ use tokio::sync::broadcast;
 use super::{random_id, Tablet};
 use crate::attachments::local::{nanos, BlobKey, LocalBlobs, Stored};
 use crate::attachments::{
-    queue, strip, transfer, Attached, AttachmentEvent, AttachmentPlace, AttachmentState,
-    BlobReader,
+    queue, strip, transfer, Attached, AttachmentEvent, AttachmentPlace, AttachmentState, BlobReader,
 };
 use crate::error::SdkError;
 
@@ -159,7 +158,10 @@ impl Tablet {
 
     /// The case's attachments, each with where its bytes are (on this device, waiting for
     /// upload, or on the server only).
-    pub async fn attachments(&self, document: DocumentId) -> Result<Vec<AttachmentState>, SdkError> {
+    pub async fn attachments(
+        &self,
+        document: DocumentId,
+    ) -> Result<Vec<AttachmentState>, SdkError> {
         let entries = self
             .read(document, |doc| Ok(case::read_attachments(doc)?))
             .await?;
@@ -220,15 +222,7 @@ impl Tablet {
                 size,
             });
         };
-        transfer::download(
-            server,
-            &blobs,
-            &key,
-            &entry.attachment.mime,
-            size,
-            progress,
-        )
-        .await?;
+        transfer::download(server, &blobs, &key, &entry.attachment.mime, size, progress).await?;
         shared.emit(AttachmentEvent::Downloaded {
             document,
             sha256: sha256.to_owned(),

@@ -73,8 +73,9 @@ mod attachment_tests;
 mod tests;
 
 pub use self::attachments::{
-    attach_file, is_sha256_hex, read_attachments, referenced_blobs, sniff_mime, SNIFF_BYTES, Attachment, AttachmentKind,
-    AttachmentLink, AttachmentView, ALLOWED_MIME, MAX_ATTACHMENT_BYTES,
+    attach_file, is_sha256_hex, read_attachments, referenced_blobs, sniff_mime, Attachment,
+    AttachmentKind, AttachmentLink, AttachmentView, ALLOWED_MIME, MAX_ATTACHMENT_BYTES,
+    SNIFF_BYTES,
 };
 pub use self::closing::{set_evaluation, set_handover, set_pzk_decision};
 pub use self::contact::{
