@@ -192,7 +192,11 @@ async fn a_photo_of_the_signed_contract_taken_offline_reaches_the_server_without
     assert_eq!(result["mime"], json!("image/jpeg"));
     assert_eq!(result["kind"], json!("podpisany kontrakt"));
     assert_eq!(result["thumbnail"], json!(1));
-    assert_eq!(result["besideSigning"], json!(1), "the scan beside its signing");
+    assert_eq!(
+        result["besideSigning"],
+        json!(1),
+        "the scan beside its signing"
+    );
     // A refused type, in the catalogue's Polish, and nothing attached.
     let refusal = result["refusal"].as_str().unwrap_or_default();
     assert!(
@@ -201,13 +205,23 @@ async fn a_photo_of_the_signed_contract_taken_offline_reaches_the_server_without
     );
     assert_eq!(result["tilesAfterRefusal"], json!(1));
     // The stored photo: a JPEG with no EXIF, no GPS, no marker; its hash is its name.
-    let sha = result["sha256"].as_str().expect("the file's hash").to_owned();
+    let sha = result["sha256"]
+        .as_str()
+        .expect("the file's hash")
+        .to_owned();
     assert_eq!(result["stored"]["sha256"], json!(sha));
     assert_eq!(result["stored"]["jpeg"], json!(true));
-    assert_eq!(result["stored"]["found"], json!([]), "no EXIF in the stored photo");
+    assert_eq!(
+        result["stored"]["found"],
+        json!([]),
+        "no EXIF in the stored photo"
+    );
     // The raw store: the file's pieces are there, and no byte of them in clear.
     let raw = &result["raw"];
-    assert!(raw["counts"]["blob-pieces"].as_u64().unwrap_or(0) >= 2, "{raw}");
+    assert!(
+        raw["counts"]["blob-pieces"].as_u64().unwrap_or(0) >= 2,
+        "{raw}"
+    );
     assert_eq!(raw["counts"]["uploads"], json!(1));
     assert_eq!(raw["found"], json!([]), "plaintext in IndexedDB: {raw}");
     // After closing the browser, offline.
@@ -219,8 +233,15 @@ async fn a_photo_of_the_signed_contract_taken_offline_reaches_the_server_without
     // The server holds the same bytes, with no EXIF (kamadak-exif finds no block at all).
     let held = server_copy(&server, case_id, &sha).await;
     assert_eq!(sha256_hex(&held), sha);
-    assert_eq!(held.len() as u64, result["stored"]["size"].as_u64().unwrap_or(0));
-    assert_eq!(exif_fields(&held), Vec::<String>::new(), "EXIF left on the server");
+    assert_eq!(
+        held.len() as u64,
+        result["stored"]["size"].as_u64().unwrap_or(0)
+    );
+    assert_eq!(
+        exif_fields(&held),
+        Vec::<String>::new(),
+        "EXIF left on the server"
+    );
     assert!(
         !held.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()),
         "the GPS marker reached the server"
@@ -228,14 +249,15 @@ async fn a_photo_of_the_signed_contract_taken_offline_reaches_the_server_without
     // The PDF: cut off after its first MiB (69 % of it confirmed), resumed to the same file.
     let pdf = &result["pdf"];
     assert_eq!(pdf["icon"], json!("PDF"), "a labelled tile for a PDF");
-    assert_eq!(
-        pdf["paused"],
-        json!("wysłano 69 %, reszta po połączeniu")
-    );
+    assert_eq!(pdf["paused"], json!("wysłano 69 %, reszta po połączeniu"));
     assert_eq!(pdf["sent"], json!("wysłane"));
     assert!(pdf["puts"].as_u64().unwrap_or(0) >= 3, "{pdf}");
     let opinion_sha = sha256_hex(&opinion);
-    assert_eq!(pdf["sha256"], json!(opinion_sha), "a PDF is stored as it is");
+    assert_eq!(
+        pdf["sha256"],
+        json!(opinion_sha),
+        "a PDF is stored as it is"
+    );
     assert!(server_copy(&server, case_id, &opinion_sha).await == opinion);
 
     // The second device: the entry, the file on demand, then evicted.
@@ -286,8 +308,17 @@ async fn a_photo_of_the_signed_contract_taken_offline_reaches_the_server_without
     assert_eq!(entry.attachment.link, Some(AttachmentLink::Signature(0)));
     assert_eq!(entry.attachment.caption, CAPTION);
     assert_eq!(entry.author, "anna");
-    let audit: Vec<String> = audit_of(&server, case_id).into_iter().map(|r| r.kind).collect();
-    assert!(audit.iter().any(|k| k == "attachment_uploaded"), "{audit:?}");
-    assert!(audit.iter().any(|k| k == "attachment_downloaded"), "{audit:?}");
+    let audit: Vec<String> = audit_of(&server, case_id)
+        .into_iter()
+        .map(|r| r.kind)
+        .collect();
+    assert!(
+        audit.iter().any(|k| k == "attachment_uploaded"),
+        "{audit:?}"
+    );
+    assert!(
+        audit.iter().any(|k| k == "attachment_downloaded"),
+        "{audit:?}"
+    );
     server.shutdown().await.expect("clean shutdown");
 }

@@ -3,8 +3,8 @@ use std::collections::BTreeSet;
 use super::*;
 use crate::engine::{BatchRefusal, Rejection};
 use crate::model::case::{
-    AttachmentKind, ConsentState, ContactMode, DiagnosisSector, GoalStatus, PzkDecision, ScreeningOutcome,
-    ServiceStatus, SigningMode, Stage,
+    AttachmentKind, ConsentState, ContactMode, DiagnosisSector, GoalStatus, PzkDecision,
+    ScreeningOutcome, ServiceStatus, SigningMode, Stage,
 };
 use crate::model::DocumentKind;
 
