@@ -19,10 +19,11 @@ use std::path::{Path, PathBuf};
 const MAX_LINES: usize = 600;
 
 /// The crates whose `src/` trees both rules read, relative to the workspace root.
-const CRATES: [&str; 5] = [
+const CRATES: [&str; 6] = [
     "sync-core",
     "server",
     "client-sdk",
+    "client-sdk/ffi",
     "tests",
     "tests/support",
 ];

@@ -52,6 +52,9 @@ mod tests {
         assert_eq!(day(date), "2026-12-06");
         let error = parse_day("6.12.2026").expect_err("not ISO");
         assert_eq!(error.reason_code(), "sdk.invalid");
-        assert_eq!(document_id("nope").expect_err("not an id").reason_code(), "sdk.invalid");
+        assert_eq!(
+            document_id("nope").expect_err("not an id").reason_code(),
+            "sdk.invalid"
+        );
     }
 }

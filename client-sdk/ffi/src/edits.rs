@@ -2,7 +2,9 @@
 //! rules, recorded as this tablet's user's, and durable on the device when it returns; a
 //! refused edit changes nothing and fails with `Rule` (its code and Polish text).
 
-use sync_core::model::case::{ContactMode, DiagnosisSector, GoalStatus, ScreeningOutcome, ServiceStatus, Stage};
+use sync_core::model::case::{
+    ContactMode, DiagnosisSector, GoalStatus, ScreeningOutcome, ServiceStatus, Stage,
+};
 
 use crate::convert::document_id;
 use crate::error::KooperacjaError;
@@ -13,7 +15,11 @@ use crate::tablet::Tablet;
 #[uniffi::export]
 impl Tablet {
     /// Moves the case to another stage as the workflow allows.
-    pub async fn move_to_stage(&self, document: String, stage: Stage) -> Result<(), KooperacjaError> {
+    pub async fn move_to_stage(
+        &self,
+        document: String,
+        stage: Stage,
+    ) -> Result<(), KooperacjaError> {
         let (tablet, id) = (self.running()?, document_id(&document)?);
         run(async move { tablet.move_to_stage(id, stage).await }).await
     }
@@ -98,7 +104,11 @@ impl Tablet {
     }
 
     /// Replaces the contract's text.
-    pub async fn set_contract_text(&self, document: String, text: String) -> Result<(), KooperacjaError> {
+    pub async fn set_contract_text(
+        &self,
+        document: String,
+        text: String,
+    ) -> Result<(), KooperacjaError> {
         let (tablet, id) = (self.running()?, document_id(&document)?);
         run(async move { tablet.set_contract_text(id, &text).await }).await
     }
@@ -115,7 +125,11 @@ impl Tablet {
     }
 
     /// Writes the evaluation (9.1).
-    pub async fn set_evaluation(&self, document: String, text: String) -> Result<(), KooperacjaError> {
+    pub async fn set_evaluation(
+        &self,
+        document: String,
+        text: String,
+    ) -> Result<(), KooperacjaError> {
         let (tablet, id) = (self.running()?, document_id(&document)?);
         run(async move { tablet.set_evaluation(id, &text).await }).await
     }

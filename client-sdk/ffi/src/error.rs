@@ -243,9 +243,15 @@ mod tests {
         let error = KooperacjaError::from(SdkError::Network(
             "the server closed the connection (1008): [rejection.read-only] changes refused".into(),
         ));
-        assert!(matches!(error, KooperacjaError::Refused { .. }), "{error:?}");
+        assert!(
+            matches!(error, KooperacjaError::Refused { .. }),
+            "{error:?}"
+        );
         assert_eq!(error.reason_code(), "rejection.read-only");
         let plain = KooperacjaError::from(SdkError::Network("reset".into()));
-        assert!(matches!(plain, KooperacjaError::Network { .. }), "{plain:?}");
+        assert!(
+            matches!(plain, KooperacjaError::Network { .. }),
+            "{plain:?}"
+        );
     }
 }

@@ -93,7 +93,10 @@ impl HouseholdMemberInput {
 pub(crate) fn household(
     members: Vec<HouseholdMemberInput>,
 ) -> Result<BTreeMap<String, HouseholdMember>, KooperacjaError> {
-    members.into_iter().map(HouseholdMemberInput::into_model).collect()
+    members
+        .into_iter()
+        .map(HouseholdMemberInput::into_model)
+        .collect()
 }
 
 /// The plan of one IPP goal, written as a SMART goal.

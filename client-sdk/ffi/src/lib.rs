@@ -41,10 +41,10 @@ mod views;
 
 pub use config::{ServerSettings, TabletSettings, TrustSettings};
 pub use error::KooperacjaError;
-pub use presence::{DocumentPresence, PresencePeer};
+pub use presence::DocumentPresence;
 pub use records::{
-    ConflictValue, FieldConflict, HistoryEntry, LocalDocument, StageMove, SyncState, SyncStatus,
-    TabletEvent, TextView,
+    ConflictValue, FieldConflict, HistoryEntry, LocalDocument, PresencePeer, StageMove, SyncState,
+    SyncStatus, TabletEvent, TextView,
 };
 pub use streams::{PeersListener, Subscription, SyncStatusListener, TabletEventListener};
 pub use tablet::Tablet;

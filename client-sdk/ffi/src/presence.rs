@@ -7,25 +7,9 @@ use client_sdk::Peers;
 use sync_core::presence::Focus;
 
 use crate::error::KooperacjaError;
+use crate::records::PresencePeer;
 use crate::runtime::runtime;
 use crate::streams::{follow, PeersListener, Subscription};
-
-/// A peer present in the document.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct PresencePeer {
-    /// The peer's id (its device).
-    pub peer_id: String,
-    /// The user's login, name and institution, when the peer says who it is.
-    pub login: Option<String>,
-    pub name: Option<String>,
-    pub institution: Option<String>,
-    /// The section it is in (`minutes`, `diagnosis`...), when it says.
-    pub section: Option<String>,
-    /// Whether it is typing there.
-    pub editing: bool,
-    /// Its whole state, channel by channel, as JSON.
-    pub state_json: String,
-}
 
 fn peers(peers: &Peers) -> Vec<PresencePeer> {
     peers

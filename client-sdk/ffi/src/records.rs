@@ -268,3 +268,20 @@ pub struct TextView {
     /// The cursor.
     pub cursor: u64,
 }
+
+/// A peer present in the document.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct PresencePeer {
+    /// The peer's id (its device).
+    pub peer_id: String,
+    /// The user's login, name and institution, when the peer says who it is.
+    pub login: Option<String>,
+    pub name: Option<String>,
+    pub institution: Option<String>,
+    /// The section it is in (`minutes`, `diagnosis`...), when it says.
+    pub section: Option<String>,
+    /// Whether it is typing there.
+    pub editing: bool,
+    /// Its whole state, channel by channel, as JSON.
+    pub state_json: String,
+}

@@ -38,6 +38,8 @@ where
 {
     match runtime()?.spawn(future).await {
         Ok(result) => result.map_err(Into::into),
-        Err(e) => Err(KooperacjaError::stopped(&format!("the SDK's task failed: {e}"))),
+        Err(e) => Err(KooperacjaError::stopped(&format!(
+            "the SDK's task failed: {e}"
+        ))),
     }
 }

@@ -51,7 +51,12 @@ impl Tablet {
         text: String,
     ) -> Result<String, KooperacjaError> {
         let (tablet, id) = (self.running()?, document_id(&document)?);
-        run(async move { tablet.answer_consultation(id, &consultation_id, &text).await }).await
+        run(async move {
+            tablet
+                .answer_consultation(id, &consultation_id, &text)
+                .await
+        })
+        .await
     }
 
     /// Records the PZK's decision on the case (9.2), with the deciding meeting when known.

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, watch};
 
 use crate::error::KooperacjaError;
-use crate::presence::PresencePeer;
-use crate::records::{SyncStatus, TabletEvent};
+use crate::records::{PresencePeer, SyncStatus, TabletEvent};
 use crate::runtime::runtime;
 
 /// Receives the sync status: the current one at once, then every change (a slow listener may

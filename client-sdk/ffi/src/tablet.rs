@@ -228,12 +228,7 @@ impl Tablet {
     /// Reads a PZK document.
     pub async fn pzk(&self, document: String) -> Result<PzkView, KooperacjaError> {
         let (tablet, id) = (self.running()?, document_id(&document)?);
-        let view = run(async move {
-            tablet
-                .read(id, |doc| Ok(pzk::read_pzk(doc)?))
-                .await
-        })
-        .await?;
+        let view = run(async move { tablet.read(id, |doc| Ok(pzk::read_pzk(doc)?)).await }).await?;
         Ok(view.into())
     }
 
@@ -313,9 +308,7 @@ impl Tablet {
             institution: tablet.editor().institution().to_owned(),
         };
         let _context = runtime()?.enter();
-        let presence = tablet
-            .client()
-            .presence(id, PresenceOptions::member(&me))?;
+        let presence = tablet.client().presence(id, PresenceOptions::member(&me))?;
         Ok(DocumentPresence::new(presence))
     }
 }

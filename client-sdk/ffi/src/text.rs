@@ -111,7 +111,12 @@ impl TextSession {
     }
 
     /// Deletes `delete` characters at `position` and inserts `insert` there.
-    pub fn splice(&self, position: u64, delete: u64, insert: String) -> Result<(), KooperacjaError> {
+    pub fn splice(
+        &self,
+        position: u64,
+        delete: u64,
+        insert: String,
+    ) -> Result<(), KooperacjaError> {
         self.keystroke(|s| s.splice(position as usize, delete as usize, &insert))
     }
 
@@ -163,9 +168,10 @@ impl TextSession {
         .await
     }
 
-    /// Commits and ends the session; durable on the device when this returns. Closing twice
-    /// does nothing.
-    pub async fn close(&self) -> Result<(), KooperacjaError> {
+    /// Commits and ends the session; durable on the device when this returns. Finishing twice
+    /// does nothing. (Not `close`: Kotlin's `AutoCloseable.close` is the binding's own, which
+    /// frees the native object; freeing a session unfinished also commits what it buffered.)
+    pub async fn finish(&self) -> Result<(), KooperacjaError> {
         let slot = self.session.clone();
         run(async move {
             let session = slot.lock().await.take();

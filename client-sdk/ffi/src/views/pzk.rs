@@ -174,7 +174,11 @@ fn meeting(id: String, m: model::MeetingView) -> MeetingView {
             })
             .collect(),
         minutes: m.minutes,
-        decisions: m.decisions.into_iter().map(|(id, e)| entry(id, e)).collect(),
+        decisions: m
+            .decisions
+            .into_iter()
+            .map(|(id, e)| entry(id, e))
+            .collect(),
     }
 }
 
@@ -233,7 +237,11 @@ impl From<model::PzkView> for PzkView {
                     retired: s.retired,
                 })
                 .collect(),
-            meetings: v.meetings.into_iter().map(|(id, m)| meeting(id, m)).collect(),
+            meetings: v
+                .meetings
+                .into_iter()
+                .map(|(id, m)| meeting(id, m))
+                .collect(),
             consultations: v
                 .consultations
                 .into_iter()
