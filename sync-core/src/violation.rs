@@ -125,7 +125,7 @@ pub enum RuleViolation {
     UnknownHeads(String),
     /// A text splice too long to apply.
     SpliceTooLong,
-    /// A referral without a required field (`subject`, `reason` or `contact`).
+    /// A referral without a required field (`to`, `subject`, `reason` or `contact`).
     ReferralIncomplete(&'static str),
     /// A decision on a referral already decided (its status).
     ReferralAlreadyDecided(&'static str),
