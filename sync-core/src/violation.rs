@@ -129,7 +129,7 @@ pub enum RuleViolation {
     AddressInvalid,
     /// A contact phone that is not a Polish or international phone number (as typed).
     PhoneInvalid(String),
-    /// A referral without a required field (`subject`, `reason` or `contact`).
+    /// A referral without a required field (`to`, `subject`, `reason` or `contact`).
     ReferralIncomplete(&'static str),
     /// A decision on a referral already decided (its status).
     ReferralAlreadyDecided(&'static str),

@@ -30,12 +30,13 @@ const shot = (page, spec, name) => page.screenshot({ path: join(spec.screens, `p
 
 /** The pedagogue writes the referral offline; returns its document id. */
 async function pedagogueRefersOffline(page, spec, result) {
-  note("the pedagogue goes offline and opens Zgłoszenia")
-  await page.context().setOffline(true)
-  await syncState(page, "offline")
+  note("the pedagogue opens a new referral; the form suggests the GOPS of the team")
   await page.click("[data-testid=nav-referrals]")
   await page.click("[data-testid=new-referral]")
   await page.locator("[data-testid=referral-form]").waitFor({ timeout: WAIT_MS })
+  note("the connection drops")
+  await page.context().setOffline(true)
+  await syncState(page, "offline")
   result.suggestedTo = await page.inputValue("[data-testid=referral-to]")
   note("a referral without a reason is refused with the catalogue's words")
   await page.fill("[data-testid=referral-subject]", spec.family.name)

@@ -72,14 +72,15 @@ const s = (value: string) => new A.ImmutableString(value)
 
 /** The first change of a new referral from `by` (who must be the referrer). */
 export function newReferral(form: ReferralForm, by: Editor, at: Date): Edit<ReferralDoc> {
-  checkId("to", form.to)
   const required: Array<[string, string]> = [
+    ["to", form.to],
     ["subject", form.subjectName],
     ["reason", form.reason],
     ["contact", form.contact],
   ]
   const missing = required.find(([, value]) => value.trim() === "")
   if (missing) throw new ModelError("referral.incomplete", { field: missing[0] })
+  checkId("to", form.to)
   if (!SUBJECT_KINDS.includes(form.subjectKind)) throw fieldError("subject/kind", "unknown")
   if (!URGENCIES.includes(form.urgency)) throw fieldError("urgency", "unknown")
   if (!LEGAL_BASES.includes(form.basis)) throw fieldError("basis", "unknown")

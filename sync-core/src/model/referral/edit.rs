@@ -15,14 +15,13 @@ use crate::model::write;
 
 /// Writes a new referral from `by` (who must be the referrer `init.by` of `init.institution`).
 ///
-/// Who it is about, why and how to reach them are required
+/// To whom, who it is about, why and how to reach them are required
 /// ([`RuleViolation::ReferralIncomplete`] names the first one missing).
 pub fn new_referral(
     init: &ReferralInit,
     by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<Automerge, SchemaError> {
-    check_id(key::TO, &init.to)?;
     if by.login() != init.by || by.institution() != init.institution {
         return Err(SchemaError::Field {
             path: key::BY.to_owned(),
@@ -30,6 +29,7 @@ pub fn new_referral(
         });
     }
     let required = [
+        ("to", init.to.as_str()),
         ("subject", init.subject_name.as_str()),
         ("reason", init.reason.as_str()),
         ("contact", init.contact.as_str()),
@@ -37,6 +37,7 @@ pub fn new_referral(
     if let Some((field, _)) = required.iter().find(|(_, v)| v.trim().is_empty()) {
         return Err(SchemaError::Rule(RuleViolation::ReferralIncomplete(field)));
     }
+    check_id(key::TO, &init.to)?;
     let mut doc = Automerge::new().with_actor(init.actor.clone());
     let message = editor::message(format_args!("referral to {}", init.to), by);
     write::commit(&mut doc, message, at, |tx| {

@@ -55,9 +55,10 @@ fn a_pedagogue_writes_a_referral_that_validates_and_reads_back() {
 fn a_referral_needs_who_why_and_how_to_reach_them() {
     for (field, blank) in [
         (
-            "subject",
-            (|i: &mut ReferralInit| i.subject_name.clear()) as fn(&mut ReferralInit),
+            "to",
+            (|i: &mut ReferralInit| i.to.clear()) as fn(&mut ReferralInit),
         ),
+        ("subject", |i| i.subject_name.clear()),
         ("reason", |i| i.reason = "  ".to_owned()),
         ("contact", |i| i.contact.clear()),
     ] {
