@@ -1,7 +1,8 @@
 //! The HTTP API under `/api/v1`: [`me`] (the caller's profile and documents), [`tokens`]
 //! (enrolment with a code, short-lived access tokens), [`documents`] (assignments) and
 //! [`admin`] (provisioning, revocation, backup, erasure) and [`attachments`] (a case's files). Each handler learns who calls from
-//! [`caller`].
+//! [`caller`]. [`openapi`] describes them all (`/openapi.json`), [`schemas`] the JSON answers
+//! handlers build by hand.
 
 mod admin;
 mod attachment_range;
@@ -9,6 +10,8 @@ mod attachments;
 mod caller;
 mod documents;
 mod me;
+pub mod openapi;
+pub(crate) mod schemas;
 mod tokens;
 
 use axum::routing::{get, post, put};
@@ -19,6 +22,7 @@ use crate::state::AppState;
 /// The routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/openapi.json", get(openapi::document))
         .route("/me", get(me::who_am_i))
         .route("/me/documents", get(me::my_documents))
         .route("/enroll", post(tokens::redeem))
