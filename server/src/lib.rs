@@ -26,6 +26,7 @@
 //! - [`serve`]: binds, serves over TLS or loopback HTTP, shuts down gracefully.
 //! - [`doors`]: header timeout, pending-connection and per-account caps, security headers and
 //!   who may read `/metrics`.
+//! - [`evaluation`]: the region's de-identified figures (`/api/v1/evaluation`).
 //! - [`web`]: the remote PZK meeting page (`/`, `/meeting/…`), built into the binary.
 
 pub mod access;
@@ -41,6 +42,7 @@ pub mod disk;
 pub mod doors;
 pub mod enrolment;
 pub mod error;
+pub mod evaluation;
 pub mod export;
 pub mod health;
 pub mod hub;

@@ -9,6 +9,7 @@ mod attachment_range;
 mod attachments;
 mod caller;
 mod documents;
+mod evaluation;
 mod me;
 pub mod openapi;
 pub(crate) mod schemas;
@@ -23,6 +24,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi::document))
+        .route("/evaluation", get(evaluation::figures))
         .route("/me", get(me::who_am_i))
         .route("/me/documents", get(me::my_documents))
         .route("/enroll", post(tokens::redeem))

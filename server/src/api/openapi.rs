@@ -44,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         super::attachments::status,
         super::attachments::upload,
         super::attachments::download,
+        super::evaluation::figures,
     ),
     components(schemas(super::schemas::DocumentEntry, super::schemas::AccessLevel)),
     modifiers(&BearerToken),
@@ -56,6 +57,7 @@ use utoipa::{Modify, OpenApi};
         (name = "admin", description = "Administracja"),
         (name = "documents", description = "Przydziały do spraw"),
         (name = "attachments", description = "Załączniki spraw"),
+        (name = "evaluation", description = "Ewaluacja modelu (ROPS)"),
         (name = "openapi", description = "Ten opis"),
     )
 )]
