@@ -4,6 +4,7 @@
 //! [`caller`]. [`openapi`] describes them all (`/openapi.json`), [`schemas`] the JSON answers
 //! handlers build by hand.
 
+mod access_report;
 mod admin;
 mod attachment_range;
 mod attachments;
@@ -35,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/backup", post(admin::backup))
         .route("/admin/token-keys/rotate", post(admin::rotate_token_key))
         .route("/admin/documents/{document}/erase", post(admin::erase))
+        .route(
+            "/admin/documents/{document}/access-report",
+            get(access_report::report),
+        )
         .route("/documents/{document}/assign", post(documents::assign))
         .route("/documents/{document}/unassign", post(documents::unassign))
         .route(

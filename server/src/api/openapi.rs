@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         super::attachments::upload,
         super::attachments::download,
         super::evaluation::figures,
+        super::access_report::report,
     ),
     components(schemas(super::schemas::DocumentEntry, super::schemas::AccessLevel)),
     modifiers(&BearerToken),
