@@ -12,12 +12,31 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// `/healthz`: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    summary = "Czy proces żyje",
+    responses(
+        (status = 200, description = "ok", body = String, content_type = "text/plain"),
+    ),
+)]
 pub async fn alive() -> &'static str {
     "ok"
 }
 
 /// `/readyz`: the store is readable (on PostgreSQL also: this node hears the other nodes and
 /// no other process writes its audit chain); when not, why, in one line.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    summary = "Czy magazyn jest gotowy",
+    responses(
+        (status = 200, description = "ready", body = String, content_type = "text/plain"),
+        (status = 503, description = "not ready", body = String, content_type = "text/plain"),
+    ),
+)]
 pub async fn ready(State(state): State<AppState>) -> Response {
     let storage = state.storage.clone();
     match tokio::task::spawn_blocking(move || storage.readiness()).await {
@@ -30,6 +49,16 @@ pub async fn ready(State(state): State<AppState>) -> Response {
 }
 
 /// `/metrics` on the main listener: Prometheus text.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    summary = "Metryki Prometheusa (z pętli zwrotnej lub dla administratora)",
+    responses(
+        (status = 200, description = "Prometheus text", body = String, content_type = "text/plain"),
+        (status = 403, description = "Nie z tego adresu"),
+    ),
+)]
 pub async fn metrics_text(State(state): State<AppState>, request: Request) -> Response {
     metrics_for(&state, false, &request)
 }

@@ -18,7 +18,7 @@ use crate::signing::{Checked, Keyring};
 pub use crate::signing::{Rotation, ACCESS_TOKEN_SECONDS};
 
 /// A user's role in the Model Kooperacji.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// *Pracownik socjalny*: a social worker of a GOPS/MOPS/PCPR.
@@ -118,7 +118,7 @@ pub struct Team {
 }
 
 /// A person who uses Kooperacja.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     /// Unique login.
     pub login: String,
@@ -134,7 +134,7 @@ pub struct User {
 }
 
 /// A tablet or browser enrolled for a user.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Device {
     /// The device's id.
     pub device_id: String,
@@ -147,7 +147,7 @@ pub struct Device {
 }
 
 /// What `device enroll` hands out: the token is shown once and never stored in clear.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Enrolment {
     /// The device's id.
     pub device_id: String,
@@ -171,7 +171,7 @@ pub enum Authenticated {
 }
 
 /// A short-lived access token.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AccessToken {
     /// The bearer token (`kat_…`).
     pub access_token: String,

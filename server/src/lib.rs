@@ -26,9 +26,12 @@
 //! - [`serve`]: binds, serves over TLS or loopback HTTP, shuts down gracefully.
 //! - [`doors`]: header timeout, pending-connection and per-account caps, security headers and
 //!   who may read `/metrics`.
+//! - [`access_report`]: the access report on one case (GDPR art. 15).
+//! - [`evaluation`]: the region's de-identified figures (`/api/v1/evaluation`).
 //! - [`web`]: the remote PZK meeting page (`/`, `/meeting/…`), built into the binary.
 
 pub mod access;
+pub mod access_report;
 pub mod admin;
 pub mod api;
 pub mod at_rest;
@@ -41,6 +44,7 @@ pub mod disk;
 pub mod doors;
 pub mod enrolment;
 pub mod error;
+pub mod evaluation;
 pub mod export;
 pub mod health;
 pub mod hub;

@@ -68,7 +68,7 @@ pub enum Checked {
 }
 
 /// What a rotation did.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Rotation {
     /// The key that signs new tokens from now on.
     pub key_id: u32,

@@ -39,22 +39,59 @@ pub const CONTENT_SECURITY_POLICY: &str =
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// `GET /` and `GET /meeting/…`: the page (it reads its route from the address).
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "web",
+    summary = "Strona spotkania PZK",
+    responses(
+        (status = 200, description = "HTML", content_type = "text/html"),
+    ),
+)]
 pub async fn page(headers: HeaderMap) -> Response {
     serve("index.html", &headers)
 }
 
 /// `GET /app`: the case app lives at `/app/` (its service worker's scope).
+#[utoipa::path(
+    get,
+    path = "/app",
+    tag = "web",
+    summary = "Przekierowanie do aplikacji",
+    responses(
+        (status = 308, description = "Do /app/"),
+    ),
+)]
 pub async fn app_root() -> Response {
     Redirect::permanent("/app/").into_response()
 }
 
 /// `GET /app/`: the case app's page.
+#[utoipa::path(
+    get,
+    path = "/app/",
+    tag = "web",
+    summary = "Aplikacja spraw",
+    responses(
+        (status = 200, description = "HTML", content_type = "text/html"),
+    ),
+)]
 pub async fn app(headers: HeaderMap) -> Response {
     serve("app/index.html", &headers)
 }
 
 /// `GET /app/{route}`: a file of the case app (`sw.js`, the manifest, an icon), or else the
 /// app's page (it reads its route from the address).
+#[utoipa::path(
+    get,
+    path = "/app/{route}",
+    tag = "web",
+    summary = "Ekran aplikacji spraw",
+    params(("route" = String, Path, description = "Ścieżka ekranu")),
+    responses(
+        (status = 200, description = "HTML lub plik aplikacji"),
+    ),
+)]
 pub async fn app_route(Path(route): Path<String>, headers: HeaderMap) -> Response {
     let name = format!("app/{route}");
     if is_plain(&name) && Bundle::get(&name).is_some() {
@@ -65,6 +102,16 @@ pub async fn app_route(Path(route): Path<String>, headers: HeaderMap) -> Respons
 }
 
 /// `GET /assets/{path}`: a file of the bundle.
+#[utoipa::path(
+    get,
+    path = "/assets/{path}",
+    tag = "web",
+    summary = "Pliki strony spotkania",
+    params(("path" = String, Path, description = "Ścieżka pliku")),
+    responses(
+        (status = 200, description = "Plik"), (status = 404, description = "Brak pliku"),
+    ),
+)]
 pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     serve(&format!("assets/{path}"), &headers)
 }

@@ -13,7 +13,7 @@ use crate::hub::Command;
 use crate::identity::{random_device_secret, Enrolment, Role, Rotation, User};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct NewUser {
     login: String,
     name: String,
@@ -23,6 +23,20 @@ pub(super) struct NewUser {
 }
 
 /// Adds a user (with roles and an institution).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users",
+    tag = "admin",
+    summary = "Dodaje użytkownika",
+    request_body = NewUser,
+    responses(
+        (status = 200, body = User),
+        (status = 400, body = crate::api::schemas::ErrorBody),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 403, description = "Rola lub dostęp nie pozwala", body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn add_user(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -45,12 +59,26 @@ pub(super) async fn add_user(
     Ok(Json(user))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct NewDevice {
     user: String,
 }
 
 /// Enrols a device for a user and returns its token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/devices",
+    tag = "admin",
+    summary = "Rejestruje urządzenie użytkownika",
+    request_body = NewDevice,
+    responses(
+        (status = 200, body = Enrolment),
+        (status = 400, body = crate::api::schemas::ErrorBody),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 403, description = "Rola lub dostęp nie pozwala", body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn enroll(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -69,6 +97,20 @@ pub(super) async fn enroll(
 }
 
 /// Revokes a device and closes its connections at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/devices/{device}/revoke",
+    tag = "admin",
+    summary = "Odwołuje urządzenie",
+    params(("device" = String, Path, description = "Identyfikator urządzenia")),
+    responses(
+        (status = 200, body = crate::api::schemas::Revoked),
+        (status = 404, body = crate::api::schemas::ErrorBody),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 403, description = "Rola lub dostęp nie pozwala", body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -96,6 +138,19 @@ pub(super) async fn revoke(
 
 /// An online backup: the hub pauses (no document or audit writes start) while the store is
 /// copied, encrypted with the backup key ([`crate::backup`]), into `data_dir/backups/`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/backup",
+    tag = "admin",
+    summary = "Kopia zapasowa w trakcie pracy",
+    responses(
+        (status = 200, body = crate::api::schemas::BackupDone),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 403, description = "Rola lub dostęp nie pozwala", body = crate::api::schemas::ErrorBody),
+        (status = 503, body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn backup(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -143,6 +198,18 @@ pub(super) async fn backup(
 
 /// Replaces the key that signs access tokens (`admin token rotate-key` on a running server):
 /// tokens signed by the old key keep working until they expire.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/token-keys/rotate",
+    tag = "admin",
+    summary = "Wymienia klucz podpisujący tokeny",
+    responses(
+        (status = 200, body = Rotation),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 403, description = "Rola lub dostęp nie pozwala", body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn rotate_token_key(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -166,6 +233,20 @@ pub(super) async fn rotate_token_key(
 /// tombstoned so no device can upload it again, devices holding it are told it is unavailable
 /// (tablets drop it when the server no longer lists it), and the audit log keeps only that an
 /// erasure happened.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/documents/{document}/erase",
+    tag = "admin",
+    summary = "Usuwa sprawę (art. 17 RODO)",
+    params(("document" = String, Path, description = "Identyfikator dokumentu (bs58check)")),
+    responses(
+        (status = 200, body = crate::api::schemas::Erased),
+        (status = 400, body = crate::api::schemas::ErrorBody),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 403, description = "Rola lub dostęp nie pozwala", body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn erase(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -191,6 +272,18 @@ pub(super) async fn erase(
 
 /// `POST /admin/attachments/collect`: deletes now the blobs no case refers to that are older
 /// than the grace period (the server also does it every hour).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/attachments/collect",
+    tag = "admin",
+    summary = "Usuwa osierocone załączniki",
+    responses(
+        (status = 200, body = crate::blobs::gc::Collected),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 403, description = "Rola lub dostęp nie pozwala", body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn collect_attachments(
     State(state): State<AppState>,
     headers: HeaderMap,

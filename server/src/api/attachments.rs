@@ -34,7 +34,7 @@ const UNKNOWN: &str = "nie ma takiego załącznika";
 const GATHER: usize = 64 * 1024;
 
 /// A blob's status as answered.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Status {
     received: u64,
     size: Option<u64>,
@@ -96,6 +96,19 @@ async fn blocking<R: Send + 'static>(
 }
 
 /// `GET …/status`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{document}/attachments/{sha256}/status",
+    tag = "attachments",
+    summary = "Stan przesyłania załącznika",
+    params(("document" = String, Path, description = "Identyfikator dokumentu (bs58check)"), ("sha256" = String, Path, description = "SHA-256 pliku, 64 cyfry szesnastkowe")),
+    responses(
+        (status = 200, body = Status, headers(("upload-offset" = u64))),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 404, body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn status(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -161,6 +174,26 @@ fn refused(state: &AppState, user: &User, id: &BlobId, refusal: Refusal) -> ApiE
 }
 
 /// `PUT …`: one range of an upload.
+#[utoipa::path(
+    put,
+    path = "/api/v1/documents/{document}/attachments/{sha256}",
+    tag = "attachments",
+    summary = "Przesyła zakres pliku (wznawialne)",
+    params(("document" = String, Path, description = "Identyfikator dokumentu (bs58check)"), ("sha256" = String, Path, description = "SHA-256 pliku, 64 cyfry szesnastkowe")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, body = Status),
+        (status = 400, body = crate::api::schemas::ErrorBody),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 403, description = "Rola lub dostęp nie pozwala", body = crate::api::schemas::ErrorBody),
+        (status = 404, body = crate::api::schemas::ErrorBody),
+        (status = 409, body = crate::api::schemas::ErrorBody),
+        (status = 413, body = crate::api::schemas::ErrorBody),
+        (status = 415, body = crate::api::schemas::ErrorBody),
+        (status = 422, body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -257,6 +290,20 @@ fn drop_prefix(bytes: Bytes, skip: &mut u64) -> Bytes {
 }
 
 /// `GET …`: the blob, whole or a `Range: bytes=…`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{document}/attachments/{sha256}",
+    tag = "attachments",
+    summary = "Pobiera załącznik (także zakres)",
+    params(("document" = String, Path, description = "Identyfikator dokumentu (bs58check)"), ("sha256" = String, Path, description = "SHA-256 pliku, 64 cyfry szesnastkowe")),
+    responses(
+        (status = 200, description = "Plik", content_type = "application/octet-stream"),
+        (status = 206, description = "Zakres pliku"),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 404, body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn download(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::hub::Command;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct Assignment {
     #[serde(default)]
     user: Option<String>,
@@ -24,6 +24,22 @@ pub(super) struct Assignment {
 }
 
 /// Assigns a user or an institution to a case.
+#[utoipa::path(
+    post,
+    path = "/api/v1/documents/{document}/assign",
+    tag = "documents",
+    summary = "Przydziela użytkownika lub instytucję do sprawy",
+    params(("document" = String, Path, description = "Identyfikator dokumentu (bs58check)")),
+    request_body = Assignment,
+    responses(
+        (status = 200, body = DocRecord),
+        (status = 400, body = crate::api::schemas::ErrorBody),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 403, description = "Rola lub dostęp nie pozwala", body = crate::api::schemas::ErrorBody),
+        (status = 404, body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn assign(
     state: State<AppState>,
     headers: HeaderMap,
@@ -34,6 +50,22 @@ pub(super) async fn assign(
 }
 
 /// Unassigns a user or an institution from a case.
+#[utoipa::path(
+    post,
+    path = "/api/v1/documents/{document}/unassign",
+    tag = "documents",
+    summary = "Odbiera przydział",
+    params(("document" = String, Path, description = "Identyfikator dokumentu (bs58check)")),
+    request_body = Assignment,
+    responses(
+        (status = 200, body = DocRecord),
+        (status = 400, body = crate::api::schemas::ErrorBody),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 403, description = "Rola lub dostęp nie pozwala", body = crate::api::schemas::ErrorBody),
+        (status = 404, body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn unassign(
     state: State<AppState>,
     headers: HeaderMap,

@@ -10,6 +10,17 @@ use crate::state::AppState;
 
 /// The caller's profile: login, name, institution (with its name) and roles. The meeting page
 /// shows it and announces it in its presence.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "me",
+    summary = "Profil wywołującego",
+    responses(
+        (status = 200, body = crate::api::schemas::Profile),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn who_am_i(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -29,6 +40,17 @@ pub(super) async fn who_am_i(
 }
 
 /// The documents the caller may hold, with their kind and access.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/documents",
+    tag = "me",
+    summary = "Dokumenty, które wywołujący może mieć",
+    responses(
+        (status = 200, body = crate::api::schemas::DocumentList),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn my_documents(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -1,14 +1,19 @@
 //! The HTTP API under `/api/v1`: [`me`] (the caller's profile and documents), [`tokens`]
 //! (enrolment with a code, short-lived access tokens), [`documents`] (assignments) and
 //! [`admin`] (provisioning, revocation, backup, erasure) and [`attachments`] (a case's files). Each handler learns who calls from
-//! [`caller`].
+//! [`caller`]. [`openapi`] describes them all (`/openapi.json`), [`schemas`] the JSON answers
+//! handlers build by hand.
 
+mod access_report;
 mod admin;
 mod attachment_range;
 mod attachments;
 mod caller;
 mod documents;
+mod evaluation;
 mod me;
+pub mod openapi;
+pub(crate) mod schemas;
 mod tokens;
 
 use axum::routing::{get, post, put};
@@ -19,6 +24,8 @@ use crate::state::AppState;
 /// The routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .route("/evaluation", get(evaluation::figures))
         .route("/me", get(me::who_am_i))
         .route("/me/documents", get(me::my_documents))
         .route("/enroll", post(tokens::redeem))
@@ -29,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/backup", post(admin::backup))
         .route("/admin/token-keys/rotate", post(admin::rotate_token_key))
         .route("/admin/documents/{document}/erase", post(admin::erase))
+        .route(
+            "/admin/documents/{document}/access-report",
+            get(access_report::report),
+        )
         .route("/documents/{document}/assign", post(documents::assign))
         .route("/documents/{document}/unassign", post(documents::unassign))
         .route(

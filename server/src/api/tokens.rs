@@ -11,13 +11,26 @@ use crate::error::ApiError;
 use crate::identity::{random_device_secret, AccessToken, Enrolment, ACCESS_TOKEN_SECONDS};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct Redeem {
     code: String,
 }
 
 /// A tablet enrols itself with a one-time code and receives its device token. Wrong codes
 /// count against the code and the caller's address ([`crate::enrolment`]).
+#[utoipa::path(
+    post,
+    path = "/api/v1/enroll",
+    tag = "tokens",
+    summary = "Rejestracja urządzenia kodem jednorazowym",
+    request_body = Redeem,
+    responses(
+        (status = 200, body = Enrolment),
+        (status = 400, body = crate::api::schemas::ErrorBody),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 429, body = crate::api::schemas::ErrorBody),
+    ),
+)]
 pub(super) async fn redeem(
     State(state): State<AppState>,
     extensions: Extensions,
@@ -44,6 +57,17 @@ pub(super) async fn redeem(
 }
 
 /// A device exchanges its device token for a short-lived access token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/token",
+    tag = "tokens",
+    summary = "Krótkotrwały token dostępu",
+    responses(
+        (status = 200, body = AccessToken),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn access_token(
     State(state): State<AppState>,
     headers: HeaderMap,

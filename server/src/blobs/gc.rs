@@ -10,7 +10,7 @@ use super::Blobs;
 use crate::error::ServerError;
 
 /// What a collection did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Collected {
     /// Blobs looked at.
     pub blobs: usize,

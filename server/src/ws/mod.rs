@@ -39,6 +39,19 @@ pub struct TokenQuery {
 }
 
 /// The `/sync` handler.
+#[utoipa::path(
+    get,
+    path = "/sync",
+    tag = "sync",
+    summary = "Połączenie WebSocket protokołu automerge-repo",
+    params(("token" = Option<String>, Query, description = "Token, gdy przeglądarka nie może wysłać nagłówka")),
+    responses(
+        (status = 101, description = "Przejście na WebSocket"),
+        (status = 401, description = "Brak, nieznany, wygasły lub odwołany token", body = crate::api::schemas::ErrorBody),
+        (status = 400, description = "Nie jest to żądanie WebSocket"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn sync(
     State(state): State<AppState>,
     headers: HeaderMap,

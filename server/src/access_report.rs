@@ -1,0 +1,141 @@
+//! The access report (GDPR art. 15): everything the region holds about the people of one case,
+//! gathered for an administrator who answers an access request: the case's contents as they are
+//! now, its whole history (who changed what, when), its attachments' list, and every record of
+//! the audit log about it (who read, received, shared or changed it). As JSON, and as a
+//! readable HTML page in Polish.
+
+use serde::Serialize;
+use sync_core::model::history;
+use sync_core::DocumentId;
+
+use crate::access::{Kind, Registry};
+use crate::at_rest::SealedStore;
+use crate::audit::{AuditQuery, AuditRecord};
+use crate::error::ServerError;
+
+/// One change of the case's history.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Change {
+    /// When (RFC 3339, as the author's device said).
+    pub at: String,
+    /// The author's login, when the change names it.
+    pub author: Option<String>,
+    /// The author's institution, when the change names it.
+    pub institution: Option<String>,
+    /// What changed, e.g. `stage: referral -> screening`.
+    pub summary: String,
+}
+
+/// The report.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AccessReport {
+    /// The case's id.
+    pub document: String,
+    /// When the report was made (RFC 3339).
+    pub made_at: String,
+    /// The case as it is now, every field.
+    #[schema(value_type = Object)]
+    pub contents: serde_json::Value,
+    /// Its history, oldest first.
+    pub history: Vec<Change>,
+    /// Its attachments (name, type, size, who attached them and when), by id.
+    #[schema(value_type = Object)]
+    pub attachments: serde_json::Value,
+    /// The audit log's records about it, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub audit: Vec<AuditRecord>,
+}
+
+/// Gathers the report on `document` (a case that is held and not erased).
+pub fn gather(
+    storage: &SealedStore,
+    registry: &Registry,
+    document: DocumentId,
+) -> Result<AccessReport, ServerError> {
+    registry
+        .record(&document)
+        .filter(|r| r.kind == Kind::Case && !r.erased)
+        .ok_or_else(|| ServerError::NotFound("no such case".into()))?;
+    let stored = storage
+        .load_now(document)?
+        .ok_or_else(|| ServerError::NotFound("no such case".into()))?;
+    let doc = sync_core::engine::load_stored(&stored)?;
+    let contents = serde_json::to_value(automerge::AutoSerde::from(&doc))
+        .map_err(|e| ServerError::Corrupt(format!("the case {document}: {e}")))?;
+    let history = history::changes_between(&doc, &[], &doc.get_heads())
+        .map_err(|e| ServerError::Corrupt(format!("the history of {document}: {e}")))?
+        .into_iter()
+        .map(|entry| Change {
+            at: entry.at.to_rfc3339(),
+            author: entry.author,
+            institution: entry.institution,
+            summary: entry.summary,
+        })
+        .collect();
+    let attachments = contents
+        .get("attachments")
+        .cloned()
+        .unwrap_or_else(|| serde_json::json!({}));
+    let audit = registry.audit().query(&AuditQuery {
+        document: Some(document.to_string()),
+        ..Default::default()
+    })?;
+    Ok(AccessReport {
+        document: document.to_string(),
+        made_at: chrono::Utc::now().to_rfc3339(),
+        contents,
+        history,
+        attachments,
+        audit,
+    })
+}
+
+/// The report as a readable page (Polish headings; every value escaped).
+pub fn to_html(report: &AccessReport) -> String {
+    let mut out = String::from(
+        "<!doctype html><html lang=\"pl\"><head><meta charset=\"utf-8\">\
+         <title>Raport dostępu (art. 15 RODO)</title></head><body>",
+    );
+    out.push_str(&format!(
+        "<h1>Raport dostępu do danych (art. 15 RODO)</h1><p>Sprawa {} — raport z {}</p>",
+        escape(&report.document),
+        escape(&report.made_at)
+    ));
+    out.push_str("<h2>Treść sprawy</h2><pre>");
+    out.push_str(&escape(
+        &serde_json::to_string_pretty(&report.contents).unwrap_or_default(),
+    ));
+    out.push_str("</pre><h2>Załączniki</h2><pre>");
+    out.push_str(&escape(
+        &serde_json::to_string_pretty(&report.attachments).unwrap_or_default(),
+    ));
+    out.push_str("</pre><h2>Historia zmian</h2><table><tr><th>Kiedy</th><th>Kto</th><th>Instytucja</th><th>Co</th></tr>");
+    for c in &report.history {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&c.at),
+            escape(c.author.as_deref().unwrap_or("")),
+            escape(c.institution.as_deref().unwrap_or("")),
+            escape(&c.summary)
+        ));
+    }
+    out.push_str("</table><h2>Kto czytał i zmieniał (dziennik audytu)</h2><table><tr><th>Kiedy</th><th>Zdarzenie</th><th>Użytkownik</th><th>Urządzenie</th></tr>");
+    for r in &report.audit {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&r.at),
+            escape(&r.kind),
+            escape(r.user.as_deref().unwrap_or("")),
+            escape(r.device.as_deref().unwrap_or(""))
+        ));
+    }
+    out.push_str("</table></body></html>");
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
