@@ -117,7 +117,7 @@ async fn sdk_first_sync(server: &RunningServer, dir: &Path, expect: usize, runs:
         let config = TabletConfig::new(
             &folder,
             TabletKey::new([7; 32]),
-            PeerId::new(&format!("tablet-field-{run}")).expect("peer id"),
+            PeerId::new(format!("tablet-field-{run}")).expect("peer id"),
             "anna",
             "gops",
         )
