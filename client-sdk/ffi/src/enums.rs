@@ -11,14 +11,6 @@ use sync_core::model::pzk::{
     AgreementStatus, Attendance, InstitutionSector, MeetingMode, MemberRole, MilestoneStatus,
     TeamDecision,
 };
-use sync_core::model::DocumentKind;
-
-/// The kind of a document: a case (*sprawa*) or a PZK document.
-#[uniffi::remote(Enum)]
-pub enum DocumentKind {
-    Case,
-    Pzk,
-}
 
 /// The stage of a case (*etap*).
 #[uniffi::remote(Enum)]

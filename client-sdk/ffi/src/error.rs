@@ -204,7 +204,8 @@ impl From<SdkError> for KooperacjaError {
                 message_pl,
                 detail,
             },
-            SdkError::Invalid(_) => Self::Invalid {
+            // `Invalid`, and any failure the SDK gains later (its own code and text kept).
+            _ => Self::Invalid {
                 reason_code,
                 message_pl,
                 detail,

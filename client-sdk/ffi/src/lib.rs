@@ -20,6 +20,11 @@
 //! - [`KooperacjaError`] (`error.rs`): every failure as a typed exception carrying the stable
 //!   reason code and the Polish message of the catalogue (`sync-core/messages/pl.json`).
 //!
+//! TODO(#18 attachments, #19 referrals): the tablet's attachments (`Tablet::attach_file`,
+//! `download_attachment`...) and referrals landed in `client-sdk` after this crate was written
+//! and are not exposed yet; they belong in new `attachments.rs` / `referrals.rs` modules here,
+//! with the Kotlin test project covering an attachment made offline.
+//!
 //! Every `async` method runs on one Tokio runtime owned by the library (`runtime.rs`) and becomes
 //! a Kotlin `suspend fun` / Swift `async` function; cancelling the caller does not undo an edit
 //! that has started (it is durable on the device when it completes).

@@ -4,7 +4,6 @@
 use std::time::SystemTime;
 
 use sync_core::model::case::Stage;
-use sync_core::model::DocumentKind;
 use sync_core::Coded;
 
 use crate::convert::{hashes, time};
@@ -119,6 +118,32 @@ impl TabletEvent {
     }
 }
 
+/// The kind of a document, by the wire name the model stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum DocumentKind {
+    /// *Sprawa* — a case.
+    Case,
+    /// A PZK document.
+    Pzk,
+    /// *Zgłoszenie* — a partner's referral (once the model has it).
+    Referral,
+    /// A kind this build of the bindings does not know.
+    Unknown,
+}
+
+impl From<sync_core::model::DocumentKind> for DocumentKind {
+    // By wire name, so that a kind the model gains later reads as `Unknown` until the
+    // bindings name it, instead of breaking the build.
+    fn from(kind: sync_core::model::DocumentKind) -> Self {
+        match kind.as_str() {
+            "case" => DocumentKind::Case,
+            "pzk" => DocumentKind::Pzk,
+            "referral" => DocumentKind::Referral,
+            _ => DocumentKind::Unknown,
+        }
+    }
+}
+
 /// A document held on this device.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct LocalDocument {
@@ -138,7 +163,7 @@ impl From<client_sdk::LocalDocument> for LocalDocument {
     fn from(d: client_sdk::LocalDocument) -> Self {
         LocalDocument {
             id: d.id.to_string(),
-            kind: d.kind,
+            kind: d.kind.map(DocumentKind::from),
             pending_changes: d.pending_changes as u64,
             on_server: d.on_server,
             read_only: d.read_only,

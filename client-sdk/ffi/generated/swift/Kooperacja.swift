@@ -7226,13 +7226,27 @@ public func FfiConverterTypeDiagnosisSector_lower(_ value: DiagnosisSector) -> R
 
 
 /**
- * The kind of a document: a case (*sprawa*) or a PZK document.
+ * The kind of a document, by the wire name the model stores.
  */
 
 public enum DocumentKind: Equatable, Hashable {
     
+    /**
+     * *Sprawa* — a case.
+     */
     case `case`
+    /**
+     * A PZK document.
+     */
     case pzk
+    /**
+     * *Zgłoszenie* — a partner's referral (once the model has it).
+     */
+    case referral
+    /**
+     * A kind this build of the bindings does not know.
+     */
+    case unknown
 
 
 
@@ -7258,6 +7272,10 @@ public struct FfiConverterTypeDocumentKind: FfiConverterRustBuffer {
         
         case 2: return .pzk
         
+        case 3: return .referral
+        
+        case 4: return .unknown
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -7272,6 +7290,14 @@ public struct FfiConverterTypeDocumentKind: FfiConverterRustBuffer {
         
         case .pzk:
             writeInt(&buf, Int32(2))
+        
+        
+        case .referral:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(4))
         
         }
     }

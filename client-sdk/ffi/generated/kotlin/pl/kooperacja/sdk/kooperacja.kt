@@ -8511,13 +8511,27 @@ public object FfiConverterTypeDiagnosisSector: FfiConverterRustBuffer<DiagnosisS
 
 
 /**
- * The kind of a document: a case (*sprawa*) or a PZK document.
+ * The kind of a document, by the wire name the model stores.
  */
 
 enum class DocumentKind {
     
+    /**
+     * *Sprawa* — a case.
+     */
     CASE,
-    PZK;
+    /**
+     * A PZK document.
+     */
+    PZK,
+    /**
+     * *Zgłoszenie* — a partner's referral (once the model has it).
+     */
+    REFERRAL,
+    /**
+     * A kind this build of the bindings does not know.
+     */
+    UNKNOWN;
 
     
 
