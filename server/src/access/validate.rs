@@ -172,9 +172,9 @@ impl Registry {
             .teams
             .read()
             .map_err(|_| Refusal::HostFailed("team table poisoned".into()))?;
-        let related = teams.iter().any(|t| {
-            t.institutions.iter().any(|i| i == own) && t.institutions.iter().any(|i| *i == view.to)
-        });
+        let related = teams
+            .iter()
+            .any(|t| t.institutions.iter().any(|i| i == own) && t.institutions.contains(&view.to));
         if related {
             Ok(())
         } else {
