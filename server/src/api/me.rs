@@ -5,6 +5,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 
 use super::caller::caller;
+use super::schemas::{AccessLevel, DocumentEntry, DocumentList};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -54,20 +55,22 @@ pub(super) async fn who_am_i(
 pub(super) async fn my_documents(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DocumentList>, ApiError> {
     let user = caller(&state, &headers).await?;
-    let documents: Vec<serde_json::Value> = state
+    let documents = state
         .registry
         .visible_to(&user.login)
         .into_iter()
-        .map(|(id, kind, access)| {
-            serde_json::json!({
-                "document_id": id.to_string(),
-                "url": id.url(),
-                "kind": kind,
-                "access": if access == sync_core::engine::Access::ReadWrite { "read-write" } else { "read" },
-            })
+        .map(|(id, kind, access)| DocumentEntry {
+            document_id: id.to_string(),
+            url: id.url(),
+            kind,
+            access: if access == sync_core::engine::Access::ReadWrite {
+                AccessLevel::ReadWrite
+            } else {
+                AccessLevel::Read
+            },
         })
         .collect();
-    Ok(Json(serde_json::json!({ "documents": documents })))
+    Ok(Json(DocumentList { documents }))
 }
