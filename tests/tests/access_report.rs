@@ -92,4 +92,21 @@ async fn the_access_report_holds_exactly_the_case_and_its_audit() {
     assert_eq!(https_get(&server, &unknown, Some(&admin)).await.status, 404);
     t.shutdown().await;
     server.shutdown().await.expect("shutdown");
+
+    // The same report from the admin command on the stopped server's data directory.
+    let page = kooperacja_server::admin::run(
+        dir.path(),
+        &dir.path().join("secrets"),
+        None,
+        kooperacja_server::admin::AdminCommand::AccessReport {
+            document: id.to_string(),
+            format: "html".into(),
+        },
+    )
+    .expect("report");
+    assert!(page.contains("Maria Kowalska"), "{page}");
+    assert!(
+        page.contains("access-report"),
+        "the API's report is on the record: {page}"
+    );
 }

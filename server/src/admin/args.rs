@@ -65,6 +65,16 @@ pub enum AdminCommand {
         #[arg(long, default_value = "json")]
         format: String,
     },
+    /// The access report (GDPR art. 15) on one case: its contents, history, attachments and
+    /// the audit log's records about it.
+    AccessReport {
+        /// The case's id.
+        #[arg(long)]
+        document: String,
+        /// `json` or `html` (a readable page).
+        #[arg(long, default_value = "html")]
+        format: String,
+    },
     /// Copies this data directory's sled store (documents, identity, access, audit) into a
     /// PostgreSQL database, for a region that grows to several nodes. Progress on stderr.
     MigrateToPostgres {

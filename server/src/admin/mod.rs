@@ -151,6 +151,30 @@ fn run_command(
                 }
             }
         }
+        AdminCommand::AccessReport { document, format } => {
+            let id = sync_core::DocumentId::parse(&document)
+                .map_err(|e| ServerError::Invalid(e.to_string()))?;
+            let audit = std::sync::Arc::new(audit);
+            let registry =
+                crate::access::Registry::open(&kv, directory.clone(), audit.clone(), false)?;
+            let report = crate::access_report::gather(&storage, &registry, id)?;
+            audit.record(
+                "access-report",
+                None,
+                None,
+                Some(id.to_string()),
+                serde_json::json!({ "format": format, "by": "admin command" }),
+            )?;
+            match format.as_str() {
+                "html" => crate::access_report::to_html(&report),
+                "json" => json_line(&report)?,
+                other => {
+                    return Err(ServerError::Invalid(format!(
+                        "unknown format {other:?}; use json or html"
+                    )))
+                }
+            }
+        }
         AdminCommand::MigrateToPostgres { to } => {
             let crate::store::DocStore::Sled(from) = storage.inner() else {
                 return Err(ServerError::Invalid(
