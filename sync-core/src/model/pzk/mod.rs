@@ -11,7 +11,7 @@
 //! | `animator` | string | login of the animator who leads the team |
 //! | `agreement` | `{text: Text, status}` | inter-institution agreement (5.2) |
 //! | `members` | map: institution id → `{name, sector, role, representatives}` | representatives: person id → `{name, function}` |
-//! | `workPlan` | map: milestone id → `{step, month, title, status}` | 18-month schedule (6.2) |
+//! | `workPlan` | map: milestone id → `{step, month, title, status}` | the schedule (6.2): 18 months in the model, longer when extended (months 1 to 120) |
 //! | `services` | map: service id → `{description: Text, provider, sector, capacity?, remoteCapable, retired}` | *Lista aktywności i usług* (6.3) |
 //! | `meetings` | map: meeting id → meeting | see below |
 //! | `consultations` | map: id → consultation + `{caseRef, meeting?}` | see [`super::consultation`] |

@@ -87,7 +87,12 @@ pub(super) fn read_milestone(node: &Node<'_>) -> Result<MilestoneView, SchemaErr
         u8::try_from(m)
             .ok()
             .filter(|m| PLAN_MONTHS.contains(m))
-            .ok_or_else(|| node.error(key::MONTH, format!("{m} is not a month 1 to 18")))
+            .ok_or_else(|| {
+                node.error(
+                    key::MONTH,
+                    format!("{m} is not a month 1 to {}", PLAN_MONTHS.end()),
+                )
+            })
     };
     for other in &months.alternatives {
         month(*other)?;

@@ -12,8 +12,10 @@ use crate::error::SchemaError;
 use crate::model::conflict::Conflict;
 use crate::model::consultation::ConsultationView;
 
-/// The months of the PZK work plan: I to XVIII.
-pub const PLAN_MONTHS: std::ops::RangeInclusive<u8> = 1..=18;
+/// The months of the PZK work plan, counted from its start: the model's 18 months, and as many
+/// more as a team's schedule runs (the seeds' schedule, extended for COVID, runs 29), up to ten
+/// years.
+pub const PLAN_MONTHS: std::ops::RangeInclusive<u8> = 1..=120;
 
 /// The longest pseudonymous case reference, in bytes.
 pub const MAX_CASE_REF_LEN: usize = 64;
@@ -178,7 +180,7 @@ pub struct MemberView {
 pub struct Milestone {
     /// The model's step, e.g. `K6.2` or `K7.2`.
     pub step: String,
-    /// The month of the schedule, 1 to 18 (I–XVIII).
+    /// The month of the schedule, from 1 (see [`PLAN_MONTHS`]).
     pub month: u8,
     /// What is to be done.
     pub title: String,

@@ -28,7 +28,11 @@ fn check_milestone(milestone_id: &str, milestone: &Milestone) -> Result<(), Sche
     if !PLAN_MONTHS.contains(&milestone.month) {
         return Err(field(
             key::MONTH,
-            format!("{} is not a month 1 to 18", milestone.month),
+            format!(
+                "{} is not a month 1 to {}",
+                milestone.month,
+                PLAN_MONTHS.end()
+            ),
         ));
     }
     Ok(())
