@@ -109,8 +109,8 @@ pub mod history;
 mod keyed;
 pub mod pzk;
 mod reader;
-pub mod timeline;
 pub mod referral;
+pub mod timeline;
 pub mod warsaw;
 mod write;
 
