@@ -19,16 +19,16 @@
 //!   values; `inputs.rs`: what edits take.
 //! - [`KooperacjaError`] (`error.rs`): every failure as a typed exception carrying the stable
 //!   reason code and the Polish message of the catalogue (`sync-core/messages/pl.json`).
-//!
-//! TODO(#18 attachments, #19 referrals): the tablet's attachments (`Tablet::attach_file`,
-//! `download_attachment`...) and referrals landed in `client-sdk` after this crate was written
-//! and are not exposed yet; they belong in new `attachments.rs` / `referrals.rs` modules here,
-//! with the Kotlin test project covering an attachment made offline.
+//! - `attachments.rs`: attaching a file to a case offline, the case's attachments with where
+//!   their bytes are, downloading one on demand, reading or saving it, eviction, and the
+//!   attachment events to a listener (Kotlin `attachmentEventFlow()`).
+//! - `referrals.rs`: referrals (*zgłoszenia*): refer, read, accept (a case opens), decline.
 //!
 //! Every `async` method runs on one Tokio runtime owned by the library (`runtime.rs`) and becomes
 //! a Kotlin `suspend fun` / Swift `async` function; cancelling the caller does not undo an edit
 //! that has started (it is durable on the device when it completes).
 
+mod attachments;
 mod config;
 mod convert;
 mod edits;
@@ -37,6 +37,7 @@ mod error;
 mod inputs;
 mod presence;
 mod records;
+mod referrals;
 mod runtime;
 mod steps;
 mod streams;
@@ -44,6 +45,10 @@ mod tablet;
 mod text;
 mod views;
 
+pub use attachments::{
+    Attached, AttachmentEntry, AttachmentEvent, AttachmentEventListener, AttachmentPlace,
+    EvictedAttachment,
+};
 pub use config::{ServerSettings, TabletSettings, TrustSettings};
 pub use error::KooperacjaError;
 pub use presence::DocumentPresence;
@@ -51,6 +56,7 @@ pub use records::{
     ConflictValue, FieldConflict, HistoryEntry, LocalDocument, PresencePeer, StageMove, SyncState,
     SyncStatus, TabletEvent, TextView,
 };
+pub use referrals::{ReferralDetails, ReferralForm};
 pub use streams::{PeersListener, Subscription, SyncStatusListener, TabletEventListener};
 pub use tablet::Tablet;
 pub use text::{TextField, TextSession};

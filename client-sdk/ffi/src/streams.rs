@@ -46,6 +46,13 @@ pub struct Subscription {
     task: tokio::task::AbortHandle,
 }
 
+impl Subscription {
+    /// A subscription stopping `task`.
+    pub(crate) fn of(task: tokio::task::AbortHandle) -> Arc<Self> {
+        Arc::new(Self { task })
+    }
+}
+
 #[uniffi::export]
 impl Subscription {
     /// Stops the delivery (the listener's `on_closed` is not called).

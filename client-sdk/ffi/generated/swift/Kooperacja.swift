@@ -487,6 +487,22 @@ fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -630,6 +646,254 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
         writeInt(&buf, nanoseconds)
     }
 }
+
+
+
+
+/**
+ * Receives the attachment events as they happen.
+ */
+public protocol AttachmentEventListener: AnyObject, Sendable {
+    
+    /**
+     * An event.
+     */
+    func onEvent(event: AttachmentEvent) 
+    
+    /**
+     * The tablet stopped: no more events come.
+     */
+    func onClosed() 
+    
+}
+/**
+ * Receives the attachment events as they happen.
+ */
+open class AttachmentEventListenerImpl: AttachmentEventListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_kooperacja_ffi_fn_clone_attachmenteventlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_kooperacja_ffi_fn_free_attachmenteventlistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * An event.
+     */
+open func onEvent(event: AttachmentEvent)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_kooperacja_ffi_fn_method_attachmenteventlistener_on_event(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeAttachmentEvent_lower(event),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The tablet stopped: no more events come.
+     */
+open func onClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_kooperacja_ffi_fn_method_attachmenteventlistener_on_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceAttachmentEventListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceAttachmentEventListener = UniffiVTableCallbackInterfaceAttachmentEventListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeAttachmentEventListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface AttachmentEventListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeAttachmentEventListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface AttachmentEventListener: handle missing in uniffiClone")
+            }
+        },
+        onEvent: { (
+            uniffiHandle: UInt64,
+            event: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeAttachmentEventListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onEvent(
+                     event: try FfiConverterTypeAttachmentEvent_lift(event)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onClosed: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeAttachmentEventListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClosed(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceAttachmentEventListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceAttachmentEventListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitAttachmentEventListener() {
+    uniffi_kooperacja_ffi_fn_init_callback_vtable_attachmenteventlistener(UniffiCallbackInterfaceAttachmentEventListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentEventListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<AttachmentEventListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = AttachmentEventListener
+
+    public static func lift(_ handle: UInt64) throws -> AttachmentEventListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return AttachmentEventListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: AttachmentEventListener) -> UInt64 {
+         if let rustImpl = value as? AttachmentEventListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentEventListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: AttachmentEventListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentEventListener_lift(_ handle: UInt64) throws -> AttachmentEventListener {
+    return try FfiConverterTypeAttachmentEventListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentEventListener_lower(_ value: AttachmentEventListener) -> UInt64 {
+    return FfiConverterTypeAttachmentEventListener.lower(value)
+}
+
+
 
 
 
@@ -1480,6 +1744,56 @@ public func FfiConverterTypeSyncStatusListener_lower(_ value: SyncStatusListener
 public protocol TabletProtocol: AnyObject, Sendable {
     
     /**
+     * Attaches a file held in memory (a camera's photo), as `attach_file` does.
+     */
+    func attachBytes(caseId: String, bytes: Data, kind: AttachmentKind, link: AttachmentLink?, caption: String) async throws  -> Attached
+    
+    /**
+     * Attaches the file at `path` to a case, offline: its type is told by its first bytes
+     * (PDF, JPEG, PNG, HEIC/HEIF, WebP), a photo loses its EXIF/GPS metadata, the bytes are
+     * stored encrypted on the device and the case gets its entry. Durable on the device on
+     * return; the upload queue sends the bytes when connected. Refused before anything is
+     * kept: a file over the limit, another type, a photo whose metadata cannot be removed.
+     */
+    func attachFile(caseId: String, path: String, kind: AttachmentKind, link: AttachmentLink?, caption: String) async throws  -> Attached
+    
+    /**
+     * The case's attachments, each with where its bytes are.
+     */
+    func attachments(caseId: String) async throws  -> [AttachmentEntry]
+    
+    /**
+     * Fetches an attachment from the server unless it is here already (progress as
+     * `AttachmentEvent.Downloading`); continues a cut download. Returns once the bytes are on
+     * the device and match their hash (`AttachmentCorrupt` otherwise, nothing kept).
+     */
+    func downloadAttachment(caseId: String, sha256: String) async throws 
+    
+    /**
+     * Removes from the device the attachments the server holds that were not opened nor
+     * stored since `unused_since`; never one still waiting for upload.
+     */
+    func evictAttachments(unusedSince: Date) async throws  -> [EvictedAttachment]
+    
+    /**
+     * The bytes of an attachment on this device, whole (for a small file; `save_attachment`
+     * streams a large one to a file). `AttachmentNotCached` when they are not here.
+     */
+    func readAttachment(caseId: String, sha256: String) async throws  -> Data
+    
+    /**
+     * Writes an attachment on this device, decrypted piece by piece, to the file at `path`
+     * (for a viewer app; the app removes it when done). Returns the bytes written.
+     */
+    func saveAttachment(caseId: String, sha256: String, path: String) async throws  -> UInt64
+    
+    /**
+     * Delivers every attachment event from now on to `listener` (Kotlin:
+     * `tablet.attachmentEventFlow()`).
+     */
+    func watchAttachments(listener: AttachmentEventListener) throws  -> Subscription
+    
+    /**
      * Adds a household member, or updates one.
      */
     func addHouseholdMember(document: String, member: HouseholdMemberInput) async throws 
@@ -1534,6 +1848,30 @@ public protocol TabletProtocol: AnyObject, Sendable {
      * Adds an IPP goal or updates its plan.
      */
     func upsertGoal(document: String, goalId: String, plan: GoalPlanInput) async throws 
+    
+    /**
+     * Accepts a referral: opens a case owned by this tablet's user, linked to the referral and
+     * naming the referrer, and records the acceptance. Returns the case's id. A referral
+     * already decided is refused before any case opens.
+     */
+    func acceptReferral(referralId: String) async throws  -> String
+    
+    /**
+     * Declines a referral with the reason the referrer reads.
+     */
+    func declineReferral(referralId: String, reason: String) async throws 
+    
+    /**
+     * Writes a referral from this tablet's user for their institution; durable on the device
+     * on return, sent when a connection exists (the server refuses one to an institution the
+     * referrer shares no PZK with). Returns its document id.
+     */
+    func refer(form: ReferralForm) async throws  -> String
+    
+    /**
+     * Reads a referral.
+     */
+    func referral(referralId: String) async throws  -> ReferralDetails
     
     /**
      * Answers a consultation for this user's institution; returns the answer's id.
@@ -1771,6 +2109,162 @@ public static func `open`(settings: TabletSettings)async throws  -> Tablet  {
 
     
     /**
+     * Attaches a file held in memory (a camera's photo), as `attach_file` does.
+     */
+open func attachBytes(caseId: String, bytes: Data, kind: AttachmentKind, link: AttachmentLink?, caption: String)async throws  -> Attached  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kooperacja_ffi_fn_method_tablet_attach_bytes(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(caseId),FfiConverterData.lower(bytes),FfiConverterTypeAttachmentKind_lower(kind),FfiConverterOptionTypeAttachmentLink.lower(link),FfiConverterString.lower(caption)
+                )
+            },
+            pollFunc: ffi_kooperacja_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kooperacja_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kooperacja_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAttached_lift,
+            errorHandler: FfiConverterTypeKooperacjaError_lift
+        )
+}
+    
+    /**
+     * Attaches the file at `path` to a case, offline: its type is told by its first bytes
+     * (PDF, JPEG, PNG, HEIC/HEIF, WebP), a photo loses its EXIF/GPS metadata, the bytes are
+     * stored encrypted on the device and the case gets its entry. Durable on the device on
+     * return; the upload queue sends the bytes when connected. Refused before anything is
+     * kept: a file over the limit, another type, a photo whose metadata cannot be removed.
+     */
+open func attachFile(caseId: String, path: String, kind: AttachmentKind, link: AttachmentLink?, caption: String)async throws  -> Attached  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kooperacja_ffi_fn_method_tablet_attach_file(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(caseId),FfiConverterString.lower(path),FfiConverterTypeAttachmentKind_lower(kind),FfiConverterOptionTypeAttachmentLink.lower(link),FfiConverterString.lower(caption)
+                )
+            },
+            pollFunc: ffi_kooperacja_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kooperacja_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kooperacja_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAttached_lift,
+            errorHandler: FfiConverterTypeKooperacjaError_lift
+        )
+}
+    
+    /**
+     * The case's attachments, each with where its bytes are.
+     */
+open func attachments(caseId: String)async throws  -> [AttachmentEntry]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kooperacja_ffi_fn_method_tablet_attachments(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(caseId)
+                )
+            },
+            pollFunc: ffi_kooperacja_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kooperacja_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kooperacja_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeAttachmentEntry.lift,
+            errorHandler: FfiConverterTypeKooperacjaError_lift
+        )
+}
+    
+    /**
+     * Fetches an attachment from the server unless it is here already (progress as
+     * `AttachmentEvent.Downloading`); continues a cut download. Returns once the bytes are on
+     * the device and match their hash (`AttachmentCorrupt` otherwise, nothing kept).
+     */
+open func downloadAttachment(caseId: String, sha256: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kooperacja_ffi_fn_method_tablet_download_attachment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(caseId),FfiConverterString.lower(sha256)
+                )
+            },
+            pollFunc: ffi_kooperacja_ffi_rust_future_poll_void,
+            completeFunc: ffi_kooperacja_ffi_rust_future_complete_void,
+            freeFunc: ffi_kooperacja_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKooperacjaError_lift
+        )
+}
+    
+    /**
+     * Removes from the device the attachments the server holds that were not opened nor
+     * stored since `unused_since`; never one still waiting for upload.
+     */
+open func evictAttachments(unusedSince: Date)async throws  -> [EvictedAttachment]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kooperacja_ffi_fn_method_tablet_evict_attachments(
+                        self.uniffiCloneHandle(),FfiConverterTimestamp.lower(unusedSince)
+                )
+            },
+            pollFunc: ffi_kooperacja_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kooperacja_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kooperacja_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeEvictedAttachment.lift,
+            errorHandler: FfiConverterTypeKooperacjaError_lift
+        )
+}
+    
+    /**
+     * The bytes of an attachment on this device, whole (for a small file; `save_attachment`
+     * streams a large one to a file). `AttachmentNotCached` when they are not here.
+     */
+open func readAttachment(caseId: String, sha256: String)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kooperacja_ffi_fn_method_tablet_read_attachment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(caseId),FfiConverterString.lower(sha256)
+                )
+            },
+            pollFunc: ffi_kooperacja_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kooperacja_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kooperacja_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeKooperacjaError_lift
+        )
+}
+    
+    /**
+     * Writes an attachment on this device, decrypted piece by piece, to the file at `path`
+     * (for a viewer app; the app removes it when done). Returns the bytes written.
+     */
+open func saveAttachment(caseId: String, sha256: String, path: String)async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kooperacja_ffi_fn_method_tablet_save_attachment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(caseId),FfiConverterString.lower(sha256),FfiConverterString.lower(path)
+                )
+            },
+            pollFunc: ffi_kooperacja_ffi_rust_future_poll_u64,
+            completeFunc: ffi_kooperacja_ffi_rust_future_complete_u64,
+            freeFunc: ffi_kooperacja_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeKooperacjaError_lift
+        )
+}
+    
+    /**
+     * Delivers every attachment event from now on to `listener` (Kotlin:
+     * `tablet.attachmentEventFlow()`).
+     */
+open func watchAttachments(listener: AttachmentEventListener)throws  -> Subscription  {
+    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeKooperacjaError_lift) {
+        uniffiCallStatus in
+    uniffi_kooperacja_ffi_fn_method_tablet_watch_attachments(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeAttachmentEventListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Adds a household member, or updates one.
      */
 open func addHouseholdMember(document: String, member: HouseholdMemberInput)async throws   {
@@ -1976,6 +2470,86 @@ open func upsertGoal(document: String, goalId: String, plan: GoalPlanInput)async
             completeFunc: ffi_kooperacja_ffi_rust_future_complete_void,
             freeFunc: ffi_kooperacja_ffi_rust_future_free_void,
             liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKooperacjaError_lift
+        )
+}
+    
+    /**
+     * Accepts a referral: opens a case owned by this tablet's user, linked to the referral and
+     * naming the referrer, and records the acceptance. Returns the case's id. A referral
+     * already decided is refused before any case opens.
+     */
+open func acceptReferral(referralId: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kooperacja_ffi_fn_method_tablet_accept_referral(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(referralId)
+                )
+            },
+            pollFunc: ffi_kooperacja_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kooperacja_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kooperacja_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeKooperacjaError_lift
+        )
+}
+    
+    /**
+     * Declines a referral with the reason the referrer reads.
+     */
+open func declineReferral(referralId: String, reason: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kooperacja_ffi_fn_method_tablet_decline_referral(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(referralId),FfiConverterString.lower(reason)
+                )
+            },
+            pollFunc: ffi_kooperacja_ffi_rust_future_poll_void,
+            completeFunc: ffi_kooperacja_ffi_rust_future_complete_void,
+            freeFunc: ffi_kooperacja_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeKooperacjaError_lift
+        )
+}
+    
+    /**
+     * Writes a referral from this tablet's user for their institution; durable on the device
+     * on return, sent when a connection exists (the server refuses one to an institution the
+     * referrer shares no PZK with). Returns its document id.
+     */
+open func refer(form: ReferralForm)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kooperacja_ffi_fn_method_tablet_refer(
+                        self.uniffiCloneHandle(),FfiConverterTypeReferralForm_lower(form)
+                )
+            },
+            pollFunc: ffi_kooperacja_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kooperacja_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kooperacja_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeKooperacjaError_lift
+        )
+}
+    
+    /**
+     * Reads a referral.
+     */
+open func referral(referralId: String)async throws  -> ReferralDetails  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_kooperacja_ffi_fn_method_tablet_referral(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(referralId)
+                )
+            },
+            pollFunc: ffi_kooperacja_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_kooperacja_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_kooperacja_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeReferralDetails_lift,
             errorHandler: FfiConverterTypeKooperacjaError_lift
         )
 }
@@ -3260,6 +3834,254 @@ public func FfiConverterTypeAnswerView_lower(_ value: AnswerView) -> RustBuffer 
 
 
 /**
+ * A file just attached: its entry's id and what was stored.
+ */
+public struct Attached: Equatable, Hashable {
+    /**
+     * The entry's id in the case.
+     */
+    public var id: String
+    /**
+     * SHA-256 of the stored bytes (after a photo's metadata was removed), hex.
+     */
+    public var sha256: String
+    /**
+     * The stored size in bytes.
+     */
+    public var size: UInt64
+    /**
+     * The MIME type told by the first bytes.
+     */
+    public var mime: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The entry's id in the case.
+         */id: String, 
+        /**
+         * SHA-256 of the stored bytes (after a photo's metadata was removed), hex.
+         */sha256: String, 
+        /**
+         * The stored size in bytes.
+         */size: UInt64, 
+        /**
+         * The MIME type told by the first bytes.
+         */mime: String) {
+        self.id = id
+        self.sha256 = sha256
+        self.size = size
+        self.mime = mime
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Attached: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttached: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Attached {
+        return
+            try Attached(
+                id: FfiConverterString.read(from: &buf), 
+                sha256: FfiConverterString.read(from: &buf), 
+                size: FfiConverterUInt64.read(from: &buf), 
+                mime: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Attached, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterUInt64.write(value.size, into: &buf)
+        FfiConverterString.write(value.mime, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttached_lift(_ buf: RustBuffer) throws -> Attached {
+    return try FfiConverterTypeAttached.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttached_lower(_ value: Attached) -> RustBuffer {
+    return FfiConverterTypeAttached.lower(value)
+}
+
+
+/**
+ * A case's attachment entry, with where its bytes are.
+ */
+public struct AttachmentEntry: Equatable, Hashable {
+    /**
+     * The entry's id in the case.
+     */
+    public var id: String
+    /**
+     * SHA-256 of the bytes (hex): what `downloadAttachment` and `readAttachment` take.
+     */
+    public var sha256: String
+    /**
+     * The MIME type, told by the file's first bytes.
+     */
+    public var mime: String
+    /**
+     * Size in bytes.
+     */
+    public var size: UInt64
+    /**
+     * What it is.
+     */
+    public var kind: AttachmentKind
+    /**
+     * The signature or consent it documents, if any.
+     */
+    public var link: AttachmentLink?
+    /**
+     * The caption (*opis*), may be empty.
+     */
+    public var caption: String
+    /**
+     * The login of who attached it.
+     */
+    public var author: String
+    /**
+     * The institution they acted for.
+     */
+    public var institution: String
+    /**
+     * When.
+     */
+    public var at: Date
+    /**
+     * Where its bytes are.
+     */
+    public var place: AttachmentPlace
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The entry's id in the case.
+         */id: String, 
+        /**
+         * SHA-256 of the bytes (hex): what `downloadAttachment` and `readAttachment` take.
+         */sha256: String, 
+        /**
+         * The MIME type, told by the file's first bytes.
+         */mime: String, 
+        /**
+         * Size in bytes.
+         */size: UInt64, 
+        /**
+         * What it is.
+         */kind: AttachmentKind, 
+        /**
+         * The signature or consent it documents, if any.
+         */link: AttachmentLink?, 
+        /**
+         * The caption (*opis*), may be empty.
+         */caption: String, 
+        /**
+         * The login of who attached it.
+         */author: String, 
+        /**
+         * The institution they acted for.
+         */institution: String, 
+        /**
+         * When.
+         */at: Date, 
+        /**
+         * Where its bytes are.
+         */place: AttachmentPlace) {
+        self.id = id
+        self.sha256 = sha256
+        self.mime = mime
+        self.size = size
+        self.kind = kind
+        self.link = link
+        self.caption = caption
+        self.author = author
+        self.institution = institution
+        self.at = at
+        self.place = place
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AttachmentEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentEntry {
+        return
+            try AttachmentEntry(
+                id: FfiConverterString.read(from: &buf), 
+                sha256: FfiConverterString.read(from: &buf), 
+                mime: FfiConverterString.read(from: &buf), 
+                size: FfiConverterUInt64.read(from: &buf), 
+                kind: FfiConverterTypeAttachmentKind.read(from: &buf), 
+                link: FfiConverterOptionTypeAttachmentLink.read(from: &buf), 
+                caption: FfiConverterString.read(from: &buf), 
+                author: FfiConverterString.read(from: &buf), 
+                institution: FfiConverterString.read(from: &buf), 
+                at: FfiConverterTimestamp.read(from: &buf), 
+                place: FfiConverterTypeAttachmentPlace.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AttachmentEntry, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterString.write(value.mime, into: &buf)
+        FfiConverterUInt64.write(value.size, into: &buf)
+        FfiConverterTypeAttachmentKind.write(value.kind, into: &buf)
+        FfiConverterOptionTypeAttachmentLink.write(value.link, into: &buf)
+        FfiConverterString.write(value.caption, into: &buf)
+        FfiConverterString.write(value.author, into: &buf)
+        FfiConverterString.write(value.institution, into: &buf)
+        FfiConverterTimestamp.write(value.at, into: &buf)
+        FfiConverterTypeAttachmentPlace.write(value.place, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentEntry_lift(_ buf: RustBuffer) throws -> AttachmentEntry {
+    return try FfiConverterTypeAttachmentEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentEntry_lower(_ value: AttachmentEntry) -> RustBuffer {
+    return FfiConverterTypeAttachmentEntry.lower(value)
+}
+
+
+/**
  * How one person took part in a meeting.
  */
 public struct AttendanceView: Equatable, Hashable {
@@ -4139,6 +4961,75 @@ public func FfiConverterTypeEvaluationView_lift(_ buf: RustBuffer) throws -> Eva
 #endif
 public func FfiConverterTypeEvaluationView_lower(_ value: EvaluationView) -> RustBuffer {
     return FfiConverterTypeEvaluationView.lower(value)
+}
+
+
+/**
+ * A file removed from the device by `evictAttachments`.
+ */
+public struct EvictedAttachment: Equatable, Hashable {
+    /**
+     * The case's id.
+     */
+    public var caseId: String
+    /**
+     * The file's SHA-256 (hex).
+     */
+    public var sha256: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The case's id.
+         */caseId: String, 
+        /**
+         * The file's SHA-256 (hex).
+         */sha256: String) {
+        self.caseId = caseId
+        self.sha256 = sha256
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EvictedAttachment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEvictedAttachment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EvictedAttachment {
+        return
+            try EvictedAttachment(
+                caseId: FfiConverterString.read(from: &buf), 
+                sha256: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EvictedAttachment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.caseId, into: &buf)
+        FfiConverterString.write(value.sha256, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvictedAttachment_lift(_ buf: RustBuffer) throws -> EvictedAttachment {
+    return try FfiConverterTypeEvictedAttachment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvictedAttachment_lower(_ value: EvictedAttachment) -> RustBuffer {
+    return FfiConverterTypeEvictedAttachment.lower(value)
 }
 
 
@@ -5644,6 +6535,354 @@ public func FfiConverterTypePzkView_lower(_ value: PzkView) -> RustBuffer {
 
 
 /**
+ * A referral as read.
+ */
+public struct ReferralDetails: Equatable, Hashable {
+    /**
+     * The receiving institution.
+     */
+    public var to: String
+    /**
+     * The referrer's login.
+     */
+    public var by: String
+    /**
+     * The referrer's institution.
+     */
+    public var institution: String
+    /**
+     * When it was written.
+     */
+    public var createdAt: Date
+    /**
+     * A person or a family.
+     */
+    public var subjectKind: SubjectKind
+    /**
+     * Their name.
+     */
+    public var subjectName: String
+    /**
+     * Why.
+     */
+    public var reason: String
+    /**
+     * How soon.
+     */
+    public var urgency: Urgency
+    /**
+     * How to reach them.
+     */
+    public var contact: String
+    /**
+     * The basis.
+     */
+    public var basis: LegalBasis
+    /**
+     * The basis in words.
+     */
+    public var basisNote: String
+    /**
+     * Where it stands (one of the concurrent decisions when two were taken at once).
+     */
+    public var status: ReferralStatus
+    /**
+     * Whether two decisions were taken at once (the conflicts screen resolves it).
+     */
+    public var statusConflicted: Bool
+    /**
+     * Who decided, once decided.
+     */
+    public var decidedBy: String?
+    /**
+     * When it was decided.
+     */
+    public var decidedAt: Date?
+    /**
+     * The reason of a decline.
+     */
+    public var declineReason: String?
+    /**
+     * The case opened by an acceptance.
+     */
+    public var caseId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The receiving institution.
+         */to: String, 
+        /**
+         * The referrer's login.
+         */by: String, 
+        /**
+         * The referrer's institution.
+         */institution: String, 
+        /**
+         * When it was written.
+         */createdAt: Date, 
+        /**
+         * A person or a family.
+         */subjectKind: SubjectKind, 
+        /**
+         * Their name.
+         */subjectName: String, 
+        /**
+         * Why.
+         */reason: String, 
+        /**
+         * How soon.
+         */urgency: Urgency, 
+        /**
+         * How to reach them.
+         */contact: String, 
+        /**
+         * The basis.
+         */basis: LegalBasis, 
+        /**
+         * The basis in words.
+         */basisNote: String, 
+        /**
+         * Where it stands (one of the concurrent decisions when two were taken at once).
+         */status: ReferralStatus, 
+        /**
+         * Whether two decisions were taken at once (the conflicts screen resolves it).
+         */statusConflicted: Bool, 
+        /**
+         * Who decided, once decided.
+         */decidedBy: String?, 
+        /**
+         * When it was decided.
+         */decidedAt: Date?, 
+        /**
+         * The reason of a decline.
+         */declineReason: String?, 
+        /**
+         * The case opened by an acceptance.
+         */caseId: String?) {
+        self.to = to
+        self.by = by
+        self.institution = institution
+        self.createdAt = createdAt
+        self.subjectKind = subjectKind
+        self.subjectName = subjectName
+        self.reason = reason
+        self.urgency = urgency
+        self.contact = contact
+        self.basis = basis
+        self.basisNote = basisNote
+        self.status = status
+        self.statusConflicted = statusConflicted
+        self.decidedBy = decidedBy
+        self.decidedAt = decidedAt
+        self.declineReason = declineReason
+        self.caseId = caseId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReferralDetails: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReferralDetails: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReferralDetails {
+        return
+            try ReferralDetails(
+                to: FfiConverterString.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                institution: FfiConverterString.read(from: &buf), 
+                createdAt: FfiConverterTimestamp.read(from: &buf), 
+                subjectKind: FfiConverterTypeSubjectKind.read(from: &buf), 
+                subjectName: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                urgency: FfiConverterTypeUrgency.read(from: &buf), 
+                contact: FfiConverterString.read(from: &buf), 
+                basis: FfiConverterTypeLegalBasis.read(from: &buf), 
+                basisNote: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeReferralStatus.read(from: &buf), 
+                statusConflicted: FfiConverterBool.read(from: &buf), 
+                decidedBy: FfiConverterOptionString.read(from: &buf), 
+                decidedAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                declineReason: FfiConverterOptionString.read(from: &buf), 
+                caseId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReferralDetails, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.to, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.institution, into: &buf)
+        FfiConverterTimestamp.write(value.createdAt, into: &buf)
+        FfiConverterTypeSubjectKind.write(value.subjectKind, into: &buf)
+        FfiConverterString.write(value.subjectName, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterTypeUrgency.write(value.urgency, into: &buf)
+        FfiConverterString.write(value.contact, into: &buf)
+        FfiConverterTypeLegalBasis.write(value.basis, into: &buf)
+        FfiConverterString.write(value.basisNote, into: &buf)
+        FfiConverterTypeReferralStatus.write(value.status, into: &buf)
+        FfiConverterBool.write(value.statusConflicted, into: &buf)
+        FfiConverterOptionString.write(value.decidedBy, into: &buf)
+        FfiConverterOptionTimestamp.write(value.decidedAt, into: &buf)
+        FfiConverterOptionString.write(value.declineReason, into: &buf)
+        FfiConverterOptionString.write(value.caseId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReferralDetails_lift(_ buf: RustBuffer) throws -> ReferralDetails {
+    return try FfiConverterTypeReferralDetails.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReferralDetails_lower(_ value: ReferralDetails) -> RustBuffer {
+    return FfiConverterTypeReferralDetails.lower(value)
+}
+
+
+/**
+ * What a referrer fills in.
+ */
+public struct ReferralForm: Equatable, Hashable {
+    /**
+     * The receiving institution (a GOPS/MOPS/PCPR of the referrer's PZK).
+     */
+    public var to: String
+    /**
+     * A person or a family.
+     */
+    public var subjectKind: SubjectKind
+    /**
+     * Their name.
+     */
+    public var subjectName: String
+    /**
+     * Why.
+     */
+    public var reason: String
+    /**
+     * How soon.
+     */
+    public var urgency: Urgency
+    /**
+     * How to reach them.
+     */
+    public var contact: String
+    /**
+     * The basis for passing their data on.
+     */
+    public var basis: LegalBasis
+    /**
+     * The consent's form or the provision, in words.
+     */
+    public var basisNote: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The receiving institution (a GOPS/MOPS/PCPR of the referrer's PZK).
+         */to: String, 
+        /**
+         * A person or a family.
+         */subjectKind: SubjectKind, 
+        /**
+         * Their name.
+         */subjectName: String, 
+        /**
+         * Why.
+         */reason: String, 
+        /**
+         * How soon.
+         */urgency: Urgency, 
+        /**
+         * How to reach them.
+         */contact: String, 
+        /**
+         * The basis for passing their data on.
+         */basis: LegalBasis, 
+        /**
+         * The consent's form or the provision, in words.
+         */basisNote: String) {
+        self.to = to
+        self.subjectKind = subjectKind
+        self.subjectName = subjectName
+        self.reason = reason
+        self.urgency = urgency
+        self.contact = contact
+        self.basis = basis
+        self.basisNote = basisNote
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReferralForm: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReferralForm: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReferralForm {
+        return
+            try ReferralForm(
+                to: FfiConverterString.read(from: &buf), 
+                subjectKind: FfiConverterTypeSubjectKind.read(from: &buf), 
+                subjectName: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                urgency: FfiConverterTypeUrgency.read(from: &buf), 
+                contact: FfiConverterString.read(from: &buf), 
+                basis: FfiConverterTypeLegalBasis.read(from: &buf), 
+                basisNote: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReferralForm, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.to, into: &buf)
+        FfiConverterTypeSubjectKind.write(value.subjectKind, into: &buf)
+        FfiConverterString.write(value.subjectName, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterTypeUrgency.write(value.urgency, into: &buf)
+        FfiConverterString.write(value.contact, into: &buf)
+        FfiConverterTypeLegalBasis.write(value.basis, into: &buf)
+        FfiConverterString.write(value.basisNote, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReferralForm_lift(_ buf: RustBuffer) throws -> ReferralForm {
+    return try FfiConverterTypeReferralForm.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReferralForm_lower(_ value: ReferralForm) -> RustBuffer {
+    return FfiConverterTypeReferralForm.lower(value)
+}
+
+
+/**
  * The referral (*zgłoszenie*) that opens a case.
  */
 public struct ReferralInput: Equatable, Hashable {
@@ -6873,6 +8112,446 @@ public func FfiConverterTypeAgreementStatus_lower(_ value: AgreementStatus) -> R
 
 
 /**
+ * What happens to attachments, for a UI's upload and download state. `case_id` is the case's
+ * id, `sha256` the file's hash (hex).
+ */
+
+public enum AttachmentEvent: Equatable, Hashable {
+    
+    /**
+     * A file was stored on the device (encrypted) and waits for upload.
+     */
+    case stored(caseId: String, sha256: String, size: UInt64
+    )
+    /**
+     * An upload goes on: the server has or is being sent `sent` of `size` bytes.
+     */
+    case uploading(caseId: String, sha256: String, sent: UInt64, size: UInt64
+    )
+    /**
+     * The server accepted the whole file and verified its hash.
+     */
+    case uploaded(caseId: String, sha256: String
+    )
+    /**
+     * An upload failed (failure `code`) and is tried again after `after_ms` (attempt
+     * `attempt`).
+     */
+    case uploadRetry(caseId: String, sha256: String, attempt: UInt32, afterMs: UInt64, code: String
+    )
+    /**
+     * The server refused the file for good; it stays on the device and is not sent again.
+     */
+    case uploadRefused(caseId: String, sha256: String, reason: String
+    )
+    /**
+     * A download goes on: `received` of `size` bytes are on the device.
+     */
+    case downloading(caseId: String, sha256: String, received: UInt64, size: UInt64
+    )
+    /**
+     * A download finished and its hash matched.
+     */
+    case downloaded(caseId: String, sha256: String
+    )
+    /**
+     * A file the server holds was removed from the device, unused for a while.
+     */
+    case evicted(caseId: String, sha256: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AttachmentEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentEvent: FfiConverterRustBuffer {
+    typealias SwiftType = AttachmentEvent
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentEvent {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .stored(caseId: try FfiConverterString.read(from: &buf), sha256: try FfiConverterString.read(from: &buf), size: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 2: return .uploading(caseId: try FfiConverterString.read(from: &buf), sha256: try FfiConverterString.read(from: &buf), sent: try FfiConverterUInt64.read(from: &buf), size: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 3: return .uploaded(caseId: try FfiConverterString.read(from: &buf), sha256: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .uploadRetry(caseId: try FfiConverterString.read(from: &buf), sha256: try FfiConverterString.read(from: &buf), attempt: try FfiConverterUInt32.read(from: &buf), afterMs: try FfiConverterUInt64.read(from: &buf), code: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .uploadRefused(caseId: try FfiConverterString.read(from: &buf), sha256: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .downloading(caseId: try FfiConverterString.read(from: &buf), sha256: try FfiConverterString.read(from: &buf), received: try FfiConverterUInt64.read(from: &buf), size: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 7: return .downloaded(caseId: try FfiConverterString.read(from: &buf), sha256: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .evicted(caseId: try FfiConverterString.read(from: &buf), sha256: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AttachmentEvent, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .stored(caseId,sha256,size):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(caseId, into: &buf)
+            FfiConverterString.write(sha256, into: &buf)
+            FfiConverterUInt64.write(size, into: &buf)
+            
+        
+        case let .uploading(caseId,sha256,sent,size):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(caseId, into: &buf)
+            FfiConverterString.write(sha256, into: &buf)
+            FfiConverterUInt64.write(sent, into: &buf)
+            FfiConverterUInt64.write(size, into: &buf)
+            
+        
+        case let .uploaded(caseId,sha256):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(caseId, into: &buf)
+            FfiConverterString.write(sha256, into: &buf)
+            
+        
+        case let .uploadRetry(caseId,sha256,attempt,afterMs,code):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(caseId, into: &buf)
+            FfiConverterString.write(sha256, into: &buf)
+            FfiConverterUInt32.write(attempt, into: &buf)
+            FfiConverterUInt64.write(afterMs, into: &buf)
+            FfiConverterString.write(code, into: &buf)
+            
+        
+        case let .uploadRefused(caseId,sha256,reason):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(caseId, into: &buf)
+            FfiConverterString.write(sha256, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .downloading(caseId,sha256,received,size):
+            writeInt(&buf, Int32(6))
+            FfiConverterString.write(caseId, into: &buf)
+            FfiConverterString.write(sha256, into: &buf)
+            FfiConverterUInt64.write(received, into: &buf)
+            FfiConverterUInt64.write(size, into: &buf)
+            
+        
+        case let .downloaded(caseId,sha256):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(caseId, into: &buf)
+            FfiConverterString.write(sha256, into: &buf)
+            
+        
+        case let .evicted(caseId,sha256):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(caseId, into: &buf)
+            FfiConverterString.write(sha256, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentEvent_lift(_ buf: RustBuffer) throws -> AttachmentEvent {
+    return try FfiConverterTypeAttachmentEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentEvent_lower(_ value: AttachmentEvent) -> RustBuffer {
+    return FfiConverterTypeAttachmentEvent.lower(value)
+}
+
+
+
+/**
+ * What an attachment is (*rodzaj załącznika*).
+ */
+
+public enum AttachmentKind: Equatable, Hashable {
+    
+    case signedContract
+    case consent
+    case photo
+    case externalDocument
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AttachmentKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentKind: FfiConverterRustBuffer {
+    typealias SwiftType = AttachmentKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .signedContract
+        
+        case 2: return .consent
+        
+        case 3: return .photo
+        
+        case 4: return .externalDocument
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AttachmentKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .signedContract:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .consent:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .photo:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .externalDocument:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentKind_lift(_ buf: RustBuffer) throws -> AttachmentKind {
+    return try FfiConverterTypeAttachmentKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentKind_lower(_ value: AttachmentKind) -> RustBuffer {
+    return FfiConverterTypeAttachmentKind.lower(value)
+}
+
+
+
+/**
+ * The signature or consent entry an attachment documents.
+ */
+
+public enum AttachmentLink: Equatable, Hashable {
+    
+    /**
+     * The contract signature at this index.
+     */
+    case signature(UInt64
+    )
+    /**
+     * The consent event with this id.
+     */
+    case consent(String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AttachmentLink: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentLink: FfiConverterRustBuffer {
+    typealias SwiftType = AttachmentLink
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentLink {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .signature(try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 2: return .consent(try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AttachmentLink, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .signature(v1):
+            writeInt(&buf, Int32(1))
+            FfiConverterUInt64.write(v1, into: &buf)
+            
+        
+        case let .consent(v1):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(v1, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentLink_lift(_ buf: RustBuffer) throws -> AttachmentLink {
+    return try FfiConverterTypeAttachmentLink.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentLink_lower(_ value: AttachmentLink) -> RustBuffer {
+    return FfiConverterTypeAttachmentLink.lower(value)
+}
+
+
+
+/**
+ * Where an attachment's bytes are, as a case screen shows it.
+ */
+
+public enum AttachmentPlace: Equatable, Hashable {
+    
+    /**
+     * On the device only, waiting for upload.
+     */
+    case waitingForUpload
+    /**
+     * On the device only: the server refused it for good, with its reason.
+     */
+    case refused(reason: String
+    )
+    /**
+     * On the device and on the server: opens offline.
+     */
+    case cached
+    /**
+     * On the server only: `downloadAttachment` fetches it.
+     */
+    case onServer
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AttachmentPlace: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentPlace: FfiConverterRustBuffer {
+    typealias SwiftType = AttachmentPlace
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentPlace {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .waitingForUpload
+        
+        case 2: return .refused(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .cached
+        
+        case 4: return .onServer
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AttachmentPlace, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .waitingForUpload:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .refused(reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .cached:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .onServer:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentPlace_lift(_ buf: RustBuffer) throws -> AttachmentPlace {
+    return try FfiConverterTypeAttachmentPlace.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentPlace_lower(_ value: AttachmentPlace) -> RustBuffer {
+    return FfiConverterTypeAttachmentPlace.lower(value)
+}
+
+
+
+/**
  * How a person took part in a meeting.
  */
 
@@ -7805,6 +9484,82 @@ public func FfiConverterTypeKooperacjaError_lower(_ value: KooperacjaError) -> R
 
 
 /**
+ * The basis for passing the person's data on.
+ */
+
+public enum LegalBasis: Equatable, Hashable {
+    
+    case consent
+    case legalDuty
+    case vitalInterest
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LegalBasis: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLegalBasis: FfiConverterRustBuffer {
+    typealias SwiftType = LegalBasis
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LegalBasis {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .consent
+        
+        case 2: return .legalDuty
+        
+        case 3: return .vitalInterest
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LegalBasis, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .consent:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .legalDuty:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .vitalInterest:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLegalBasis_lift(_ buf: RustBuffer) throws -> LegalBasis {
+    return try FfiConverterTypeLegalBasis.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLegalBasis_lower(_ value: LegalBasis) -> RustBuffer {
+    return FfiConverterTypeLegalBasis.lower(value)
+}
+
+
+
+/**
  * How a PZK meeting is held.
  */
 
@@ -8111,6 +9866,82 @@ public func FfiConverterTypePzkDecision_lift(_ buf: RustBuffer) throws -> PzkDec
 #endif
 public func FfiConverterTypePzkDecision_lower(_ value: PzkDecision) -> RustBuffer {
     return FfiConverterTypePzkDecision.lower(value)
+}
+
+
+
+/**
+ * Where a referral stands.
+ */
+
+public enum ReferralStatus: Equatable, Hashable {
+    
+    case submitted
+    case accepted
+    case declined
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReferralStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReferralStatus: FfiConverterRustBuffer {
+    typealias SwiftType = ReferralStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReferralStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .submitted
+        
+        case 2: return .accepted
+        
+        case 3: return .declined
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReferralStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .submitted:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .accepted:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .declined:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReferralStatus_lift(_ buf: RustBuffer) throws -> ReferralStatus {
+    return try FfiConverterTypeReferralStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReferralStatus_lower(_ value: ReferralStatus) -> RustBuffer {
+    return FfiConverterTypeReferralStatus.lower(value)
 }
 
 
@@ -8540,6 +10371,75 @@ public func FfiConverterTypeStage_lift(_ buf: RustBuffer) throws -> Stage {
 #endif
 public func FfiConverterTypeStage_lower(_ value: Stage) -> RustBuffer {
     return FfiConverterTypeStage.lower(value)
+}
+
+
+
+/**
+ * A person or a family.
+ */
+
+public enum SubjectKind: Equatable, Hashable {
+    
+    case person
+    case family
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SubjectKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSubjectKind: FfiConverterRustBuffer {
+    typealias SwiftType = SubjectKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SubjectKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .person
+        
+        case 2: return .family
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SubjectKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .person:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .family:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSubjectKind_lift(_ buf: RustBuffer) throws -> SubjectKind {
+    return try FfiConverterTypeSubjectKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSubjectKind_lower(_ value: SubjectKind) -> RustBuffer {
+    return FfiConverterTypeSubjectKind.lower(value)
 }
 
 
@@ -9135,6 +11035,82 @@ public func FfiConverterTypeTrustSettings_lower(_ value: TrustSettings) -> RustB
 }
 
 
+
+/**
+ * How soon a referral needs an answer.
+ */
+
+public enum Urgency: Equatable, Hashable {
+    
+    case routine
+    case soon
+    case urgent
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Urgency: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUrgency: FfiConverterRustBuffer {
+    typealias SwiftType = Urgency
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Urgency {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .routine
+        
+        case 2: return .soon
+        
+        case 3: return .urgent
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Urgency, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .routine:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .soon:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .urgent:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrgency_lift(_ buf: RustBuffer) throws -> Urgency {
+    return try FfiConverterTypeUrgency.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrgency_lower(_ value: Urgency) -> RustBuffer {
+    return FfiConverterTypeUrgency.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -9306,6 +11282,30 @@ fileprivate struct FfiConverterOptionTypeTeamDecisionView: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeAttachmentLink: FfiConverterRustBuffer {
+    typealias SwiftType = AttachmentLink?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAttachmentLink.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAttachmentLink.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDocumentKind: FfiConverterRustBuffer {
     typealias SwiftType = DocumentKind?
 
@@ -9446,6 +11446,31 @@ fileprivate struct FfiConverterSequenceTypeAnswerView: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeAnswerView.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeAttachmentEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [AttachmentEntry]
+
+    public static func write(_ value: [AttachmentEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAttachmentEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [AttachmentEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [AttachmentEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAttachmentEntry.read(from: &buf))
         }
         return seq
     }
@@ -9596,6 +11621,31 @@ fileprivate struct FfiConverterSequenceTypeEntryView: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeEntryView.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeEvictedAttachment: FfiConverterRustBuffer {
+    typealias SwiftType = [EvictedAttachment]
+
+    public static func write(_ value: [EvictedAttachment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEvictedAttachment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [EvictedAttachment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [EvictedAttachment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEvictedAttachment.read(from: &buf))
         }
         return seq
     }
@@ -10314,6 +12364,12 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_kooperacja_ffi_checksum_method_attachmenteventlistener_on_event() != 15108) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_attachmenteventlistener_on_closed() != 13283) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kooperacja_ffi_checksum_method_documentpresence_peers() != 35543) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10350,6 +12406,30 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kooperacja_ffi_checksum_method_tableteventlistener_on_closed() != 7067) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_attach_bytes() != 30572) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_attach_file() != 13576) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_attachments() != 25891) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_download_attachment() != 6155) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_evict_attachments() != 58129) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_read_attachment() != 34683) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_save_attachment() != 357) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_watch_attachments() != 49644) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kooperacja_ffi_checksum_method_tablet_add_household_member() != 1008) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10381,6 +12461,18 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kooperacja_ffi_checksum_method_tablet_upsert_goal() != 6739) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_accept_referral() != 22969) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_decline_referral() != 56723) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_refer() != 42523) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kooperacja_ffi_checksum_method_tablet_referral() != 61858) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kooperacja_ffi_checksum_method_tablet_answer_consultation() != 30126) {
@@ -10501,6 +12593,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitAttachmentEventListener()
     uniffiCallbackInitPeersListener()
     uniffiCallbackInitSyncStatusListener()
     uniffiCallbackInitTabletEventListener()

@@ -243,6 +243,20 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ATTACHMENT_EVENT_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ATTACHMENT_EVENT_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceAttachmentEventListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ATTACHMENT_EVENT_LISTENER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ATTACHMENT_EVENT_LISTENER_METHOD1
+typedef void (*UniffiCallbackInterfaceAttachmentEventListenerMethod1)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PEERS_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PEERS_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfacePeersListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -285,6 +299,16 @@ typedef void (*UniffiCallbackInterfaceTabletEventListenerMethod1)(uint64_t, void
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ATTACHMENT_EVENT_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ATTACHMENT_EVENT_LISTENER
+typedef struct UniffiVTableCallbackInterfaceAttachmentEventListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceAttachmentEventListenerMethod0 _Nonnull onEvent;
+    UniffiCallbackInterfaceAttachmentEventListenerMethod1 _Nonnull onClosed;
+} UniffiVTableCallbackInterfaceAttachmentEventListener;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PEERS_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PEERS_LISTENER
 typedef struct UniffiVTableCallbackInterfacePeersListener {
@@ -314,6 +338,31 @@ typedef struct UniffiVTableCallbackInterfaceTabletEventListener {
     UniffiCallbackInterfaceTabletEventListenerMethod1 _Nonnull onClosed;
 } UniffiVTableCallbackInterfaceTabletEventListener;
 
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_CLONE_ATTACHMENTEVENTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_CLONE_ATTACHMENTEVENTLISTENER
+uint64_t uniffi_kooperacja_ffi_fn_clone_attachmenteventlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_FREE_ATTACHMENTEVENTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_FREE_ATTACHMENTEVENTLISTENER
+void uniffi_kooperacja_ffi_fn_free_attachmenteventlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_INIT_CALLBACK_VTABLE_ATTACHMENTEVENTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_INIT_CALLBACK_VTABLE_ATTACHMENTEVENTLISTENER
+void uniffi_kooperacja_ffi_fn_init_callback_vtable_attachmenteventlistener(const UniffiVTableCallbackInterfaceAttachmentEventListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_ATTACHMENTEVENTLISTENER_ON_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_ATTACHMENTEVENTLISTENER_ON_EVENT
+void uniffi_kooperacja_ffi_fn_method_attachmenteventlistener_on_event(uint64_t ptr, RustBuffer event, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_ATTACHMENTEVENTLISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_ATTACHMENTEVENTLISTENER_ON_CLOSED
+void uniffi_kooperacja_ffi_fn_method_attachmenteventlistener_on_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_CLONE_DOCUMENTPRESENCE
 #define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_CLONE_DOCUMENTPRESENCE
@@ -455,6 +504,46 @@ void uniffi_kooperacja_ffi_fn_free_tablet(uint64_t handle, RustCallStatus *_Nonn
 uint64_t uniffi_kooperacja_ffi_fn_constructor_tablet_open(RustBuffer settings
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_ATTACH_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_ATTACH_BYTES
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_attach_bytes(uint64_t ptr, RustBuffer case_id, RustBuffer bytes, RustBuffer kind, RustBuffer link, RustBuffer caption
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_ATTACH_FILE
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_ATTACH_FILE
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_attach_file(uint64_t ptr, RustBuffer case_id, RustBuffer path, RustBuffer kind, RustBuffer link, RustBuffer caption
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_ATTACHMENTS
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_ATTACHMENTS
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_attachments(uint64_t ptr, RustBuffer case_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_DOWNLOAD_ATTACHMENT
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_DOWNLOAD_ATTACHMENT
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_download_attachment(uint64_t ptr, RustBuffer case_id, RustBuffer sha256
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_EVICT_ATTACHMENTS
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_EVICT_ATTACHMENTS
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_evict_attachments(uint64_t ptr, RustBuffer unused_since
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_READ_ATTACHMENT
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_READ_ATTACHMENT
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_read_attachment(uint64_t ptr, RustBuffer case_id, RustBuffer sha256
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_SAVE_ATTACHMENT
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_SAVE_ATTACHMENT
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_save_attachment(uint64_t ptr, RustBuffer case_id, RustBuffer sha256, RustBuffer path
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_WATCH_ATTACHMENTS
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_WATCH_ATTACHMENTS
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_watch_attachments(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_ADD_HOUSEHOLD_MEMBER
 #define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_ADD_HOUSEHOLD_MEMBER
 uint64_t uniffi_kooperacja_ffi_fn_method_tablet_add_household_member(uint64_t ptr, RustBuffer document, RustBuffer member
@@ -508,6 +597,26 @@ uint64_t uniffi_kooperacja_ffi_fn_method_tablet_set_service_status(uint64_t ptr,
 #ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_UPSERT_GOAL
 #define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_UPSERT_GOAL
 uint64_t uniffi_kooperacja_ffi_fn_method_tablet_upsert_goal(uint64_t ptr, RustBuffer document, RustBuffer goal_id, RustBuffer plan
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_ACCEPT_REFERRAL
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_ACCEPT_REFERRAL
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_accept_referral(uint64_t ptr, RustBuffer referral_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_DECLINE_REFERRAL
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_DECLINE_REFERRAL
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_decline_referral(uint64_t ptr, RustBuffer referral_id, RustBuffer reason
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_REFER
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_REFER
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_refer(uint64_t ptr, RustBuffer form
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_REFERRAL
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_REFERRAL
+uint64_t uniffi_kooperacja_ffi_fn_method_tablet_referral(uint64_t ptr, RustBuffer referral_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_FN_METHOD_TABLET_ANSWER_CONSULTATION
@@ -970,6 +1079,18 @@ void ffi_kooperacja_ffi_rust_future_free_void(uint64_t handle
 void ffi_kooperacja_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_ATTACHMENTEVENTLISTENER_ON_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_ATTACHMENTEVENTLISTENER_ON_EVENT
+uint16_t uniffi_kooperacja_ffi_checksum_method_attachmenteventlistener_on_event(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_ATTACHMENTEVENTLISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_ATTACHMENTEVENTLISTENER_ON_CLOSED
+uint16_t uniffi_kooperacja_ffi_checksum_method_attachmenteventlistener_on_closed(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_DOCUMENTPRESENCE_PEERS
 #define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_DOCUMENTPRESENCE_PEERS
 uint16_t uniffi_kooperacja_ffi_checksum_method_documentpresence_peers(void
@@ -1042,6 +1163,54 @@ uint16_t uniffi_kooperacja_ffi_checksum_method_tableteventlistener_on_closed(voi
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_ATTACH_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_ATTACH_BYTES
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_attach_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_ATTACH_FILE
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_ATTACH_FILE
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_attach_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_ATTACHMENTS
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_ATTACHMENTS
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_attachments(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_DOWNLOAD_ATTACHMENT
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_DOWNLOAD_ATTACHMENT
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_download_attachment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_EVICT_ATTACHMENTS
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_EVICT_ATTACHMENTS
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_evict_attachments(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_READ_ATTACHMENT
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_READ_ATTACHMENT
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_read_attachment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_SAVE_ATTACHMENT
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_SAVE_ATTACHMENT
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_save_attachment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_WATCH_ATTACHMENTS
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_WATCH_ATTACHMENTS
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_watch_attachments(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_ADD_HOUSEHOLD_MEMBER
 #define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_ADD_HOUSEHOLD_MEMBER
 uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_add_household_member(void
@@ -1105,6 +1274,30 @@ uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_set_service_status(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_UPSERT_GOAL
 #define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_UPSERT_GOAL
 uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_upsert_goal(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_ACCEPT_REFERRAL
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_ACCEPT_REFERRAL
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_accept_referral(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_DECLINE_REFERRAL
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_DECLINE_REFERRAL
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_decline_referral(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_REFER
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_REFER
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_refer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_REFERRAL
+#define UNIFFI_FFIDEF_UNIFFI_KOOPERACJA_FFI_CHECKSUM_METHOD_TABLET_REFERRAL
+uint16_t uniffi_kooperacja_ffi_checksum_method_tablet_referral(void
     
 );
 #endif

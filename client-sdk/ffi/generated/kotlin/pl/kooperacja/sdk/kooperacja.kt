@@ -657,6 +657,12 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceAttachmentEventListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`event`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceAttachmentEventListenerMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfacePeersListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`peers`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -674,6 +680,28 @@ internal interface UniffiCallbackInterfaceTabletEventListenerMethod0 : com.sun.j
 }
 internal interface UniffiCallbackInterfaceTabletEventListenerMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onEvent", "onClosed")
+internal open class UniffiVTableCallbackInterfaceAttachmentEventListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onEvent`: UniffiCallbackInterfaceAttachmentEventListenerMethod0? = null,
+    @JvmField internal var `onClosed`: UniffiCallbackInterfaceAttachmentEventListenerMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onEvent`: UniffiCallbackInterfaceAttachmentEventListenerMethod0? = null,
+        `onClosed`: UniffiCallbackInterfaceAttachmentEventListenerMethod1? = null,
+    ): UniffiVTableCallbackInterfaceAttachmentEventListener(`uniffiFree`,`uniffiClone`,`onEvent`,`onClosed`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceAttachmentEventListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onEvent` = other.`onEvent`
+        `onClosed` = other.`onClosed`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onPeers", "onClosed")
 internal open class UniffiVTableCallbackInterfacePeersListener(
@@ -766,6 +794,10 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_kooperacja_ffi_checksum_method_attachmenteventlistener_on_event(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_attachmenteventlistener_on_closed(
+    ): Int
     external fun uniffi_kooperacja_ffi_checksum_method_documentpresence_peers(
     ): Int
     external fun uniffi_kooperacja_ffi_checksum_method_documentpresence_set_channel(
@@ -790,6 +822,22 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kooperacja_ffi_checksum_method_tableteventlistener_on_closed(
     ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_attach_bytes(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_attach_file(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_attachments(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_download_attachment(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_evict_attachments(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_read_attachment(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_save_attachment(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_watch_attachments(
+    ): Int
     external fun uniffi_kooperacja_ffi_checksum_method_tablet_add_household_member(
     ): Int
     external fun uniffi_kooperacja_ffi_checksum_method_tablet_add_service(
@@ -811,6 +859,14 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_kooperacja_ffi_checksum_method_tablet_set_service_status(
     ): Int
     external fun uniffi_kooperacja_ffi_checksum_method_tablet_upsert_goal(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_accept_referral(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_decline_referral(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_refer(
+    ): Int
+    external fun uniffi_kooperacja_ffi_checksum_method_tablet_referral(
     ): Int
     external fun uniffi_kooperacja_ffi_checksum_method_tablet_answer_consultation(
     ): Int
@@ -906,6 +962,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "kooperacja"))
+        uniffiCallbackInterfaceAttachmentEventListener.register(this)
         uniffiCallbackInterfacePeersListener.register(this)
         uniffiCallbackInterfaceSyncStatusListener.register(this)
         uniffiCallbackInterfaceTabletEventListener.register(this)
@@ -913,6 +970,16 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_kooperacja_ffi_fn_clone_attachmenteventlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_free_attachmenteventlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_kooperacja_ffi_fn_init_callback_vtable_attachmenteventlistener(`vtable`: UniffiVTableCallbackInterfaceAttachmentEventListener,
+    ): Unit
+    external fun uniffi_kooperacja_ffi_fn_method_attachmenteventlistener_on_event(`ptr`: Long,`event`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_kooperacja_ffi_fn_method_attachmenteventlistener_on_closed(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_kooperacja_ffi_fn_clone_documentpresence(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_kooperacja_ffi_fn_free_documentpresence(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -969,6 +1036,22 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_kooperacja_ffi_fn_constructor_tablet_open(`settings`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_attach_bytes(`ptr`: Long,`caseId`: RustBuffer.ByValue,`bytes`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,`link`: RustBuffer.ByValue,`caption`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_attach_file(`ptr`: Long,`caseId`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,`link`: RustBuffer.ByValue,`caption`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_attachments(`ptr`: Long,`caseId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_download_attachment(`ptr`: Long,`caseId`: RustBuffer.ByValue,`sha256`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_evict_attachments(`ptr`: Long,`unusedSince`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_read_attachment(`ptr`: Long,`caseId`: RustBuffer.ByValue,`sha256`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_save_attachment(`ptr`: Long,`caseId`: RustBuffer.ByValue,`sha256`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_watch_attachments(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_kooperacja_ffi_fn_method_tablet_add_household_member(`ptr`: Long,`document`: RustBuffer.ByValue,`member`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_kooperacja_ffi_fn_method_tablet_add_service(`ptr`: Long,`document`: RustBuffer.ByValue,`serviceId`: RustBuffer.ByValue,`provider`: RustBuffer.ByValue,
@@ -990,6 +1073,14 @@ internal object UniffiLib {
     external fun uniffi_kooperacja_ffi_fn_method_tablet_set_service_status(`ptr`: Long,`document`: RustBuffer.ByValue,`serviceId`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_kooperacja_ffi_fn_method_tablet_upsert_goal(`ptr`: Long,`document`: RustBuffer.ByValue,`goalId`: RustBuffer.ByValue,`plan`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_accept_referral(`ptr`: Long,`referralId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_decline_referral(`ptr`: Long,`referralId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_refer(`ptr`: Long,`form`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_kooperacja_ffi_fn_method_tablet_referral(`ptr`: Long,`referralId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_kooperacja_ffi_fn_method_tablet_answer_consultation(`ptr`: Long,`document`: RustBuffer.ByValue,`consultationId`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,
     ): Long
@@ -1190,6 +1281,12 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_attachmenteventlistener_on_event() and 0xFFFF) != 15108) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_attachmenteventlistener_on_closed() and 0xFFFF) != 13283) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kooperacja_ffi_checksum_method_documentpresence_peers() and 0xFFFF) != 35543) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1226,6 +1323,30 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kooperacja_ffi_checksum_method_tableteventlistener_on_closed() and 0xFFFF) != 7067) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_attach_bytes() and 0xFFFF) != 30572) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_attach_file() and 0xFFFF) != 13576) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_attachments() and 0xFFFF) != 25891) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_download_attachment() and 0xFFFF) != 6155) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_evict_attachments() and 0xFFFF) != 58129) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_read_attachment() and 0xFFFF) != 34683) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_save_attachment() and 0xFFFF) != 357) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_watch_attachments() and 0xFFFF) != 49644) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_add_household_member() and 0xFFFF) != 1008) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1257,6 +1378,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_upsert_goal() and 0xFFFF) != 6739) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_accept_referral() and 0xFFFF) != 22969) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_decline_referral() and 0xFFFF) != 56723) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_refer() and 0xFFFF) != 42523) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_referral() and 0xFFFF) != 61858) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kooperacja_ffi_checksum_method_tablet_answer_consultation() and 0xFFFF) != 30126) {
@@ -1634,6 +1767,29 @@ public object FfiConverterUByte: FfiConverter<UByte, Byte> {
 /**
  * @suppress
  */
+public object FfiConverterUInt: FfiConverter<UInt, Int> {
+    override fun lift(value: Int): UInt {
+        return value.toUInt()
+    }
+
+    override fun read(buf: ByteBuffer): UInt {
+        return lift(buf.getInt())
+    }
+
+    override fun lower(value: UInt): Int {
+        return value.toInt()
+    }
+
+    override fun allocationSize(value: UInt) = 4UL
+
+    override fun write(value: UInt, buf: ByteBuffer) {
+        buf.putInt(value.toInt())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterULong: FfiConverter<ULong, Long> {
     override fun lift(value: Long): ULong {
         return value.toULong()
@@ -1793,6 +1949,361 @@ public object FfiConverterTimestamp: FfiConverterRustBuffer<java.time.Instant> {
         buf.putLong(sign * epochOffset.seconds)
         // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
         buf.putInt(epochOffset.nano)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Receives the attachment events as they happen.
+ */
+public interface AttachmentEventListener {
+    
+    /**
+     * An event.
+     */
+    fun `onEvent`(`event`: AttachmentEvent)
+    
+    /**
+     * The tablet stopped: no more events come.
+     */
+    fun `onClosed`()
+    
+    companion object
+}
+
+/**
+ * Receives the attachment events as they happen.
+ */
+open class AttachmentEventListenerImpl: Disposable, AutoCloseable, AttachmentEventListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_kooperacja_ffi_fn_free_attachmenteventlistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_clone_attachmenteventlistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * An event.
+     */override fun `onEvent`(`event`: AttachmentEvent)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_kooperacja_ffi_fn_method_attachmenteventlistener_on_event(
+        it,
+        
+        FfiConverterTypeAttachmentEvent.lower(`event`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The tablet stopped: no more events come.
+     */override fun `onClosed`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_kooperacja_ffi_fn_method_attachmenteventlistener_on_closed(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceAttachmentEventListener {
+    internal object `onEvent`: UniffiCallbackInterfaceAttachmentEventListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`event`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeAttachmentEventListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onEvent`(
+                    FfiConverterTypeAttachmentEvent.lift(`event`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+    internal object `onClosed`: UniffiCallbackInterfaceAttachmentEventListenerMethod1 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeAttachmentEventListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onClosed`(
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeAttachmentEventListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeAttachmentEventListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceAttachmentEventListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onEvent`,
+        `onClosed`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_kooperacja_ffi_fn_init_callback_vtable_attachmenteventlistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttachmentEventListener: FfiConverter<AttachmentEventListener, Long> {
+    internal val handleMap = UniffiHandleMap<AttachmentEventListener>()
+
+    override fun lower(value: AttachmentEventListener): Long {
+        if (value is AttachmentEventListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): AttachmentEventListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return AttachmentEventListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): AttachmentEventListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: AttachmentEventListener) = 8UL
+
+    override fun write(value: AttachmentEventListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 
@@ -3250,6 +3761,56 @@ public object FfiConverterTypeSyncStatusListener: FfiConverter<SyncStatusListene
 public interface TabletInterface {
     
     /**
+     * Attaches a file held in memory (a camera's photo), as `attach_file` does.
+     */
+    suspend fun `attachBytes`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `kind`: AttachmentKind, `link`: AttachmentLink?, `caption`: kotlin.String): Attached
+    
+    /**
+     * Attaches the file at `path` to a case, offline: its type is told by its first bytes
+     * (PDF, JPEG, PNG, HEIC/HEIF, WebP), a photo loses its EXIF/GPS metadata, the bytes are
+     * stored encrypted on the device and the case gets its entry. Durable on the device on
+     * return; the upload queue sends the bytes when connected. Refused before anything is
+     * kept: a file over the limit, another type, a photo whose metadata cannot be removed.
+     */
+    suspend fun `attachFile`(`caseId`: kotlin.String, `path`: kotlin.String, `kind`: AttachmentKind, `link`: AttachmentLink?, `caption`: kotlin.String): Attached
+    
+    /**
+     * The case's attachments, each with where its bytes are.
+     */
+    suspend fun `attachments`(`caseId`: kotlin.String): List<AttachmentEntry>
+    
+    /**
+     * Fetches an attachment from the server unless it is here already (progress as
+     * `AttachmentEvent.Downloading`); continues a cut download. Returns once the bytes are on
+     * the device and match their hash (`AttachmentCorrupt` otherwise, nothing kept).
+     */
+    suspend fun `downloadAttachment`(`caseId`: kotlin.String, `sha256`: kotlin.String)
+    
+    /**
+     * Removes from the device the attachments the server holds that were not opened nor
+     * stored since `unused_since`; never one still waiting for upload.
+     */
+    suspend fun `evictAttachments`(`unusedSince`: java.time.Instant): List<EvictedAttachment>
+    
+    /**
+     * The bytes of an attachment on this device, whole (for a small file; `save_attachment`
+     * streams a large one to a file). `AttachmentNotCached` when they are not here.
+     */
+    suspend fun `readAttachment`(`caseId`: kotlin.String, `sha256`: kotlin.String): kotlin.ByteArray
+    
+    /**
+     * Writes an attachment on this device, decrypted piece by piece, to the file at `path`
+     * (for a viewer app; the app removes it when done). Returns the bytes written.
+     */
+    suspend fun `saveAttachment`(`caseId`: kotlin.String, `sha256`: kotlin.String, `path`: kotlin.String): kotlin.ULong
+    
+    /**
+     * Delivers every attachment event from now on to `listener` (Kotlin:
+     * `tablet.attachmentEventFlow()`).
+     */
+    fun `watchAttachments`(`listener`: AttachmentEventListener): Subscription
+    
+    /**
      * Adds a household member, or updates one.
      */
     suspend fun `addHouseholdMember`(`document`: kotlin.String, `member`: HouseholdMemberInput)
@@ -3304,6 +3865,30 @@ public interface TabletInterface {
      * Adds an IPP goal or updates its plan.
      */
     suspend fun `upsertGoal`(`document`: kotlin.String, `goalId`: kotlin.String, `plan`: GoalPlanInput)
+    
+    /**
+     * Accepts a referral: opens a case owned by this tablet's user, linked to the referral and
+     * naming the referrer, and records the acceptance. Returns the case's id. A referral
+     * already decided is refused before any case opens.
+     */
+    suspend fun `acceptReferral`(`referralId`: kotlin.String): kotlin.String
+    
+    /**
+     * Declines a referral with the reason the referrer reads.
+     */
+    suspend fun `declineReferral`(`referralId`: kotlin.String, `reason`: kotlin.String)
+    
+    /**
+     * Writes a referral from this tablet's user for their institution; durable on the device
+     * on return, sent when a connection exists (the server refuses one to an institution the
+     * referrer shares no PZK with). Returns its document id.
+     */
+    suspend fun `refer`(`form`: ReferralForm): kotlin.String
+    
+    /**
+     * Reads a referral.
+     */
+    suspend fun `referral`(`referralId`: kotlin.String): ReferralDetails
     
     /**
      * Answers a consultation for this user's institution; returns the answer's id.
@@ -3569,6 +4154,222 @@ open class Tablet: Disposable, AutoCloseable, TabletInterface
             UniffiLib.uniffi_kooperacja_ffi_fn_clone_tablet(handle, status)
         }
     }
+
+    
+    /**
+     * Attaches a file held in memory (a camera's photo), as `attach_file` does.
+     */
+    @Throws(KooperacjaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attachBytes`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `kind`: AttachmentKind, `link`: AttachmentLink?, `caption`: kotlin.String) : Attached {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_attach_bytes(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`caseId`),
+        FfiConverterByteArray.lower(`bytes`),
+        FfiConverterTypeAttachmentKind.lower(`kind`),
+        FfiConverterOptionalTypeAttachmentLink.lower(`link`),
+        FfiConverterString.lower(`caption`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_kooperacja_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAttached.lift(it) },
+        // Error FFI converter
+        KooperacjaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Attaches the file at `path` to a case, offline: its type is told by its first bytes
+     * (PDF, JPEG, PNG, HEIC/HEIF, WebP), a photo loses its EXIF/GPS metadata, the bytes are
+     * stored encrypted on the device and the case gets its entry. Durable on the device on
+     * return; the upload queue sends the bytes when connected. Refused before anything is
+     * kept: a file over the limit, another type, a photo whose metadata cannot be removed.
+     */
+    @Throws(KooperacjaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attachFile`(`caseId`: kotlin.String, `path`: kotlin.String, `kind`: AttachmentKind, `link`: AttachmentLink?, `caption`: kotlin.String) : Attached {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_attach_file(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`caseId`),
+        FfiConverterString.lower(`path`),
+        FfiConverterTypeAttachmentKind.lower(`kind`),
+        FfiConverterOptionalTypeAttachmentLink.lower(`link`),
+        FfiConverterString.lower(`caption`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_kooperacja_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAttached.lift(it) },
+        // Error FFI converter
+        KooperacjaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The case's attachments, each with where its bytes are.
+     */
+    @Throws(KooperacjaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attachments`(`caseId`: kotlin.String) : List<AttachmentEntry> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_attachments(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`caseId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_kooperacja_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeAttachmentEntry.lift(it) },
+        // Error FFI converter
+        KooperacjaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Fetches an attachment from the server unless it is here already (progress as
+     * `AttachmentEvent.Downloading`); continues a cut download. Returns once the bytes are on
+     * the device and match their hash (`AttachmentCorrupt` otherwise, nothing kept).
+     */
+    @Throws(KooperacjaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `downloadAttachment`(`caseId`: kotlin.String, `sha256`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_download_attachment(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`caseId`),
+        FfiConverterString.lower(`sha256`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_kooperacja_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        KooperacjaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Removes from the device the attachments the server holds that were not opened nor
+     * stored since `unused_since`; never one still waiting for upload.
+     */
+    @Throws(KooperacjaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `evictAttachments`(`unusedSince`: java.time.Instant) : List<EvictedAttachment> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_evict_attachments(
+                uniffiHandle,
+                
+        FfiConverterTimestamp.lower(`unusedSince`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_kooperacja_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeEvictedAttachment.lift(it) },
+        // Error FFI converter
+        KooperacjaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The bytes of an attachment on this device, whole (for a small file; `save_attachment`
+     * streams a large one to a file). `AttachmentNotCached` when they are not here.
+     */
+    @Throws(KooperacjaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `readAttachment`(`caseId`: kotlin.String, `sha256`: kotlin.String) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_read_attachment(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`caseId`),
+        FfiConverterString.lower(`sha256`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_kooperacja_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        KooperacjaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Writes an attachment on this device, decrypted piece by piece, to the file at `path`
+     * (for a viewer app; the app removes it when done). Returns the bytes written.
+     */
+    @Throws(KooperacjaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `saveAttachment`(`caseId`: kotlin.String, `sha256`: kotlin.String, `path`: kotlin.String) : kotlin.ULong {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_save_attachment(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`caseId`),
+        FfiConverterString.lower(`sha256`),
+        FfiConverterString.lower(`path`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_kooperacja_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        KooperacjaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Delivers every attachment event from now on to `listener` (Kotlin:
+     * `tablet.attachmentEventFlow()`).
+     */
+    @Throws(KooperacjaException::class)override fun `watchAttachments`(`listener`: AttachmentEventListener): Subscription {
+            return FfiConverterTypeSubscription.lift(
+    callWithHandle {
+    uniffiRustCallWithError(KooperacjaException) { _status ->
+    UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_watch_attachments(
+        it,
+        
+        FfiConverterTypeAttachmentEventListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -3869,6 +4670,112 @@ open class Tablet: Disposable, AutoCloseable, TabletInterface
         // lift function
         { },
         
+        // Error FFI converter
+        KooperacjaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Accepts a referral: opens a case owned by this tablet's user, linked to the referral and
+     * naming the referrer, and records the acceptance. Returns the case's id. A referral
+     * already decided is refused before any case opens.
+     */
+    @Throws(KooperacjaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `acceptReferral`(`referralId`: kotlin.String) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_accept_referral(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`referralId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_kooperacja_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        KooperacjaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Declines a referral with the reason the referrer reads.
+     */
+    @Throws(KooperacjaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `declineReferral`(`referralId`: kotlin.String, `reason`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_decline_referral(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`referralId`),
+        FfiConverterString.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_kooperacja_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        KooperacjaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Writes a referral from this tablet's user for their institution; durable on the device
+     * on return, sent when a connection exists (the server refuses one to an institution the
+     * referrer shares no PZK with). Returns its document id.
+     */
+    @Throws(KooperacjaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `refer`(`form`: ReferralForm) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_refer(
+                uniffiHandle,
+                
+        FfiConverterTypeReferralForm.lower(`form`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_kooperacja_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        KooperacjaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Reads a referral.
+     */
+    @Throws(KooperacjaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `referral`(`referralId`: kotlin.String) : ReferralDetails {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_kooperacja_ffi_fn_method_tablet_referral(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`referralId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_kooperacja_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_kooperacja_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeReferralDetails.lift(it) },
         // Error FFI converter
         KooperacjaException.ErrorHandler,
     )
@@ -5604,6 +6511,188 @@ public object FfiConverterTypeAnswerView: FfiConverterRustBuffer<AnswerView> {
 
 
 /**
+ * A file just attached: its entry's id and what was stored.
+ */
+data class Attached (
+    /**
+     * The entry's id in the case.
+     */
+    var `id`: kotlin.String
+    , 
+    /**
+     * SHA-256 of the stored bytes (after a photo's metadata was removed), hex.
+     */
+    var `sha256`: kotlin.String
+    , 
+    /**
+     * The stored size in bytes.
+     */
+    var `size`: kotlin.ULong
+    , 
+    /**
+     * The MIME type told by the first bytes.
+     */
+    var `mime`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttached: FfiConverterRustBuffer<Attached> {
+    override fun read(buf: ByteBuffer): Attached {
+        return Attached(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Attached) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`sha256`) +
+            FfiConverterULong.allocationSize(value.`size`) +
+            FfiConverterString.allocationSize(value.`mime`)
+    )
+
+    override fun write(value: Attached, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`sha256`, buf)
+            FfiConverterULong.write(value.`size`, buf)
+            FfiConverterString.write(value.`mime`, buf)
+    }
+}
+
+
+
+/**
+ * A case's attachment entry, with where its bytes are.
+ */
+data class AttachmentEntry (
+    /**
+     * The entry's id in the case.
+     */
+    var `id`: kotlin.String
+    , 
+    /**
+     * SHA-256 of the bytes (hex): what `downloadAttachment` and `readAttachment` take.
+     */
+    var `sha256`: kotlin.String
+    , 
+    /**
+     * The MIME type, told by the file's first bytes.
+     */
+    var `mime`: kotlin.String
+    , 
+    /**
+     * Size in bytes.
+     */
+    var `size`: kotlin.ULong
+    , 
+    /**
+     * What it is.
+     */
+    var `kind`: AttachmentKind
+    , 
+    /**
+     * The signature or consent it documents, if any.
+     */
+    var `link`: AttachmentLink?
+    , 
+    /**
+     * The caption (*opis*), may be empty.
+     */
+    var `caption`: kotlin.String
+    , 
+    /**
+     * The login of who attached it.
+     */
+    var `author`: kotlin.String
+    , 
+    /**
+     * The institution they acted for.
+     */
+    var `institution`: kotlin.String
+    , 
+    /**
+     * When.
+     */
+    var `at`: java.time.Instant
+    , 
+    /**
+     * Where its bytes are.
+     */
+    var `place`: AttachmentPlace
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttachmentEntry: FfiConverterRustBuffer<AttachmentEntry> {
+    override fun read(buf: ByteBuffer): AttachmentEntry {
+        return AttachmentEntry(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeAttachmentKind.read(buf),
+            FfiConverterOptionalTypeAttachmentLink.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTypeAttachmentPlace.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AttachmentEntry) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`sha256`) +
+            FfiConverterString.allocationSize(value.`mime`) +
+            FfiConverterULong.allocationSize(value.`size`) +
+            FfiConverterTypeAttachmentKind.allocationSize(value.`kind`) +
+            FfiConverterOptionalTypeAttachmentLink.allocationSize(value.`link`) +
+            FfiConverterString.allocationSize(value.`caption`) +
+            FfiConverterString.allocationSize(value.`author`) +
+            FfiConverterString.allocationSize(value.`institution`) +
+            FfiConverterTimestamp.allocationSize(value.`at`) +
+            FfiConverterTypeAttachmentPlace.allocationSize(value.`place`)
+    )
+
+    override fun write(value: AttachmentEntry, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`sha256`, buf)
+            FfiConverterString.write(value.`mime`, buf)
+            FfiConverterULong.write(value.`size`, buf)
+            FfiConverterTypeAttachmentKind.write(value.`kind`, buf)
+            FfiConverterOptionalTypeAttachmentLink.write(value.`link`, buf)
+            FfiConverterString.write(value.`caption`, buf)
+            FfiConverterString.write(value.`author`, buf)
+            FfiConverterString.write(value.`institution`, buf)
+            FfiConverterTimestamp.write(value.`at`, buf)
+            FfiConverterTypeAttachmentPlace.write(value.`place`, buf)
+    }
+}
+
+
+
+/**
  * How one person took part in a meeting.
  */
 data class AttendanceView (
@@ -6272,6 +7361,53 @@ public object FfiConverterTypeEvaluationView: FfiConverterRustBuffer<EvaluationV
             FfiConverterString.write(value.`text`, buf)
             FfiConverterOptionalString.write(value.`by`, buf)
             FfiConverterOptionalTimestamp.write(value.`at`, buf)
+    }
+}
+
+
+
+/**
+ * A file removed from the device by `evictAttachments`.
+ */
+data class EvictedAttachment (
+    /**
+     * The case's id.
+     */
+    var `caseId`: kotlin.String
+    , 
+    /**
+     * The file's SHA-256 (hex).
+     */
+    var `sha256`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEvictedAttachment: FfiConverterRustBuffer<EvictedAttachment> {
+    override fun read(buf: ByteBuffer): EvictedAttachment {
+        return EvictedAttachment(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EvictedAttachment) = (
+            FfiConverterString.allocationSize(value.`caseId`) +
+            FfiConverterString.allocationSize(value.`sha256`)
+    )
+
+    override fun write(value: EvictedAttachment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`caseId`, buf)
+            FfiConverterString.write(value.`sha256`, buf)
     }
 }
 
@@ -7442,6 +8578,268 @@ public object FfiConverterTypePzkView: FfiConverterRustBuffer<PzkView> {
 
 
 /**
+ * A referral as read.
+ */
+data class ReferralDetails (
+    /**
+     * The receiving institution.
+     */
+    var `to`: kotlin.String
+    , 
+    /**
+     * The referrer's login.
+     */
+    var `by`: kotlin.String
+    , 
+    /**
+     * The referrer's institution.
+     */
+    var `institution`: kotlin.String
+    , 
+    /**
+     * When it was written.
+     */
+    var `createdAt`: java.time.Instant
+    , 
+    /**
+     * A person or a family.
+     */
+    var `subjectKind`: SubjectKind
+    , 
+    /**
+     * Their name.
+     */
+    var `subjectName`: kotlin.String
+    , 
+    /**
+     * Why.
+     */
+    var `reason`: kotlin.String
+    , 
+    /**
+     * How soon.
+     */
+    var `urgency`: Urgency
+    , 
+    /**
+     * How to reach them.
+     */
+    var `contact`: kotlin.String
+    , 
+    /**
+     * The basis.
+     */
+    var `basis`: LegalBasis
+    , 
+    /**
+     * The basis in words.
+     */
+    var `basisNote`: kotlin.String
+    , 
+    /**
+     * Where it stands (one of the concurrent decisions when two were taken at once).
+     */
+    var `status`: ReferralStatus
+    , 
+    /**
+     * Whether two decisions were taken at once (the conflicts screen resolves it).
+     */
+    var `statusConflicted`: kotlin.Boolean
+    , 
+    /**
+     * Who decided, once decided.
+     */
+    var `decidedBy`: kotlin.String?
+    , 
+    /**
+     * When it was decided.
+     */
+    var `decidedAt`: java.time.Instant?
+    , 
+    /**
+     * The reason of a decline.
+     */
+    var `declineReason`: kotlin.String?
+    , 
+    /**
+     * The case opened by an acceptance.
+     */
+    var `caseId`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReferralDetails: FfiConverterRustBuffer<ReferralDetails> {
+    override fun read(buf: ByteBuffer): ReferralDetails {
+        return ReferralDetails(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTypeSubjectKind.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeUrgency.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeLegalBasis.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeReferralStatus.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReferralDetails) = (
+            FfiConverterString.allocationSize(value.`to`) +
+            FfiConverterString.allocationSize(value.`by`) +
+            FfiConverterString.allocationSize(value.`institution`) +
+            FfiConverterTimestamp.allocationSize(value.`createdAt`) +
+            FfiConverterTypeSubjectKind.allocationSize(value.`subjectKind`) +
+            FfiConverterString.allocationSize(value.`subjectName`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterTypeUrgency.allocationSize(value.`urgency`) +
+            FfiConverterString.allocationSize(value.`contact`) +
+            FfiConverterTypeLegalBasis.allocationSize(value.`basis`) +
+            FfiConverterString.allocationSize(value.`basisNote`) +
+            FfiConverterTypeReferralStatus.allocationSize(value.`status`) +
+            FfiConverterBoolean.allocationSize(value.`statusConflicted`) +
+            FfiConverterOptionalString.allocationSize(value.`decidedBy`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`decidedAt`) +
+            FfiConverterOptionalString.allocationSize(value.`declineReason`) +
+            FfiConverterOptionalString.allocationSize(value.`caseId`)
+    )
+
+    override fun write(value: ReferralDetails, buf: ByteBuffer) {
+            FfiConverterString.write(value.`to`, buf)
+            FfiConverterString.write(value.`by`, buf)
+            FfiConverterString.write(value.`institution`, buf)
+            FfiConverterTimestamp.write(value.`createdAt`, buf)
+            FfiConverterTypeSubjectKind.write(value.`subjectKind`, buf)
+            FfiConverterString.write(value.`subjectName`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterTypeUrgency.write(value.`urgency`, buf)
+            FfiConverterString.write(value.`contact`, buf)
+            FfiConverterTypeLegalBasis.write(value.`basis`, buf)
+            FfiConverterString.write(value.`basisNote`, buf)
+            FfiConverterTypeReferralStatus.write(value.`status`, buf)
+            FfiConverterBoolean.write(value.`statusConflicted`, buf)
+            FfiConverterOptionalString.write(value.`decidedBy`, buf)
+            FfiConverterOptionalTimestamp.write(value.`decidedAt`, buf)
+            FfiConverterOptionalString.write(value.`declineReason`, buf)
+            FfiConverterOptionalString.write(value.`caseId`, buf)
+    }
+}
+
+
+
+/**
+ * What a referrer fills in.
+ */
+data class ReferralForm (
+    /**
+     * The receiving institution (a GOPS/MOPS/PCPR of the referrer's PZK).
+     */
+    var `to`: kotlin.String
+    , 
+    /**
+     * A person or a family.
+     */
+    var `subjectKind`: SubjectKind
+    , 
+    /**
+     * Their name.
+     */
+    var `subjectName`: kotlin.String
+    , 
+    /**
+     * Why.
+     */
+    var `reason`: kotlin.String
+    , 
+    /**
+     * How soon.
+     */
+    var `urgency`: Urgency
+    , 
+    /**
+     * How to reach them.
+     */
+    var `contact`: kotlin.String
+    , 
+    /**
+     * The basis for passing their data on.
+     */
+    var `basis`: LegalBasis
+    , 
+    /**
+     * The consent's form or the provision, in words.
+     */
+    var `basisNote`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReferralForm: FfiConverterRustBuffer<ReferralForm> {
+    override fun read(buf: ByteBuffer): ReferralForm {
+        return ReferralForm(
+            FfiConverterString.read(buf),
+            FfiConverterTypeSubjectKind.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeUrgency.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeLegalBasis.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReferralForm) = (
+            FfiConverterString.allocationSize(value.`to`) +
+            FfiConverterTypeSubjectKind.allocationSize(value.`subjectKind`) +
+            FfiConverterString.allocationSize(value.`subjectName`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterTypeUrgency.allocationSize(value.`urgency`) +
+            FfiConverterString.allocationSize(value.`contact`) +
+            FfiConverterTypeLegalBasis.allocationSize(value.`basis`) +
+            FfiConverterString.allocationSize(value.`basisNote`)
+    )
+
+    override fun write(value: ReferralForm, buf: ByteBuffer) {
+            FfiConverterString.write(value.`to`, buf)
+            FfiConverterTypeSubjectKind.write(value.`subjectKind`, buf)
+            FfiConverterString.write(value.`subjectName`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterTypeUrgency.write(value.`urgency`, buf)
+            FfiConverterString.write(value.`contact`, buf)
+            FfiConverterTypeLegalBasis.write(value.`basis`, buf)
+            FfiConverterString.write(value.`basisNote`, buf)
+    }
+}
+
+
+
+/**
  * The referral (*zgłoszenie*) that opens a case.
  */
 data class ReferralInput (
@@ -8352,6 +9750,577 @@ public object FfiConverterTypeAgreementStatus: FfiConverterRustBuffer<AgreementS
 
 
 /**
+ * What happens to attachments, for a UI's upload and download state. `case_id` is the case's
+ * id, `sha256` the file's hash (hex).
+ */
+sealed class AttachmentEvent {
+    
+    /**
+     * A file was stored on the device (encrypted) and waits for upload.
+     */
+    data class Stored(
+        val `caseId`: kotlin.String, 
+        val `sha256`: kotlin.String, 
+        val `size`: kotlin.ULong) : AttachmentEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * An upload goes on: the server has or is being sent `sent` of `size` bytes.
+     */
+    data class Uploading(
+        val `caseId`: kotlin.String, 
+        val `sha256`: kotlin.String, 
+        val `sent`: kotlin.ULong, 
+        val `size`: kotlin.ULong) : AttachmentEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The server accepted the whole file and verified its hash.
+     */
+    data class Uploaded(
+        val `caseId`: kotlin.String, 
+        val `sha256`: kotlin.String) : AttachmentEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * An upload failed (failure `code`) and is tried again after `after_ms` (attempt
+     * `attempt`).
+     */
+    data class UploadRetry(
+        val `caseId`: kotlin.String, 
+        val `sha256`: kotlin.String, 
+        val `attempt`: kotlin.UInt, 
+        val `afterMs`: kotlin.ULong, 
+        val `code`: kotlin.String) : AttachmentEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The server refused the file for good; it stays on the device and is not sent again.
+     */
+    data class UploadRefused(
+        val `caseId`: kotlin.String, 
+        val `sha256`: kotlin.String, 
+        val `reason`: kotlin.String) : AttachmentEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A download goes on: `received` of `size` bytes are on the device.
+     */
+    data class Downloading(
+        val `caseId`: kotlin.String, 
+        val `sha256`: kotlin.String, 
+        val `received`: kotlin.ULong, 
+        val `size`: kotlin.ULong) : AttachmentEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A download finished and its hash matched.
+     */
+    data class Downloaded(
+        val `caseId`: kotlin.String, 
+        val `sha256`: kotlin.String) : AttachmentEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A file the server holds was removed from the device, unused for a while.
+     */
+    data class Evicted(
+        val `caseId`: kotlin.String, 
+        val `sha256`: kotlin.String) : AttachmentEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttachmentEvent : FfiConverterRustBuffer<AttachmentEvent>{
+    override fun read(buf: ByteBuffer): AttachmentEvent {
+        return when(buf.getInt()) {
+            1 -> AttachmentEvent.Stored(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            2 -> AttachmentEvent.Uploading(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            3 -> AttachmentEvent.Uploaded(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            4 -> AttachmentEvent.UploadRetry(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterUInt.read(buf),
+                FfiConverterULong.read(buf),
+                FfiConverterString.read(buf),
+                )
+            5 -> AttachmentEvent.UploadRefused(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            6 -> AttachmentEvent.Downloading(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            7 -> AttachmentEvent.Downloaded(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            8 -> AttachmentEvent.Evicted(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: AttachmentEvent): ULong = when(value) {
+        is AttachmentEvent.Stored -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`caseId`)
+                + FfiConverterString.allocationSize(value.`sha256`)
+                + FfiConverterULong.allocationSize(value.`size`)
+            )
+        }
+        is AttachmentEvent.Uploading -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`caseId`)
+                + FfiConverterString.allocationSize(value.`sha256`)
+                + FfiConverterULong.allocationSize(value.`sent`)
+                + FfiConverterULong.allocationSize(value.`size`)
+            )
+        }
+        is AttachmentEvent.Uploaded -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`caseId`)
+                + FfiConverterString.allocationSize(value.`sha256`)
+            )
+        }
+        is AttachmentEvent.UploadRetry -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`caseId`)
+                + FfiConverterString.allocationSize(value.`sha256`)
+                + FfiConverterUInt.allocationSize(value.`attempt`)
+                + FfiConverterULong.allocationSize(value.`afterMs`)
+                + FfiConverterString.allocationSize(value.`code`)
+            )
+        }
+        is AttachmentEvent.UploadRefused -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`caseId`)
+                + FfiConverterString.allocationSize(value.`sha256`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+        is AttachmentEvent.Downloading -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`caseId`)
+                + FfiConverterString.allocationSize(value.`sha256`)
+                + FfiConverterULong.allocationSize(value.`received`)
+                + FfiConverterULong.allocationSize(value.`size`)
+            )
+        }
+        is AttachmentEvent.Downloaded -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`caseId`)
+                + FfiConverterString.allocationSize(value.`sha256`)
+            )
+        }
+        is AttachmentEvent.Evicted -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`caseId`)
+                + FfiConverterString.allocationSize(value.`sha256`)
+            )
+        }
+    }
+
+    override fun write(value: AttachmentEvent, buf: ByteBuffer) {
+        when(value) {
+            is AttachmentEvent.Stored -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`caseId`, buf)
+                FfiConverterString.write(value.`sha256`, buf)
+                FfiConverterULong.write(value.`size`, buf)
+                Unit
+            }
+            is AttachmentEvent.Uploading -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`caseId`, buf)
+                FfiConverterString.write(value.`sha256`, buf)
+                FfiConverterULong.write(value.`sent`, buf)
+                FfiConverterULong.write(value.`size`, buf)
+                Unit
+            }
+            is AttachmentEvent.Uploaded -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`caseId`, buf)
+                FfiConverterString.write(value.`sha256`, buf)
+                Unit
+            }
+            is AttachmentEvent.UploadRetry -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`caseId`, buf)
+                FfiConverterString.write(value.`sha256`, buf)
+                FfiConverterUInt.write(value.`attempt`, buf)
+                FfiConverterULong.write(value.`afterMs`, buf)
+                FfiConverterString.write(value.`code`, buf)
+                Unit
+            }
+            is AttachmentEvent.UploadRefused -> {
+                buf.putInt(5)
+                FfiConverterString.write(value.`caseId`, buf)
+                FfiConverterString.write(value.`sha256`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is AttachmentEvent.Downloading -> {
+                buf.putInt(6)
+                FfiConverterString.write(value.`caseId`, buf)
+                FfiConverterString.write(value.`sha256`, buf)
+                FfiConverterULong.write(value.`received`, buf)
+                FfiConverterULong.write(value.`size`, buf)
+                Unit
+            }
+            is AttachmentEvent.Downloaded -> {
+                buf.putInt(7)
+                FfiConverterString.write(value.`caseId`, buf)
+                FfiConverterString.write(value.`sha256`, buf)
+                Unit
+            }
+            is AttachmentEvent.Evicted -> {
+                buf.putInt(8)
+                FfiConverterString.write(value.`caseId`, buf)
+                FfiConverterString.write(value.`sha256`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * What an attachment is (*rodzaj załącznika*).
+ */
+
+enum class AttachmentKind {
+    
+    SIGNED_CONTRACT,
+    CONSENT,
+    PHOTO,
+    EXTERNAL_DOCUMENT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttachmentKind: FfiConverterRustBuffer<AttachmentKind> {
+    override fun read(buf: ByteBuffer) = try {
+        AttachmentKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: AttachmentKind) = 4UL
+
+    override fun write(value: AttachmentKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The signature or consent entry an attachment documents.
+ */
+sealed class AttachmentLink {
+    
+    /**
+     * The contract signature at this index.
+     */
+    data class Signature(
+        val v1: kotlin.ULong) : AttachmentLink()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The consent event with this id.
+     */
+    data class Consent(
+        val v1: kotlin.String) : AttachmentLink()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttachmentLink : FfiConverterRustBuffer<AttachmentLink>{
+    override fun read(buf: ByteBuffer): AttachmentLink {
+        return when(buf.getInt()) {
+            1 -> AttachmentLink.Signature(
+                FfiConverterULong.read(buf),
+                )
+            2 -> AttachmentLink.Consent(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: AttachmentLink): ULong = when(value) {
+        is AttachmentLink.Signature -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.v1)
+            )
+        }
+        is AttachmentLink.Consent -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.v1)
+            )
+        }
+    }
+
+    override fun write(value: AttachmentLink, buf: ByteBuffer) {
+        when(value) {
+            is AttachmentLink.Signature -> {
+                buf.putInt(1)
+                FfiConverterULong.write(value.v1, buf)
+                Unit
+            }
+            is AttachmentLink.Consent -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.v1, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * Where an attachment's bytes are, as a case screen shows it.
+ */
+sealed class AttachmentPlace {
+    
+    /**
+     * On the device only, waiting for upload.
+     */
+    object WaitingForUpload : AttachmentPlace()
+    
+    
+    /**
+     * On the device only: the server refused it for good, with its reason.
+     */
+    data class Refused(
+        val `reason`: kotlin.String) : AttachmentPlace()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * On the device and on the server: opens offline.
+     */
+    object Cached : AttachmentPlace()
+    
+    
+    /**
+     * On the server only: `downloadAttachment` fetches it.
+     */
+    object OnServer : AttachmentPlace()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttachmentPlace : FfiConverterRustBuffer<AttachmentPlace>{
+    override fun read(buf: ByteBuffer): AttachmentPlace {
+        return when(buf.getInt()) {
+            1 -> AttachmentPlace.WaitingForUpload
+            2 -> AttachmentPlace.Refused(
+                FfiConverterString.read(buf),
+                )
+            3 -> AttachmentPlace.Cached
+            4 -> AttachmentPlace.OnServer
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: AttachmentPlace): ULong = when(value) {
+        is AttachmentPlace.WaitingForUpload -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is AttachmentPlace.Refused -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+        is AttachmentPlace.Cached -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is AttachmentPlace.OnServer -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: AttachmentPlace, buf: ByteBuffer) {
+        when(value) {
+            is AttachmentPlace.WaitingForUpload -> {
+                buf.putInt(1)
+                Unit
+            }
+            is AttachmentPlace.Refused -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is AttachmentPlace.Cached -> {
+                buf.putInt(3)
+                Unit
+            }
+            is AttachmentPlace.OnServer -> {
+                buf.putInt(4)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * How a person took part in a meeting.
  */
 
@@ -9073,6 +11042,44 @@ public object FfiConverterTypeKooperacjaError : FfiConverterRustBuffer<Kooperacj
 
 
 /**
+ * The basis for passing the person's data on.
+ */
+
+enum class LegalBasis {
+    
+    CONSENT,
+    LEGAL_DUTY,
+    VITAL_INTEREST;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLegalBasis: FfiConverterRustBuffer<LegalBasis> {
+    override fun read(buf: ByteBuffer) = try {
+        LegalBasis.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: LegalBasis) = 4UL
+
+    override fun write(value: LegalBasis, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * How a PZK meeting is held.
  */
 
@@ -9217,6 +11224,44 @@ public object FfiConverterTypePzkDecision: FfiConverterRustBuffer<PzkDecision> {
     override fun allocationSize(value: PzkDecision) = 4UL
 
     override fun write(value: PzkDecision, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a referral stands.
+ */
+
+enum class ReferralStatus {
+    
+    SUBMITTED,
+    ACCEPTED,
+    DECLINED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReferralStatus: FfiConverterRustBuffer<ReferralStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        ReferralStatus.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ReferralStatus) = 4UL
+
+    override fun write(value: ReferralStatus, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -9414,6 +11459,43 @@ public object FfiConverterTypeStage: FfiConverterRustBuffer<Stage> {
     override fun allocationSize(value: Stage) = 4UL
 
     override fun write(value: Stage, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * A person or a family.
+ */
+
+enum class SubjectKind {
+    
+    PERSON,
+    FAMILY;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSubjectKind: FfiConverterRustBuffer<SubjectKind> {
+    override fun read(buf: ByteBuffer) = try {
+        SubjectKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SubjectKind) = 4UL
+
+    override fun write(value: SubjectKind, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -10192,6 +12274,44 @@ public object FfiConverterTypeTrustSettings : FfiConverterRustBuffer<TrustSettin
 
 
 
+/**
+ * How soon a referral needs an answer.
+ */
+
+enum class Urgency {
+    
+    ROUTINE,
+    SOON,
+    URGENT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUrgency: FfiConverterRustBuffer<Urgency> {
+    override fun read(buf: ByteBuffer) = try {
+        Urgency.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Urgency) = 4UL
+
+    override fun write(value: Urgency, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -10420,6 +12540,38 @@ public object FfiConverterOptionalTypeTeamDecisionView: FfiConverterRustBuffer<T
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeAttachmentLink: FfiConverterRustBuffer<AttachmentLink?> {
+    override fun read(buf: ByteBuffer): AttachmentLink? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeAttachmentLink.read(buf)
+    }
+
+    override fun allocationSize(value: AttachmentLink?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeAttachmentLink.allocationSize(value)
+        }
+    }
+
+    override fun write(value: AttachmentLink?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeAttachmentLink.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeDocumentKind: FfiConverterRustBuffer<DocumentKind?> {
     override fun read(buf: ByteBuffer): DocumentKind? {
         if (buf.get().toInt() == 0) {
@@ -10596,6 +12748,34 @@ public object FfiConverterSequenceTypeAnswerView: FfiConverterRustBuffer<List<An
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeAttachmentEntry: FfiConverterRustBuffer<List<AttachmentEntry>> {
+    override fun read(buf: ByteBuffer): List<AttachmentEntry> {
+        val len = buf.getInt()
+        return List<AttachmentEntry>(len) {
+            FfiConverterTypeAttachmentEntry.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<AttachmentEntry>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeAttachmentEntry.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<AttachmentEntry>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeAttachmentEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeAttendanceView: FfiConverterRustBuffer<List<AttendanceView>> {
     override fun read(buf: ByteBuffer): List<AttendanceView> {
         val len = buf.getInt()
@@ -10754,6 +12934,34 @@ public object FfiConverterSequenceTypeEntryView: FfiConverterRustBuffer<List<Ent
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeEntryView.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeEvictedAttachment: FfiConverterRustBuffer<List<EvictedAttachment>> {
+    override fun read(buf: ByteBuffer): List<EvictedAttachment> {
+        val len = buf.getInt()
+        return List<EvictedAttachment>(len) {
+            FfiConverterTypeEvictedAttachment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<EvictedAttachment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeEvictedAttachment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<EvictedAttachment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeEvictedAttachment.write(it, buf)
         }
     }
 }

@@ -54,3 +54,20 @@ fun DocumentPresence.peersFlow(): Flow<List<PresencePeer>> = callbackFlow {
     })
     awaitClose { subscription.cancel(); subscription.close() }
 }.conflate()
+
+/**
+ * The tablet's attachment events from now on, in order: stored, upload progress, retries,
+ * refusals, download progress, evictions.
+ */
+fun Tablet.attachmentEventFlow(): Flow<AttachmentEvent> = callbackFlow {
+    val subscription = watchAttachments(object : AttachmentEventListener {
+        override fun onEvent(event: AttachmentEvent) {
+            trySend(event)
+        }
+
+        override fun onClosed() {
+            channel.close()
+        }
+    })
+    awaitClose { subscription.cancel(); subscription.close() }
+}.buffer(Channel.UNLIMITED)

@@ -83,6 +83,7 @@ class Recorder(val tablet: Tablet, val wake: Channel<Unit> = Channel(Channel.CON
     // Written on the SDK's threads, read by the test: lists safe to iterate while they grow.
     val statuses = java.util.concurrent.CopyOnWriteArrayList<SyncStatus>()
     val events = java.util.concurrent.CopyOnWriteArrayList<TabletEvent>()
+    val attachmentEvents = java.util.concurrent.CopyOnWriteArrayList<AttachmentEvent>()
     @Volatile var statusClosed = false
 
     private val statusSubscription = tablet.watchStatus(object : SyncStatusListener {
@@ -107,6 +108,17 @@ class Recorder(val tablet: Tablet, val wake: Channel<Unit> = Channel(Channel.CON
         }
     })
 
+    private val attachmentSubscription = tablet.watchAttachments(object : AttachmentEventListener {
+        override fun onEvent(event: AttachmentEvent) {
+            attachmentEvents.add(event)
+            wake.trySend(Unit)
+        }
+
+        override fun onClosed() {
+            wake.trySend(Unit)
+        }
+    })
+
     /** Waits until [check] holds, checking again after everything the tablet reports. */
     suspend fun <T : Any> until(what: String, check: suspend () -> T?): T =
         waitFor(wake, "$what (last status ${statuses.lastOrNull()?.labelPl}, events $events)", check)
@@ -118,8 +130,10 @@ class Recorder(val tablet: Tablet, val wake: Channel<Unit> = Channel(Channel.CON
     override fun close() {
         statusSubscription.cancel()
         eventSubscription.cancel()
+        attachmentSubscription.cancel()
         statusSubscription.close()
         eventSubscription.close()
+        attachmentSubscription.close()
     }
 }
 
