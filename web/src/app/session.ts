@@ -11,6 +11,7 @@ import { refusalMessage } from "../model/catalogue"
 import { showError } from "../ui"
 import type { Unlocked } from "./gate"
 import { SyncStateTracker } from "./sync-state"
+import type { EncryptedStorageAdapter } from "../storage/adapter"
 
 export interface Session {
   repo: Repo
@@ -107,7 +108,7 @@ export async function startSession(
         const list = await myDocuments(tokens).catch(confirm)
         const before = (await vault.get<DocumentEntry[]>("documents")) ?? []
         await vault.put("documents", list)
-        forgetUnlisted(repo, before, list)
+        await forgetUnlisted(repo, storage, before, list)
         return list
       } catch (error) {
         if (!unreachable(error)) throw error
@@ -141,14 +142,22 @@ function flushReady(repo: Repo): Promise<void> {
  * shared with this user (or erased) leaves the device's store, as the Rust tablet's duties do.
  * Cases created here and not yet listed were never in the earlier list, so they stay.
  */
-function forgetUnlisted(repo: Repo, before: DocumentEntry[], now: DocumentEntry[]): void {
+async function forgetUnlisted(
+  repo: Repo,
+  storage: EncryptedStorageAdapter,
+  before: DocumentEntry[],
+  now: DocumentEntry[],
+): Promise<void> {
   const listed = new Set(now.map(d => d.document_id))
+  for (const id of listed) storage.remember(id)
   for (const gone of before.filter(d => !listed.has(d.document_id))) {
     try {
       repo.delete(gone.document_id as DocumentId)
     } catch {
-      // Never opened on this device in this session: its chunks go with the next wipe.
+      // Never opened on this device in this session: nothing of it is in memory.
     }
+    // Its chunks leave the store now, and what the repo still had on its way is not written.
+    await storage.forget(gone.document_id)
   }
 }
 

@@ -29,6 +29,24 @@ export class EncryptedStorageAdapter implements StorageAdapterInterface {
    */
   onUse: () => void = () => undefined
 
+  /** Documents that left this device: nothing more of theirs is written (see `forget`). */
+  readonly #forgotten = new Set<string>()
+
+  /**
+   * Removes every chunk of a document that left the device (no longer shared, or erased) and
+   * refuses later writes of it: the repo may still save its sync state or a change that was on
+   * its way when the document was deleted, which would leave a chunk behind.
+   */
+  async forget(documentId: string): Promise<void> {
+    this.#forgotten.add(documentId)
+    await this.removeRange([documentId])
+  }
+
+  /** A document the server lists again (shared anew) may be written again. */
+  remember(documentId: string): void {
+    this.#forgotten.delete(documentId)
+  }
+
   async load(key: StorageKey): Promise<Uint8Array | undefined> {
     this.onUse()
     if (this.vault.closed) return undefined
@@ -39,8 +57,9 @@ export class EncryptedStorageAdapter implements StorageAdapterInterface {
   async save(key: StorageKey, data: Uint8Array): Promise<void> {
     this.onUse()
     // Sealed before the transaction opens: an IndexedDB transaction ends when it waits on anything else.
+    if (this.#forgotten.has(key[0])) return
     const sealed = await seal(this.key, new Uint8Array(data), label(key))
-    if (this.vault.closed) return
+    if (this.vault.closed || this.#forgotten.has(key[0])) return
     await transact(this.db, "chunks", "readwrite", store => done(store.put(sealed, key)))
   }
 
