@@ -19,8 +19,8 @@ import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 
-import { WAIT_MS, env, launchPersistent, note, run, watch } from "./browser.mjs"
-import { caseload, enter, syncState } from "./case-app-steps.mjs"
+import { WAIT_MS, launchPersistent, note, watch } from "./browser.mjs"
+import { caseload, enter, runStory, syncState } from "./case-app-steps.mjs"
 
 const opened = []
 
@@ -235,31 +235,9 @@ async function scenario(spec, base) {
   return result
 }
 
-async function pagesState() {
-  return Promise.all(
-    opened.map(async d => ({
-      device: d.name,
-      url: d.page.url(),
-      error: await d.page.$eval("#error", box => (box.hidden ? "" : box.textContent)).catch(e => String(e)),
-      syncState: await d.page.$eval("[data-testid=sync-state]", s => `${s.dataset.state}: ${s.textContent}`).catch(e => String(e)),
-      tiles: await d.page
-        .locator("k-zalacznik [data-testid=attachment-state]")
-        .allTextContents()
-        .catch(e => String(e)),
-      refusals: await d.page.$$eval(".refusal", l => l.map(r => r.textContent)).catch(e => String(e)),
-      problems: d.problems,
-    })),
-  )
-}
-
-async function main() {
-  const spec = JSON.parse(env("ATTACH_SPEC"))
-  const base = env("BASE_URL")
-  try {
-    await run(() => scenario(spec, base), pagesState)
-  } finally {
-    for (const d of opened) await d.context.close().catch(() => undefined)
-  }
-}
-
-main()
+runStory("ATTACH_SPEC", opened, scenario, async d => ({
+  tiles: await d.page
+    .locator("k-zalacznik [data-testid=attachment-state]")
+    .allTextContents()
+    .catch(e => String(e)),
+}))

@@ -3,7 +3,7 @@
 
 import { join } from "node:path"
 
-import { WAIT_MS, launchPersistent, note, until, watch } from "./browser.mjs"
+import { WAIT_MS, env, launchPersistent, note, run, until, watch } from "./browser.mjs"
 
 /** Waits until one of the shell's views shows and returns which. */
 async function shellView(page) {
@@ -122,4 +122,56 @@ export async function openDevice(profiles, name, opened) {
   const d = { name, context, page, problems }
   opened.push(d)
   return d
+}
+
+/** The keys of the device store's chunks, each as JSON text (a key begins with its document's id); none before the store exists. */
+export const chunkKeys = page =>
+  page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const request = indexedDB.open("kooperacja")
+        request.onerror = () => reject(request.error)
+        request.onsuccess = () => {
+          const db = request.result
+          if (!db.objectStoreNames.contains("chunks")) {
+            db.close()
+            return resolve([])
+          }
+          const keys = db.transaction("chunks").objectStore("chunks").getAllKeys()
+          keys.onsuccess = () => {
+            db.close()
+            resolve(keys.result.map(k => JSON.stringify(k)))
+          }
+          keys.onerror = () => reject(keys.error)
+        }
+      }),
+  )
+
+/** What a failed story reports of one open device: where it is and what the app shows. */
+async function appState(d) {
+  const text = (selector, read) => d.page.$eval(selector, read).catch(e => String(e))
+  return {
+    device: d.name,
+    url: d.page.url(),
+    error: await text("#error", box => (box.hidden ? "" : box.textContent)),
+    refusals: await d.page.$$eval(".refusal", l => l.map(r => r.textContent)).catch(e => String(e)),
+    syncState: await text("[data-testid=sync-state]", s => `${s.dataset.state}: ${s.textContent}`),
+    problems: d.problems,
+  }
+}
+
+/**
+ * Runs a story with its spec (JSON in the environment variable `specVariable`) against `BASE_URL`,
+ * over the devices it opens into `opened`; on failure reports each device's state (plus `details`
+ * of it), and closes whatever is still open at the end.
+ */
+export async function runStory(specVariable, opened, scenario, details = async () => ({})) {
+  const spec = JSON.parse(env(specVariable))
+  const base = env("BASE_URL")
+  const diagnose = () => Promise.all(opened.map(async d => ({ ...(await appState(d)), ...(await details(d)) })))
+  try {
+    await run(() => scenario(spec, base), diagnose)
+  } finally {
+    for (const d of opened) await d.context.close().catch(() => undefined)
+  }
 }

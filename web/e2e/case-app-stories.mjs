@@ -21,8 +21,21 @@
 //   5. the worker takes the case back from the school: it leaves the school's list and the
 //      school's device store.
 
-import { WAIT_MS, env, note, run, shot, until } from "./browser.mjs"
-import { blockedReason, caseload, enter, move, newCase, openCase, openDevice, stage, syncState, typeInto } from "./case-app-steps.mjs"
+import { WAIT_MS, note, shot, until } from "./browser.mjs"
+import {
+  blockedReason,
+  caseload,
+  chunkKeys,
+  enter,
+  move,
+  newCase,
+  openCase,
+  openDevice,
+  runStory,
+  stage,
+  syncState,
+  typeInto,
+} from "./case-app-steps.mjs"
 
 const opened = []
 
@@ -49,24 +62,6 @@ async function untilShown(page, screen, check) {
 const todayLists = page =>
   page.$$eval("[data-today]", sections =>
     Object.fromEntries(sections.map(s => [s.dataset.today, [...s.querySelectorAll("li")].map(li => li.dataset.case)])),
-  )
-
-/** The keys of the device store's chunks, as text (they begin with the document's id). */
-const chunkKeys = page =>
-  page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const request = indexedDB.open("kooperacja")
-        request.onerror = () => reject(request.error)
-        request.onsuccess = () => {
-          const db = request.result
-          const keys = db.transaction("chunks").objectStore("chunks").getAllKeys()
-          keys.onsuccess = () => {
-            db.close()
-            resolve(keys.result.map(k => JSON.stringify(k)))
-          }
-        }
-      }),
   )
 
 async function dayStories(page, spec, result) {
@@ -238,27 +233,4 @@ async function scenario(spec, base) {
   return result
 }
 
-async function pagesState() {
-  return Promise.all(
-    opened.map(async d => ({
-      device: d.name,
-      url: d.page.url(),
-      error: await d.page.$eval("#error", box => (box.hidden ? "" : box.textContent)).catch(e => String(e)),
-      refusals: await d.page.$$eval(".refusal", l => l.map(r => r.textContent)).catch(e => String(e)),
-      syncState: await d.page.$eval("[data-testid=sync-state]", s => `${s.dataset.state}: ${s.textContent}`).catch(e => String(e)),
-      problems: d.problems,
-    })),
-  )
-}
-
-async function main() {
-  const spec = JSON.parse(env("STORIES_SPEC"))
-  const base = env("BASE_URL")
-  try {
-    await run(() => scenario(spec, base), pagesState)
-  } finally {
-    for (const d of opened) await d.context.close().catch(() => undefined)
-  }
-}
-
-main()
+runStory("STORIES_SPEC", opened, scenario)

@@ -22,8 +22,8 @@
 
 import { join } from "node:path"
 
-import { env, launchPersistent, note, run, until, watch } from "./browser.mjs"
-import { blockedReason, enter, move, newCase, openCase, stage, syncState, typeInto } from "./case-app-steps.mjs"
+import { launchPersistent, note, until, watch } from "./browser.mjs"
+import { blockedReason, enter, move, newCase, openCase, runStory, stage, syncState, typeInto } from "./case-app-steps.mjs"
 
 const opened = []
 
@@ -186,31 +186,9 @@ async function scenario(spec, base) {
   return result
 }
 
-async function pagesState() {
-  return Promise.all(
-    opened.map(async d => ({
-      device: d.name,
-      url: d.page.url(),
-      error: await d.page.$eval("#error", box => (box.hidden ? "" : box.textContent)).catch(e => String(e)),
-      syncState: await d.page.$eval("[data-testid=sync-state]", s => `${s.dataset.state}: ${s.textContent}`).catch(e => String(e)),
-      online: await d.page.evaluate(() => navigator.onLine).catch(e => String(e)),
-      goal: await d.page.$eval("article.goal", g => `${g.querySelector("select")?.value} ${g.innerText.slice(-300)}`).catch(e => String(e)),
-      refusals: await d.page.$$eval(".refusal", l => l.map(r => r.textContent)).catch(e => String(e)),
-      warnings: d.warnings,
-      history: await d.page.$eval("[data-testid=changes-since]", h => h.innerText.slice(0, 300)).catch(e => String(e)),
-      problems: d.problems,
-    })),
-  )
-}
-
-async function main() {
-  const spec = JSON.parse(env("CASE_SPEC"))
-  const base = env("BASE_URL")
-  try {
-    await run(() => scenario(spec, base), pagesState)
-  } finally {
-    for (const d of opened) await d.context.close().catch(() => undefined)
-  }
-}
-
-main()
+runStory("CASE_SPEC", opened, scenario, async d => ({
+  online: await d.page.evaluate(() => navigator.onLine).catch(e => String(e)),
+  goal: await d.page.$eval("article.goal", g => `${g.querySelector("select")?.value} ${g.innerText.slice(-300)}`).catch(e => String(e)),
+  warnings: d.warnings,
+  history: await d.page.$eval("[data-testid=changes-since]", h => h.innerText.slice(0, 300)).catch(e => String(e)),
+}))

@@ -11,8 +11,8 @@
 
 import { join } from "node:path"
 
-import { WAIT_MS, env, launchPersistent, note, run, until, watch } from "./browser.mjs"
-import { enter, syncState } from "./case-app-steps.mjs"
+import { WAIT_MS, launchPersistent, note, until, watch } from "./browser.mjs"
+import { enter, runStory, syncState } from "./case-app-steps.mjs"
 
 const opened = []
 
@@ -114,26 +114,6 @@ async function scenario(spec, base) {
   return result
 }
 
-async function pagesState() {
-  return Promise.all(
-    opened.map(async d => ({
-      device: d.name,
-      url: d.page.url(),
-      syncState: await d.page.$eval("[data-testid=sync-state]", s => `${s.dataset.state}: ${s.textContent}`).catch(e => String(e)),
-      screen: await d.page.$eval("[data-testid=screen]", s => s.innerText.slice(0, 600)).catch(e => String(e)),
-      problems: d.problems,
-    })),
-  )
-}
-
-async function main() {
-  const spec = JSON.parse(env("REFERRAL_SPEC"))
-  const base = env("BASE_URL")
-  try {
-    await run(() => scenario(spec, base), pagesState)
-  } finally {
-    for (const d of opened) await d.context.close().catch(() => undefined)
-  }
-}
-
-main()
+runStory("REFERRAL_SPEC", opened, scenario, async d => ({
+  screen: await d.page.$eval("[data-testid=screen]", s => s.innerText.slice(0, 600)).catch(e => String(e)),
+}))
