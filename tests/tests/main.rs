@@ -18,6 +18,8 @@ mod case_app_stories;
 #[path = "case_vectors/main.rs"]
 mod case_vectors;
 mod crash;
+mod create_attacks;
+mod dashboard;
 mod door_attacks;
 mod erasure;
 mod erasure_attacks;
