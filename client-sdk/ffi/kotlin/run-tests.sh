@@ -13,7 +13,15 @@ root="$(cd "$ffi/../.." && pwd)"
 cargo="${CARGO:-cargo}"
 
 cd "$root"
-"$cargo" build -q -p client-sdk-ffi --lib --bin uniffi-bindgen --example ffi-test-server
+# `--workspace`, not `-p client-sdk-ffi`: cargo unifies features over the packages it is asked
+# for, and `cargo test --workspace` (CI, and kotlin_bindings.rs's usual caller) asks for all of
+# them, with their dev-dependencies (sync-core's `fuzzing`, test support's `tablet`, serde_json's
+# `raw_value`, ...). Built for ffi alone, some 70 crates (sync-core, client-sdk, the server, the
+# ffi library, automerge, tokio, axum, serde, uniffi) came out with other features and were
+# compiled a second time; with the same selection the test build already made all but the
+# bindgen binary (docs/ci.md). `--lib` builds every member's library, all of which that test
+# build has made too.
+"$cargo" build -q --workspace --lib --bin uniffi-bindgen --example ffi-test-server
 target="${CARGO_TARGET_DIR:-$("$cargo" metadata --format-version 1 --no-deps \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')}"
 lib_dir="$target/debug"
