@@ -33,6 +33,15 @@ function editorOf(me: Me): M.Editor | null {
   return me.institution ? M.editor(me.login, me.institution) : null
 }
 
+/**
+ * Whether the user may open cases: social workers, animators and admins, as the server decides
+ * (server/src/access/validate.rs refuses anyone else's case with `refusal.may-not-open-cases`).
+ * The app shows "Dziś" and "Nowa sprawa" only to them.
+ */
+export function mayOpenCases(me: Me): boolean {
+  return ["social-worker", "animator", "admin"].some(role => me.roles.includes(role))
+}
+
 /** Partner members are users who are neither social workers nor animators. */
 export function isPartner(me: Me): boolean {
   return !me.roles.includes("social-worker") && !me.roles.includes("animator")

@@ -3,7 +3,9 @@
 // is unlocked; they read and edit documents only through the model (web/src/model) and reach
 // the network only through the context's repo and tokens.
 
+import type { Me } from "../../api"
 import type { AppContext, MountScreens } from "../context"
+import { mayOpenCases } from "./case-model"
 import { showCaseload } from "./caseload"
 import { showCard } from "./card"
 import { el } from "./dom"
@@ -40,21 +42,22 @@ function screenFor(route: Route): Screen {
   }
 }
 
-function navigation(): HTMLElement {
+/** The tabs: "Dziś" and "Nowa sprawa" only for those who may open cases (not partners). */
+function navigation(me: Me): HTMLElement {
   const link = (href: string, label: string, id: string) =>
     el("a", { href, "data-nav": id, "data-testid": `nav-${id}` }, label)
+  const caseWork = mayOpenCases(me) ? [link("#/dzis", "Dziś", "today"), link("#/nowa", "Nowa sprawa", "new-case")] : []
   return el(
     "nav",
     { class: "case-nav", "aria-label": "Nawigacja" },
     link("#/", "Moje sprawy", "caseload"),
-    link("#/dzis", "Dziś", "today"),
-    link("#/nowa", "Nowa sprawa", "new-case"),
+    ...caseWork,
     link("#/zgloszenia", "Zgłoszenia", "referrals"),
   )
 }
 
 export const mountCaseApp: MountScreens = (root, context) => {
-  const nav = navigation()
+  const nav = navigation(context.me)
   const host = el("div", { class: "case-screen", "data-testid": "screen" })
   root.replaceChildren(nav, host)
   let dispose: Dispose = () => undefined
