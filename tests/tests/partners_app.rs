@@ -84,10 +84,13 @@ async fn a_pedagogue_refers_a_family_offline_and_the_gops_worker_opens_a_case() 
 
     // A partner sees no "Dziś" or "Nowa sprawa" (the server refuses a partner's case); the
     // worker does.
-    assert_eq!(result["pedagogueTabs"], json!(["caseload", "referrals"]));
+    assert_eq!(
+        result["pedagogueTabs"],
+        json!(["caseload", "referrals", "news"])
+    );
     assert_eq!(
         result["workerTabs"],
-        json!(["caseload", "today", "new-case", "referrals"])
+        json!(["caseload", "today", "new-case", "referrals", "news"])
     );
     // The pedagogue's form suggested the GOPS of their PZK, and refused a referral without why.
     assert_eq!(result["suggestedTo"], "gops");
