@@ -1,5 +1,5 @@
 // The case app's screens: the caseload ("Moje sprawy"), today ("Dziś"), a new case and the case
-// card with its parts. The shell mounts them once the worker is signed in and the device store
+// card with its parts; for ROPS coordinators and admins the evaluation dashboard ("Ewaluacja"). The shell mounts them once the worker is signed in and the device store
 // is unlocked; they read and edit documents only through the model (web/src/model) and reach
 // the network only through the context's repo and tokens.
 
@@ -17,6 +17,8 @@ import { showReferralForm } from "../partners/referral-form"
 import { showReferrals } from "../partners/referrals"
 import { loadNews } from "../news/news-model"
 import { showNews, showNewsConsultation } from "../news/news"
+import { mayEvaluate } from "../evaluation/figures"
+import { showEvaluation } from "../evaluation/screen"
 import "./screens.css"
 
 /** What a shown screen leaves behind to be cleaned up when another one replaces it. */
@@ -45,6 +47,8 @@ function screenFor(route: Route): Screen {
       return showNews
     case "news-consultation":
       return (host, context) => showNewsConsultation(host, context, route.pzk, route.id)
+    case "evaluation":
+      return showEvaluation
   }
 }
 
@@ -60,6 +64,7 @@ function navigation(me: Me): HTMLElement {
     ...caseWork,
     link("#/zgloszenia", "Zgłoszenia", "referrals"),
     el("a", { href: "#/nowe", "data-nav": "news", "data-testid": "nav-news" }, "Nowe ", el("span", { class: "badge", "data-testid": "news-count", hidden: "" }, "")),
+    ...(mayEvaluate(me.roles) ? [link("#/ewaluacja", "Ewaluacja", "evaluation")] : []),
   )
 }
 

@@ -2,7 +2,8 @@
 // service worker) serve them all: `#/` the caseload, `#/dzis` today, `#/nowa` a new case,
 // `#/sprawa/{documentId}` a case card, `#/zgloszenia` the referrals, `#/zgloszenia/nowe` a new
 // referral, `#/zgloszenie/{documentId}` a referral's card, `#/nowe` what is new ("Nowe"),
-// `#/nowe/konsultacja/{pzk}/{id}` a consultation addressed to the user's institution.
+// `#/nowe/konsultacja/{pzk}/{id}` a consultation addressed to the user's institution,
+// `#/ewaluacja` the evaluation dashboard (ROPS coordinators and admins).
 
 export type Route =
   | { screen: "caseload" }
@@ -14,6 +15,7 @@ export type Route =
   | { screen: "referral"; documentId: string }
   | { screen: "news" }
   | { screen: "news-consultation"; pzk: string; id: string }
+  | { screen: "evaluation" }
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, "")
@@ -26,6 +28,7 @@ export function parseRoute(hash: string): Route {
   if (path === "/nowe") return { screen: "news" }
   if (path === "/zgloszenia") return { screen: "referrals" }
   if (path === "/zgloszenia/nowe") return { screen: "new-referral" }
+  if (path === "/ewaluacja") return { screen: "evaluation" }
   if (path === "/dzis") return { screen: "today" }
   if (path === "/nowa") return { screen: "new-case" }
   return { screen: "caseload" }
@@ -51,6 +54,8 @@ export function href(route: Route): string {
       return "#/nowe"
     case "news-consultation":
       return `#/nowe/konsultacja/${route.pzk}/${encodeURIComponent(route.id)}`
+    case "evaluation":
+      return "#/ewaluacja"
   }
 }
 
