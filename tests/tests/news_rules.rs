@@ -94,7 +94,7 @@ fn typescript_derives_what_is_new_and_asks_through_the_pzk_as_rust_reads_it() {
         let last = doc
             .get_changes(&[])
             .last()
-            .map(|c| (c.hash(), c.message().cloned()));
+            .map(|c| (c.hash(), c.message().map(str::to_owned)));
         let (hash, message) = last.expect("a change");
         editor::check_authorship(hash, message.as_deref(), login, Some(institution))
             .expect("names its author as the server requires");

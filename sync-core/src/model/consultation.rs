@@ -78,7 +78,7 @@ pub struct ConsultationView {
     pub answers: BTreeMap<String, AnswerView>,
     /// In a case: the PZK consultation that carries it to an institution not sharing the case,
     /// whose answers are read there ([`super::addressed`]).
-    pub addressed: Option<super::addressed::Addressed>,
+    pub addressed: Option<super::addressed_link::Addressed>,
 }
 
 /// Writes a new consultation at `id` of `parent` and returns its map.
@@ -170,7 +170,7 @@ pub(crate) fn read(node: &Node<'_>) -> Result<ConsultationView, SchemaError> {
         },
         at: node.timestamp(key::AT)?,
         answers,
-        addressed: super::addressed::read_link(node)?,
+        addressed: super::addressed_link::read_link(node)?,
     })
 }
 

@@ -102,6 +102,7 @@
 mod enums;
 
 pub mod addressed;
+mod addressed_link;
 #[cfg(test)]
 mod addressed_tests;
 pub mod case;

@@ -9,7 +9,7 @@ use super::layout::{key, open_pzk};
 use super::meetings::write_entry;
 use super::types::*;
 use crate::error::SchemaError;
-use crate::model::addressed;
+use crate::model::addressed_link as addressed;
 use crate::model::consultation::{self, Answer, ConsultationRequest, NewAnswer};
 use crate::model::editor::Editor;
 use crate::model::write;
