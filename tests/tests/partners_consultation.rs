@@ -26,8 +26,7 @@ async fn the_school_answers_a_consultation_about_a_case_it_cannot_see_and_news_c
     provision_region(&server);
     let (_team_tablet, pzk_id) = create_as(&server, "animator1", app_team_document()).await;
     let (_case_tablet, case_id) = create_as(&server, "anna", new_family_case("anna")).await;
-    let screens = std::env::var("KOOPERACJA_SCREENS").unwrap_or_else(|_| "/tmp/screens".into());
-    std::fs::create_dir_all(&screens).expect("screens folder");
+    let screens = screens_dir();
 
     let spec = json!({
         "profiles": dir.path().join("profiles"),
@@ -45,11 +44,7 @@ async fn the_school_answers_a_consultation_about_a_case_it_cannot_see_and_news_c
         env: vec![("CONSULTATION_SPEC", spec.to_string())],
         deadline: Duration::from_secs(240),
     };
-    let result = script
-        .run(&server, &cert, |request| async move {
-            panic!("consultation-news.mjs asks nothing: {request}")
-        })
-        .await;
+    let result = script.run_alone(&server, &cert).await;
     eprintln!("consultation and news: {result}");
 
     let consultation = result["consultation"].as_str().expect("an id").to_owned();
