@@ -29,8 +29,28 @@ function target(item: M.News.NewsItem): string {
       return href({ screen: "case", documentId: item.document })
     case "meeting":
     case "minutes":
-      return href({ screen: "news" })
+      // The meeting page (web/src/main.ts), on the same device store.
+      return `/meeting/${item.document}/${encodeURIComponent(item.entry ?? "")}`
   }
+}
+
+/**
+ * Opens an item: marks it seen first (on all the user's devices, through the sync), then goes
+ * to it; before leaving for another page (a meeting) the mark is written to the device's store.
+ */
+async function openItem(context: AppContext, item: M.News.NewsItem): Promise<void> {
+  try {
+    await markSeen(context, [item.key])
+  } catch {
+    // Not marked (the store refused): the item stays new, and it still opens.
+  }
+  const to = target(item)
+  if (to.startsWith("#")) {
+    location.hash = to
+    return
+  }
+  await context.repo.flush().catch(() => undefined)
+  location.assign(to)
 }
 
 export async function showNews(host: HTMLElement, context: AppContext): Promise<() => void> {
@@ -40,8 +60,10 @@ export async function showNews(host: HTMLElement, context: AppContext): Promise<
     list.replaceChildren(
       ...items.map(item => {
         const link = el("a", { href: target(item), "data-testid": "news-link" }, item.text) as HTMLAnchorElement
-        // Opening an item marks it seen (on all the user's devices, through the sync).
-        link.addEventListener("click", () => void markSeen(context, [item.key]).then(draw))
+        link.addEventListener("click", event => {
+          event.preventDefault()
+          void openItem(context, item)
+        })
         return el(
           "li",
           { class: "case-row", "data-news": item.key, "data-kind": item.kind },

@@ -1,7 +1,8 @@
 // The case app's screens: the caseload ("Moje sprawy"), today ("Dziś"), a new case and the case
-// card with its parts; for ROPS coordinators and admins the evaluation dashboard ("Ewaluacja"). The shell mounts them once the worker is signed in and the device store
-// is unlocked; they read and edit documents only through the model (web/src/model) and reach
-// the network only through the context's repo and tokens.
+// card with its parts, the referrals, what is new ("Nowe"); for ROPS coordinators and admins the
+// evaluation dashboard ("Ewaluacja"). The shell mounts them once the worker is signed in and the
+// device store is unlocked; they read and edit documents only through the model (web/src/model)
+// and reach the network only through the context's repo and tokens.
 
 import type { Me } from "../../api"
 import type { AppContext, MountScreens } from "../context"
