@@ -43,7 +43,7 @@ const opened = []
 /** Goes to `screen` until `check(page)` holds: screens read the device's store when shown. */
 async function untilShown(page, screen, check) {
   // "Zgłoszenia" is the other screen for the caseload: a partner has no "Dziś" tab.
-  const marker = { today: "[data-today=visit]", caseload: "[data-testid=caseload]", referrals: "[data-testid=referrals-mine]" }
+  const marker = { today: "[data-today=visit]", caseload: "[data-testid=caseload]", referrals: "[data-testid=new-referral]" }
   const other = screen === "today" ? "caseload" : "referrals"
   const show = async name => {
     await page.click(`[data-testid=nav-${name}]`)

@@ -32,10 +32,13 @@ export function consultations(data: CaseData, edits: CaseEdits, access: Access, 
   if (items.length === 0) body.append(el("p", { class: "muted" }, "Brak konsultacji."))
   if (access.canWrite && !access.partner) {
     const question = el("textarea", { rows: "2", "data-testid": "question", "data-bind": "consultation/new" }) as HTMLTextAreaElement
+    // `el` leaves out an empty attribute, and an option without one is worth its text: set it here.
+    const shared = el("option", {}, "do osób, którym udostępniono sprawę") as HTMLOptionElement
+    shared.value = ""
     const to = el(
       "select",
       { "data-testid": "ask-to", "aria-label": "Do kogo" },
-      el("option", { value: "" }, "do osób, którym udostępniono sprawę"),
+      shared,
       ...choices.askable.map(([value, name]) => el("option", { value }, `${name} (przez PZK, bez udostępniania sprawy)`)),
     ) as HTMLSelectElement
     const ask = () => {

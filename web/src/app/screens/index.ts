@@ -64,7 +64,7 @@ function navigation(me: Me): HTMLElement {
     link("#/", "Moje sprawy", "caseload"),
     ...caseWork,
     link("#/zgloszenia", "Zgłoszenia", "referrals"),
-    el("a", { href: "#/nowe", "data-nav": "news", "data-testid": "nav-news" }, "Nowe ", el("span", { class: "badge", "data-testid": "news-count", hidden: "" }, "")),
+    el("a", { href: "#/nowe", "data-nav": "news", "data-testid": "nav-news" }, "Nowe ", el("span", { class: "badge", "data-testid": "news-count", hidden: "hidden" }, "")),
     ...(mayEvaluate(me.roles) ? [link("#/ewaluacja", "Ewaluacja", "evaluation")] : []),
   )
 }
