@@ -770,3 +770,44 @@ async fn the_addressed_consultation_matrix() {
     );
     server.shutdown().await.expect("shutdown");
 }
+
+/// A user's "seen" document ("Co nowego", #19): its creator alone reads and writes it, whoever
+/// else asks (a colleague of another institution, the case's worker, a coordinator); and one
+/// naming another user as its owner is refused when it is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seen_document_matrix() {
+    use sync_core::model::seen;
+    use Can::*;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_typed_server(dir.path()).await;
+    provision_region(&server);
+    let mut doc = seen::new_seen("szkola-rep", automerge::ActorId::random(), Utc::now())
+        .expect("a seen document");
+    seen::mark_seen(&mut doc, &["case:x"], Utc::now()).expect("marked");
+    let heads = doc.get_heads();
+    let (_owner, seen_id) = create_as(&server, "szkola-rep", doc).await;
+    let mut rows = Vec::new();
+    for (login, want) in [
+        ("szkola-rep", ReadWrite),
+        ("policja-rep", Nothing),
+        ("anna", Nothing),
+        ("koordynator", Nothing),
+    ] {
+        rows.push((login, probe(&server, login, seen_id, &heads).await, want));
+    }
+    let wrong: Vec<_> = rows.iter().filter(|(_, got, want)| got != want).collect();
+    assert!(wrong.is_empty(), "rows not as expected: {wrong:?}");
+
+    // Anna creates a "seen" document in the pedagogue's name: refused, and nothing recorded.
+    let forged = seen::new_seen("szkola-rep", automerge::ActorId::random(), Utc::now())
+        .expect("a seen document");
+    let t = tablet(&server, "anna", "tablet-anna-forger");
+    let mut events = t.events();
+    let id = random_id();
+    t.create(id, forged).await.expect("saved locally");
+    assert!(!acknowledged(&t, &mut events, id).await);
+    assert!(server.state.registry.record(&id).is_none());
+    t.shutdown().await;
+    server.shutdown().await.expect("shutdown");
+}
