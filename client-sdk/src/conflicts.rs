@@ -88,6 +88,8 @@ fn conflicted_paths(doc: &Automerge) -> Result<(DocumentKind, Vec<String>), SdkE
         DocumentKind::Case => case::read_case(doc)?.conflicts(),
         DocumentKind::Pzk => pzk::read_pzk(doc)?.conflicts(),
         DocumentKind::Referral => model::referral::read_referral(doc)?.conflicts(),
+        // Entries are only added: nothing to be in conflict.
+        DocumentKind::Seen => Vec::new(),
     };
     Ok((kind, paths))
 }

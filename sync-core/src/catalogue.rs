@@ -161,6 +161,8 @@ impl Coded for Refusal {
             Refusal::ReferralNoPzkRelation => "refusal.referral-no-pzk-relation",
             Refusal::ReferralNotToSocialServices => "refusal.referral-not-social-services",
             Refusal::ReferralChanged => "refusal.referral-changed",
+            Refusal::ConsultationNotCaseWriter => "refusal.consultation-not-case-writer",
+            Refusal::ConsultationAnswerNotAddressed => "refusal.consultation-answer-not-addressed",
             Refusal::Rule(_) => "refusal.rule",
             Refusal::HostFailed(_) => "refusal.host-failed",
         }

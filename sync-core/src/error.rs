@@ -173,6 +173,14 @@ pub enum Refusal {
     /// that names someone else than its writer as the referrer.
     #[error("a referral's referrer and receiving institution never change")]
     ReferralChanged,
+    /// A consultation addressed to an institution, asked by someone who does not write the case
+    /// it names (or not from their own device).
+    #[error("only a writer of the case asks an institution about it")]
+    ConsultationNotCaseWriter,
+    /// An answer to a consultation addressed to an institution, by someone who is not a member
+    /// of it (or not from their own device).
+    #[error("only members of the institution asked answer a consultation addressed to it")]
+    ConsultationAnswerNotAddressed,
     /// A rule of the host's own, in words (tests, the fuzzer, the model's validation).
     #[error("{0}")]
     Rule(String),

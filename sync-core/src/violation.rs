@@ -135,6 +135,10 @@ pub enum RuleViolation {
     ReferralAlreadyDecided(&'static str),
     /// A referral declined without a reason.
     ReferralDeclineReasonRequired,
+    /// A consultation asked of an institution that is not a member of the PZK team.
+    ConsultationToNonMember(String),
+    /// An answer for another institution than the one the consultation is addressed to (it).
+    ConsultationNotAddressed(String),
 }
 
 impl RuleViolation {
@@ -180,6 +184,8 @@ impl RuleViolation {
             ReferralIncomplete(_) => "referral.incomplete",
             ReferralAlreadyDecided(_) => "referral.already-decided",
             ReferralDeclineReasonRequired => "referral.decline-reason-required",
+            ConsultationToNonMember(_) => "consultation.to-non-member",
+            ConsultationNotAddressed(_) => "consultation.not-addressed",
         }
     }
 
@@ -227,6 +233,7 @@ impl RuleViolation {
             PhoneInvalid(phone) => one("phone", phone),
             ReferralIncomplete(field) => one("field", field),
             ReferralAlreadyDecided(status) => one("status", status),
+            ConsultationToNonMember(to) | ConsultationNotAddressed(to) => one("to", to),
             ScreeningReasonRequired
             | DiagnosisEmpty
             | IppWithoutGoal
@@ -314,6 +321,8 @@ impl RuleViolation {
             ReferralIncomplete("reason"),
             ReferralAlreadyDecided("accepted"),
             ReferralDeclineReasonRequired,
+            ConsultationToNonMember("policja".to_owned()),
+            ConsultationNotAddressed("szkola".to_owned()),
         ]
     }
 }
@@ -431,6 +440,10 @@ impl fmt::Display for RuleViolation {
             ReferralIncomplete(field) => write!(f, "a referral needs its {field}"),
             ReferralAlreadyDecided(status) => write!(f, "the referral is already {status}"),
             ReferralDeclineReasonRequired => f.write_str("declining a referral needs a reason"),
+            ConsultationToNonMember(to) => write!(f, "{to} is not a member of the PZK team"),
+            ConsultationNotAddressed(to) => {
+                write!(f, "the consultation is addressed to {to}; only its members answer it")
+            }
         }
     }
 }

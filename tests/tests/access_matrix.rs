@@ -124,24 +124,37 @@ async fn probe(
     })
     .await
     .expect("saved locally");
-    let can = tokio::time::timeout(WAIT, async {
+    let can = if acknowledged(&t, &mut events, doc).await {
+        Can::ReadWrite
+    } else {
+        Can::Read
+    };
+    t.shutdown().await;
+    can
+}
+
+/// Whether the server acknowledges the tablet's change to `doc` (true) or refuses it (false).
+async fn acknowledged(
+    t: &SyncClient,
+    events: &mut tokio::sync::broadcast::Receiver<ClientEvent>,
+    doc: DocumentId,
+) -> bool {
+    tokio::time::timeout(WAIT, async {
         loop {
             if t.is_acknowledged(doc).await.expect("ack") {
-                return Can::ReadWrite;
+                return true;
             }
             match events.recv().await {
                 Ok(ClientEvent::Disconnected(reason)) if reason.contains("refused") => {
-                    return Can::Read
+                    return false
                 }
                 Ok(_) => {}
-                Err(_) => return Can::Read,
+                Err(_) => return false,
             }
         }
     })
     .await
-    .expect("acknowledged or refused");
-    t.shutdown().await;
-    can
+    .expect("acknowledged or refused")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -618,5 +631,183 @@ async fn a_change_that_breaks_the_case_rules_is_refused_and_the_tablet_told_why(
         .await
         .expect("read");
     assert_eq!(stage, Some(case::Stage::Referral));
+    server.shutdown().await.expect("shutdown");
+}
+
+/// What `login`'s fresh tablet gets when it makes `edit` to PZK document `pzk`: acknowledged
+/// (true) or refused (false).
+async fn pzk_edit_accepted(
+    server: &RunningServer,
+    login: &str,
+    pzk: DocumentId,
+    edit: impl FnOnce(&mut Automerge) + Send + 'static,
+) -> bool {
+    let t = tablet(server, login, &format!("tablet-{login}-{}", random_id()));
+    wait_case_arrives(&t, pzk, "the PZK document arrives").await;
+    let mut events = t.events();
+    t.change(pzk, edit).await.expect("saved locally");
+    let accepted = acknowledged(&t, &mut events, pzk).await;
+    t.shutdown().await;
+    accepted
+}
+
+/// A consultation asked of the school through the PZK about anna's case, which the school may
+/// not read: who may ask (the case's writers) and who may answer (the school's members, each
+/// from their own device), row by row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_addressed_consultation_matrix() {
+    use sync_core::model::addressed::ask_institution;
+    use sync_core::model::consultation::{Answer, ConsultationRequest};
+    use sync_core::model::pzk;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_typed_server(dir.path()).await;
+    provision_region(&server);
+    let (owner, case_id) = create_as(&server, "anna", new_family_case("anna")).await;
+    let case_heads = owner.heads(case_id).await.expect("heads").expect("doc");
+    // The team's members: the GOPS, the school and the police.
+    let (_animator, pzk_id) = create_as(&server, "animator1", app_team_document()).await;
+
+    let ask = |id: &'static str, login: &'static str, institution: &'static str| {
+        move |pzk: &mut Automerge| {
+            let request = ConsultationRequest {
+                asked_by: login.into(),
+                institution: institution.into(),
+                question: "Czy dziecko przychodzi na zajęcia?".into(),
+            };
+            // The case's side of the link goes nowhere here: only the PZK's side is probed.
+            let mut case = new_family_case(login);
+            ask_institution(
+                &mut case,
+                &case_id,
+                pzk,
+                &pzk_id,
+                id,
+                "szkola",
+                &request,
+                Utc::now(),
+            )
+            .expect("asked");
+        }
+    };
+    let answer = |id: &'static str, login: &'static str| {
+        move |pzk: &mut Automerge| {
+            let answer = Answer {
+                by: login.into(),
+                institution: "szkola".into(),
+                text: "Tak, codziennie.".into(),
+            };
+            pzk::answer_consultation(pzk, "k1", id, &answer, Utc::now()).expect("answered");
+        }
+    };
+    let rows: Vec<(&str, bool, bool)> = vec![
+        (
+            "the case's owner asks the school",
+            pzk_edit_accepted(&server, "anna", pzk_id, ask("k1", "anna", "gops")).await,
+            true,
+        ),
+        (
+            "a PZK member who cannot write the case asks about it",
+            pzk_edit_accepted(
+                &server,
+                "policja-rep",
+                pzk_id,
+                ask("k2", "policja-rep", "policja"),
+            )
+            .await,
+            false,
+        ),
+        (
+            "the school's member answers for the school",
+            pzk_edit_accepted(&server, "szkola-rep", pzk_id, answer("a1", "szkola-rep")).await,
+            true,
+        ),
+        (
+            "the police's member answers for the school",
+            pzk_edit_accepted(&server, "policja-rep", pzk_id, answer("a2", "policja-rep")).await,
+            false,
+        ),
+        (
+            "a GOPS worker answers in the school's member's name",
+            pzk_edit_accepted(&server, "bartek", pzk_id, |pzk: &mut Automerge| {
+                // Written with no author trailers, so only the actor tells who wrote it.
+                use automerge::transaction::Transactable;
+                use automerge::ReadDoc;
+                let answers = pzk
+                    .get(automerge::ROOT, "consultations")
+                    .ok()
+                    .flatten()
+                    .and_then(|(_, c)| pzk.get(&c, "k1").ok().flatten())
+                    .and_then(|(_, k)| pzk.get(&k, "answers").ok().flatten())
+                    .map(|(_, a)| a)
+                    .expect("answers");
+                pzk.transact::<_, _, automerge::AutomergeError>(|tx| {
+                    let map = tx.put_object(&answers, "a3", automerge::ObjType::Map)?;
+                    tx.put(&map, "by", "szkola-rep")?;
+                    tx.put(&map, "institution", "szkola")?;
+                    tx.put(&map, "at", automerge::ScalarValue::Timestamp(0))?;
+                    let text = tx.put_object(&map, "text", automerge::ObjType::Text)?;
+                    tx.splice_text(&text, 0, 0, "Nie.")?;
+                    Ok(())
+                })
+                .expect("edit");
+            })
+            .await,
+            false,
+        ),
+        (
+            "the school reads the case it was asked about",
+            probe(&server, "szkola-rep", case_id, &case_heads).await != Can::Nothing,
+            false,
+        ),
+    ];
+    let wrong: Vec<_> = rows.iter().filter(|(_, got, want)| got != want).collect();
+    assert!(wrong.is_empty(), "rows not as expected: {wrong:?}");
+    let record = server.state.registry.record(&pzk_id).expect("record");
+    assert_eq!(
+        record.addressed_checked.into_iter().collect::<Vec<_>>(),
+        ["k1", "k1/a1"]
+    );
+    server.shutdown().await.expect("shutdown");
+}
+
+/// A user's "seen" document ("Co nowego", #19): its creator alone reads and writes it, whoever
+/// else asks (a colleague of another institution, the case's worker, a coordinator); and one
+/// naming another user as its owner is refused when it is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seen_document_matrix() {
+    use sync_core::model::seen;
+    use Can::*;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_typed_server(dir.path()).await;
+    provision_region(&server);
+    let mut doc = seen::new_seen("szkola-rep", automerge::ActorId::random(), Utc::now())
+        .expect("a seen document");
+    seen::mark_seen(&mut doc, &["case:x"], Utc::now()).expect("marked");
+    let heads = doc.get_heads();
+    let (_owner, seen_id) = create_as(&server, "szkola-rep", doc).await;
+    let mut rows = Vec::new();
+    for (login, want) in [
+        ("szkola-rep", ReadWrite),
+        ("policja-rep", Nothing),
+        ("anna", Nothing),
+        ("koordynator", Nothing),
+    ] {
+        rows.push((login, probe(&server, login, seen_id, &heads).await, want));
+    }
+    let wrong: Vec<_> = rows.iter().filter(|(_, got, want)| got != want).collect();
+    assert!(wrong.is_empty(), "rows not as expected: {wrong:?}");
+
+    // Anna creates a "seen" document in the pedagogue's name: refused, and nothing recorded.
+    let forged = seen::new_seen("szkola-rep", automerge::ActorId::random(), Utc::now())
+        .expect("a seen document");
+    let t = tablet(&server, "anna", "tablet-anna-forger");
+    let mut events = t.events();
+    let id = random_id();
+    t.create(id, forged).await.expect("saved locally");
+    assert!(!acknowledged(&t, &mut events, id).await);
+    assert!(server.state.registry.record(&id).is_none());
+    t.shutdown().await;
     server.shutdown().await.expect("shutdown");
 }

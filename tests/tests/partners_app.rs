@@ -54,8 +54,7 @@ async fn a_pedagogue_refers_a_family_offline_and_the_gops_worker_opens_a_case() 
     let cert = dir.path().join("tls").join("dev-cert.pem");
     provision_region(&server);
     let (_team_tablet, _team) = create_as(&server, "animator1", team_document()).await;
-    let screens = std::env::var("KOOPERACJA_SCREENS").unwrap_or_else(|_| "/tmp/screens".into());
-    std::fs::create_dir_all(&screens).expect("screens folder");
+    let screens = screens_dir();
 
     let spec = json!({
         "profiles": dir.path().join("profiles"),
@@ -75,13 +74,19 @@ async fn a_pedagogue_refers_a_family_offline_and_the_gops_worker_opens_a_case() 
         env: vec![("REFERRAL_SPEC", spec.to_string())],
         deadline: Duration::from_secs(240),
     };
-    let result = script
-        .run(&server, &cert, |request| async move {
-            panic!("partners-referral.mjs asks nothing: {request}")
-        })
-        .await;
+    let result = script.run_alone(&server, &cert).await;
     eprintln!("partners referral: {result}");
 
+    // A partner sees no "Dziś" or "Nowa sprawa" (the server refuses a partner's case); the
+    // worker does.
+    assert_eq!(
+        result["pedagogueTabs"],
+        json!(["caseload", "referrals", "news"])
+    );
+    assert_eq!(
+        result["workerTabs"],
+        json!(["caseload", "today", "new-case", "referrals", "news"])
+    );
     // The pedagogue's form suggested the GOPS of their PZK, and refused a referral without why.
     assert_eq!(result["suggestedTo"], "gops");
     let incomplete = result["incomplete"].as_str().unwrap_or_default();

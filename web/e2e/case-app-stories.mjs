@@ -42,8 +42,9 @@ const opened = []
 
 /** Goes to `screen` until `check(page)` holds: screens read the device's store when shown. */
 async function untilShown(page, screen, check) {
-  const marker = { today: "[data-today=visit]", caseload: "[data-testid=caseload]" }
-  const other = screen === "today" ? "caseload" : "today"
+  // "Zgłoszenia" is the other screen for the caseload: a partner has no "Dziś" tab.
+  const marker = { today: "[data-today=visit]", caseload: "[data-testid=caseload]", referrals: "[data-testid=new-referral]" }
+  const other = screen === "today" ? "caseload" : "referrals"
   const show = async name => {
     await page.click(`[data-testid=nav-${name}]`)
     await page.locator(`[data-testid=screen] ${marker[name]}`).waitFor({ timeout: WAIT_MS })

@@ -57,11 +57,15 @@ async function pedagogueRefersOffline(page, spec, result) {
   return page.getAttribute("[data-testid=referral-card]", "data-document")
 }
 
+/** The tabs the app shows this user, by their data-nav names. */
+const tabs = page => page.$$eval(".case-nav [data-nav]", links => links.map(a => a.dataset.nav))
+
 async function scenario(spec, base) {
   const result = {}
   const p = await device(spec, "pedagogue")
   await enter(p.page, base, spec.pedagogue, spec.pin)
   await syncState(p.page, "synced")
+  result.pedagogueTabs = await tabs(p.page)
   const referral = await pedagogueRefersOffline(p.page, spec, result)
   result.referral = referral
 
@@ -72,6 +76,7 @@ async function scenario(spec, base) {
   note("the GOPS worker opens Zgłoszenia and finds it in the inbox")
   const w = await device(spec, "worker")
   await enter(w.page, base, spec.worker, spec.pin)
+  result.workerTabs = await tabs(w.page)
   await w.page.click("[data-testid=nav-referrals]")
   const row = w.page.locator(`[data-testid=referral-inbox] [data-referral="${referral}"]`)
   await row.waitFor({ timeout: WAIT_MS })

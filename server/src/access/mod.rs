@@ -8,12 +8,17 @@
 //! | case (closed / handed over) | users of the institution it was handed over to | its owner and assigned users |
 //! | PZK | its animator, users of its member institutions | coordinators (ROPS) |
 //! | referral | social workers and animators of the receiving institution | its referrer |
+//! | seen ("Co nowego") | its owner, the user who created it (any user may) | — |
 //! | untyped (only with `--allow-untyped-documents`) | its creator's devices | — |
 //!
 //! Creating: cases by social workers and animators, PZK documents by the animator of a team,
 //! referrals by a member of an institution to a GOPS/MOPS/PCPR (sector `social`) that shares a
 //! PZK team with it (otherwise refused: `refusal.referral-no-pzk-relation`);
 //! any user may create untyped documents when the server allows them.
+//!
+//! Within a PZK document, a consultation addressed to an institution (about a case not shared
+//! with it) is asked only by a writer of that case and answered only by members of that
+//! institution, each from their own device ([`consultations`]).
 //!
 //! Sharing (assigning users and institutions to a case, and unassigning them): the case's owner,
 //! the animator of a PZK team whose member institutions include the case's lead institution,
@@ -22,11 +27,13 @@
 
 //!
 //! [`record`] holds a document's record, [`registry`] the tables and their upkeep, [`rules`] the
-//! table above, [`actors`] the binding of change authors to devices, [`validate`] what a changed
-//! document must be and what the server derives from it, [`policy`] the engine's questions
-//! answered from all of these.
+//! table above, [`actors`] the binding of change authors to devices, [`consultations`] who asks
+//! and answers a consultation addressed to an institution, [`validate`] what a changed document
+//! must be and what the server derives from it, [`policy`] the engine's questions answered from
+//! all of these.
 
 mod actors;
+mod consultations;
 mod policy;
 mod record;
 mod registry;

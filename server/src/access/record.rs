@@ -15,6 +15,8 @@ pub enum Kind {
     Pzk,
     /// A partner's referral of a person or family to a GOPS/PCPR.
     Referral,
+    /// What a user has seen of "Co nowego": their own document, nobody else's.
+    Seen,
     /// A document of no known type (development, other apps).
     Untyped,
 }
@@ -54,4 +56,8 @@ pub struct DocRecord {
     /// For a referral: its status as last validated (`submitted`, `accepted`, `declined`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referral_status: Option<String>,
+    /// For a PZK document: the questions and answers of consultations addressed to an
+    /// institution already checked (`k1`, `k1/a1`; see `consultations.rs`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub addressed_checked: BTreeSet<String>,
 }

@@ -17,8 +17,9 @@ impl Registry {
         match self.record(document) {
             None if exists => Access::None,
             None => {
-                // Members of an institution may write referrals; which kinds a role may create
-                // is decided when the first change shows what the document is.
+                // Members of an institution may write referrals and their own "seen" document;
+                // which kinds a role may create is decided when the first change shows what
+                // the document is.
                 let creates = user
                     .roles
                     .iter()
@@ -41,7 +42,7 @@ impl Registry {
         let is = |login: &str| user.login == login;
         let in_institution = |i: &str| user.institution.as_deref() == Some(i);
         match record.kind {
-            Kind::Untyped => {
+            Kind::Untyped | Kind::Seen => {
                 if is(&record.owner) {
                     Access::ReadWrite
                 } else {
@@ -140,7 +141,7 @@ impl Registry {
                 .as_deref()
                 .and_then(|t| self.team(t))
                 .is_some_and(|t| animates(&t)),
-            Kind::Referral | Kind::Untyped => false,
+            Kind::Referral | Kind::Seen | Kind::Untyped => false,
         }
     }
 

@@ -29,6 +29,7 @@ impl Registry {
             Ok(DocumentKind::Case) => Kind::Case,
             Ok(DocumentKind::Pzk) => Kind::Pzk,
             Ok(DocumentKind::Referral) => Kind::Referral,
+            Ok(DocumentKind::Seen) => Kind::Seen,
             Err(sync_core::SchemaError::UnknownType(_))
                 if self.inner.allow_untyped
                     && existing.as_ref().is_none_or(|r| r.kind == Kind::Untyped) =>
@@ -51,6 +52,18 @@ impl Registry {
         if kind == Kind::Referral {
             let status = referral_facts(doc, &record)?;
             record.referral_status = Some(status);
+        }
+        if kind == Kind::Pzk {
+            self.check_addressed(doc, &mut record)?;
+        }
+        if kind == Kind::Seen {
+            // Its owner is the user who created it, for good.
+            let view = model::seen::read_seen(doc).map_err(Refusal::Invalid)?;
+            if view.owner != record.owner {
+                return Err(Refusal::Rule(
+                    "a seen document belongs to the user who created it".to_owned(),
+                ));
+            }
         }
         if kind == Kind::Case {
             let facts = case_facts(doc);
@@ -127,7 +140,7 @@ impl Registry {
                 self.may_refer(&user, doc)?;
                 None
             }
-            Kind::Untyped => None,
+            Kind::Seen | Kind::Untyped => None,
         };
         let referred_to = match kind {
             Kind::Referral => model::referral::read_referral(doc).ok().map(|v| v.to),
@@ -146,6 +159,7 @@ impl Registry {
             erased: false,
             referred_to,
             referral_status: None,
+            addressed_checked: BTreeSet::new(),
         })
     }
 

@@ -185,6 +185,8 @@ fn examples() -> Vec<Box<dyn Coded>> {
         Refusal::ReferralNoPzkRelation,
         Refusal::ReferralNotToSocialServices,
         Refusal::ReferralChanged,
+        Refusal::ConsultationNotCaseWriter,
+        Refusal::ConsultationAnswerNotAddressed,
         Refusal::Rule("x".to_owned()),
         Refusal::HostFailed("x".to_owned()),
     ];

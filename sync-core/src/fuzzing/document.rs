@@ -425,6 +425,11 @@ fn check_document(doc: &Automerge) {
                 panic!("a valid referral does not read: {e}");
             }
         }
+        Ok(DocumentKind::Seen) => {
+            if let Err(e) = model::seen::read_seen(doc) {
+                panic!("a valid seen document does not read: {e}");
+            }
+        }
         Err(_) => {}
     }
     let _ = model::kind_of(doc);

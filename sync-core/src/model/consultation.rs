@@ -10,6 +10,9 @@
 //! | `at` | timestamp |
 //! | `answers` | map: answer id → `{by, institution, at, text: Text}` |
 //!
+//! A case's consultation asked of an institution through the PZK also has `addressedTo`
+//! `{pzk, consultation, to}`, and the PZK's consultation a `to` ([`super::addressed`]).
+//!
 //! Answers are keyed by id, so institutions answering at the same time never overwrite each
 //! other; each answer's text is its own Text object.
 
@@ -73,6 +76,9 @@ pub struct ConsultationView {
     pub at: DateTime<Utc>,
     /// The answers, by answer id.
     pub answers: BTreeMap<String, AnswerView>,
+    /// In a case: the PZK consultation that carries it to an institution not sharing the case,
+    /// whose answers are read there ([`super::addressed`]).
+    pub addressed: Option<super::addressed_link::Addressed>,
 }
 
 /// Writes a new consultation at `id` of `parent` and returns its map.
@@ -164,6 +170,7 @@ pub(crate) fn read(node: &Node<'_>) -> Result<ConsultationView, SchemaError> {
         },
         at: node.timestamp(key::AT)?,
         answers,
+        addressed: super::addressed_link::read_link(node)?,
     })
 }
 

@@ -32,6 +32,8 @@ wire_enum! {
         Pzk = "pzk",
         /// *Zgłoszenie* — a partner's referral of a person or family to a GOPS/PCPR (K7.2).
         Referral = "referral",
+        /// What a user has seen of "Co nowego": their own document ([`super::seen`]).
+        Seen = "seen",
     }
 }
 

@@ -100,6 +100,11 @@
 
 #[macro_use]
 mod enums;
+
+pub mod addressed;
+mod addressed_link;
+#[cfg(test)]
+mod addressed_tests;
 pub mod case;
 mod conflict;
 pub mod consultation;
@@ -110,6 +115,7 @@ mod keyed;
 pub mod pzk;
 mod reader;
 pub mod referral;
+pub mod seen;
 pub mod timeline;
 pub mod warsaw;
 mod write;
@@ -153,6 +159,9 @@ pub fn validate(doc: &Automerge) -> Result<DocumentKind, SchemaError> {
         }
         DocumentKind::Referral => {
             referral::read_referral(doc)?;
+        }
+        DocumentKind::Seen => {
+            seen::read_seen(doc)?;
         }
     }
     Ok(kind)

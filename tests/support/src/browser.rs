@@ -168,4 +168,22 @@ impl BrowserScript<'_> {
         );
         result
     }
+    /// Runs a script that asks nothing of the test (a request fails it) and returns its
+    /// result line.
+    pub async fn run_alone(self, server: &RunningServer, cert: &Path) -> Json {
+        let script = self.script.to_owned();
+        self.run(server, cert, |request| {
+            let script = script.clone();
+            async move { panic!("{script} asks nothing: {request}") }
+        })
+        .await
+    }
+}
+
+/// The folder a story's screenshots go to: `KOOPERACJA_SCREENS`, by default `/tmp/screens`;
+/// created if missing.
+pub fn screens_dir() -> String {
+    let screens = std::env::var("KOOPERACJA_SCREENS").unwrap_or_else(|_| "/tmp/screens".into());
+    std::fs::create_dir_all(&screens).expect("screens folder");
+    screens
 }

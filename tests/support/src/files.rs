@@ -4,6 +4,46 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Checks that the web app's Node packages are installed (`web/node_modules`), for tests that
+/// run its TypeScript model in Node.
+pub fn require_node_packages(web: &Path) {
+    const HOW: &str = "run `npm ci` in web/ (CI installs it)";
+    assert!(
+        web.join("node_modules/@automerge/automerge").is_dir()
+            && web.join("node_modules/typescript").is_dir(),
+        "web/node_modules is missing: {HOW}"
+    );
+}
+
+/// Runs `command` (Node, `what` it is for the failure's words) and returns its output; fails
+/// the test with both outputs when it fails.
+pub fn run_node(command: &mut std::process::Command, what: &str) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what} could not be started ({e}); needs Node >= 20"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// Compiles the web app's model layer (`web/src/model`) for Node (`tsc -p
+/// web/tsconfig.model.json`), for tests that run it (`web/model-test/`).
+pub fn compile_web_model(web: &Path) {
+    require_node_packages(web);
+    run_node(
+        std::process::Command::new("node").current_dir(web).args([
+            "node_modules/typescript/bin/tsc",
+            "-p",
+            "tsconfig.model.json",
+        ]),
+        "compiling web/src/model (tsc -p web/tsconfig.model.json)",
+    );
+}
+
 /// The repository's root folder (the workspace), for tests that read its files or run its
 /// Node projects.
 pub fn workspace_root() -> PathBuf {

@@ -63,7 +63,7 @@ pub use app_fixtures::{app_team_document, case_in_delivery, TUTORING};
 #[cfg(feature = "server")]
 pub use attachments::*;
 #[cfg(feature = "server")]
-pub use browser::{enrolment_code, require_browser_tools, BrowserScript};
+pub use browser::{enrolment_code, require_browser_tools, screens_dir, BrowserScript};
 pub use case_fixture::{new_family_case, CaseFixture};
 pub use documents::*;
 #[cfg(any(feature = "server", feature = "tablet"))]

@@ -24,13 +24,13 @@ mod ops;
 mod states;
 mod view;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use automerge::Automerge;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use kooperacja_test_support::workspace_root;
+use kooperacja_test_support::{compile_web_model, run_node, workspace_root};
 use serde_json::{json, Value};
 use sync_core::model::editor;
 use sync_core::RuleViolation;
@@ -134,28 +134,6 @@ fn the_vectors_are_what_rust_writes() {
     );
 }
 
-fn require_node_packages(web: &Path) {
-    const HOW: &str = "run `npm ci` in web/ (CI installs it)";
-    assert!(
-        web.join("node_modules/@automerge/automerge").is_dir()
-            && web.join("node_modules/typescript").is_dir(),
-        "web/node_modules is missing: {HOW}"
-    );
-}
-
-fn run(command: &mut Command, what: &str) -> String {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what} could not be started ({e}); needs Node >= 20"));
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{what} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
 /// What TypeScript's edits made of a vector's document: it reads as Rust's edits made it, and
 /// its new changes name, in order, the authors of the operations that succeeded.
 fn check_typescript_document(vector: &Value, written: &Automerge) {
@@ -192,17 +170,9 @@ fn check_typescript_document(vector: &Value, written: &Automerge) {
 #[test]
 fn typescript_reads_writes_and_refuses_alike() {
     let web = workspace_root().join("web");
-    require_node_packages(&web);
-    run(
-        Command::new("node").current_dir(&web).args([
-            "node_modules/typescript/bin/tsc",
-            "-p",
-            "tsconfig.model.json",
-        ]),
-        "compiling web/src/model (tsc -p web/tsconfig.model.json)",
-    );
+    compile_web_model(&web);
     let out = tempfile::tempdir().expect("a temporary folder");
-    let report = run(
+    let report = run_node(
         Command::new("node")
             .current_dir(&web)
             .arg("model-test/vectors.mjs")

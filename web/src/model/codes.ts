@@ -42,6 +42,8 @@ export const RULE_CODES = [
   "referral.incomplete",
   "referral.already-decided",
   "referral.decline-reason-required",
+  "consultation.to-non-member",
+  "consultation.not-addressed",
 ] as const
 
 /** The codes of a document that does not match its schema, beyond the rules. */

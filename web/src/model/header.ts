@@ -7,7 +7,7 @@ import { field, optField, parseStr, parseUint } from "./reader.ts"
 /** The newest schema version this layer reads and writes. */
 export const SCHEMA_VERSION = 1
 
-export type DocumentKind = "case" | "pzk" | "referral"
+export type DocumentKind = "case" | "pzk" | "referral" | "seen"
 
 /** The document's kind, from its root `type` key. */
 export function kindOf(doc: Record<string, unknown>): DocumentKind {
@@ -16,7 +16,7 @@ export function kindOf(doc: Record<string, unknown>): DocumentKind {
   if (found.alternatives.length > 0) {
     throw new ModelError("field.invalid", { path: "type", reason: "concurrent values" })
   }
-  if (found.value !== "case" && found.value !== "pzk" && found.value !== "referral") {
+  if (found.value !== "case" && found.value !== "pzk" && found.value !== "referral" && found.value !== "seen") {
     throw new ModelError("document.unknown-type", { reason: found.value })
   }
   return found.value

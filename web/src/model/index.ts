@@ -35,6 +35,8 @@ export {
 } from "./editor.ts"
 export { isConflicted, allValues, type Conflict } from "./reader.ts"
 export * as Referrals from "./referral.ts"
+export * as Addressed from "./consultation.ts"
+export * as News from "./news.ts"
 export { kindOf, SCHEMA_VERSION, type DocumentKind } from "./header.ts"
 
 /**

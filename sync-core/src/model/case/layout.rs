@@ -81,6 +81,6 @@ pub(super) mod key {
 }
 
 /// The root of `doc`, checked to be a case of a supported schema version.
-pub(super) fn open_case(doc: &Automerge) -> Result<Node<'_>, SchemaError> {
+pub(crate) fn open_case(doc: &Automerge) -> Result<Node<'_>, SchemaError> {
     header::open(doc, DocumentKind::Case)
 }

@@ -58,7 +58,7 @@ mod contact;
 mod contract;
 mod diagnosis;
 mod intake;
-mod layout;
+pub(crate) mod layout;
 mod logs;
 mod plan;
 mod read;

@@ -9,6 +9,7 @@ use super::layout::{key, open_pzk};
 use super::meetings::write_entry;
 use super::types::*;
 use crate::error::SchemaError;
+use crate::model::addressed_link as addressed;
 use crate::model::consultation::{self, Answer, ConsultationRequest, NewAnswer};
 use crate::model::editor::Editor;
 use crate::model::write;
@@ -44,6 +45,7 @@ pub fn open_consultation(
 }
 
 /// Adds an answer to a consultation; answers are keyed by id, so concurrent answers all stay.
+/// A consultation addressed to an institution is answered only for that institution.
 pub fn answer_consultation(
     doc: &mut Automerge,
     consultation_id: &str,
@@ -53,6 +55,7 @@ pub fn answer_consultation(
 ) -> Result<(), SchemaError> {
     let consultations = open_pzk(doc)?.map(key::CONSULTATIONS)?;
     let new = NewAnswer::find(&consultations, consultation_id, answer_id)?;
+    addressed::check_answerer(&consultations.map(consultation_id)?, &answer.institution)?;
     new.add(doc, answer, at, |summary| {
         write::message(summary, &answer.by)
     })

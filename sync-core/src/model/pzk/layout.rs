@@ -8,7 +8,7 @@ use crate::model::header::{self, DocumentKind};
 use crate::model::reader::Node;
 
 /// The keys of the PZK document's maps.
-pub(super) mod key {
+pub(crate) mod key {
 
     pub(crate) const NAME: &str = "name";
     pub(crate) const ANIMATOR: &str = "animator";
@@ -51,6 +51,6 @@ pub(super) mod key {
 }
 
 /// The root of `doc`, checked to be a PZK document of a supported schema version.
-pub(super) fn open_pzk(doc: &Automerge) -> Result<Node<'_>, SchemaError> {
+pub(crate) fn open_pzk(doc: &Automerge) -> Result<Node<'_>, SchemaError> {
     header::open(doc, DocumentKind::Pzk)
 }

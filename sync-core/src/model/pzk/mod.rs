@@ -14,7 +14,7 @@
 //! | `workPlan` | map: milestone id → `{step, month, title, status}` | the schedule (6.2): 18 months in the model, longer when extended (months 1 to 120) |
 //! | `services` | map: service id → `{description: Text, provider, sector, capacity?, remoteCapable, retired}` | *Lista aktywności i usług* (6.3) |
 //! | `meetings` | map: meeting id → meeting | see below |
-//! | `consultations` | map: id → consultation + `{caseRef, meeting?}` | see [`super::consultation`] |
+//! | `consultations` | map: id → consultation + `{caseRef, meeting?, to?}` | see [`super::consultation`] |
 //! | `decision92` | `{rationale: Text, decision?, meeting?, by?, at?}` | the 9.2 decision |
 //! | `recommendations` | map: id → `{text: Text, by, at}` | K10, append-only |
 //!
@@ -38,12 +38,12 @@
 //! and fields such as `by` keep the login.
 
 mod decisions;
-mod layout;
+pub(crate) mod layout;
 mod meetings;
 mod read;
 mod services;
 mod team;
-mod types;
+pub(crate) mod types;
 mod work_plan;
 
 #[cfg(test)]

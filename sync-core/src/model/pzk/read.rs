@@ -164,6 +164,7 @@ fn read_consultation(node: &Node<'_>) -> Result<PzkConsultationView, SchemaError
     Ok(PzkConsultationView {
         case_ref,
         meeting: node.opt_str(key::MEETING)?,
+        to: crate::model::addressed_link::read_to(node)?,
         consultation: consultation::read(node)?,
     })
 }

@@ -270,6 +270,9 @@ pub struct PzkConsultationView {
     pub case_ref: String,
     /// The meeting it was raised at, if any.
     pub meeting: Option<String>,
+    /// The institution it is addressed to, if it was asked of one
+    /// ([`crate::model::addressed`]); only that institution's members answer it.
+    pub to: Option<String>,
     /// The question and answers.
     pub consultation: ConsultationView,
 }
@@ -378,7 +381,7 @@ pub fn is_case_ref(case_ref: &str) -> bool {
 }
 
 /// Checks that a consultation at `parent` names its case by a pseudonymous reference only.
-pub(super) fn check_case_ref(parent: &str, case_ref: &str) -> Result<(), SchemaError> {
+pub(crate) fn check_case_ref(parent: &str, case_ref: &str) -> Result<(), SchemaError> {
     if is_case_ref(case_ref) {
         return Ok(());
     }

@@ -37,7 +37,7 @@ const WORKER_PARTS: Part[] = [
   o => monitoring(o.data(), o.edits, o.choices, o.access),
   o => closing(o.data(), o.edits, o.choices, o.access),
   o => consents(o.data(), o.edits, o.access),
-  o => consultations(o.data(), o.edits, o.access),
+  o => consultations(o.data(), o.edits, o.access, o.choices),
   o => attachmentsSection(o.data(), o.attachments(), o.access, a => o.attach(a)),
   (o, since) => history(o.history(), since),
 ]
@@ -46,7 +46,7 @@ const PARTNER_PARTS: Part[] = [
   o => cardHead(o.data(), o.edits, o.access),
   o => diagnosis(o.data(), o.edits, o.access),
   o => plan(o.data(), o.edits, o.choices, o.access),
-  o => consultations(o.data(), o.edits, o.access),
+  o => consultations(o.data(), o.edits, o.access, o.choices),
   o => attachmentsSection(o.data(), o.attachments(), o.access, a => o.attach(a)),
   (o, since) => history(o.history(), since),
 ]

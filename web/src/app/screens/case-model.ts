@@ -11,6 +11,7 @@ import type { PzkDoc } from "../../pzk"
 import type { AppContext } from "../context"
 import { historyOf, options, readCard } from "./case-read"
 import { rememberCreated } from "./created-here"
+import { answersFor, askable, askThroughPzk, institutionName, pzkHandles, pzkHeads } from "./addressed-model"
 import { entries, find, pzkInfo, type PzkInfo } from "./documents"
 import type { Access, CaseData, CaseEdits, Choices, HistoryEntry, NewCase } from "./port"
 
@@ -33,6 +34,15 @@ function editorOf(me: Me): M.Editor | null {
   return me.institution ? M.editor(me.login, me.institution) : null
 }
 
+/**
+ * Whether the user may open cases: social workers, animators and admins, as the server decides
+ * (server/src/access/validate.rs refuses anyone else's case with `refusal.may-not-open-cases`).
+ * The app shows "Dziś" and "Nowa sprawa" only to them.
+ */
+export function mayOpenCases(me: Me): boolean {
+  return ["social-worker", "animator", "admin"].some(role => me.roles.includes(role))
+}
+
 /** Partner members are users who are neither social workers nor animators. */
 export function isPartner(me: Me): boolean {
   return !me.roles.includes("social-worker") && !me.roles.includes("animator")
@@ -48,7 +58,7 @@ function accessOf(me: Me, entry: DocumentEntry, info: PzkInfo): Access {
   }
 }
 
-function choicesOf(info: PzkInfo): Choices {
+function choicesOf(info: PzkInfo, askableInstitutions: Choices["askable"]): Choices {
   return {
     screeningOutcomes: options("screening", M.SCREENING_OUTCOMES),
     sectors: options("diagnosisSector", M.DIAGNOSIS_SECTORS),
@@ -58,10 +68,16 @@ function choicesOf(info: PzkInfo): Choices {
     contactModes: options("contactMode", M.CONTACT_MODES),
     decisions: options("pzkDecision", M.PZK_DECISIONS),
     pzkServices: [...info.services].map(([id, description]) => [id, description] as const),
+    askable: askableInstitutions,
   }
 }
 
-function editsOf(handle: DocHandle<M.CaseDoc>, by: M.Editor | null, pzkDocs: () => Promise<unknown[]>): CaseEdits {
+function editsOf(
+  handle: DocHandle<M.CaseDoc>,
+  by: M.Editor | null,
+  pzkDocs: () => Promise<unknown[]>,
+  pzkHandlesHere: Awaited<ReturnType<typeof pzkHandles>>,
+): CaseEdits {
   const commit = (build: (doc: M.CaseDoc, by: M.Editor, at: Date) => M.Edit<M.CaseDoc>) => {
     if (!by) throw new Error("Twoje konto nie jest przypisane do instytucji, więc nie możesz zapisywać zmian.")
     return M.commit(handle, doc => build(doc, by, new Date()))
@@ -104,6 +120,10 @@ function editsOf(handle: DocHandle<M.CaseDoc>, by: M.Editor | null, pzkDocs: () 
         M.recordConsent(d, M.newId("zgoda"), { institution, purpose, state: given ? "given" : "withdrawn", by: who }, b, at),
       ),
     askConsultation: question => void commit((d, b, at) => M.openConsultation(d, M.newId("konsultacja"), question, b, at)),
+    askInstitution: (question, target) => {
+      if (!by) throw new Error("Twoje konto nie jest przypisane do instytucji, więc nie możesz zapisywać zmian.")
+      askThroughPzk(handle, pzkHandlesHere, target, question, by)
+    },
     answerConsultation: (id, text) => void commit((d, b, at) => M.answerConsultation(d, id, M.newId("odpowiedz"), text, b, at)),
     setEvaluation: text => void commit((d, b, at) => M.setEvaluation(d, text, b, at)),
     setDecision: (decision, meeting) => void commit((d, b, at) => M.setPzkDecision(d, decision as M.PzkDecision, meeting, b, at)),
@@ -119,6 +139,7 @@ export async function openCase(context: AppContext, documentId: string): Promise
   const first = handle?.doc()
   if (!handle || !first) throw new Error("Tej sprawy nie ma jeszcze na urządzeniu; pojawi się po połączeniu z serwerem.")
   const info = await pzkInfo(context, pzk)
+  const handles = await pzkHandles(context, pzk)
   const pzkDocs = async () => (await Promise.all(pzk.map(e => find<PzkDoc>(context, e)))).map(h => h?.doc()).filter(Boolean)
   let cached: { heads: string; data: CaseData } | null = null
   let history: { heads: string[]; entries: HistoryEntry[] } = { heads: [], entries: [] }
@@ -128,8 +149,8 @@ export async function openCase(context: AppContext, documentId: string): Promise
   return {
     data() {
       const doc = current()
-      const heads = M.headsOf(doc).join(",")
-      if (cached?.heads !== heads) cached = { heads, data: readCard(documentId, doc, info.services) }
+      const heads = `${M.headsOf(doc).join(",")}/${pzkHeads(handles)}`
+      if (cached?.heads !== heads) cached = { heads, data: withPzkAnswers(readCard(documentId, doc, info.services), handles) }
       return cached.data
     },
     history() {
@@ -142,12 +163,17 @@ export async function openCase(context: AppContext, documentId: string): Promise
       }
       return [...history.entries]
     },
-    edits: editsOf(handle, editorOf(context.me), pzkDocs),
-    choices: choicesOf(info),
+    edits: editsOf(handle, editorOf(context.me), pzkDocs, handles),
+    choices: choicesOf(info, askable(handles, context.me.institution)),
     access: accessOf(context.me, entry, info),
     onChange(listener) {
+      // The answers to questions asked through the PZK arrive in the PZK documents.
       handle.on("change", listener)
-      return () => handle.off("change", listener)
+      for (const pzkHandle of handles.values()) pzkHandle.on("change", listener)
+      return () => {
+        handle.off("change", listener)
+        for (const pzkHandle of handles.values()) pzkHandle.off("change", listener)
+      }
     },
     attachments() {
       const doc = current()
@@ -160,6 +186,16 @@ export async function openCase(context: AppContext, documentId: string): Promise
       M.commit(handle, doc => M.attachFile(doc, M.newId("zalacznik"), attachment, by, new Date()))
     },
   }
+}
+
+/** The card's data with the answers of questions asked through the PZK, read from the PZK documents. */
+function withPzkAnswers(data: CaseData, handles: Awaited<ReturnType<typeof pzkHandles>>): CaseData {
+  const view = data.consultations.map(c => {
+    if (c.askedOf === null || c.pzk === null) return c
+    const answers = answersFor(handles, { pzk: c.pzk, consultation: c.id })
+    return { ...c, answers, askedOf: institutionName(handles, c.askedOf) }
+  })
+  return { ...data, consultations: view }
 }
 
 /** Creates a case on this device (no network needed); returns its document id. */

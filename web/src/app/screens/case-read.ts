@@ -119,6 +119,8 @@ export function readCard(documentId: string, doc: M.CaseDoc, services: Map<strin
         ...c.request,
         at: c.at,
         answers: Object.entries(c.answers).map(([aid, a]) => ({ id: aid, ...a.answer, at: a.at })),
+        askedOf: c.addressed?.to ?? null,
+        pzk: c.addressed?.pzk ?? null,
       }))
       .sort((a, b) => a.at.getTime() - b.at.getTime()),
     evaluation: view.evaluation,

@@ -2,6 +2,7 @@
 // who else works on each, what is overdue and the next visit.
 
 import type { AppContext } from "../context"
+import { mayOpenCases } from "./case-model"
 import { loadCaseload } from "./caseload-model"
 import { keepRows, keptRows } from "./caseload-index"
 import { day, el, input, reportError } from "./dom"
@@ -54,7 +55,12 @@ export async function showCaseload(host: HTMLElement, context: AppContext): Prom
   search.addEventListener("input", draw)
   host.replaceChildren(
     el("h2", {}, "Moje sprawy"),
-    el("div", { class: "row" }, search, el("a", { href: href({ screen: "new-case" }), class: "button", "data-testid": "new-case" }, "Nowa sprawa")),
+    el(
+      "div",
+      { class: "row" },
+      search,
+      mayOpenCases(context.me) ? el("a", { href: href({ screen: "new-case" }), class: "button", "data-testid": "new-case" }, "Nowa sprawa") : "",
+    ),
     count,
     notes,
     list,

@@ -84,6 +84,10 @@ export interface Consultation {
   institution: string
   at: Date
   answers: ConsultationAnswer[]
+  /** Asked of this institution through the PZK (its name); its answers come from the PZK document. */
+  askedOf: string | null
+  /** The PZK document that carries it, when asked of an institution. */
+  pzk: string | null
 }
 
 export interface HistoryEntry {
@@ -135,6 +139,8 @@ export interface Choices {
   decisions: Options
   /** Services of the PZK list (id, description), when the device holds a PZK document. */
   pzkServices: Options
+  /** Institutions of the PZK a question may be addressed to (`pzk|institution`, name). */
+  askable: Options
 }
 
 /** The edits a card offers. Each throws an Error with the catalogue's Polish message when the
@@ -157,6 +163,8 @@ export interface CaseEdits {
   addMonitoringNote(mode: string, text: string): void
   recordConsent(institution: string, purpose: string, given: boolean, by: string): void
   askConsultation(question: string): void
+  /** Asks an institution (`pzk|institution`, see `Choices.askable`) through the PZK, without sharing the case. */
+  askInstitution(question: string, target: string): void
   answerConsultation(id: string, text: string): void
   setEvaluation(text: string): void
   setDecision(decision: string, meeting: string | null): void

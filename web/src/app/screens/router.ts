@@ -1,8 +1,9 @@
 // The case app's routes, in the address's hash so that the shell's single page (and its
 // service worker) serve them all: `#/` the caseload, `#/dzis` today, `#/nowa` a new case,
 // `#/sprawa/{documentId}` a case card, `#/zgloszenia` the referrals, `#/zgloszenia/nowe` a new
-// referral, `#/zgloszenie/{documentId}` a referral's card, `#/ewaluacja` the evaluation dashboard
-// (ROPS coordinators and admins).
+// referral, `#/zgloszenie/{documentId}` a referral's card, `#/nowe` what is new ("Nowe"),
+// `#/nowe/konsultacja/{pzk}/{id}` a consultation addressed to the user's institution,
+// `#/ewaluacja` the evaluation dashboard (ROPS coordinators and admins).
 
 export type Route =
   | { screen: "caseload" }
@@ -12,6 +13,8 @@ export type Route =
   | { screen: "referrals" }
   | { screen: "new-referral" }
   | { screen: "referral"; documentId: string }
+  | { screen: "news" }
+  | { screen: "news-consultation"; pzk: string; id: string }
   | { screen: "evaluation" }
 
 export function parseRoute(hash: string): Route {
@@ -20,6 +23,9 @@ export function parseRoute(hash: string): Route {
   if (card) return { screen: "case", documentId: card[1] }
   const referral = path.match(/^\/zgloszenie\/([1-9A-HJ-NP-Za-km-z]+)\/?$/)
   if (referral) return { screen: "referral", documentId: referral[1] }
+  const consultation = path.match(/^\/nowe\/konsultacja\/([1-9A-HJ-NP-Za-km-z]+)\/([^/]+)\/?$/)
+  if (consultation) return { screen: "news-consultation", pzk: consultation[1], id: decodeURIComponent(consultation[2]) }
+  if (path === "/nowe") return { screen: "news" }
   if (path === "/zgloszenia") return { screen: "referrals" }
   if (path === "/zgloszenia/nowe") return { screen: "new-referral" }
   if (path === "/ewaluacja") return { screen: "evaluation" }
@@ -44,6 +50,10 @@ export function href(route: Route): string {
       return "#/zgloszenia/nowe"
     case "referral":
       return `#/zgloszenie/${route.documentId}`
+    case "news":
+      return "#/nowe"
+    case "news-consultation":
+      return `#/nowe/konsultacja/${route.pzk}/${encodeURIComponent(route.id)}`
     case "evaluation":
       return "#/ewaluacja"
   }

@@ -96,6 +96,8 @@ export interface ConsultationDoc {
   institution: Scalar
   at: Date
   answers: Record<string, AnswerDoc>
+  /** Asked of an institution through the PZK (../consultation.ts). */
+  addressedTo?: { pzk: Scalar; consultation: Scalar; to: Scalar }
 }
 
 /** A case (*sprawa*) as stored. */

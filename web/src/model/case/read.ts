@@ -3,6 +3,7 @@
 
 import * as A from "@automerge/automerge/slim"
 
+import { checkId } from "../editor.ts"
 import { fieldError } from "../errors.ts"
 import { open, schemaVersion } from "../header.ts"
 import * as R from "../reader.ts"
@@ -205,6 +206,7 @@ function readConsultation(node: Obj, path: string): T.ConsultationView {
       },
       at: R.timestamp(answer, "at", answerPath),
     })),
+    addressed: readLink(node, path),
   }
 }
 
@@ -283,4 +285,14 @@ export function consentInForce(view: T.CaseView, institution: string, purpose: s
     }
   }
   return latest?.[1].event.state === "given"
+}
+
+/** A case consultation's link to the PZK consultation that asks an institution (../consultation.ts), or null. */
+function readLink(node: Obj, path: string): T.ConsultationView["addressed"] {
+  if (node.addressedTo === undefined) return null
+  const link = R.map(node, "addressedTo", path)
+  const here = R.pathOf(path, "addressedTo")
+  const to = R.str(link, "to", here)
+  checkId(R.pathOf(here, "to"), to)
+  return { pzk: R.str(link, "pzk", here), consultation: R.str(link, "consultation", here), to }
 }

@@ -113,6 +113,8 @@ export interface ConsultationView {
   request: { askedBy: string; institution: string; question: string }
   at: Date
   answers: Record<string, { answer: Answer; at: Date }>
+  /** The PZK consultation that carries it to an institution not sharing the case (../consultation.ts). */
+  addressed: { pzk: string; consultation: string; to: string } | null
 }
 
 export interface ConsentEvent {
