@@ -135,6 +135,14 @@ pub enum RuleViolation {
     ReferralAlreadyDecided(&'static str),
     /// A referral declined without a reason.
     ReferralDeclineReasonRequired,
+    /// A meeting's video-call link that is not an `https://` address.
+    MeetingLinkInvalid,
+    /// An invitation of an institution (its id) that is not a member of the team.
+    InviteeNotMember(String),
+    /// A change of a meeting (its id) whose minutes are approved, so frozen.
+    MeetingFrozen(String),
+    /// An approval of empty minutes.
+    MinutesEmpty,
 }
 
 impl RuleViolation {
@@ -180,6 +188,10 @@ impl RuleViolation {
             ReferralIncomplete(_) => "referral.incomplete",
             ReferralAlreadyDecided(_) => "referral.already-decided",
             ReferralDeclineReasonRequired => "referral.decline-reason-required",
+            MeetingLinkInvalid => "meeting.link-invalid",
+            InviteeNotMember(_) => "meeting.invitee-not-member",
+            MeetingFrozen(_) => "meeting.frozen",
+            MinutesEmpty => "meeting.minutes-empty",
         }
     }
 
@@ -227,6 +239,8 @@ impl RuleViolation {
             PhoneInvalid(phone) => one("phone", phone),
             ReferralIncomplete(field) => one("field", field),
             ReferralAlreadyDecided(status) => one("status", status),
+            InviteeNotMember(institution) => one("institution", institution),
+            MeetingFrozen(meeting) => one("meeting", meeting),
             ScreeningReasonRequired
             | DiagnosisEmpty
             | IppWithoutGoal
@@ -239,7 +253,9 @@ impl RuleViolation {
             | HandedOverWithoutTarget
             | SpliceTooLong
             | AddressInvalid
-            | ReferralDeclineReasonRequired => Vec::new(),
+            | ReferralDeclineReasonRequired
+            | MeetingLinkInvalid
+            | MinutesEmpty => Vec::new(),
         }
     }
 
@@ -314,6 +330,10 @@ impl RuleViolation {
             ReferralIncomplete("reason"),
             ReferralAlreadyDecided("accepted"),
             ReferralDeclineReasonRequired,
+            MeetingLinkInvalid,
+            InviteeNotMember("policja".to_owned()),
+            MeetingFrozen("m1".to_owned()),
+            MinutesEmpty,
         ]
     }
 }
@@ -431,6 +451,18 @@ impl fmt::Display for RuleViolation {
             ReferralIncomplete(field) => write!(f, "a referral needs its {field}"),
             ReferralAlreadyDecided(status) => write!(f, "the referral is already {status}"),
             ReferralDeclineReasonRequired => f.write_str("declining a referral needs a reason"),
+            MeetingLinkInvalid => f.write_str(
+                "a meeting's link must be an https:// address of at most 2048 characters, without spaces",
+            ),
+            InviteeNotMember(institution) => write!(
+                f,
+                "institution {institution} is not a member of the team and cannot be invited"
+            ),
+            MeetingFrozen(meeting) => write!(
+                f,
+                "the minutes of meeting {meeting} are approved: the meeting can no longer change"
+            ),
+            MinutesEmpty => f.write_str("empty minutes cannot be approved"),
         }
     }
 }
