@@ -161,6 +161,7 @@ impl Coded for Refusal {
             Refusal::ReferralNoPzkRelation => "refusal.referral-no-pzk-relation",
             Refusal::ReferralNotToSocialServices => "refusal.referral-not-social-services",
             Refusal::ReferralChanged => "refusal.referral-changed",
+            Refusal::MinutesApprovalNotAllowed(_) => "refusal.minutes-approval-not-allowed",
             Refusal::Rule(_) => "refusal.rule",
             Refusal::HostFailed(_) => "refusal.host-failed",
         }
@@ -168,6 +169,7 @@ impl Coded for Refusal {
     fn args(&self) -> Vec<(&'static str, String)> {
         match self {
             Refusal::ForgedAuthor { claimed, .. } => vec![("claimed", claimed.clone())],
+            Refusal::MinutesApprovalNotAllowed(meeting) => vec![("meeting", meeting.clone())],
             Refusal::Invalid(schema) => schema.args(),
             _ => Vec::new(),
         }

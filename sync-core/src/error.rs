@@ -173,6 +173,10 @@ pub enum Refusal {
     /// that names someone else than its writer as the referrer.
     #[error("a referral's referrer and receiving institution never change")]
     ReferralChanged,
+    /// A meeting's minutes approved by someone who may not approve them (only the team's
+    /// animator; the meeting named).
+    #[error("only the team's animator approves the minutes of meeting {0}")]
+    MinutesApprovalNotAllowed(String),
     /// A rule of the host's own, in words (tests, the fuzzer, the model's validation).
     #[error("{0}")]
     Rule(String),

@@ -54,4 +54,8 @@ pub struct DocRecord {
     /// For a referral: its status as last validated (`submitted`, `accepted`, `declined`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referral_status: Option<String>,
+    /// For a PZK document: the meetings whose minutes approval the server has checked (its
+    /// author was the team's animator when it arrived).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub approved_meetings: BTreeSet<String>,
 }

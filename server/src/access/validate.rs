@@ -52,6 +52,9 @@ impl Registry {
             let status = referral_facts(doc, &record)?;
             record.referral_status = Some(status);
         }
+        if kind == Kind::Pzk {
+            record.approved_meetings = self.checked_approvals(doc, &record)?;
+        }
         if kind == Kind::Case {
             let facts = case_facts(doc);
             record.consents = facts.consents;
@@ -146,6 +149,7 @@ impl Registry {
             erased: false,
             referred_to,
             referral_status: None,
+            approved_meetings: BTreeSet::new(),
         })
     }
 
@@ -180,6 +184,39 @@ impl Registry {
         } else {
             Err(Refusal::ReferralNoPzkRelation)
         }
+    }
+}
+
+impl Registry {
+    /// The meetings of PZK document `doc` whose minutes are approved, after checking that each
+    /// approval new to the server was written by someone who may approve the team's minutes
+    /// (its author is bound to the writer by sync-core's `check_frozen` and the server's
+    /// authorship check). Approvals checked before stay valid when the team changes animator.
+    fn checked_approvals(
+        &self,
+        doc: &Automerge,
+        record: &DocRecord,
+    ) -> Result<BTreeSet<String>, Refusal> {
+        let view = model::pzk::read_pzk(doc).map_err(Refusal::Invalid)?;
+        let team = record.team.as_deref().and_then(|t| self.team(t));
+        let mut approved = BTreeSet::new();
+        for (id, meeting) in &view.meetings {
+            let Some(approval) = &meeting.minutes_approved else {
+                continue;
+            };
+            let known = record.approved_meetings.contains(id);
+            let allowed = || {
+                let user = self.user(&approval.by);
+                team.as_ref()
+                    .zip(user.as_ref())
+                    .is_some_and(|(team, user)| self.may_approve_minutes(user, team))
+            };
+            if !known && !allowed() {
+                return Err(Refusal::MinutesApprovalNotAllowed(id.clone()));
+            }
+            approved.insert(id.clone());
+        }
+        Ok(approved)
     }
 }
 

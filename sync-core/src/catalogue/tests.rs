@@ -194,6 +194,7 @@ fn examples() -> Vec<Box<dyn Coded>> {
         Refusal::ReferralNoPzkRelation,
         Refusal::ReferralNotToSocialServices,
         Refusal::ReferralChanged,
+        Refusal::MinutesApprovalNotAllowed("s1".to_owned()),
         Refusal::Rule("x".to_owned()),
         Refusal::HostFailed("x".to_owned()),
     ];
