@@ -42,6 +42,10 @@ export const RULE_CODES = [
   "referral.incomplete",
   "referral.already-decided",
   "referral.decline-reason-required",
+  "meeting.link-invalid",
+  "meeting.invitee-not-member",
+  "meeting.frozen",
+  "meeting.minutes-empty",
 ] as const
 
 /** The codes of a document that does not match its schema, beyond the rules. */

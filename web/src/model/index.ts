@@ -35,6 +35,7 @@ export {
 } from "./editor.ts"
 export { isConflicted, allValues, type Conflict } from "./reader.ts"
 export * as Referrals from "./referral.ts"
+export * as Meetings from "./pzk/meetings.ts"
 export { kindOf, SCHEMA_VERSION, type DocumentKind } from "./header.ts"
 
 /**
