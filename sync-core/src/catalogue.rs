@@ -163,6 +163,7 @@ impl Coded for Refusal {
             Refusal::ReferralChanged => "refusal.referral-changed",
             Refusal::ConsultationNotCaseWriter => "refusal.consultation-not-case-writer",
             Refusal::ConsultationAnswerNotAddressed => "refusal.consultation-answer-not-addressed",
+            Refusal::MinutesApprovalNotAllowed(_) => "refusal.minutes-approval-not-allowed",
             Refusal::Rule(_) => "refusal.rule",
             Refusal::HostFailed(_) => "refusal.host-failed",
         }
@@ -170,6 +171,7 @@ impl Coded for Refusal {
     fn args(&self) -> Vec<(&'static str, String)> {
         match self {
             Refusal::ForgedAuthor { claimed, .. } => vec![("claimed", claimed.clone())],
+            Refusal::MinutesApprovalNotAllowed(meeting) => vec![("meeting", meeting.clone())],
             Refusal::Invalid(schema) => schema.args(),
             _ => Vec::new(),
         }

@@ -181,6 +181,10 @@ pub enum Refusal {
     /// of it (or not from their own device).
     #[error("only members of the institution asked answer a consultation addressed to it")]
     ConsultationAnswerNotAddressed,
+    /// A meeting's minutes approved by someone who may not approve them (only the team's
+    /// animator; the meeting named).
+    #[error("only the team's animator approves the minutes of meeting {0}")]
+    MinutesApprovalNotAllowed(String),
     /// A rule of the host's own, in words (tests, the fuzzer, the model's validation).
     #[error("{0}")]
     Rule(String),

@@ -139,6 +139,14 @@ pub enum RuleViolation {
     ConsultationToNonMember(String),
     /// An answer for another institution than the one the consultation is addressed to (it).
     ConsultationNotAddressed(String),
+    /// A meeting's video-call link that is not an `https://` address.
+    MeetingLinkInvalid,
+    /// An invitation of an institution (its id) that is not a member of the team.
+    InviteeNotMember(String),
+    /// A change of a meeting (its id) whose minutes are approved, so frozen.
+    MeetingFrozen(String),
+    /// An approval of empty minutes.
+    MinutesEmpty,
 }
 
 impl RuleViolation {
@@ -186,6 +194,10 @@ impl RuleViolation {
             ReferralDeclineReasonRequired => "referral.decline-reason-required",
             ConsultationToNonMember(_) => "consultation.to-non-member",
             ConsultationNotAddressed(_) => "consultation.not-addressed",
+            MeetingLinkInvalid => "meeting.link-invalid",
+            InviteeNotMember(_) => "meeting.invitee-not-member",
+            MeetingFrozen(_) => "meeting.frozen",
+            MinutesEmpty => "meeting.minutes-empty",
         }
     }
 
@@ -234,6 +246,8 @@ impl RuleViolation {
             ReferralIncomplete(field) => one("field", field),
             ReferralAlreadyDecided(status) => one("status", status),
             ConsultationToNonMember(to) | ConsultationNotAddressed(to) => one("to", to),
+            InviteeNotMember(institution) => one("institution", institution),
+            MeetingFrozen(meeting) => one("meeting", meeting),
             ScreeningReasonRequired
             | DiagnosisEmpty
             | IppWithoutGoal
@@ -246,7 +260,9 @@ impl RuleViolation {
             | HandedOverWithoutTarget
             | SpliceTooLong
             | AddressInvalid
-            | ReferralDeclineReasonRequired => Vec::new(),
+            | ReferralDeclineReasonRequired
+            | MeetingLinkInvalid
+            | MinutesEmpty => Vec::new(),
         }
     }
 
@@ -323,6 +339,10 @@ impl RuleViolation {
             ReferralDeclineReasonRequired,
             ConsultationToNonMember("policja".to_owned()),
             ConsultationNotAddressed("szkola".to_owned()),
+            MeetingLinkInvalid,
+            InviteeNotMember("policja".to_owned()),
+            MeetingFrozen("m1".to_owned()),
+            MinutesEmpty,
         ]
     }
 }
@@ -444,6 +464,18 @@ impl fmt::Display for RuleViolation {
             ConsultationNotAddressed(to) => {
                 write!(f, "the consultation is addressed to {to}; only its members answer it")
             }
+            MeetingLinkInvalid => f.write_str(
+                "a meeting's link must be an https:// address of at most 2048 characters, without spaces",
+            ),
+            InviteeNotMember(institution) => write!(
+                f,
+                "institution {institution} is not a member of the team and cannot be invited"
+            ),
+            MeetingFrozen(meeting) => write!(
+                f,
+                "the minutes of meeting {meeting} are approved: the meeting can no longer change"
+            ),
+            MinutesEmpty => f.write_str("empty minutes cannot be approved"),
         }
     }
 }

@@ -811,3 +811,137 @@ async fn the_seen_document_matrix() {
     t.shutdown().await;
     server.shutdown().await.expect("shutdown");
 }
+
+/// What happens to `edit` of `doc` made on a fresh tablet of `login` once it holds `heads`:
+/// acknowledged by the server, or refused with the reason the tablet was told.
+async fn edit_outcome(
+    server: &RunningServer,
+    login: &str,
+    doc: DocumentId,
+    heads: &[automerge::ChangeHash],
+    edit: impl FnOnce(&mut Automerge) + Send + 'static,
+) -> Result<(), String> {
+    let t = tablet(server, login, &format!("tablet-{login}-{}", random_id()));
+    t.find(doc).expect("find");
+    let wanted = heads.to_vec();
+    t.wait_until("the document arrives", WAIT, || async {
+        Ok(t.heads(doc).await?.unwrap_or_default() == wanted)
+    })
+    .await
+    .expect("the document arrives");
+    let mut events = t.events();
+    t.change(doc, edit).await.expect("saved locally");
+    let outcome = tokio::time::timeout(WAIT, async {
+        loop {
+            if t.is_acknowledged(doc).await.expect("ack") {
+                return Ok(());
+            }
+            match events.recv().await {
+                Ok(ClientEvent::Disconnected(reason)) if reason.contains("refus") => {
+                    return Err(reason)
+                }
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    })
+    .await
+    .expect("acknowledged or refused");
+    t.shutdown().await;
+    outcome
+}
+
+/// Approving a meeting's minutes (issue #19): the team's animator may; a member institution's
+/// representative, who may write the team's document, may not (refused by the server's access
+/// rules); and once approved, a member's change to that meeting, made past the model's own
+/// edits, is refused by the model's rule that freezes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_approves_a_meetings_minutes() {
+    use sync_core::model::pzk;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_typed_server(dir.path()).await;
+    provision_region(&server);
+    let mut team = new_team_doc();
+    let animator = Editor::new("animator1", "gops").expect("editor");
+    schedule_remote_meeting(&mut team, &animator, "s1", (2026, 3, 4, 10), &["Rodziny"]);
+    pzk::set_minutes(
+        &mut team,
+        "s1",
+        "Omówiono dwie rodziny.",
+        &animator,
+        Utc::now(),
+    )
+    .expect("minutes");
+    let (owner, pzk_id) = create_as(&server, "animator1", team).await;
+
+    let approve = |login: &'static str, institution: &'static str| {
+        move |d: &mut Automerge| {
+            let by = Editor::new(login, institution).expect("editor");
+            pzk::approve_minutes(d, "s1", &by, Utc::now()).expect("written locally");
+        }
+    };
+    // (role, relation, login, institution, may approve)
+    let table = [
+        (
+            "pzk-member",
+            "member institution",
+            "szkola-rep",
+            "szkola",
+            false,
+        ),
+        ("social-worker", "member institution", "anna", "gops", false),
+        ("animator", "the team's animator", "animator1", "gops", true),
+    ];
+    let mut failures = Vec::new();
+    for (role, relation, login, institution, may) in table {
+        let heads = owner.heads(pzk_id).await.expect("heads").expect("doc");
+        let got = edit_outcome(&server, login, pzk_id, &heads, approve(login, institution)).await;
+        eprintln!("{role:<14} {relation:<22} {login:<12} approve -> {got:?}");
+        let expected_refusal = "[refusal.minutes-approval-not-allowed]";
+        let right = match &got {
+            Ok(()) => may,
+            Err(reason) => !may && reason.contains(expected_refusal),
+        };
+        if !right {
+            failures.push(format!("{role} {relation} {login}: may={may}, got {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    let record = server.state.registry.record(&pzk_id).expect("record");
+    assert!(record.approved_meetings.contains("s1"), "{record:?}");
+
+    // After the approval the school's representative marks himself present anyway, writing the
+    // attendance map directly (the model's edit refuses a frozen meeting on his own tablet).
+    owner
+        .wait_until(
+            "the approval reaches the animator's first tablet",
+            WAIT,
+            || async {
+                let approved = owner.read(pzk_id, |d| {
+                    d.and_then(|d| pzk::read_pzk(d).ok())
+                        .is_some_and(|v| v.meetings["s1"].minutes_approved.is_some())
+                });
+                approved.await
+            },
+        )
+        .await
+        .expect("approved");
+    let heads = owner.heads(pzk_id).await.expect("heads").expect("doc");
+    let late = edit_outcome(&server, "szkola-rep", pzk_id, &heads, |d| {
+        use automerge::transaction::Transactable;
+        use automerge::ReadDoc;
+        let meetings = d.get(automerge::ROOT, "meetings").expect("read");
+        let meetings = meetings.expect("meetings").1;
+        let meeting = d.get(&meetings, "s1").expect("read").expect("s1").1;
+        let attendance = d.get(&meeting, "attendance").expect("read");
+        let attendance = attendance.expect("attendance").1;
+        let message = "meetings/s1/attendance/szkola-rep: video\n\nAuthor: szkola-rep";
+        let mut tx = d.transaction();
+        tx.put(&attendance, "szkola-rep", "video").expect("written");
+        tx.commit_with(automerge::transaction::CommitOptions::default().with_message(message));
+    })
+    .await;
+    let reason = late.expect_err("a change to an approved meeting is refused");
+    assert!(reason.contains("[meeting.frozen]"), "{reason}");
+    server.shutdown().await.expect("shutdown");
+}

@@ -60,4 +60,8 @@ pub struct DocRecord {
     /// institution already checked (`k1`, `k1/a1`; see `consultations.rs`).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub addressed_checked: BTreeSet<String>,
+    /// For a PZK document: the meetings whose minutes approval the server has checked (its
+    /// author was the team's animator when it arrived).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub approved_meetings: BTreeSet<String>,
 }

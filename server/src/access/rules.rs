@@ -122,8 +122,7 @@ impl Registry {
         if user.roles.contains(&Role::Admin) || user.login == record.owner {
             return true;
         }
-        let animates =
-            |team: &Team| team.animator == user.login && user.roles.contains(&Role::Animator);
+        let animates = |team: &Team| animates(user, team);
         match record.kind {
             Kind::Case => {
                 let Some(lead) = record.institution.as_deref() else {
@@ -145,6 +144,12 @@ impl Registry {
         }
     }
 
+    /// Whether a user may approve the minutes of a meeting of `team` (*zatwierdzenie
+    /// protokołu*): the team's animator.
+    pub fn may_approve_minutes(&self, user: &User, team: &Team) -> bool {
+        animates(user, team)
+    }
+
     /// The documents a user may hold, with their kind.
     pub fn visible_to(&self, login: &str) -> Vec<(DocumentId, Kind, Access)> {
         let Ok(records) = self.inner.records.read() else {
@@ -161,4 +166,9 @@ impl Registry {
         out.sort_by_key(|(id, ..)| *id);
         out
     }
+}
+
+/// Whether `user` is `team`'s animator: named as its animator, with the animator role.
+fn animates(user: &User, team: &Team) -> bool {
+    team.animator == user.login && user.roles.contains(&Role::Animator)
 }

@@ -55,6 +55,7 @@ impl Registry {
         }
         if kind == Kind::Pzk {
             self.check_addressed(doc, &mut record)?;
+            record.approved_meetings = self.checked_approvals(doc, &record)?;
         }
         if kind == Kind::Seen {
             // Its owner is the user who created it, for good.
@@ -160,6 +161,7 @@ impl Registry {
             referred_to,
             referral_status: None,
             addressed_checked: BTreeSet::new(),
+            approved_meetings: BTreeSet::new(),
         })
     }
 
@@ -194,6 +196,39 @@ impl Registry {
         } else {
             Err(Refusal::ReferralNoPzkRelation)
         }
+    }
+}
+
+impl Registry {
+    /// The meetings of PZK document `doc` whose minutes are approved, after checking that each
+    /// approval new to the server was written by someone who may approve the team's minutes
+    /// (its author is bound to the writer by sync-core's `check_frozen` and the server's
+    /// authorship check). Approvals checked before stay valid when the team changes animator.
+    fn checked_approvals(
+        &self,
+        doc: &Automerge,
+        record: &DocRecord,
+    ) -> Result<BTreeSet<String>, Refusal> {
+        let view = model::pzk::read_pzk(doc).map_err(Refusal::Invalid)?;
+        let team = record.team.as_deref().and_then(|t| self.team(t));
+        let mut approved = BTreeSet::new();
+        for (id, meeting) in &view.meetings {
+            let Some(approval) = &meeting.minutes_approved else {
+                continue;
+            };
+            let known = record.approved_meetings.contains(id);
+            let allowed = || {
+                let user = self.user(&approval.by);
+                team.as_ref()
+                    .zip(user.as_ref())
+                    .is_some_and(|(team, user)| self.may_approve_minutes(user, team))
+            };
+            if !known && !allowed() {
+                return Err(Refusal::MinutesApprovalNotAllowed(id.clone()));
+            }
+            approved.insert(id.clone());
+        }
+        Ok(approved)
     }
 }
 

@@ -6,6 +6,7 @@ use crate::model::case::{
     AttachmentKind, ConsentState, ContactMode, DiagnosisSector, GoalStatus, PzkDecision,
     ScreeningOutcome, ServiceStatus, SigningMode, Stage,
 };
+use crate::model::pzk::{Attendance, MeetingMode};
 use crate::model::DocumentKind;
 
 /// The placeholder names in a text (`{name}` or `{name:kind}`).
@@ -69,7 +70,7 @@ fn every_placeholder_is_filled_and_every_argument_named() {
 
 #[test]
 fn every_value_of_the_model_has_a_polish_label() {
-    let kinds: [(&str, Vec<&str>); 11] = [
+    let kinds: [(&str, Vec<&str>); 13] = [
         (
             "attachmentKind",
             AttachmentKind::ALL.iter().map(|v| v.as_str()).collect(),
@@ -110,6 +111,14 @@ fn every_value_of_the_model_has_a_polish_label() {
         (
             "documentKind",
             DocumentKind::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "meetingMode",
+            MeetingMode::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "attendance",
+            Attendance::ALL.iter().map(|v| v.as_str()).collect(),
         ),
     ];
     for (kind, values) in kinds {
@@ -187,6 +196,7 @@ fn examples() -> Vec<Box<dyn Coded>> {
         Refusal::ReferralChanged,
         Refusal::ConsultationNotCaseWriter,
         Refusal::ConsultationAnswerNotAddressed,
+        Refusal::MinutesApprovalNotAllowed("s1".to_owned()),
         Refusal::Rule("x".to_owned()),
         Refusal::HostFailed("x".to_owned()),
     ];

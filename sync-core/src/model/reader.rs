@@ -238,6 +238,15 @@ impl<'a> Node<'a> {
         self.object(key, ObjType::Map)
     }
 
+    /// The map at `key`, or `None` when the key is absent.
+    pub(crate) fn opt_map(&self, key: &str) -> Result<Option<Node<'a>>, SchemaError> {
+        if self.has(key)? {
+            self.map(key).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// The required list at `key`.
     pub(crate) fn list(&self, key: &str) -> Result<Node<'a>, SchemaError> {
         self.object(key, ObjType::List)

@@ -63,6 +63,7 @@ pub fn schedule_remote_meeting(
             .single()
             .expect("a date"),
         mode: MeetingMode::Remote,
+        link: None,
     };
     pzk::schedule_meeting(doc, meeting, &plan, editor, at).expect("meeting");
     for (order, title) in (1u64..).zip(agenda) {

@@ -44,6 +44,10 @@ export const RULE_CODES = [
   "referral.decline-reason-required",
   "consultation.to-non-member",
   "consultation.not-addressed",
+  "meeting.link-invalid",
+  "meeting.invitee-not-member",
+  "meeting.frozen",
+  "meeting.minutes-empty",
 ] as const
 
 /** The codes of a document that does not match its schema, beyond the rules. */

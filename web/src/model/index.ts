@@ -37,6 +37,7 @@ export { isConflicted, allValues, type Conflict } from "./reader.ts"
 export * as Referrals from "./referral.ts"
 export * as Addressed from "./consultation.ts"
 export * as News from "./news.ts"
+export * as Meetings from "./pzk/meetings.ts"
 export { kindOf, SCHEMA_VERSION, type DocumentKind } from "./header.ts"
 
 /**

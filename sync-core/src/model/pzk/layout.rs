@@ -42,6 +42,9 @@ pub(crate) mod key {
     pub(crate) const ATTENDANCE: &str = "attendance";
     pub(crate) const MINUTES: &str = "minutes";
     pub(crate) const DECISIONS: &str = "decisions";
+    pub(crate) const LINK: &str = "link";
+    pub(crate) const INVITATIONS: &str = "invitations";
+    pub(crate) const MINUTES_APPROVED: &str = "minutesApproved";
     pub(crate) const CASE_REF: &str = "caseRef";
     pub(crate) const MEETING: &str = "meeting";
     pub(crate) const DECISION: &str = "decision";

@@ -1,5 +1,8 @@
-//! The team's meetings: scheduling, the agenda, who took part and how, the minutes and the
-//! decisions taken.
+//! The team's meetings: scheduling (with the video call's link), invitations of member
+//! institutions, the agenda, who took part and how, the minutes and the decisions taken, and
+//! the approval of the minutes, after which the meeting is frozen: every edit here refuses a
+//! meeting whose minutes are approved, and [`super::frozen`] refuses any change made to it
+//! after its approval, so the server does too.
 
 use automerge::transaction::{Transactable, Transaction};
 use automerge::{Automerge, ObjId};
@@ -8,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::layout::{key, open_pzk};
 use super::read::{read_agenda_item, read_meeting_plan};
 use super::types::*;
-use crate::error::SchemaError;
+use crate::error::{RuleViolation, SchemaError};
 use crate::model::editor::Editor;
 use crate::model::keyed::KeyedEntry;
 use crate::model::reader::{check_id, Node};
@@ -22,7 +25,15 @@ pub fn schedule_meeting(
     by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
+    if let Some(link) = &plan.link {
+        if !is_meeting_link(link) {
+            return Err(SchemaError::Rule(RuleViolation::MeetingLinkInvalid));
+        }
+    }
     let meetings = open_pzk(doc)?.map(key::MEETINGS)?;
+    if meetings.has(meeting_id)? {
+        check_open(&meetings.map(meeting_id)?, meeting_id)?;
+    }
     let entry = KeyedEntry::read(&meetings, meeting_id, read_meeting_plan)?;
     let message = write::message(format_args!("meetings/{meeting_id}: scheduled"), by.login());
     write::commit(doc, message, at, |tx| {
@@ -30,15 +41,108 @@ pub fn schedule_meeting(
         if current.as_ref().map(|c| c.date) != Some(plan.date) {
             tx.put(&map, key::DATE, write::timestamp(plan.date))?;
         }
+        let current_link = current.as_ref().map(|c| c.link.clone());
+        if current_link.as_ref() != Some(&plan.link) {
+            match &plan.link {
+                Some(link) => tx.put(&map, key::LINK, link.as_str())?,
+                None if current.is_some() => tx.delete(&map, key::LINK)?,
+                None => {}
+            }
+        }
         let mut fields = write::Fields::new(tx, &map, current.as_ref());
         fields.put(key::MODE, |c| c.mode.as_str(), plan.mode.as_str())?;
         Ok(())
     })
 }
 
-/// The map of meeting `meeting_id`.
+/// Invites a member institution to a meeting; inviting it again keeps the first invitation.
+pub fn invite_institution(
+    doc: &mut Automerge,
+    meeting_id: &str,
+    institution_id: &str,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let root = open_pzk(doc)?;
+    if !root.map(key::MEMBERS)?.has(institution_id)? {
+        let refused = RuleViolation::InviteeNotMember(institution_id.to_owned());
+        return Err(SchemaError::Rule(refused));
+    }
+    let node = meeting(doc, meeting_id)?;
+    let (meeting_obj, invitations) = (node.id(), node.opt_map(key::INVITATIONS)?);
+    if invitations
+        .as_ref()
+        .map(|i| i.has(institution_id))
+        .transpose()?
+        .unwrap_or(false)
+    {
+        return Ok(());
+    }
+    let invitations = invitations.map(|i| i.id());
+    let message = write::message(
+        format_args!("meetings/{meeting_id}/invitations/{institution_id}: invited"),
+        by.login(),
+    );
+    write::commit(doc, message, at, |tx| {
+        let invitations = match invitations {
+            Some(id) => id,
+            None => write::new_map(tx, &meeting_obj, key::INVITATIONS)?,
+        };
+        write_stamp(tx, &invitations, institution_id, by, at)
+    })
+}
+
+/// Approves a meeting's minutes (*zatwierdzenie protokołu*): from then on its minutes,
+/// attendance, agenda and decisions are frozen. Who may approve (the team's animator, a ROPS
+/// adviser assigned to the team) is the server's rule; the approval names its author.
+pub fn approve_minutes(
+    doc: &mut Automerge,
+    meeting_id: &str,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let node = meeting(doc, meeting_id)?;
+    if node.text(key::MINUTES)?.trim().is_empty() {
+        return Err(SchemaError::Rule(RuleViolation::MinutesEmpty));
+    }
+    let meeting_obj = node.id();
+    let message = write::message(
+        format_args!("meetings/{meeting_id}/minutes: approved"),
+        by.login(),
+    );
+    write::commit(doc, message, at, |tx| {
+        write_stamp(tx, &meeting_obj, key::MINUTES_APPROVED, by, at)
+    })
+}
+
+fn write_stamp(
+    tx: &mut Transaction<'_>,
+    parent: &ObjId,
+    key: &str,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    let map = write::new_map(tx, parent, key)?;
+    tx.put(&map, key::BY, by.login())?;
+    tx.put(&map, key::AT, write::timestamp(at))?;
+    Ok(())
+}
+
+/// Refuses an edit of a meeting whose minutes are approved.
+fn check_open(meeting: &Node<'_>, meeting_id: &str) -> Result<(), SchemaError> {
+    if meeting.has(key::MINUTES_APPROVED)? {
+        return Err(SchemaError::Rule(RuleViolation::MeetingFrozen(
+            meeting_id.to_owned(),
+        )));
+    }
+    Ok(())
+}
+
+/// The map of meeting `meeting_id`, refused when its minutes are approved.
 fn meeting<'a>(doc: &'a Automerge, meeting_id: &str) -> Result<Node<'a>, SchemaError> {
-    open_pzk(doc)?.map(key::MEETINGS)?.map(meeting_id)
+    let node = open_pzk(doc)?.map(key::MEETINGS)?.map(meeting_id)?;
+    check_open(&node, meeting_id)?;
+    Ok(node)
 }
 
 fn create_meeting(
@@ -51,6 +155,7 @@ fn create_meeting(
     write::new_map(tx, &map, key::ATTENDANCE)?;
     write::new_text(tx, &map, key::MINUTES, "")?;
     write::new_map(tx, &map, key::DECISIONS)?;
+    write::new_map(tx, &map, key::INVITATIONS)?;
     Ok(map)
 }
 

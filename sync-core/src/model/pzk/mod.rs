@@ -18,8 +18,12 @@
 //! | `decision92` | `{rationale: Text, decision?, meeting?, by?, at?}` | the 9.2 decision |
 //! | `recommendations` | map: id → `{text: Text, by, at}` | K10, append-only |
 //!
-//! A meeting is `{date: timestamp, mode, agenda: map item id → {title, order}, attendance: map
-//! person id → how they took part, minutes: Text, decisions: map id → {text: Text, by, at}}`.
+//! A meeting is `{date: timestamp, mode, link?, agenda: map item id → {title, order},
+//! attendance: map person id → how they took part, minutes: Text, decisions: map id → {text:
+//! Text, by, at}, invitations: map institution id → {by, at}, minutesApproved?: {by, at}}`.
+//! `link` is the video call's `https://` address; only member institutions are invited; once
+//! `minutesApproved` is written (by the login its change names as author) no later or
+//! concurrent change may touch the meeting (see `frozen`).
 //!
 //! The PZK document is read by every member institution, so it never names a person or family
 //! that is being supported: a consultation refers to a case only by a pseudonymous reference
@@ -38,6 +42,7 @@
 //! and fields such as `by` keep the login.
 
 mod decisions;
+mod frozen;
 pub(crate) mod layout;
 mod meetings;
 mod read;
@@ -47,13 +52,17 @@ pub(crate) mod types;
 mod work_plan;
 
 #[cfg(test)]
+mod meeting_tests;
+#[cfg(test)]
 mod tests;
 
 pub use self::decisions::{
     add_recommendation, answer_consultation, open_consultation, set_decision_9_2,
 };
+pub use self::frozen::check_frozen;
 pub use self::meetings::{
-    record_attendance, record_decision, schedule_meeting, set_agenda_item, set_minutes,
+    approve_minutes, invite_institution, record_attendance, record_decision, schedule_meeting,
+    set_agenda_item, set_minutes,
 };
 pub use self::read::{agreement_status, milestone_status, read_pzk};
 pub use self::services::{retire_service, upsert_service};
@@ -62,10 +71,10 @@ pub use self::team::{
     upsert_member,
 };
 pub use self::types::{
-    is_case_ref, is_step, AgendaItem, AgreementStatus, AgreementView, Attendance, Entry,
-    InstitutionSector, MeetingMode, MeetingPlan, MeetingView, Member, MemberRole, MemberView,
-    Milestone, MilestoneStatus, MilestoneView, PzkConsultationView, PzkInit, PzkView,
-    Representative, ServiceEntry, ServiceEntryView, TeamDecision, TeamDecisionView,
-    MAX_CASE_REF_LEN, PLAN_MONTHS,
+    is_case_ref, is_meeting_link, is_step, AgendaItem, AgreementStatus, AgreementView, Attendance,
+    Entry, InstitutionSector, MeetingMode, MeetingPlan, MeetingView, Member, MemberRole,
+    MemberView, Milestone, MilestoneStatus, MilestoneView, PzkConsultationView, PzkInit, PzkView,
+    Representative, ServiceEntry, ServiceEntryView, Stamp, TeamDecision, TeamDecisionView,
+    MAX_CASE_REF_LEN, MAX_LINK_LEN, PLAN_MONTHS,
 };
 pub use self::work_plan::{set_milestone_status, upsert_milestone};

@@ -5,7 +5,7 @@ use automerge::Automerge;
 
 use super::layout::{key, open_pzk};
 use super::types::*;
-use crate::error::SchemaError;
+use crate::error::{RuleViolation, SchemaError};
 use crate::model::conflict::Conflict;
 use crate::model::consultation;
 use crate::model::header;
@@ -30,7 +30,7 @@ pub fn milestone_status(
 /// Reads a whole PZK document, checking the shape of every field on the way.
 pub fn read_pzk(doc: &Automerge) -> Result<PzkView, SchemaError> {
     let root = open_pzk(doc)?;
-    Ok(PzkView {
+    let view = PzkView {
         schema_version: header::schema_version(doc)?,
         created_at: root.timestamp(header::key::CREATED_AT)?,
         name: root.str(key::NAME)?,
@@ -43,7 +43,20 @@ pub fn read_pzk(doc: &Automerge) -> Result<PzkView, SchemaError> {
         consultations: root.map(key::CONSULTATIONS)?.read_map(read_consultation)?,
         decision_9_2: read_decision(&root.map(key::DECISION_92)?)?,
         recommendations: root.map(key::RECOMMENDATIONS)?.read_map(read_entry)?,
-    })
+    };
+    check_invitations(&view)?;
+    Ok(view)
+}
+
+/// Only member institutions of the team are invited to its meetings.
+fn check_invitations(view: &PzkView) -> Result<(), SchemaError> {
+    let invited = view.meetings.values().flat_map(|m| m.invitations.keys());
+    match invited.into_iter().find(|i| !view.members.contains_key(*i)) {
+        Some(outsider) => Err(SchemaError::Rule(RuleViolation::InviteeNotMember(
+            outsider.clone(),
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn read_agreement(node: &Node<'_>) -> Result<AgreementView, SchemaError> {
@@ -121,9 +134,14 @@ pub(super) fn read_service(node: &Node<'_>) -> Result<ServiceEntryView, SchemaEr
 }
 
 pub(super) fn read_meeting_plan(node: &Node<'_>) -> Result<MeetingPlan, SchemaError> {
+    let link = node.opt_str(key::LINK)?;
+    if link.as_deref().is_some_and(|l| !is_meeting_link(l)) {
+        return Err(SchemaError::Rule(RuleViolation::MeetingLinkInvalid));
+    }
     Ok(MeetingPlan {
         date: node.timestamp(key::DATE)?,
         mode: node.enumeration(key::MODE)?,
+        link,
     })
 }
 
@@ -140,6 +158,21 @@ fn read_meeting(node: &Node<'_>) -> Result<MeetingView, SchemaError> {
         attendance,
         minutes: node.text(key::MINUTES)?,
         decisions: node.map(key::DECISIONS)?.read_map(read_entry)?,
+        invitations: match node.opt_map(key::INVITATIONS)? {
+            Some(map) => map.read_map(read_stamp)?,
+            None => Default::default(),
+        },
+        minutes_approved: node
+            .opt_map(key::MINUTES_APPROVED)?
+            .map(|m| read_stamp(&m))
+            .transpose()?,
+    })
+}
+
+fn read_stamp(node: &Node<'_>) -> Result<Stamp, SchemaError> {
+    Ok(Stamp {
+        by: node.str(key::BY)?,
+        at: node.timestamp(key::AT)?,
     })
 }
 

@@ -39,6 +39,7 @@ fn with_meeting() -> Automerge {
     let plan = MeetingPlan {
         date: at(14),
         mode: MeetingMode::Remote,
+        link: Some("https://meet.example.pl/pzk-m1".to_owned()),
     };
     schedule_meeting(&mut doc, "m1", &plan, &editor("ewa"), at(10)).expect("scheduled");
     doc
@@ -251,6 +252,7 @@ fn meetings_hold_agenda_attendance_minutes_and_decisions() {
     let moved = MeetingPlan {
         date: at(16),
         mode: MeetingMode::Mixed,
+        link: None,
     };
     schedule_meeting(&mut doc, "m1", &moved, &editor("ewa"), at(12)).expect("moved");
 

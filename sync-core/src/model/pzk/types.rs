@@ -226,6 +226,18 @@ pub struct MeetingPlan {
     pub date: DateTime<Utc>,
     /// How it is held.
     pub mode: MeetingMode,
+    /// The video call's address (`https://` only, see [`is_meeting_link`]), when it has one.
+    pub link: Option<String>,
+}
+
+/// Who did something and when: an invitation of an institution to a meeting, or the approval
+/// of a meeting's minutes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// The login of who did it.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// An item of a meeting's agenda (*porządek spotkania*).
@@ -261,6 +273,11 @@ pub struct MeetingView {
     pub minutes: String,
     /// The decisions (*ustalenia*), by id.
     pub decisions: BTreeMap<String, Entry>,
+    /// The member institutions invited (*zaproszenia*), by institution id.
+    pub invitations: BTreeMap<String, Stamp>,
+    /// The approval of the minutes (*zatwierdzenie protokołu*); from then on the meeting is
+    /// frozen.
+    pub minutes_approved: Option<Stamp>,
 }
 
 /// A consultation held in the team about a case, named only by a pseudonymous reference.
@@ -353,6 +370,24 @@ impl PzkView {
         }
         paths
     }
+}
+
+/// The longest video-call link, in bytes.
+pub const MAX_LINK_LEN: usize = 2048;
+
+/// Whether `link` is a video-call address a meeting may carry: `https://` and a host, at most
+/// [`MAX_LINK_LEN`] bytes, no spaces or control characters (so no `javascript:` or plain
+/// `http:` link is ever shown to a member as a place to join).
+pub fn is_meeting_link(link: &str) -> bool {
+    let Some(rest) = link.strip_prefix("https://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    link.len() <= MAX_LINK_LEN
+        && !host.is_empty()
+        && !host.starts_with(':')
+        && link.chars().all(|c| !c.is_whitespace() && !c.is_control())
 }
 
 /// Whether `step` names a step of the model: `K1` to `K10`, optionally with sub-steps (`K6.2`).

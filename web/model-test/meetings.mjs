@@ -1,0 +1,56 @@
+// Runs a meeting through the TypeScript twin of the PZK meetings (web/src/model/pzk/meetings.ts,
+// compiled by `tsc -p tsconfig.model.json`) on a team document Rust wrote:
+// tests/tests/case_vectors/meetings.rs runs it with that document's file and an output file,
+// reads the JSON it prints (the meeting before and after, the codes of the refused edits) and
+// checks the document it wrote with the Rust model.
+
+import { readFileSync, writeFileSync } from "node:fs"
+
+import * as A from "@automerge/automerge"
+
+const compiled = new URL("../node_modules/.model-test/", import.meta.url)
+writeFileSync(new URL("package.json", compiled), '{"type":"module"}\n')
+const M = await import(new URL("web/src/model/index.js", compiled).href)
+const { Meetings } = M
+
+const [input, output] = process.argv.slice(2)
+let doc = A.load(readFileSync(input))
+const animator = M.editor("animator1", "gops")
+const at = new Date("2026-03-04T11:30:00Z")
+
+const stamp = s => ({ by: s.by, at: s.at.toISOString() })
+const entries = (record, f) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]))
+const canonical = v => ({
+  date: v.date.toISOString(),
+  mode: v.mode,
+  link: v.link,
+  agenda: v.agenda,
+  attendance: v.attendance,
+  minutes: v.minutes,
+  invitations: entries(v.invitations, stamp),
+  minutesApproved: v.minutesApproved && stamp(v.minutesApproved),
+})
+const refusal = build => {
+  try {
+    build()
+    return null
+  } catch (e) {
+    if (!(e instanceof M.ModelError)) throw e
+    return e.code
+  }
+}
+const apply = e => { doc = A.change(doc, { message: e.message, time: e.time }, e.apply) }
+
+const before = canonical(Meetings.readMeeting(doc, "s1"))
+const refused = {
+  httpLink: refusal(() =>
+    Meetings.scheduleMeeting(doc, "s1", { date: at, mode: "remote", link: "http://meet.example.pl/x" }, animator, at)),
+  stranger: refusal(() => Meetings.inviteInstitution(doc, "s1", "obcy", animator, at)),
+  emptyMinutes: refusal(() => Meetings.approveMinutes(doc, "s1", animator, at)),
+}
+apply(Meetings.recordAttendance(doc, "s1", "policja-rep", "video", animator, at))
+apply(Meetings.setMinutes(doc, "s1", "Omówiono rodziny i usługi.", animator, at))
+apply(Meetings.approveMinutes(doc, "s1", animator, at))
+refused.afterApproval = refusal(() => Meetings.setMinutes(doc, "s1", "Inaczej.", M.editor("szkola-rep", "szkola"), at))
+writeFileSync(output, A.save(doc))
+process.stdout.write(JSON.stringify({ before, refused, after: canonical(Meetings.readMeeting(doc, "s1")) }))
