@@ -158,6 +158,7 @@ impl Coded for Refusal {
             Refusal::UnknownUser => "refusal.unknown-user",
             Refusal::NotTeamAnimator => "refusal.not-team-animator",
             Refusal::MayNotOpenCases => "refusal.may-not-open-cases",
+            Refusal::PzkPartNotEditable(_) => "refusal.pzk-part-not-editable",
             Refusal::ReferralNoPzkRelation => "refusal.referral-no-pzk-relation",
             Refusal::ReferralNotToSocialServices => "refusal.referral-not-social-services",
             Refusal::ReferralChanged => "refusal.referral-changed",
@@ -169,6 +170,7 @@ impl Coded for Refusal {
         match self {
             Refusal::ForgedAuthor { claimed, .. } => vec![("claimed", claimed.clone())],
             Refusal::Invalid(schema) => schema.args(),
+            Refusal::PzkPartNotEditable(part) => vec![("part", part.clone())],
             _ => Vec::new(),
         }
     }

@@ -135,6 +135,13 @@ pub enum RuleViolation {
     ReferralAlreadyDecided(&'static str),
     /// A referral declined without a reason.
     ReferralDeclineReasonRequired,
+    /// A change of the text or parties of a PZK agreement after it was signed.
+    AgreementFrozen,
+    /// A PZK agreement signed or recorded without a required part (`text`, `parties`,
+    /// `signatories`, `party` or `signatory`).
+    AgreementIncomplete(&'static str),
+    /// A PZK agreement in force until before it starts.
+    AgreementDatesOrder,
 }
 
 impl RuleViolation {
@@ -180,6 +187,9 @@ impl RuleViolation {
             ReferralIncomplete(_) => "referral.incomplete",
             ReferralAlreadyDecided(_) => "referral.already-decided",
             ReferralDeclineReasonRequired => "referral.decline-reason-required",
+            AgreementFrozen => "agreement.frozen",
+            AgreementIncomplete(_) => "agreement.incomplete",
+            AgreementDatesOrder => "agreement.dates-order",
         }
     }
 
@@ -227,6 +237,7 @@ impl RuleViolation {
             PhoneInvalid(phone) => one("phone", phone),
             ReferralIncomplete(field) => one("field", field),
             ReferralAlreadyDecided(status) => one("status", status),
+            AgreementIncomplete(part) => one("part", part),
             ScreeningReasonRequired
             | DiagnosisEmpty
             | IppWithoutGoal
@@ -239,7 +250,9 @@ impl RuleViolation {
             | HandedOverWithoutTarget
             | SpliceTooLong
             | AddressInvalid
-            | ReferralDeclineReasonRequired => Vec::new(),
+            | ReferralDeclineReasonRequired
+            | AgreementFrozen
+            | AgreementDatesOrder => Vec::new(),
         }
     }
 
@@ -314,6 +327,9 @@ impl RuleViolation {
             ReferralIncomplete("reason"),
             ReferralAlreadyDecided("accepted"),
             ReferralDeclineReasonRequired,
+            AgreementFrozen,
+            AgreementIncomplete("signatories"),
+            AgreementDatesOrder,
         ]
     }
 }
@@ -431,6 +447,13 @@ impl fmt::Display for RuleViolation {
             ReferralIncomplete(field) => write!(f, "a referral needs its {field}"),
             ReferralAlreadyDecided(status) => write!(f, "the referral is already {status}"),
             ReferralDeclineReasonRequired => f.write_str("declining a referral needs a reason"),
+            AgreementFrozen => f.write_str(
+                "the agreement is signed: its text and parties are frozen as signed",
+            ),
+            AgreementIncomplete(part) => write!(f, "the agreement needs its {part}"),
+            AgreementDatesOrder => {
+                f.write_str("the agreement cannot end before it comes into force")
+            }
         }
     }
 }

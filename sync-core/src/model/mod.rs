@@ -149,7 +149,8 @@ pub fn validate(doc: &Automerge) -> Result<DocumentKind, SchemaError> {
             workflow::check_state(doc, &view)?;
         }
         DocumentKind::Pzk => {
-            pzk::read_pzk(doc)?;
+            let view = pzk::read_pzk(doc)?;
+            pzk::check_state(&view.agreement)?;
         }
         DocumentKind::Referral => {
             referral::read_referral(doc)?;

@@ -3,7 +3,10 @@
 
 use automerge::Automerge;
 
+use super::agreement::read_agreement;
+use super::decisions::read_recommendation;
 use super::layout::{key, open_pzk};
+use super::leader::read_leader;
 use super::types::*;
 use crate::error::SchemaError;
 use crate::model::conflict::Conflict;
@@ -36,20 +39,16 @@ pub fn read_pzk(doc: &Automerge) -> Result<PzkView, SchemaError> {
         name: root.str(key::NAME)?,
         animator: root.str(key::ANIMATOR)?,
         agreement: read_agreement(&root.map(key::AGREEMENT)?)?,
+        leader: read_leader(&root)?,
         members: root.map(key::MEMBERS)?.read_map(read_member)?,
         work_plan: root.map(key::WORK_PLAN)?.read_map(read_milestone)?,
         services: root.map(key::SERVICES)?.read_map(read_service)?,
         meetings: root.map(key::MEETINGS)?.read_map(read_meeting)?,
         consultations: root.map(key::CONSULTATIONS)?.read_map(read_consultation)?,
         decision_9_2: read_decision(&root.map(key::DECISION_92)?)?,
-        recommendations: root.map(key::RECOMMENDATIONS)?.read_map(read_entry)?,
-    })
-}
-
-fn read_agreement(node: &Node<'_>) -> Result<AgreementView, SchemaError> {
-    Ok(AgreementView {
-        text: node.text(key::TEXT)?,
-        status: node.status(key::STATUS)?,
+        recommendations: root
+            .map(key::RECOMMENDATIONS)?
+            .read_map(read_recommendation)?,
     })
 }
 
@@ -150,7 +149,7 @@ pub(super) fn read_agenda_item(node: &Node<'_>) -> Result<AgendaItem, SchemaErro
     })
 }
 
-fn read_entry(node: &Node<'_>) -> Result<Entry, SchemaError> {
+pub(super) fn read_entry(node: &Node<'_>) -> Result<Entry, SchemaError> {
     Ok(Entry {
         text: node.text(key::TEXT)?,
         by: node.str(key::BY)?,

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use automerge::ActorId;
 use chrono::{DateTime, Utc};
 
+use super::agreement::{AgreementDates, AgreementScan, Signatory, SignedAgreement};
+use super::decisions::RecommendationView;
 use super::layout::key;
+use super::leader::Leader;
 use crate::error::SchemaError;
 use crate::model::conflict::Conflict;
 use crate::model::consultation::ConsultationView;
@@ -144,6 +147,16 @@ pub struct AgreementView {
     pub text: String,
     /// The status, with concurrent values.
     pub status: Conflict<AgreementStatus>,
+    /// The parties, by id, with their names.
+    pub parties: BTreeMap<String, String>,
+    /// Who signed, by id.
+    pub signatories: BTreeMap<String, Signatory>,
+    /// When it was concluded and is in force.
+    pub dates: AgreementDates,
+    /// The scan of the signed paper.
+    pub scan: Option<AgreementScan>,
+    /// The version signed, frozen; `None` until signed.
+    pub signed: Option<SignedAgreement>,
 }
 
 /// A member institution (*instytucja członkowska*).
@@ -302,6 +315,8 @@ pub struct PzkView {
     pub animator: String,
     /// The agreement.
     pub agreement: AgreementView,
+    /// The leader person or family (5.3), when named.
+    pub leader: Option<Leader>,
     /// The member institutions, by institution id.
     pub members: BTreeMap<String, MemberView>,
     /// The work plan, by milestone id.
@@ -315,7 +330,7 @@ pub struct PzkView {
     /// The 9.2 decision, once recorded.
     pub decision_9_2: Option<TeamDecisionView>,
     /// The recommendations (K10), by id.
-    pub recommendations: BTreeMap<String, Entry>,
+    pub recommendations: BTreeMap<String, RecommendationView>,
 }
 
 impl PzkView {
