@@ -4,13 +4,11 @@
 //! the case; a decline carries its reason; a referral outside the referrer's PZK, or to an
 //! institution that is not social services, is refused with its code.
 
-use client_sdk::{ClientEvent, SdkError, Tablet, TabletConfig, TabletKey};
-use kooperacja_server::serve::RunningServer;
+use client_sdk::{ClientEvent, SdkError, Tablet};
 use kooperacja_test_support::*;
 use sync_core::model::case;
 use sync_core::model::referral::ReferralStatus;
-use sync_core::{Coded, DocumentId, PeerId};
-use tempfile::TempDir;
+use sync_core::{Coded, DocumentId};
 
 /// Waits until `tablet` holds `document` (it asks the server for its list first).
 async fn wait_listed(tablet: &Tablet, document: DocumentId) {
