@@ -21,8 +21,9 @@ use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjId, ReadDoc};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
+use super::agreement_values::{AgreementDates, AgreementScan, Signatory, SignedAgreement};
 use super::layout::{key, open_pzk};
 use super::types::{AgreementStatus, AgreementView};
 use crate::error::{RuleViolation, SchemaError};
@@ -31,57 +32,6 @@ use crate::model::editor::Editor;
 use crate::model::keyed::KeyedEntry;
 use crate::model::reader::{check_id, Node};
 use crate::model::write;
-
-/// A signatory of the agreement (*osoba podpisująca*): who signed, for which institution, in
-/// which function, and when.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Signatory {
-    /// The person's name, e.g. "Jan Kowalski".
-    pub person: String,
-    /// The institution they signed for (its name or id).
-    pub institution: String,
-    /// Their function, e.g. "Wójt Gminy" or "Dyrektor".
-    pub function: String,
-    /// When they signed.
-    pub signed_at: DateTime<Utc>,
-}
-
-/// The agreement's dates: when it was concluded and the period it is in force.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AgreementDates {
-    /// *Data zawarcia*.
-    pub concluded_on: Option<NaiveDate>,
-    /// *Obowiązuje od*.
-    pub valid_from: Option<NaiveDate>,
-    /// *Obowiązuje do*.
-    pub valid_to: Option<NaiveDate>,
-}
-
-/// The scan of the signed paper agreement: a blob of the PZK document named by its SHA-256.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AgreementScan {
-    /// 64 lowercase hex digits.
-    pub sha256: String,
-    /// One of the attachments' MIME types (PDF or a photo).
-    pub mime: String,
-    /// Bytes.
-    pub size: u64,
-    /// The file's name as chosen, for the download.
-    pub name: String,
-}
-
-/// The version of the agreement that was signed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignedAgreement {
-    /// The text signed.
-    pub text: String,
-    /// The parties, by id, with their names.
-    pub parties: BTreeMap<String, String>,
-    /// Who recorded the signing.
-    pub by: String,
-    /// When.
-    pub at: DateTime<Utc>,
-}
 
 fn frozen() -> SchemaError {
     SchemaError::Rule(RuleViolation::AgreementFrozen)

@@ -7,12 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::layout::{key, open_pzk};
 use super::meetings::write_entry;
-use super::read::read_entry;
 use super::types::*;
 use crate::error::SchemaError;
 use crate::model::consultation::{self, Answer, ConsultationRequest, NewAnswer};
 use crate::model::editor::Editor;
-use crate::model::reader::Node;
 use crate::model::write;
 
 /// Opens a consultation about a case, named only by its pseudonymous reference `case_ref`
@@ -87,18 +85,6 @@ pub fn set_decision_9_2(
     })
 }
 
-wire_enum! {
-    /// The kind of a recommendation (*rekomendacja*, K10.2).
-    RecommendationCategory {
-        /// *Prawne* — changes of local law or of the rules institutions work by.
-        Legal = "legal",
-        /// *Organizacyjne* — how institutions organise their cooperation.
-        Organisational = "organisational",
-        /// *Usługowe* — services to start, extend or change.
-        Services = "services",
-    }
-}
-
 /// A new recommendation: its text, category, and whether it is part of the 9.2 decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recommendation {
@@ -107,17 +93,6 @@ pub struct Recommendation {
     /// Its category.
     pub category: RecommendationCategory,
     /// Whether it belongs to the team's 9.2 decision (*w decyzji 9.2*).
-    pub decision_9_2: bool,
-}
-
-/// A recommendation as read from the document.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecommendationView {
-    /// The text, who wrote it and when.
-    pub entry: Entry,
-    /// Its category; `None` for a recommendation written before categories.
-    pub category: Option<RecommendationCategory>,
-    /// Whether it belongs to the team's 9.2 decision.
     pub decision_9_2: bool,
 }
 
@@ -146,18 +121,5 @@ pub fn add_recommendation(
         tx.put(&map, key::CATEGORY, recommendation.category.as_str())?;
         tx.put(&map, key::DECISION_92, recommendation.decision_9_2)?;
         Ok(())
-    })
-}
-
-/// Reads a recommendation; the category and link an older one lacks read as none.
-pub(super) fn read_recommendation(node: &Node<'_>) -> Result<RecommendationView, SchemaError> {
-    let decision_9_2 = match node.has(key::DECISION_92)? {
-        true => node.bool(key::DECISION_92)?,
-        false => false,
-    };
-    Ok(RecommendationView {
-        entry: read_entry(node)?,
-        category: node.opt_status(key::CATEGORY)?.map(|c| c.value),
-        decision_9_2,
     })
 }

@@ -39,6 +39,7 @@
 //! and fields such as `by` keep the login.
 
 mod agreement;
+mod agreement_values;
 mod decisions;
 mod layout;
 mod leader;
@@ -57,11 +58,11 @@ mod tests;
 pub use self::agreement::{
     attach_agreement_scan, check_state, referenced_blobs, remove_agreement_party,
     set_agreement_dates, set_agreement_party, set_agreement_status, set_agreement_text,
-    set_signatory, AgreementDates, AgreementScan, Signatory, SignedAgreement,
+    set_signatory,
 };
+pub use self::agreement_values::{AgreementDates, AgreementScan, Signatory, SignedAgreement};
 pub use self::decisions::{
     add_recommendation, answer_consultation, open_consultation, set_decision_9_2, Recommendation,
-    RecommendationCategory, RecommendationView,
 };
 pub use self::leader::{clear_leader, set_leader, Leader, MAX_LEADER_LABEL, MAX_LEADER_NOTE};
 pub use self::meetings::{
@@ -74,7 +75,7 @@ pub use self::types::{
     is_case_ref, is_step, AgendaItem, AgreementStatus, AgreementView, Attendance, Entry,
     InstitutionSector, MeetingMode, MeetingPlan, MeetingView, Member, MemberRole, MemberView,
     Milestone, MilestoneStatus, MilestoneView, PzkConsultationView, PzkInit, PzkView,
-    Representative, ServiceEntry, ServiceEntryView, TeamDecision, TeamDecisionView,
-    MAX_CASE_REF_LEN, PLAN_MONTHS,
+    RecommendationCategory, RecommendationView, Representative, ServiceEntry, ServiceEntryView,
+    TeamDecision, TeamDecisionView, MAX_CASE_REF_LEN, PLAN_MONTHS,
 };
 pub use self::work_plan::{set_milestone_status, upsert_milestone};

@@ -4,7 +4,6 @@
 use automerge::Automerge;
 
 use super::agreement::read_agreement;
-use super::decisions::read_recommendation;
 use super::layout::{key, open_pzk};
 use super::leader::read_leader;
 use super::types::*;
@@ -179,4 +178,17 @@ fn read_decision(node: &Node<'_>) -> Result<Option<TeamDecisionView>, SchemaErro
         by: node.str(key::BY)?,
         at: node.timestamp(key::AT)?,
     }))
+}
+
+/// Reads a recommendation; the category and link an older one lacks read as none.
+pub(super) fn read_recommendation(node: &Node<'_>) -> Result<RecommendationView, SchemaError> {
+    let decision_9_2 = match node.has(key::DECISION_92)? {
+        true => node.bool(key::DECISION_92)?,
+        false => false,
+    };
+    Ok(RecommendationView {
+        entry: read_entry(node)?,
+        category: node.opt_status(key::CATEGORY)?.map(|c| c.value),
+        decision_9_2,
+    })
 }

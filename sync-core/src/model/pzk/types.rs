@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use automerge::ActorId;
 use chrono::{DateTime, Utc};
 
-use super::agreement::{AgreementDates, AgreementScan, Signatory, SignedAgreement};
-use super::decisions::RecommendationView;
+use super::agreement_values::{AgreementDates, AgreementScan, Signatory, SignedAgreement};
 use super::layout::key;
 use super::leader::Leader;
 use crate::error::SchemaError;
@@ -404,4 +403,29 @@ pub(super) fn check_case_ref(parent: &str, case_ref: &str) -> Result<(), SchemaE
              letters, digits or -_./:# (no names)"
         ),
     })
+}
+
+// Recommendations (K10.2).
+
+wire_enum! {
+    /// The kind of a recommendation (*rekomendacja*, K10.2).
+    RecommendationCategory {
+        /// *Prawne* — changes of local law or of the rules institutions work by.
+        Legal = "legal",
+        /// *Organizacyjne* — how institutions organise their cooperation.
+        Organisational = "organisational",
+        /// *Usługowe* — services to start, extend or change.
+        Services = "services",
+    }
+}
+
+/// A recommendation as read from the document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecommendationView {
+    /// The text, who wrote it and when.
+    pub entry: Entry,
+    /// Its category; `None` for a recommendation written before categories.
+    pub category: Option<RecommendationCategory>,
+    /// Whether it belongs to the team's 9.2 decision.
+    pub decision_9_2: bool,
 }
