@@ -28,20 +28,24 @@ pub enum Role {
     Animator,
     /// A representative of a partner institution in a PZK.
     PzkMember,
-    /// A ROPS coordinator or adviser (*doradca*).
+    /// A ROPS coordinator: reads every team's PZK document.
     Coordinator,
     /// Administers the regional server.
     Admin,
+    /// *Doradca ROPS*: a ROPS adviser who moderates PZK teams and writes the documents of the
+    /// teams assigned to them (`admin pzk adviser`); reads the others like a coordinator.
+    RopsAdviser,
 }
 
 impl Role {
     /// Every role, with its command-line slug.
-    pub const ALL: [(Role, &'static str); 5] = [
+    pub const ALL: [(Role, &'static str); 6] = [
         (Role::SocialWorker, "social-worker"),
         (Role::Animator, "animator"),
         (Role::PzkMember, "pzk-member"),
         (Role::Coordinator, "coordinator"),
         (Role::Admin, "admin"),
+        (Role::RopsAdviser, "rops-adviser"),
     ];
 
     /// The slug used on the command line and in the API.
@@ -122,6 +126,10 @@ pub struct Team {
     /// The gmina and powiat it works for (TERYT); none for records made before they were kept.
     #[serde(default, flatten)]
     pub place: Place,
+    /// The logins of the ROPS advisers (*doradcy ROPS*) assigned to moderate it, who write its
+    /// document.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisers: Vec<String>,
 }
 
 /// A person who uses Kooperacja.
@@ -369,6 +377,7 @@ impl Directory {
             animator: animator.into(),
             institutions: Vec::new(),
             place: Place::default(),
+            advisers: Vec::new(),
         };
         insert_new(&self.teams, id, &team, "PZK")?;
         Ok(team)
@@ -387,6 +396,28 @@ impl Directory {
         };
         if !t.institutions.iter().any(|i| i == institution) {
             t.institutions.push(institution.into());
+        }
+        self.teams.insert(team, encode(&t)?)?;
+        Ok(t)
+    }
+
+    /// Assigns a ROPS adviser (a user with the role `rops-adviser`) to moderate a PZK team: they
+    /// write its document from then on.
+    pub fn assign_adviser(&self, team: &str, login: &str) -> Result<Team, ServerError> {
+        let user = self
+            .user(login)?
+            .ok_or_else(|| ServerError::NotFound(format!("no user {login:?}")))?;
+        if !user.roles.contains(&Role::RopsAdviser) {
+            return Err(ServerError::Invalid(format!(
+                "{login:?} is not a ROPS adviser (role rops-adviser)"
+            )));
+        }
+        let mut t: Team = match self.teams.get(team)? {
+            Some(v) => decode(&v)?,
+            None => return Err(ServerError::NotFound(format!("no PZK {team:?}"))),
+        };
+        if !t.advisers.iter().any(|a| a == login) {
+            t.advisers.push(login.into());
         }
         self.teams.insert(team, encode(&t)?)?;
         Ok(t)

@@ -158,6 +158,7 @@ impl Coded for Refusal {
             Refusal::UnknownUser => "refusal.unknown-user",
             Refusal::NotTeamAnimator => "refusal.not-team-animator",
             Refusal::MayNotOpenCases => "refusal.may-not-open-cases",
+            Refusal::PzkPartNotEditable(_) => "refusal.pzk-part-not-editable",
             Refusal::ReferralNoPzkRelation => "refusal.referral-no-pzk-relation",
             Refusal::ReferralNotToSocialServices => "refusal.referral-not-social-services",
             Refusal::ReferralChanged => "refusal.referral-changed",
@@ -173,6 +174,7 @@ impl Coded for Refusal {
             Refusal::ForgedAuthor { claimed, .. } => vec![("claimed", claimed.clone())],
             Refusal::MinutesApprovalNotAllowed(meeting) => vec![("meeting", meeting.clone())],
             Refusal::Invalid(schema) => schema.args(),
+            Refusal::PzkPartNotEditable(part) => vec![("part", part.clone())],
             _ => Vec::new(),
         }
     }

@@ -160,6 +160,10 @@ pub enum Refusal {
     /// A PZK document created by someone who animates no team of that name.
     #[error("only the animator of a PZK team creates its document (name it as the team)")]
     NotTeamAnimator,
+    /// A change of a PZK document's part (its root key) that only the team's animator and ROPS
+    /// advisers write, by a member institution's user (who may answer consultations).
+    #[error("only the team's animator and its ROPS advisers change {0} of a PZK document")]
+    PzkPartNotEditable(String),
     /// A case opened by someone whose role does not open cases.
     #[error("only social workers and animators open cases")]
     MayNotOpenCases,

@@ -147,6 +147,13 @@ pub enum RuleViolation {
     MeetingFrozen(String),
     /// An approval of empty minutes.
     MinutesEmpty,
+    /// A change of the text or parties of a PZK agreement after it was signed.
+    AgreementFrozen,
+    /// A PZK agreement signed or recorded without a required part (`text`, `parties`,
+    /// `signatories`, `party` or `signatory`).
+    AgreementIncomplete(&'static str),
+    /// A PZK agreement in force until before it starts.
+    AgreementDatesOrder,
 }
 
 impl RuleViolation {
@@ -198,6 +205,9 @@ impl RuleViolation {
             InviteeNotMember(_) => "meeting.invitee-not-member",
             MeetingFrozen(_) => "meeting.frozen",
             MinutesEmpty => "meeting.minutes-empty",
+            AgreementFrozen => "agreement.frozen",
+            AgreementIncomplete(_) => "agreement.incomplete",
+            AgreementDatesOrder => "agreement.dates-order",
         }
     }
 
@@ -248,6 +258,7 @@ impl RuleViolation {
             ConsultationToNonMember(to) | ConsultationNotAddressed(to) => one("to", to),
             InviteeNotMember(institution) => one("institution", institution),
             MeetingFrozen(meeting) => one("meeting", meeting),
+            AgreementIncomplete(part) => one("part", part),
             ScreeningReasonRequired
             | DiagnosisEmpty
             | IppWithoutGoal
@@ -262,7 +273,9 @@ impl RuleViolation {
             | AddressInvalid
             | ReferralDeclineReasonRequired
             | MeetingLinkInvalid
-            | MinutesEmpty => Vec::new(),
+            | MinutesEmpty
+            | AgreementFrozen
+            | AgreementDatesOrder => Vec::new(),
         }
     }
 
@@ -343,6 +356,9 @@ impl RuleViolation {
             InviteeNotMember("policja".to_owned()),
             MeetingFrozen("m1".to_owned()),
             MinutesEmpty,
+            AgreementFrozen,
+            AgreementIncomplete("signatories"),
+            AgreementDatesOrder,
         ]
     }
 }
@@ -476,6 +492,13 @@ impl fmt::Display for RuleViolation {
                 "the minutes of meeting {meeting} are approved: the meeting can no longer change"
             ),
             MinutesEmpty => f.write_str("empty minutes cannot be approved"),
+            AgreementFrozen => f.write_str(
+                "the agreement is signed: its text and parties are frozen as signed",
+            ),
+            AgreementIncomplete(part) => write!(f, "the agreement needs its {part}"),
+            AgreementDatesOrder => {
+                f.write_str("the agreement cannot end before it comes into force")
+            }
         }
     }
 }

@@ -42,6 +42,7 @@ mod partners_referrals;
 mod postgres_operations;
 mod postgres_store;
 mod presence;
+mod pzk_access;
 mod samod_interop;
 mod secret_attacks;
 mod sharing_attacks;

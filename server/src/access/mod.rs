@@ -6,12 +6,13 @@
 //! | --- | --- | --- |
 //! | case (open) | its owner, assigned users, users of assigned institutions | users of PZK member institutions for which the case records consent for the purpose `pzk` |
 //! | case (closed / handed over) | users of the institution it was handed over to | its owner and assigned users |
-//! | PZK | its animator, users of its member institutions | coordinators (ROPS) |
+//! | PZK | its animator and assigned ROPS advisers (every part); users of its member institutions (consultations and meetings, not the team, agreement, leader, work plan, services, 9.2 decision or recommendations: `refusal.pzk-part-not-editable`) | coordinators and other ROPS advisers |
 //! | referral | social workers and animators of the receiving institution | its referrer |
 //! | seen ("Co nowego") | its owner, the user who created it (any user may) | — |
 //! | untyped (only with `--allow-untyped-documents`) | its creator's devices | — |
 //!
-//! Creating: cases by social workers and animators, PZK documents by the animator of a team,
+//! Creating: cases by social workers and animators, PZK documents by the animator of a team or
+//! a ROPS adviser assigned to it (`admin pzk adviser`),
 //! referrals by a member of an institution to a GOPS/MOPS/PCPR (sector `social`) that shares a
 //! PZK team with it (otherwise refused: `refusal.referral-no-pzk-relation`);
 //! any user may create untyped documents when the server allows them.
@@ -28,13 +29,14 @@
 //!
 //! [`record`] holds a document's record, [`registry`] the tables and their upkeep, [`rules`] the
 //! table above, [`actors`] the binding of change authors to devices, [`consultations`] who asks
-//! and answers a consultation addressed to an institution, [`validate`] what a changed document
-//! must be and what the server derives from it, [`policy`] the engine's questions answered from
-//! all of these.
+//! and answers a consultation addressed to an institution, [`pzk_parts`] the parts of a PZK
+//! document only its editors change, [`validate`] what a changed document must be and what the
+//! server derives from it, [`policy`] the engine's questions answered from all of these.
 
 mod actors;
 mod consultations;
 mod policy;
+mod pzk_parts;
 mod record;
 mod registry;
 mod rules;

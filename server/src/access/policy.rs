@@ -64,6 +64,16 @@ impl Policy for ServerPolicy {
         doc: &Automerge,
         created_by: Option<&Principal>,
     ) -> Result<(), Refusal> {
-        self.registry.check(document, doc, created_by)
+        self.registry.check(document, doc, created_by, &[])
+    }
+
+    fn check_document_by(
+        &self,
+        document: &DocumentId,
+        doc: &Automerge,
+        created_by: Option<&Principal>,
+        writers: &[&Principal],
+    ) -> Result<(), Refusal> {
+        self.registry.check(document, doc, created_by, writers)
     }
 }

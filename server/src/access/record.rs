@@ -1,7 +1,7 @@
 //! The server's record of one document: its [`Kind`] and who it belongs to, is assigned to,
 //! has consent for, and whether it is finished or erased ([`DocRecord`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -64,4 +64,8 @@ pub struct DocRecord {
     /// author was the team's animator when it arrived).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub approved_meetings: BTreeSet<String>,
+    /// For a PZK document: the digest of each part only its editors change, as last validated
+    /// (see `pzk_parts`); empty for records made before they were kept.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pzk_parts: BTreeMap<String, String>,
 }

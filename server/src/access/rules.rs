@@ -20,11 +20,12 @@ impl Registry {
                 // Members of an institution may write referrals and their own "seen" document;
                 // which kinds a role may create is decided when the first change shows what
                 // the document is.
-                let creates = user
-                    .roles
-                    .iter()
-                    .any(|r| matches!(r, Role::SocialWorker | Role::Animator | Role::Admin))
-                    || user.institution.is_some();
+                let creates = user.roles.iter().any(|r| {
+                    matches!(
+                        r,
+                        Role::SocialWorker | Role::Animator | Role::Admin | Role::RopsAdviser
+                    )
+                }) || user.institution.is_some();
                 if creates || self.inner.allow_untyped {
                     Access::ReadWrite
                 } else {
@@ -57,9 +58,15 @@ impl Registry {
                         Access::None
                     };
                 };
-                if is(&team.animator) || team.institutions.iter().any(|i| in_institution(i)) {
+                // Member institutions write too, but only the parts anyone of the team may
+                // change (consultations' answers): `validate::check_pzk_parts` refuses the rest.
+                if writes_pzk(user, &team) || team.institutions.iter().any(|i| in_institution(i)) {
                     Access::ReadWrite
-                } else if user.roles.contains(&Role::Coordinator) {
+                } else if user
+                    .roles
+                    .iter()
+                    .any(|r| matches!(r, Role::Coordinator | Role::RopsAdviser))
+                {
                     Access::Read
                 } else {
                     Access::None
@@ -150,6 +157,15 @@ impl Registry {
         animates(user, team)
     }
 
+    /// Whether `login` writes every part of the PZK document of `team` (see
+    /// [`writes_pzk`]); false for an unknown user or team.
+    pub(super) fn writes_pzk_of(&self, login: &str, team: &str) -> bool {
+        match (self.user(login), self.team(team)) {
+            (Some(user), Some(team)) => writes_pzk(&user, &team),
+            _ => false,
+        }
+    }
+
     /// The documents a user may hold, with their kind.
     pub fn visible_to(&self, login: &str) -> Vec<(DocumentId, Kind, Access)> {
         let Ok(records) = self.inner.records.read() else {
@@ -171,4 +187,11 @@ impl Registry {
 /// Whether `user` is `team`'s animator: named as its animator, with the animator role.
 fn animates(user: &User, team: &Team) -> bool {
     team.animator == user.login && user.roles.contains(&Role::Animator)
+}
+
+/// Whether `user` writes every part of `team`'s PZK document: its animator, and the ROPS
+/// advisers assigned to it.
+pub(super) fn writes_pzk(user: &User, team: &Team) -> bool {
+    user.login == team.animator
+        || (user.roles.contains(&Role::RopsAdviser) && team.advisers.contains(&user.login))
 }

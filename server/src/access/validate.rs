@@ -1,28 +1,32 @@
 //! Validating a document a peer changed: its type, its first record when it is new, and what
 //! the server derives from a case (consents, closing, hand-over), read only after validation.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::Automerge;
 use sync_core::engine::Principal;
 use sync_core::model::{self, DocumentKind};
 use sync_core::{DocumentId, Refusal};
 
+use super::pzk_parts;
 use super::record::{DocRecord, Kind};
 use super::registry::Registry;
+use super::rules::writes_pzk;
 use crate::identity::{Role, Team, User};
 
 /// The consent purpose that opens a case to the PZK's member institutions.
 pub const PZK_PURPOSE: &str = "pzk";
 
 impl Registry {
-    /// Validates a document a peer changed, registers a new one, and updates what the server
-    /// derives from it (consents, stage, hand-over).
+    /// Validates a document peers changed (`writers`: who sent the batch's new changes; none
+    /// known when empty), registers a new one, and updates what the server derives from it
+    /// (consents, stage, hand-over, a PZK document's guarded parts).
     pub(super) fn check(
         &self,
         document: &DocumentId,
         doc: &Automerge,
         created_by: Option<&Principal>,
+        writers: &[&Principal],
     ) -> Result<(), Refusal> {
         let existing = self.record(document);
         let kind = match model::validate(doc) {
@@ -56,6 +60,7 @@ impl Registry {
         if kind == Kind::Pzk {
             self.check_addressed(doc, &mut record)?;
             record.approved_meetings = self.checked_approvals(doc, &record)?;
+            record.pzk_parts = self.check_pzk_parts(doc, &record, created_by, writers)?;
         }
         if kind == Kind::Seen {
             // Its owner is the user who created it, for good.
@@ -116,7 +121,7 @@ impl Registry {
                     .teams
                     .read()
                     .map_err(|_| Refusal::HostFailed("team table poisoned".into()))?;
-                let led: Vec<&Team> = teams.iter().filter(|t| t.animator == user.login).collect();
+                let led: Vec<&Team> = teams.iter().filter(|t| writes_pzk(&user, t)).collect();
                 let name = model::pzk::read_pzk(doc).ok().map(|v| v.name);
                 let chosen = match led.as_slice() {
                     [one] => Some(one.id.clone()),
@@ -162,7 +167,37 @@ impl Registry {
             referral_status: None,
             addressed_checked: BTreeSet::new(),
             approved_meetings: BTreeSet::new(),
+            pzk_parts: BTreeMap::new(),
         })
+    }
+
+    /// A PZK document's guarded parts after a batch: refused if one changed and a writer of
+    /// the batch is not one of the team's editors (its animator, its assigned ROPS advisers;
+    /// the creator of a document of no team). A record made before the digests were kept
+    /// takes them as they are.
+    fn check_pzk_parts(
+        &self,
+        doc: &Automerge,
+        record: &DocRecord,
+        created_by: Option<&Principal>,
+        writers: &[&Principal],
+    ) -> Result<BTreeMap<String, String>, Refusal> {
+        let after = pzk_parts::digests(doc);
+        if created_by.is_some() || record.pzk_parts.is_empty() {
+            return Ok(after);
+        }
+        let Some(part) = pzk_parts::changed(&record.pzk_parts, &after) else {
+            return Ok(after);
+        };
+        let edits = |login: &str| match record.team.as_deref() {
+            Some(team) => self.writes_pzk_of(login, team),
+            None => login == record.owner,
+        };
+        if writers.iter().all(|w| edits(&w.user)) {
+            Ok(after)
+        } else {
+            Err(Refusal::PzkPartNotEditable(part))
+        }
     }
 
     /// Whether `user` may send the referral `doc`: written as themselves for their own

@@ -231,6 +231,15 @@ pub enum PzkCommand {
         #[arg(long)]
         institution: String,
     },
+    /// Assigns a ROPS adviser (role rops-adviser) to a team: they write its document.
+    Adviser {
+        /// The team.
+        #[arg(long)]
+        pzk: String,
+        /// The adviser's login.
+        #[arg(long)]
+        login: String,
+    },
 }
 
 /// `admin user ...`
@@ -244,7 +253,8 @@ pub enum UserCommand {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// Role (repeat for several): social-worker, animator, pzk-member, coordinator, admin.
+        /// Role (repeat for several): social-worker, animator, pzk-member, coordinator, admin,
+        /// rops-adviser.
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
         /// The institution the user works for.

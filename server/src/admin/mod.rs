@@ -154,6 +154,19 @@ fn run_command(
             )?;
             json_line(&team)?
         }
+        AdminCommand::Pzk {
+            command: PzkCommand::Adviser { pzk, login },
+        } => {
+            let team = directory.assign_adviser(&pzk, &login)?;
+            audit.record(
+                "grant",
+                Some(&login),
+                None,
+                None,
+                serde_json::json!({ "pzk": pzk, "adviser": login }),
+            )?;
+            json_line(&team)?
+        }
         AdminCommand::Export { format } => {
             let audit = std::sync::Arc::new(audit);
             let registry =

@@ -191,6 +191,7 @@ fn examples() -> Vec<Box<dyn Coded>> {
         Refusal::UnknownUser,
         Refusal::NotTeamAnimator,
         Refusal::MayNotOpenCases,
+        Refusal::PzkPartNotEditable("agreement".to_owned()),
         Refusal::ReferralNoPzkRelation,
         Refusal::ReferralNotToSocialServices,
         Refusal::ReferralChanged,

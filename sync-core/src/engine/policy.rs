@@ -107,6 +107,22 @@ pub trait Policy: Send {
         let _ = (document, doc, created_by);
         Ok(())
     }
+
+    /// [`Policy::check_document`] knowing who wrote the batch's changes new to the document
+    /// (`writers`: the principal of each connection that sent some), so that a host may refuse
+    /// a change of a part of the document that only some of its writers may change (a PZK
+    /// document's agreement, by a member institution's user). The engine asks this one; the
+    /// default ignores the writers.
+    fn check_document_by(
+        &self,
+        document: &DocumentId,
+        doc: &Automerge,
+        created_by: Option<&Principal>,
+        writers: &[&Principal],
+    ) -> Result<(), Refusal> {
+        let _ = writers;
+        self.check_document(document, doc, created_by)
+    }
 }
 
 impl<P: Policy + ?Sized> Policy for Box<P> {
@@ -142,6 +158,15 @@ impl<P: Policy + ?Sized> Policy for Box<P> {
         created_by: Option<&Principal>,
     ) -> Result<(), Refusal> {
         (**self).check_document(document, doc, created_by)
+    }
+    fn check_document_by(
+        &self,
+        document: &DocumentId,
+        doc: &Automerge,
+        created_by: Option<&Principal>,
+        writers: &[&Principal],
+    ) -> Result<(), Refusal> {
+        (**self).check_document_by(document, doc, created_by, writers)
     }
 }
 

@@ -12,7 +12,7 @@ use super::peer::Peer;
 use super::rejection::too_many_missing;
 use super::{
     close_code, Access, BatchRefusal, ChangeSummary, ConnId, Effect, Engine, Event, Millis, Policy,
-    Rejection,
+    Principal, Rejection,
 };
 use crate::catalogue::{coded_text, BATCH_DISCARDED};
 use crate::ids::DocumentId;
@@ -38,6 +38,8 @@ struct Applied {
     new_changes: Vec<ChangeHash>,
     /// Each peer's bytes that brought new changes (see [`stored_as_received`]).
     received: Vec<Vec<u8>>,
+    /// The peers whose changes were applied (with new ones, when the policy inspects them).
+    writers: Vec<ConnId>,
 }
 
 /// What the document verdict let stand.
@@ -100,7 +102,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             &mut applied.refused,
             &mut responders,
         );
-        match self.verdict(document, &applied.heads_before) {
+        match self.verdict(document, &applied.heads_before, &applied.writers) {
             Some(Ok(outcome)) => self.settle(document, applied, outcome, responders),
             Some(Err(reason)) => self.refuse_batch(document, reason, applied.refused),
             None => {}
@@ -227,6 +229,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             refused: Vec::new(),
             new_changes: Vec::new(),
             received: Vec::new(),
+            writers: Vec::new(),
         };
         if chunks.is_empty() {
             return Some(applied);
@@ -352,6 +355,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         &self,
         document: DocumentId,
         heads_before: &[ChangeHash],
+        writers: &[ConnId],
     ) -> Option<Result<Outcome, BatchRefusal>> {
         let doc = self.docs.get(&document)?;
         let DocState::Resident(am) = &doc.state else {
@@ -365,7 +369,15 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 .then(|| creator.and_then(|c| self.peers.get(&c)))
                 .flatten()
                 .map(|p| &p.principal);
-            if let Err(refusal) = self.policy.check_document(&document, am, created_by) {
+            let writers: Vec<&Principal> = writers
+                .iter()
+                .filter_map(|c| self.peers.get(c))
+                .map(|p| &p.principal)
+                .collect();
+            let verdict = self
+                .policy
+                .check_document_by(&document, am, created_by, &writers);
+            if let Err(refusal) = verdict {
                 return Some(Err(BatchRefusal::Document(refusal)));
             }
         }
@@ -502,6 +514,7 @@ fn apply_per_writer<P: Policy>(
             continue;
         }
         applied.new_changes.extend(fresh.iter().map(|c| c.hash));
+        applied.writers.push(conn);
         applied.received.push(bytes);
         let Some(peer) = peers.get(&conn) else {
             continue;
@@ -537,6 +550,7 @@ fn apply_at_once(doc: &mut Doc, chunks: &[(ConnId, Vec<u8>)], applied: &mut Appl
     for (conn, _) in chunks {
         if !applied.refused.iter().any(|(c, _)| c == conn) {
             doc.contributors.insert(*conn);
+            applied.writers.push(*conn);
         }
     }
 }

@@ -157,6 +157,7 @@ pub fn validate(doc: &Automerge) -> Result<DocumentKind, SchemaError> {
         DocumentKind::Pzk => {
             let view = pzk::read_pzk(doc)?;
             pzk::check_frozen(doc, &view)?;
+            pzk::check_state(&view.agreement)?;
         }
         DocumentKind::Referral => {
             referral::read_referral(doc)?;

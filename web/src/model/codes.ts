@@ -48,6 +48,9 @@ export const RULE_CODES = [
   "meeting.invitee-not-member",
   "meeting.frozen",
   "meeting.minutes-empty",
+  "agreement.frozen",
+  "agreement.incomplete",
+  "agreement.dates-order",
 ] as const
 
 /** The codes of a document that does not match its schema, beyond the rules. */

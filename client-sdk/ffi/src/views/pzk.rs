@@ -262,7 +262,7 @@ impl From<model::PzkView> for PzkView {
             recommendations: v
                 .recommendations
                 .into_iter()
-                .map(|(id, e)| entry(id, e))
+                .map(|(id, r)| entry(id, r.entry))
                 .collect(),
             conflicts,
         }

@@ -2,7 +2,7 @@
 //! (named only by a pseudonymous reference), the 9.2 decision, and recommendations (K10).
 
 use automerge::transaction::Transactable;
-use automerge::Automerge;
+use automerge::{Automerge, ReadDoc};
 use chrono::{DateTime, Utc};
 
 use super::layout::{key, open_pzk};
@@ -88,11 +88,22 @@ pub fn set_decision_9_2(
     })
 }
 
+/// A new recommendation: its text, category, and whether it is part of the 9.2 decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recommendation {
+    /// The recommendation.
+    pub text: String,
+    /// Its category.
+    pub category: RecommendationCategory,
+    /// Whether it belongs to the team's 9.2 decision (*w decyzji 9.2*).
+    pub decision_9_2: bool,
+}
+
 /// Adds a recommendation (K10); recommendations are append-only, so an existing id is refused.
 pub fn add_recommendation(
     doc: &mut Automerge,
     recommendation_id: &str,
-    text: &str,
+    recommendation: &Recommendation,
     by: &Editor,
     at: DateTime<Utc>,
 ) -> Result<(), SchemaError> {
@@ -104,6 +115,14 @@ pub fn add_recommendation(
         by.login(),
     );
     write::commit(doc, message, at, |tx| {
-        write_entry(tx, &recommendations, recommendation_id, text, by, at)
+        let text = recommendation.text.as_str();
+        write_entry(tx, &recommendations, recommendation_id, text, by, at)?;
+        let map = match tx.get(&recommendations, recommendation_id)? {
+            Some((_, map)) => map,
+            None => return Err(SchemaError::Automerge("recommendation not written".into())),
+        };
+        tx.put(&map, key::CATEGORY, recommendation.category.as_str())?;
+        tx.put(&map, key::DECISION_92, recommendation.decision_9_2)?;
+        Ok(())
     })
 }

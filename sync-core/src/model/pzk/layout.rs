@@ -51,6 +51,23 @@ pub(crate) mod key {
     pub(crate) const RATIONALE: &str = "rationale";
     pub(crate) const BY: &str = "by";
     pub(crate) const AT: &str = "at";
+    pub(crate) const LEADER: &str = "leader";
+    pub(crate) const LABEL: &str = "label";
+    pub(crate) const NOTE: &str = "note";
+    pub(crate) const PARTIES: &str = "parties";
+    pub(crate) const SIGNATORIES: &str = "signatories";
+    pub(crate) const PERSON: &str = "person";
+    pub(crate) const INSTITUTION: &str = "institution";
+    pub(crate) const SIGNED_AT: &str = "signedAt";
+    pub(crate) const CONCLUDED_ON: &str = "concludedOn";
+    pub(crate) const VALID_FROM: &str = "validFrom";
+    pub(crate) const VALID_TO: &str = "validTo";
+    pub(crate) const SCAN: &str = "scan";
+    pub(crate) const SHA256: &str = "sha256";
+    pub(crate) const MIME: &str = "mime";
+    pub(crate) const SIZE: &str = "size";
+    pub(crate) const SIGNED: &str = "signed";
+    pub(crate) const CATEGORY: &str = "category";
 }
 
 /// The root of `doc`, checked to be a PZK document of a supported schema version.

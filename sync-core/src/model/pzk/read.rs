@@ -3,7 +3,9 @@
 
 use automerge::Automerge;
 
+use super::agreement::read_agreement;
 use super::layout::{key, open_pzk};
+use super::leader::read_leader;
 use super::types::*;
 use crate::error::{RuleViolation, SchemaError};
 use crate::model::conflict::Conflict;
@@ -36,13 +38,16 @@ pub fn read_pzk(doc: &Automerge) -> Result<PzkView, SchemaError> {
         name: root.str(key::NAME)?,
         animator: root.str(key::ANIMATOR)?,
         agreement: read_agreement(&root.map(key::AGREEMENT)?)?,
+        leader: read_leader(&root)?,
         members: root.map(key::MEMBERS)?.read_map(read_member)?,
         work_plan: root.map(key::WORK_PLAN)?.read_map(read_milestone)?,
         services: root.map(key::SERVICES)?.read_map(read_service)?,
         meetings: root.map(key::MEETINGS)?.read_map(read_meeting)?,
         consultations: root.map(key::CONSULTATIONS)?.read_map(read_consultation)?,
         decision_9_2: read_decision(&root.map(key::DECISION_92)?)?,
-        recommendations: root.map(key::RECOMMENDATIONS)?.read_map(read_entry)?,
+        recommendations: root
+            .map(key::RECOMMENDATIONS)?
+            .read_map(read_recommendation)?,
     };
     check_invitations(&view)?;
     Ok(view)
@@ -57,13 +62,6 @@ fn check_invitations(view: &PzkView) -> Result<(), SchemaError> {
         ))),
         None => Ok(()),
     }
-}
-
-fn read_agreement(node: &Node<'_>) -> Result<AgreementView, SchemaError> {
-    Ok(AgreementView {
-        text: node.text(key::TEXT)?,
-        status: node.status(key::STATUS)?,
-    })
 }
 
 pub(super) fn read_member_fields(node: &Node<'_>) -> Result<Member, SchemaError> {
@@ -183,7 +181,7 @@ pub(super) fn read_agenda_item(node: &Node<'_>) -> Result<AgendaItem, SchemaErro
     })
 }
 
-fn read_entry(node: &Node<'_>) -> Result<Entry, SchemaError> {
+pub(super) fn read_entry(node: &Node<'_>) -> Result<Entry, SchemaError> {
     Ok(Entry {
         text: node.text(key::TEXT)?,
         by: node.str(key::BY)?,
@@ -214,4 +212,17 @@ fn read_decision(node: &Node<'_>) -> Result<Option<TeamDecisionView>, SchemaErro
         by: node.str(key::BY)?,
         at: node.timestamp(key::AT)?,
     }))
+}
+
+/// Reads a recommendation; the category and link an older one lacks read as none.
+pub(super) fn read_recommendation(node: &Node<'_>) -> Result<RecommendationView, SchemaError> {
+    let decision_9_2 = match node.has(key::DECISION_92)? {
+        true => node.bool(key::DECISION_92)?,
+        false => false,
+    };
+    Ok(RecommendationView {
+        entry: read_entry(node)?,
+        category: node.opt_status(key::CATEGORY)?.map(|c| c.value),
+        decision_9_2,
+    })
 }

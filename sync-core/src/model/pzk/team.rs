@@ -26,6 +26,8 @@ pub fn new_pzk(init: &PzkInit, at: DateTime<Utc>) -> Result<Automerge, SchemaErr
         let agreement = write::new_map(tx, &ROOT, key::AGREEMENT)?;
         write::new_text(tx, &agreement, key::TEXT, &init.agreement_text)?;
         tx.put(&agreement, key::STATUS, AgreementStatus::Draft.as_str())?;
+        write::new_map(tx, &agreement, key::PARTIES)?;
+        write::new_map(tx, &agreement, key::SIGNATORIES)?;
         let decision = write::new_map(tx, &ROOT, key::DECISION_92)?;
         write::new_text(tx, &decision, key::RATIONALE, "")?;
         for map in [
@@ -41,38 +43,6 @@ pub fn new_pzk(init: &PzkInit, at: DateTime<Utc>) -> Result<Automerge, SchemaErr
         Ok(())
     })?;
     Ok(doc)
-}
-
-/// Replaces the agreement's text (as a diff, so concurrent edits elsewhere in it are kept).
-pub fn set_agreement_text(
-    doc: &mut Automerge,
-    text: &str,
-    by: &Editor,
-    at: DateTime<Utc>,
-) -> Result<(), SchemaError> {
-    let text_obj = open_pzk(doc)?
-        .map(key::AGREEMENT)?
-        .text_obj(key::TEXT)?
-        .id();
-    let message = write::message("agreement: text updated", by.login());
-    write::commit(doc, message, at, |tx| {
-        write::update_text(tx, &text_obj, text)
-    })
-}
-
-/// Sets the agreement's status; setting it settles a conflict on it.
-pub fn set_agreement_status(
-    doc: &mut Automerge,
-    status: AgreementStatus,
-    by: &Editor,
-    at: DateTime<Utc>,
-) -> Result<(), SchemaError> {
-    let agreement = open_pzk(doc)?.map(key::AGREEMENT)?.id();
-    let message = write::message(format_args!("agreement/status: {status}"), by.login());
-    write::commit(doc, message, at, |tx| {
-        tx.put(&agreement, key::STATUS, status.as_str())?;
-        Ok(())
-    })
 }
 
 /// Adds a member institution, or updates the fields that changed when it is present.

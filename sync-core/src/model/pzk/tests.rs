@@ -86,6 +86,21 @@ fn the_agreement_is_edited_and_signed() {
         at(10),
     )
     .expect("text");
+    set_agreement_party(
+        &mut doc,
+        "gmina",
+        "Gmina Przykładowo",
+        &editor("ewa"),
+        at(10),
+    )
+    .expect("party");
+    let signatory = Signatory {
+        person: "Jan Kowalski".to_owned(),
+        institution: "Gmina Przykładowo".to_owned(),
+        function: "Wójt".to_owned(),
+        signed_at: at(11),
+    };
+    set_signatory(&mut doc, "s1", &signatory, &editor("ewa"), at(11)).expect("signatory");
     set_agreement_status(&mut doc, AgreementStatus::Signed, &editor("ewa"), at(11))
         .expect("status");
     let agreement = view(&doc).agreement;
@@ -340,9 +355,13 @@ fn the_9_2_decision_and_recommendations_are_recorded() {
         at(12),
     )
     .expect("decided");
-    add_recommendation(&mut doc, "r1", "Fund the tutoring.", &editor("ewa"), at(13))
-        .expect("added");
-    assert!(add_recommendation(&mut doc, "r1", "Again.", &editor("ewa"), at(13)).is_err());
+    let recommendation = Recommendation {
+        text: "Fund the tutoring.".to_owned(),
+        category: RecommendationCategory::Services,
+        decision_9_2: true,
+    };
+    add_recommendation(&mut doc, "r1", &recommendation, &editor("ewa"), at(13)).expect("added");
+    assert!(add_recommendation(&mut doc, "r1", &recommendation, &editor("ewa"), at(13)).is_err());
     let pzk = view(&doc);
     let decision = pzk.decision_9_2.expect("a decision");
     assert_eq!(decision.decision, Conflict::settled(TeamDecision::Continue));
@@ -350,7 +369,13 @@ fn the_9_2_decision_and_recommendations_are_recorded() {
         (decision.rationale.as_str(), decision.meeting.as_deref()),
         ("Families need it.", Some("m1"))
     );
-    assert_eq!(pzk.recommendations["r1"].by, "ewa");
+    let r1 = &pzk.recommendations["r1"];
+    assert_eq!(
+        (r1.entry.by.as_str(), r1.entry.text.as_str()),
+        ("ewa", "Fund the tutoring.")
+    );
+    assert_eq!(r1.category, Some(RecommendationCategory::Services));
+    assert!(r1.decision_9_2);
 }
 
 #[test]

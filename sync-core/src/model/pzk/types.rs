@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use automerge::ActorId;
 use chrono::{DateTime, Utc};
 
+use super::agreement_values::{AgreementDates, AgreementScan, Signatory, SignedAgreement};
 use super::layout::key;
+use super::leader::Leader;
 use crate::error::SchemaError;
 use crate::model::conflict::Conflict;
 use crate::model::consultation::ConsultationView;
@@ -144,6 +146,16 @@ pub struct AgreementView {
     pub text: String,
     /// The status, with concurrent values.
     pub status: Conflict<AgreementStatus>,
+    /// The parties, by id, with their names.
+    pub parties: BTreeMap<String, String>,
+    /// Who signed, by id.
+    pub signatories: BTreeMap<String, Signatory>,
+    /// When it was concluded and is in force.
+    pub dates: AgreementDates,
+    /// The scan of the signed paper.
+    pub scan: Option<AgreementScan>,
+    /// The version signed, frozen; `None` until signed.
+    pub signed: Option<SignedAgreement>,
 }
 
 /// A member institution (*instytucja członkowska*).
@@ -322,6 +334,8 @@ pub struct PzkView {
     pub animator: String,
     /// The agreement.
     pub agreement: AgreementView,
+    /// The leader person or family (5.3), when named.
+    pub leader: Option<Leader>,
     /// The member institutions, by institution id.
     pub members: BTreeMap<String, MemberView>,
     /// The work plan, by milestone id.
@@ -335,7 +349,7 @@ pub struct PzkView {
     /// The 9.2 decision, once recorded.
     pub decision_9_2: Option<TeamDecisionView>,
     /// The recommendations (K10), by id.
-    pub recommendations: BTreeMap<String, Entry>,
+    pub recommendations: BTreeMap<String, RecommendationView>,
 }
 
 impl PzkView {
@@ -427,4 +441,29 @@ pub(crate) fn check_case_ref(parent: &str, case_ref: &str) -> Result<(), SchemaE
              letters, digits or -_./:# (no names)"
         ),
     })
+}
+
+// Recommendations (K10.2).
+
+wire_enum! {
+    /// The kind of a recommendation (*rekomendacja*, K10.2).
+    RecommendationCategory {
+        /// *Prawne* — changes of local law or of the rules institutions work by.
+        Legal = "legal",
+        /// *Organizacyjne* — how institutions organise their cooperation.
+        Organisational = "organisational",
+        /// *Usługowe* — services to start, extend or change.
+        Services = "services",
+    }
+}
+
+/// A recommendation as read from the document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecommendationView {
+    /// The text, who wrote it and when.
+    pub entry: Entry,
+    /// Its category; `None` for a recommendation written before categories.
+    pub category: Option<RecommendationCategory>,
+    /// Whether it belongs to the team's 9.2 decision.
+    pub decision_9_2: bool,
 }
