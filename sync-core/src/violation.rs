@@ -135,6 +135,14 @@ pub enum RuleViolation {
     ReferralAlreadyDecided(&'static str),
     /// A referral declined without a reason.
     ReferralDeclineReasonRequired,
+    /// A rectification without its reason (or with one over 1000 characters).
+    RectificationReasonRequired,
+    /// A rectification of a field that may not be rectified or that the case does not hold.
+    RectificationUnknownField(String),
+    /// A rectification whose new value the field cannot take (the field's path).
+    RectificationValueInvalid(String),
+    /// A rectification that changes nothing (the field's path).
+    RectificationNoChange(String),
 }
 
 impl RuleViolation {
@@ -180,6 +188,10 @@ impl RuleViolation {
             ReferralIncomplete(_) => "referral.incomplete",
             ReferralAlreadyDecided(_) => "referral.already-decided",
             ReferralDeclineReasonRequired => "referral.decline-reason-required",
+            RectificationReasonRequired => "rectification.reason-required",
+            RectificationUnknownField(_) => "rectification.unknown-field",
+            RectificationValueInvalid(_) => "rectification.value-invalid",
+            RectificationNoChange(_) => "rectification.no-change",
         }
     }
 
@@ -227,6 +239,9 @@ impl RuleViolation {
             PhoneInvalid(phone) => one("phone", phone),
             ReferralIncomplete(field) => one("field", field),
             ReferralAlreadyDecided(status) => one("status", status),
+            RectificationUnknownField(field)
+            | RectificationValueInvalid(field)
+            | RectificationNoChange(field) => one("field", field),
             ScreeningReasonRequired
             | DiagnosisEmpty
             | IppWithoutGoal
@@ -239,7 +254,8 @@ impl RuleViolation {
             | HandedOverWithoutTarget
             | SpliceTooLong
             | AddressInvalid
-            | ReferralDeclineReasonRequired => Vec::new(),
+            | ReferralDeclineReasonRequired
+            | RectificationReasonRequired => Vec::new(),
         }
     }
 
@@ -314,6 +330,10 @@ impl RuleViolation {
             ReferralIncomplete("reason"),
             ReferralAlreadyDecided("accepted"),
             ReferralDeclineReasonRequired,
+            RectificationReasonRequired,
+            RectificationUnknownField("goals/g1".to_owned()),
+            RectificationValueInvalid("household/p1/birthDate".to_owned()),
+            RectificationNoChange("householdPhone".to_owned()),
         ]
     }
 }
@@ -431,6 +451,18 @@ impl fmt::Display for RuleViolation {
             ReferralIncomplete(field) => write!(f, "a referral needs its {field}"),
             ReferralAlreadyDecided(status) => write!(f, "the referral is already {status}"),
             ReferralDeclineReasonRequired => f.write_str("declining a referral needs a reason"),
+            RectificationReasonRequired => {
+                f.write_str("a rectification needs its reason (at most 1000 characters)")
+            }
+            RectificationUnknownField(field) => {
+                write!(f, "{field} is no field of the case a rectification corrects")
+            }
+            RectificationValueInvalid(field) => {
+                write!(f, "the new value is no valid value of {field}")
+            }
+            RectificationNoChange(field) => {
+                write!(f, "the rectification of {field} changes nothing")
+            }
         }
     }
 }

@@ -42,6 +42,10 @@ export const RULE_CODES = [
   "referral.incomplete",
   "referral.already-decided",
   "referral.decline-reason-required",
+  "rectification.reason-required",
+  "rectification.unknown-field",
+  "rectification.value-invalid",
+  "rectification.no-change",
 ] as const
 
 /** The codes of a document that does not match its schema, beyond the rules. */
