@@ -121,9 +121,14 @@ impl RectifiedField {
             }
             Self::MemberBirthDate(_) => match typed.trim() {
                 "" => Ok(None),
+                // Exactly `YYYY-MM-DD`, as the case app's model checks it: what parses and
+                // prints back the same.
                 day => NaiveDate::parse_from_str(day, "%Y-%m-%d")
-                    .map(|d| Some(write::date(d)))
-                    .map_err(|_| invalid()),
+                    .ok()
+                    .map(write::date)
+                    .filter(|kept| kept == day)
+                    .map(Some)
+                    .ok_or_else(invalid),
             },
         }
     }
