@@ -41,6 +41,10 @@ pub struct AccessReport {
     /// Its attachments (name, type, size, who attached them and when), by id.
     #[schema(value_type = Object)]
     pub attachments: serde_json::Value,
+    /// Its rectifications (GDPR art. 16) by id: the field, the old and new value, the reason,
+    /// who and when.
+    #[schema(value_type = Object)]
+    pub rectifications: serde_json::Value,
     /// The audit log's records about it, oldest first.
     #[schema(value_type = Vec<Object>)]
     pub audit: Vec<AuditRecord>,
@@ -76,6 +80,23 @@ pub fn gather(
         .get("attachments")
         .cloned()
         .unwrap_or_else(|| serde_json::json!({}));
+    let rectifications = sync_core::model::case::read_rectifications(&doc)
+        .map_err(|e| ServerError::Corrupt(format!("the rectifications of {document}: {e}")))?
+        .into_iter()
+        .map(|(id, r)| {
+            let entry = serde_json::json!({
+                "field": r.field.path(),
+                "old": r.old,
+                "new": r.new,
+                "reason": r.reason,
+                "by": r.by,
+                "institution": r.institution,
+                "at": r.at.to_rfc3339(),
+            });
+            (id, entry)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into();
     let audit = registry.audit().query(&AuditQuery {
         document: Some(document.to_string()),
         ..Default::default()
@@ -86,6 +107,7 @@ pub fn gather(
         contents,
         history,
         attachments,
+        rectifications,
         audit,
     })
 }
@@ -109,7 +131,9 @@ pub fn to_html(report: &AccessReport) -> String {
     out.push_str(&escape(
         &serde_json::to_string_pretty(&report.attachments).unwrap_or_default(),
     ));
-    out.push_str("</pre><h2>Historia zmian</h2><table><tr><th>Kiedy</th><th>Kto</th><th>Instytucja</th><th>Co</th></tr>");
+    out.push_str("</pre>");
+    rectifications_html(&mut out, &report.rectifications);
+    out.push_str("<h2>Historia zmian</h2><table><tr><th>Kiedy</th><th>Kto</th><th>Instytucja</th><th>Co</th></tr>");
     for c in &report.history {
         out.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -131,6 +155,26 @@ pub fn to_html(report: &AccessReport) -> String {
     }
     out.push_str("</table></body></html>");
     out
+}
+
+/// The rectifications as a table: when, who, which field, what it was and is, why.
+fn rectifications_html(out: &mut String, rectifications: &serde_json::Value) {
+    out.push_str("<h2>Sprostowania (art. 16 RODO)</h2><table><tr><th>Kiedy</th><th>Kto</th><th>Instytucja</th><th>Pole</th><th>Było</th><th>Jest</th><th>Uzasadnienie</th></tr>");
+    let entries = rectifications.as_object().into_iter().flatten();
+    for entry in entries.map(|(_, entry)| entry) {
+        let cell = |key: &str| escape(entry[key].as_str().unwrap_or("—"));
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            cell("at"),
+            cell("by"),
+            cell("institution"),
+            cell("field"),
+            cell("old"),
+            cell("new"),
+            cell("reason")
+        ));
+    }
+    out.push_str("</table>");
 }
 
 fn escape(text: &str) -> String {

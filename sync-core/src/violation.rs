@@ -154,6 +154,14 @@ pub enum RuleViolation {
     AgreementIncomplete(&'static str),
     /// A PZK agreement in force until before it starts.
     AgreementDatesOrder,
+    /// A rectification without its reason (or with one over 1000 characters).
+    RectificationReasonRequired,
+    /// A rectification of a field that may not be rectified or that the case does not hold.
+    RectificationUnknownField(String),
+    /// A rectification whose new value the field cannot take (the field's path).
+    RectificationValueInvalid(String),
+    /// A rectification that changes nothing (the field's path).
+    RectificationNoChange(String),
 }
 
 impl RuleViolation {
@@ -208,6 +216,10 @@ impl RuleViolation {
             AgreementFrozen => "agreement.frozen",
             AgreementIncomplete(_) => "agreement.incomplete",
             AgreementDatesOrder => "agreement.dates-order",
+            RectificationReasonRequired => "rectification.reason-required",
+            RectificationUnknownField(_) => "rectification.unknown-field",
+            RectificationValueInvalid(_) => "rectification.value-invalid",
+            RectificationNoChange(_) => "rectification.no-change",
         }
     }
 
@@ -259,6 +271,9 @@ impl RuleViolation {
             InviteeNotMember(institution) => one("institution", institution),
             MeetingFrozen(meeting) => one("meeting", meeting),
             AgreementIncomplete(part) => one("part", part),
+            RectificationUnknownField(field)
+            | RectificationValueInvalid(field)
+            | RectificationNoChange(field) => one("field", field),
             ScreeningReasonRequired
             | DiagnosisEmpty
             | IppWithoutGoal
@@ -275,7 +290,8 @@ impl RuleViolation {
             | MeetingLinkInvalid
             | MinutesEmpty
             | AgreementFrozen
-            | AgreementDatesOrder => Vec::new(),
+            | AgreementDatesOrder
+            | RectificationReasonRequired => Vec::new(),
         }
     }
 
@@ -359,6 +375,10 @@ impl RuleViolation {
             AgreementFrozen,
             AgreementIncomplete("signatories"),
             AgreementDatesOrder,
+            RectificationReasonRequired,
+            RectificationUnknownField("goals/g1".to_owned()),
+            RectificationValueInvalid("household/p1/birthDate".to_owned()),
+            RectificationNoChange("householdPhone".to_owned()),
         ]
     }
 }
@@ -498,6 +518,18 @@ impl fmt::Display for RuleViolation {
             AgreementIncomplete(part) => write!(f, "the agreement needs its {part}"),
             AgreementDatesOrder => {
                 f.write_str("the agreement cannot end before it comes into force")
+            }
+            RectificationReasonRequired => {
+                f.write_str("a rectification needs its reason (at most 1000 characters)")
+            }
+            RectificationUnknownField(field) => {
+                write!(f, "{field} is no field of the case a rectification corrects")
+            }
+            RectificationValueInvalid(field) => {
+                write!(f, "the new value is no valid value of {field}")
+            }
+            RectificationNoChange(field) => {
+                write!(f, "the rectification of {field} changes nothing")
             }
         }
     }

@@ -4,7 +4,7 @@
 
 use kooperacja_test_support::*;
 use serde_json::Value;
-use sync_core::model::case::HouseholdMember;
+use sync_core::model::case::{self, HouseholdMember, Rectification, RectifiedField};
 use sync_core::model::history;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,7 +13,7 @@ async fn the_access_report_holds_exactly_the_case_and_its_audit() {
     let server = start_typed_server(dir.path()).await;
     provision_region(&server);
     let t = tablet(&server, "anna", "tablet-anna");
-    let doc = CaseFixture::new("anna", "gops")
+    let mut doc = CaseFixture::new("anna", "gops")
         .because("Rodzina Kowalskich: zaległości w czynszu <pilne>.")
         .member(
             "p1",
@@ -24,6 +24,21 @@ async fn the_access_report_holds_exactly_the_case_and_its_audit() {
             },
         )
         .build();
+    // Her name was misspelt: corrected as a rectification, with its reason.
+    let rectification = Rectification {
+        field: RectifiedField::MemberName("p1".into()),
+        new: Some("Maria Kowalska-Nowak".into()),
+        reason: "Nazwisko według dowodu <osobistego>".into(),
+    };
+    let anna_at_gops = sync_core::model::Editor::new("anna", "gops").expect("editor");
+    case::rectify(
+        &mut doc,
+        "r1",
+        &rectification,
+        &anna_at_gops,
+        chrono::Utc::now(),
+    )
+    .expect("rectified");
     let id = random_id();
     t.create(id, doc).await.expect("created");
     wait_acknowledged(&t, id).await;
@@ -46,8 +61,15 @@ async fn the_access_report_holds_exactly_the_case_and_its_audit() {
     assert_eq!(report["contents"], contents);
     assert_eq!(
         report["contents"]["household"]["p1"]["name"],
-        "Maria Kowalska"
+        "Maria Kowalska-Nowak"
     );
+    let corrected = &report["rectifications"]["r1"];
+    assert_eq!(corrected["field"], "household/p1/name");
+    assert_eq!(corrected["old"], "Maria Kowalska");
+    assert_eq!(corrected["new"], "Maria Kowalska-Nowak");
+    assert_eq!(corrected["reason"], "Nazwisko według dowodu <osobistego>");
+    assert_eq!(corrected["by"], "anna");
+    assert_eq!(corrected["institution"], "gops");
     let changes = history::changes_between(&held, &[], &held.get_heads()).expect("history");
     let summaries: Vec<&str> = report["history"]
         .as_array()
@@ -77,6 +99,10 @@ async fn the_access_report_holds_exactly_the_case_and_its_audit() {
     assert!(page.body.contains("Maria Kowalska"));
     assert!(page.body.contains("&lt;pilne&gt;"), "escaped free text");
     assert!(!page.body.contains("<pilne>"));
+    assert!(page.body.contains("Sprostowania (art. 16 RODO)"));
+    assert!(page
+        .body
+        .contains("Nazwisko według dowodu &lt;osobistego&gt;"));
     for record in before {
         assert!(
             page.body.contains(&record.kind),

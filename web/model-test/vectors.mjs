@@ -106,6 +106,9 @@ function attempt(f) {
 function all(doc) {
   return {
     view: attempt(() => canonical(M.readCase(doc))),
+    rectifications: attempt(() =>
+      Object.fromEntries(M.readRectifications(doc).map(({ id, at, ...r }) => [id, { ...r, at: iso(at) }])),
+    ),
     moves: attempt(() =>
       M.stageMoves(doc).map(m => ({ to: m.to, blocked: m.allowed ? null : error(m.error) })),
     ),
@@ -165,6 +168,8 @@ function edit(doc, op, pzk) {
       return M.setNextVisit(doc, op.day, who, when)
     case "setHouseholdContact":
       return M.setHouseholdContact(doc, { address: op.address, phone: op.phone }, who, when)
+    case "rectify":
+      return M.rectify(doc, op.id, { field: op.field, new: op.new, reason: op.reason }, who, when)
     case "transition":
       return M.transition(doc, op.to, who, when)
     case "resolveStage":

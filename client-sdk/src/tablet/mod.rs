@@ -4,6 +4,7 @@
 mod attach;
 mod config;
 mod duties;
+mod rectify;
 mod referrals;
 mod steps;
 

@@ -152,6 +152,7 @@ pub fn validate(doc: &Automerge) -> Result<DocumentKind, SchemaError> {
         DocumentKind::Case => {
             let view = case::read_case(doc)?;
             case::read_attachments(doc)?;
+            case::read_rectifications(doc)?;
             workflow::check_state(doc, &view)?;
         }
         DocumentKind::Pzk => {

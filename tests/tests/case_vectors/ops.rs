@@ -159,6 +159,16 @@ pub fn apply(doc: &mut Automerge, op: &Value, pzk: Option<&Automerge>) -> Result
             };
             case::set_household_contact(doc, &contact, &by, at)
         }
+        "rectify" => {
+            let field =
+                case::RectifiedField::parse(text(op, "field")).map_err(SchemaError::Rule)?;
+            let rectification = case::Rectification {
+                field,
+                new: opt_text(op, "new").map(str::to_owned),
+                reason: text(op, "reason").to_owned(),
+            };
+            case::rectify(doc, text(op, "id"), &rectification, &by, at)
+        }
         "transition" => workflow::transition(doc, wire(op, "to"), &by, at),
         "resolveStage" => workflow::resolve_stage(doc, wire(op, "chosen"), &by, at),
         other => panic!("unknown operation {other:?}"),

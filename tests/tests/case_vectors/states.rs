@@ -63,6 +63,8 @@ pub fn all() -> Vec<Story> {
         ),
         sign_before_plan(),
         listed_services(),
+        rectification(),
+        rectification_of_an_older_case(),
         not_a_case(),
     ]);
     stories
@@ -455,6 +457,72 @@ fn listed_services() -> Story {
     );
     listed.pzk = Some(case_story::pzk_with_services());
     listed
+}
+
+/// A rectification's operation: `field` corrected to `new` under `id`, for `reason`.
+fn rectify(id: &str, field: &str, new: Option<&str>, reason: &str) -> Value {
+    let args = json!({ "id": id, "field": field, "new": new, "reason": reason });
+    op("rectify", ANNA, "2021-03-10T09:00:00.000Z", args)
+}
+
+fn rectification() -> Story {
+    const WHY: &str = "Odpis aktu urodzenia okazany 10.03.2021";
+    let ops = vec![
+        rectify(
+            "r1",
+            "household/p1/name",
+            Some(" Maria Nowak-Kowalska "),
+            "Nazwisko po ślubie",
+        ),
+        rectify("r2", "household/p2/birthDate", Some("2010-09-15"), WHY),
+        rectify(
+            "r3",
+            "householdPhone",
+            Some("601 234 567"),
+            "Numer podany przez matkę",
+        ),
+        rectify("r4", "household/p1/name", Some("Maria Kowalska"), "  "),
+        rectify("r4", "goals/g1", Some("x"), WHY),
+        rectify("r4", "household/p9/name", Some("Jan"), WHY),
+        rectify("r4", "household/p1/birthDate", Some("2010-02-30"), WHY),
+        rectify("r4", "householdPhone", Some("12"), WHY),
+        rectify("r4", "household/p1/name", Some("Maria Nowak-Kowalska"), WHY),
+        rectify("r1", "household/p1/relation", Some("mother"), WHY),
+        rectify("r4", "household/p1/relation", Some(""), WHY),
+        rectify("r4", "household/p2/birthDate", None, "Data nieznana"),
+        rectify(
+            "r5",
+            "householdAddress",
+            Some(" ul. Polna 1, 00-002 Przykładowo "),
+            WHY,
+        ),
+    ];
+    story(
+        "rectification",
+        "corrections of a member's name and birth date and of the household's phone and address, recorded with the old value and the reason; every refusal once",
+        CaseFixture::nowak().build(),
+        ops,
+    )
+}
+
+fn rectification_of_an_older_case() -> Story {
+    let mut doc = CaseFixture::nowak().build();
+    let mut tx = doc.transaction();
+    automerge::transaction::Transactable::delete(&mut tx, automerge::ROOT, "rectifications")
+        .expect("the log deleted");
+    tx.commit();
+    let ops = vec![rectify(
+        "r1",
+        "household/p2/name",
+        Some("Jakub Nowak"),
+        "Pełne imię z dowodu",
+    )];
+    story(
+        "rectification-older-case",
+        "a case created before rectifications existed gets its log with its first entry",
+        doc,
+        ops,
+    )
 }
 
 fn not_a_case() -> Story {

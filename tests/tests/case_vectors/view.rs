@@ -208,10 +208,35 @@ pub fn state(doc: &Automerge) -> Value {
     outcome(&checked)
 }
 
+/// The rectifications (GDPR art. 16) by id, or the error reading them gives.
+pub fn rectifications(doc: &Automerge) -> Value {
+    match case::read_rectifications(doc) {
+        Ok(entries) => Value::Object(
+            entries
+                .into_iter()
+                .map(|(id, r)| {
+                    let entry = json!({
+                        "field": r.field.path(),
+                        "old": r.old,
+                        "new": r.new,
+                        "reason": r.reason,
+                        "by": r.by,
+                        "institution": r.institution,
+                        "at": time(&r.at),
+                    });
+                    (id, entry)
+                })
+                .collect(),
+        ),
+        Err(e) => json!({ "error": error(&e) }),
+    }
+}
+
 /// Everything both sides compare about one document.
 pub fn all(doc: &Automerge) -> Value {
     json!({
         "view": case(doc),
+        "rectifications": rectifications(doc),
         "moves": moves(doc),
         "checks": checks(doc),
         "state": state(doc),

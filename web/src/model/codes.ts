@@ -51,6 +51,10 @@ export const RULE_CODES = [
   "agreement.frozen",
   "agreement.incomplete",
   "agreement.dates-order",
+  "rectification.reason-required",
+  "rectification.unknown-field",
+  "rectification.value-invalid",
+  "rectification.no-change",
 ] as const
 
 /** The codes of a document that does not match its schema, beyond the rules. */

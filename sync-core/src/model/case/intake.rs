@@ -91,6 +91,7 @@ fn write_containers(tx: &mut Transaction<'_>) -> Result<(), SchemaError> {
         key::CONSENTS,
         key::PZK_DECISION,
         key::ATTACHMENTS,
+        key::RECTIFICATIONS,
     ] {
         write::new_map(tx, &ROOT, map)?;
     }

@@ -32,6 +32,7 @@ pub(super) mod key {
     pub(crate) const ATTACHMENTS: &str = "attachments";
     pub(crate) const HOUSEHOLD_ADDRESS: &str = "householdAddress";
     pub(crate) const HOUSEHOLD_PHONE: &str = "householdPhone";
+    pub(crate) const RECTIFICATIONS: &str = "rectifications";
 
     pub(crate) const NAME: &str = "name";
     pub(crate) const RELATION: &str = "relation";
@@ -75,6 +76,9 @@ pub(super) mod key {
     pub(crate) const SIGNATURE: &str = "signature";
     pub(crate) const CONSENT: &str = "consent";
     pub(crate) const CAPTION: &str = "caption";
+    pub(crate) const FIELD: &str = "field";
+    pub(crate) const OLD: &str = "old";
+    pub(crate) const NEW: &str = "new";
 
     /// The SMART parts of a goal kept as Text, in the order of `smart_values`.
     pub(crate) const SMART: [&str; 4] = [SPECIFIC, MEASURABLE, ACHIEVABLE, RELEVANT];

@@ -27,6 +27,7 @@
 //! | `householdAddress` | optional string | one line, trimmed, at most 200 characters; absent in older cases |
 //! | `householdPhone` | optional string | the contact phone in E.164 (`+48601234567`); see `contact` |
 //! | `attachments` | map: id → attachment | append-only, see [`attachments`](self::attach_file) |
+//! | `rectifications` | map: id → `{field, old?, new?, reason, by, institution, at}` | append-only, GDPR art. 16, see [`rectify`]; absent in older cases |
 //!
 //! A goal is `{specific, measurable, achievable, relevant: Text, deadline: "YYYY-MM-DD",
 //! responsible, status, services: map service id → true, createdAt}`; a contract signature is
@@ -62,6 +63,7 @@ pub(crate) mod layout;
 mod logs;
 mod plan;
 mod read;
+mod rectification;
 mod stage;
 mod types;
 mod visits;
@@ -69,6 +71,8 @@ pub mod workflow;
 
 #[cfg(test)]
 mod attachment_tests;
+#[cfg(test)]
+mod rectification_tests;
 #[cfg(test)]
 mod tests;
 
@@ -95,6 +99,10 @@ pub use self::plan::{
     add_listed_service, add_service, set_goal_status, set_service_status, upsert_goal,
 };
 pub use self::read::{goal_status, read_case, service_status};
+pub use self::rectification::{
+    read_rectifications, rectify, Rectification, RectificationView, RectifiedField,
+    MAX_REASON_CHARS,
+};
 pub use self::stage::{set_stage_raw, stage};
 pub use self::types::{
     CaseInit, CaseView, ConsentEvent, ConsentState, ConsentView, ContactMode, ContractView,

@@ -20,7 +20,7 @@ export interface HouseholdContact {
 }
 
 /** Rust's `str::trim`: Unicode White_Space at both ends. */
-const trim = (s: string): string => s.replace(/^[\p{White_Space}]+|[\p{White_Space}]+$/gu, "")
+export const trim = (s: string): string => s.replace(/^[\p{White_Space}]+|[\p{White_Space}]+$/gu, "")
 
 /** The address as kept: trimmed, `null` when blank; refused when too long or not one line. */
 export function normalizeAddress(address: string): string | null {

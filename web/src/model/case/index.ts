@@ -46,3 +46,14 @@ export {
   type AttachmentLink,
   type AttachmentView,
 } from "./attachments.ts"
+export {
+  rectify,
+  readRectifications,
+  parseRectifiedField,
+  rectifiedPath,
+  normalizeRectified,
+  MAX_REASON_CHARS,
+  type Rectification,
+  type RectificationView,
+  type RectifiedField,
+} from "./rectification.ts"

@@ -54,6 +54,7 @@ export function newCase(init: CaseInit, by: Editor, at: Date): Edit<CaseDoc> {
     d.consents = {}
     d.pzkDecision = {}
     d.attachments = {}
+    d.rectifications = {}
   })
 }
 

@@ -138,4 +138,9 @@ export interface CaseDoc {
    * attachments existed.
    */
   attachments?: Record<string, Record<string, unknown>>
+  /**
+   * Rectifications (GDPR art. 16, `model::case::rectify`): entry id -> the corrected field's
+   * path, the old and new value, the reason, who and when; append-only. Absent in older cases.
+   */
+  rectifications?: Record<string, Record<string, unknown>>
 }
