@@ -4,7 +4,33 @@
 
 use kooperacja_server::admin::{run, AdminCommand};
 use kooperacja_server::config::{ServeConfig, TlsMode};
+use kooperacja_server::serve::RunningServer;
 use kooperacja_test_support::*;
+
+/// Restores `backup` into `restored_dir` with the admin command, the backup key and the live
+/// server's secrets, then serves from it.
+async fn restore_and_serve(
+    restored_dir: &std::path::Path,
+    secrets: std::path::PathBuf,
+    backup: std::path::PathBuf,
+    key: std::path::PathBuf,
+    tls: TlsMode,
+) -> RunningServer {
+    let out = run(
+        restored_dir,
+        &secrets,
+        None,
+        AdminCommand::Restore {
+            from: backup,
+            backup_key_file: Some(key),
+        },
+    )
+    .expect("restored");
+    assert!(out.contains(r#""restored":true"#), "{out}");
+    let mut config = ServeConfig::for_tests(restored_dir, tls);
+    config.secrets_dir = secrets;
+    start_with(config).await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_online_backup_restores_into_a_working_server() {
@@ -28,20 +54,7 @@ async fn an_online_backup_restores_into_a_working_server() {
     // Restore into a new data directory with the admin command, the backup key and the
     // server's secrets, then serve from it.
     let restored_dir = dir.path().join("restored");
-    let out = run(
-        &restored_dir,
-        &secrets,
-        None,
-        AdminCommand::Restore {
-            from: file,
-            backup_key_file: Some(key),
-        },
-    )
-    .expect("restored");
-    assert!(out.contains(r#""restored":true"#), "{out}");
-    let mut config = ServeConfig::for_tests(&restored_dir, TlsMode::Dev);
-    config.secrets_dir = secrets;
-    let server = start_with(config).await;
+    let server = restore_and_serve(&restored_dir, secrets, file, key, TlsMode::Dev).await;
     let fresh = tablet(&server, "anna", "tablet-new");
     fresh.find(case).expect("find");
     fresh
@@ -150,19 +163,8 @@ async fn a_backup_carries_the_attachments_and_the_restored_server_serves_them() 
     anna.shutdown().await;
     server.shutdown().await.expect("shutdown");
     let restored_dir = dir.path().join("restored");
-    run(
-        &restored_dir,
-        &secrets,
-        None,
-        AdminCommand::Restore {
-            from: file,
-            backup_key_file: Some(key),
-        },
-    )
-    .expect("restored");
-    let mut config = ServeConfig::for_tests(&restored_dir, TlsMode::InsecureLoopback);
-    config.secrets_dir = secrets;
-    let server = start_with(config).await;
+    let server =
+        restore_and_serve(&restored_dir, secrets, file, key, TlsMode::InsecureLoopback).await;
     assert!(
         file_of(&restored_dir).is_file(),
         "the restored scan is a file of its own again"
