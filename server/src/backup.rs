@@ -1,4 +1,6 @@
-//! Backup files: the store's backup ([`sync_core::storage::SledStorage::backup_into`])
+//! Backup files: the store's backup ([`sync_core::storage::SledStorage::backup_into`]), then
+//! the accepted attachments' pieces from their files ([`crate::blobs::carry`]; a restore puts
+//! them back in sled's format and the server moves them into files when it opens the store),
 //! encrypted and authenticated with the operator's backup key, a 32-byte key in a file of its
 //! own (`--backup-key-file`, 64 hex digits, `0600`) kept apart from the backups.
 //!
@@ -208,13 +210,22 @@ fn not_a_backup() -> std::io::Error {
     )
 }
 
-/// Writes an encrypted backup of `store` to a new file `path` (`0600`); the number of entries.
-pub fn write(store: &SledStorage, path: &Path, key: &Key) -> Result<u64, ServerError> {
+/// Writes an encrypted backup of `store` and of the blob files of the data directory
+/// `data_dir` to a new file `path` (`0600`); the number of entries.
+pub fn write(
+    store: &SledStorage,
+    data_dir: &Path,
+    path: &Path,
+    key: &Key,
+) -> Result<u64, ServerError> {
     let context = || format!("writing the backup {}", path.display());
     let file = crate::secrets::create_private_file(path)?;
     let sealing =
         Sealing::new(BufWriter::new(file), key).map_err(|e| ServerError::io(context(), e))?;
-    let (sealing, entries) = store.backup_into(sealing)?;
+    let (mut sealing, entries) = store.backup_into(sealing)?;
+    let files = crate::blobs::files::Files::new(data_dir);
+    let pieces = crate::blobs::carry::write_backup_section(store.db(), &files, &mut sealing)?;
+    let entries = entries + pieces;
     let file = sealing
         .finish()
         .and_then(|out| out.into_inner().map_err(|e| e.into_error()))
@@ -224,9 +235,14 @@ pub fn write(store: &SledStorage, path: &Path, key: &Key) -> Result<u64, ServerE
 }
 
 /// [`write`] for the server's store; a PostgreSQL store is backed up with its own tools.
-pub fn write_store(store: &DocStore, path: &Path, key: &Key) -> Result<u64, ServerError> {
+pub fn write_store(
+    store: &DocStore,
+    data_dir: &Path,
+    path: &Path,
+    key: &Key,
+) -> Result<u64, ServerError> {
     match store {
-        DocStore::Sled(s) => write(s, path, key),
+        DocStore::Sled(s) => write(s, data_dir, path, key),
         DocStore::Pg(_) => Err(ServerError::Invalid(
             "this region's store is PostgreSQL: back it up with pg_basebackup or pg_dump \
              (see README: production sketch)"

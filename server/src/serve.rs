@@ -155,7 +155,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
             engine,
             outgoing_queue: 4096,
             max_inputs_per_tick: 4096,
-            disk,
+            disk: disk.clone(),
             max_queued_bytes: config.max_queued_bytes.max(2 * config.max_frame),
         },
         storage,
@@ -195,8 +195,13 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         })?;
         tracing::info!(node = %node, "PostgreSQL store; listening for other nodes");
     }
-    let blobs =
-        crate::blobs::Blobs::open(&backups, config.max_attachment, config.attachment_grace)?;
+    let blobs = crate::blobs::Blobs::open(
+        &backups,
+        &config.data_dir,
+        disk.clone(),
+        config.max_attachment,
+        config.attachment_grace,
+    )?;
     let state = AppState {
         hub: hub.clone(),
         directory,

@@ -1,8 +1,9 @@
 //! Attachments on loopback (issue #18): 25 MiB scans uploaded one after another, each in one
 //! request, and downloaded again from an in-process server on sled; prints MB/s each way and
 //! this process's resident memory before and at its peak during each upload (the files are
-//! allocated before the baseline), and what stayed since the first. `docs/benchmarks.md` has
-//! the figures.
+//! allocated before the baseline), and what stayed since the first; then the medians over the
+//! runs and where the blobs' bytes ended up (the files beside the store, sled's own folder).
+//! `docs/benchmarks.md` has the figures.
 //!
 //! `taskset -c 0 cargo run --release -p kooperacja-tests --example attachment-throughput`
 
@@ -42,6 +43,7 @@ async fn main() {
         .unwrap_or(3);
     let files: Vec<Vec<u8>> = (0..runs).map(|_| pdf_file(mib * 1024 * 1024)).collect();
     let first_baseline = resident_kib();
+    let (mut ups, mut downs, mut growths) = (Vec::new(), Vec::new(), Vec::new());
     for (run, file) in files.iter().enumerate() {
         let sha = sha256_hex(file);
         let baseline = resident_kib();
@@ -74,6 +76,9 @@ async fn main() {
 
         let mb = file.len() as f64 / 1e6;
         let peak = peak.load(Ordering::Relaxed);
+        ups.push(mb / upload.as_secs_f64());
+        downs.push(mb / download_time.as_secs_f64());
+        growths.push(peak.saturating_sub(baseline) as f64);
         println!(
             "run={run} upload_mb_s={:.1} download_mb_s={:.1} rss_before_kib={baseline} \
              rss_peak_upload_kib={peak} rss_growth_kib={} rss_growth_since_first_kib={}",
@@ -83,5 +88,33 @@ async fn main() {
             resident_kib().saturating_sub(first_baseline),
         );
     }
+    println!(
+        "median upload_mb_s={:.1} download_mb_s={:.1} rss_growth_kib={:.0}; blob files {} KiB, \
+         sled store {} KiB",
+        median(&mut ups),
+        median(&mut downs),
+        median(&mut growths),
+        folder_kib(&dir.path().join("blobs")),
+        folder_kib(&dir.path().join("store")),
+    );
     server.shutdown().await.expect("shutdown");
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// The bytes of the files under `dir`, in KiB.
+fn folder_kib(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        total += match entry.metadata() {
+            Ok(m) if m.is_dir() => folder_kib(&path) * 1024,
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        };
+    }
+    total / 1024
 }

@@ -251,11 +251,17 @@ async fn an_erased_case_leaves_no_attachment_behind() {
         .all_meta()
         .expect("list")
         .is_empty());
-    let kooperacja_server::blobs::Backend::Sled { pieces, .. } = server.state.blobs.backend()
-    else {
-        panic!("sled");
-    };
-    assert!(pieces.is_empty(), "no piece left");
+    let files = server
+        .state
+        .blobs
+        .backend()
+        .files()
+        .expect("the embedded store's files");
+    assert!(files.all().expect("listed").is_empty(), "no blob file left");
+    assert!(
+        !files.dir().join(case.to_string()).exists(),
+        "the case's folder of blob files is gone"
+    );
     let path = attachment_path(case, &sha256_hex(&scan), "");
     assert_eq!(
         get_binary(server.addr, &anna, &path, None).await.status,

@@ -4,7 +4,33 @@
 
 use kooperacja_server::admin::{run, AdminCommand};
 use kooperacja_server::config::{ServeConfig, TlsMode};
+use kooperacja_server::serve::RunningServer;
 use kooperacja_test_support::*;
+
+/// Restores `backup` into `restored_dir` with the admin command, the backup key and the live
+/// server's secrets, then serves from it.
+async fn restore_and_serve(
+    restored_dir: &std::path::Path,
+    secrets: std::path::PathBuf,
+    backup: std::path::PathBuf,
+    key: std::path::PathBuf,
+    tls: TlsMode,
+) -> RunningServer {
+    let out = run(
+        restored_dir,
+        &secrets,
+        None,
+        AdminCommand::Restore {
+            from: backup,
+            backup_key_file: Some(key),
+        },
+    )
+    .expect("restored");
+    assert!(out.contains(r#""restored":true"#), "{out}");
+    let mut config = ServeConfig::for_tests(restored_dir, tls);
+    config.secrets_dir = secrets;
+    start_with(config).await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_online_backup_restores_into_a_working_server() {
@@ -28,20 +54,7 @@ async fn an_online_backup_restores_into_a_working_server() {
     // Restore into a new data directory with the admin command, the backup key and the
     // server's secrets, then serve from it.
     let restored_dir = dir.path().join("restored");
-    let out = run(
-        &restored_dir,
-        &secrets,
-        None,
-        AdminCommand::Restore {
-            from: file,
-            backup_key_file: Some(key),
-        },
-    )
-    .expect("restored");
-    assert!(out.contains(r#""restored":true"#), "{out}");
-    let mut config = ServeConfig::for_tests(&restored_dir, TlsMode::Dev);
-    config.secrets_dir = secrets;
-    let server = start_with(config).await;
+    let server = restore_and_serve(&restored_dir, secrets, file, key, TlsMode::Dev).await;
     let fresh = tablet(&server, "anna", "tablet-new");
     fresh.find(case).expect("find");
     fresh
@@ -117,4 +130,49 @@ async fn without_a_backup_key_no_backup_is_written() {
     )
     .expect("restored");
     assert!(restored.contains(r#""restored":true"#), "{restored}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_carries_the_attachments_and_the_restored_server_serves_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = backup_key_file(&dir.path().join("operator"));
+    let live_dir = dir.path().join("live");
+    let secrets = ServeConfig::for_tests(&live_dir, TlsMode::InsecureLoopback).secrets_dir;
+    let server = start_backing_up_server(&live_dir, &key).await;
+    provision_region(&server);
+    let admin = enroll_admin(&server, "admin1");
+    let anna = tablet(&server, "anna", "tablet-anna");
+    let case = random_id();
+    anna.create(case, new_family_case("anna"))
+        .await
+        .expect("created");
+    wait_acknowledged(&anna, case).await;
+    let token = enroll(&server, "anna").token;
+    // Three pieces, the last one short.
+    let scan = pdf_file(700_000);
+    let sha = sha256_hex(&scan);
+    let done = upload_rest(server.addr, &token, case, &scan).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    let file_of = |data: &std::path::Path| data.join("blobs").join(case.to_string()).join(&sha);
+    assert!(
+        file_of(&live_dir).is_file(),
+        "the scan is a file beside the store"
+    );
+
+    let file = online_backup(&server, &admin).await;
+    anna.shutdown().await;
+    server.shutdown().await.expect("shutdown");
+    let restored_dir = dir.path().join("restored");
+    let server =
+        restore_and_serve(&restored_dir, secrets, file, key, TlsMode::InsecureLoopback).await;
+    assert!(
+        file_of(&restored_dir).is_file(),
+        "the restored scan is a file of its own again"
+    );
+    let token = enroll(&server, "anna").token;
+    let path = attachment_path(case, &sha, "");
+    let got = get_binary(server.addr, &token, &path, None).await;
+    assert_eq!(got.status, 200, "{}", got.text());
+    assert!(got.body == scan, "the restored scan is the uploaded one");
+    server.shutdown().await.expect("shutdown");
 }

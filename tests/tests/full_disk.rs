@@ -151,3 +151,51 @@ async fn a_full_disk_refuses_changes_clearly_keeps_serving_and_recovers() {
     server.shutdown().await.expect("shutdown");
     drop(mount);
 }
+
+/// An upload meets the full disk: the range is refused with `507` and a Polish reason (the
+/// server stays up, sled untouched), and once space returns the upload goes through to a
+/// verified file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_on_a_full_disk_is_refused_clearly_and_resumes_when_space_returns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mount = match Tmpfs::mount(&dir.path().join("small-disk"), "32m") {
+        Ok(m) => m,
+        Err(e) if std::env::var_os("KOOPERACJA_NO_MOUNT").is_some() => {
+            eprintln!("full-disk test NOT RUN: cannot mount a tmpfs here ({e})");
+            return;
+        }
+        Err(e) => panic!("the full-disk test mounts a tmpfs and needs root: {e}"),
+    };
+    let data = mount.path.join("data");
+    let mut config = ServeConfig::for_tests(&data, TlsMode::InsecureLoopback);
+    config.disk_reserve = 4 * 1024 * 1024;
+    let server = start_with(config).await;
+    provision_region(&server);
+    let anna = tablet(&server, "anna", "tablet-anna");
+    let case = random_id();
+    anna.create(case, new_family_case("anna"))
+        .await
+        .expect("created");
+    wait_acknowledged(&anna, case).await;
+    let token = enroll(&server, "anna").token;
+    let scan = pdf_file(3 * 1024 * 1024);
+    let sha = sha256_hex(&scan);
+    let ballast = fill(&mount.path, 1024 * 1024);
+    let refused = upload_rest(server.addr, &token, case, &scan).await;
+    assert_eq!(refused.status, 507, "{}", refused.text());
+    assert!(
+        refused.text().contains("Dysk serwera jest pełny"),
+        "{}",
+        refused.text()
+    );
+
+    std::fs::remove_file(&ballast).expect("ballast removed");
+    let done = upload_rest(server.addr, &token, case, &scan).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    let got = get_binary(server.addr, &token, &attachment_path(case, &sha, ""), None).await;
+    assert_eq!(got.status, 200, "{}", got.text());
+    assert!(got.body == scan, "the file arrived whole");
+    anna.shutdown().await;
+    server.shutdown().await.expect("shutdown");
+    drop(mount);
+}

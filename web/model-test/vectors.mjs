@@ -109,6 +109,14 @@ function all(doc) {
     rectifications: attempt(() =>
       Object.fromEntries(M.readRectifications(doc).map(({ id, at, ...r }) => [id, { ...r, at: iso(at) }])),
     ),
+    attachments: attempt(() =>
+      Object.fromEntries(
+        M.readAttachments(doc).map(a => [
+          a.id,
+          { ...a.attachment, author: a.author, institution: a.institution, at: iso(a.at) },
+        ]),
+      ),
+    ),
     moves: attempt(() =>
       M.stageMoves(doc).map(m => ({ to: m.to, blocked: m.allowed ? null : error(m.error) })),
     ),
@@ -166,6 +174,11 @@ function edit(doc, op, pzk) {
       return M.setHandover(doc, { institution: op.institution, worker: op.worker }, op.note, who, when)
     case "setNextVisit":
       return M.setNextVisit(doc, op.day, who, when)
+    case "attachFile": {
+      const link = op.signature !== undefined ? { signature: op.signature } : op.consent !== undefined ? { consent: op.consent } : null
+      const attachment = { sha256: op.sha256, mime: op.mime, size: op.size, kind: op.kind, link, caption: op.caption }
+      return M.attachFile(doc, op.id, attachment, who, when)
+    }
     case "setHouseholdContact":
       return M.setHouseholdContact(doc, { address: op.address, phone: op.phone }, who, when)
     case "rectify":

@@ -247,7 +247,7 @@ fn run_command(
             backup_key_file,
         } => {
             let key = crate::backup::key(backup_key_file.as_deref())?;
-            let entries = crate::backup::write_store(storage.inner(), &out, &key)?;
+            let entries = crate::backup::write_store(storage.inner(), data_dir, &out, &key)?;
             audit.record(
                 "backup",
                 None,
@@ -305,6 +305,8 @@ fn run_command(
             let audit = std::sync::Arc::new(audit);
             let registry = crate::access::Registry::open(&kv, directory.clone(), audit, false)?;
             registry.erase(id, "admin")?;
+            // Its attachments' records and files go too (the key goes with the document).
+            crate::blobs::Backend::open(storage.inner(), data_dir)?.remove_document(id)?;
             futures::executor::block_on(sync_core::storage::Storage::remove(&storage, id))?;
             json_line(&serde_json::json!({ "erased": id.to_string() }))?
         }

@@ -176,10 +176,10 @@ pub(super) async fn backup(
         chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
     ));
     let storage = state.storage.clone();
-    let target = file.clone();
+    let (target, data_dir) = (file.clone(), state.data_dir.clone());
     let copied = tokio::task::spawn_blocking(move || {
         crate::secrets::create_private_dir(&dir)?;
-        crate::backup::write_store(storage.inner(), &target, &key)
+        crate::backup::write_store(storage.inner(), &data_dir, &target, &key)
     })
     .await;
     let _ = resume.send(());

@@ -156,6 +156,7 @@ fn refused(state: &AppState, user: &User, id: &BlobId, refusal: Refusal) -> ApiE
         Refusal::SizeChanged(_) | Refusal::Gap(_) | Refusal::Busy => StatusCode::CONFLICT,
         Refusal::Type => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Refusal::Hash => StatusCode::UNPROCESSABLE_ENTITY,
+        Refusal::DiskFull(_) => StatusCode::INSUFFICIENT_STORAGE,
         Refusal::Store(_) => {
             let Refusal::Store(e) = refusal else {
                 unreachable!()
@@ -191,6 +192,7 @@ fn refused(state: &AppState, user: &User, id: &BlobId, refusal: Refusal) -> ApiE
         (status = 413, body = crate::api::schemas::ErrorBody),
         (status = 415, body = crate::api::schemas::ErrorBody),
         (status = 422, body = crate::api::schemas::ErrorBody),
+        (status = 507, description = "Dysk serwera pełny; wysyłanie wznowić później", body = crate::api::schemas::ErrorBody),
     ),
     security(("bearer" = []))
 )]

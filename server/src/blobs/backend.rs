@@ -1,26 +1,20 @@
-//! Where attachment pieces and their records are kept: two sled trees beside the documents
-//! (`attachment_meta`, `attachment_pieces`), or two PostgreSQL tables of their own
+//! Where attachment pieces and their records are kept: on the embedded store, records in a
+//! sled tree beside the documents (`attachment_meta`) and each blob's pieces in a file of its
+//! own beside the store ([`super::files`]); on PostgreSQL, two tables of their own
 //! (`attachment_meta`, `attachment_pieces`, migration 4 of `crate::pg`), so any node of a
 //! region serves any blob. Every call blocks: callers run them off the executor's threads.
 
+use std::path::Path;
+
 use sync_core::DocumentId;
 
+use super::files::Files;
 use crate::error::ServerError;
 use crate::pg::Pg;
 use crate::store::DocStore;
 
 /// The sled tree of attachment records.
 pub const META_TREE: &str = "attachment_meta";
-/// The sled tree of sealed pieces.
-pub const PIECES_TREE: &str = "attachment_pieces";
-/// On sled, a sealed piece is kept as values of at most this many bytes, under its key and a
-/// two-byte part number. sled 0.34 writes a larger value (or a leaf page that holds more than
-/// about 128 KiB) to a file of its own and then counts it in its page cache at the size of
-/// the pointer, not of the bytes: such pages were never evicted, and every uploaded byte
-/// stayed in the server's memory until it restarted (RSS grew by 1.1 times each upload). At
-/// this size a leaf (at most 16 entries before it splits) stays inline and is counted in full,
-/// so the cache's limit holds.
-pub const SLED_PART: usize = 4 * 1024;
 
 /// One blob's name: its case and its content hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,15 +26,11 @@ pub struct BlobId {
 }
 
 impl BlobId {
-    fn key(&self) -> Vec<u8> {
+    pub(super) fn key(&self) -> Vec<u8> {
         [self.document.as_bytes().as_slice(), &self.sha256].concat()
     }
 
-    fn piece_key(&self, index: u32) -> Vec<u8> {
-        [self.key().as_slice(), &index.to_be_bytes()].concat()
-    }
-
-    fn from_key(key: &[u8]) -> Option<Self> {
+    pub(super) fn from_key(key: &[u8]) -> Option<Self> {
         let document: [u8; 16] = key.get(..16)?.try_into().ok()?;
         let sha256: [u8; 32] = key.get(16..48)?.try_into().ok()?;
         Some(Self {
@@ -53,25 +43,29 @@ impl BlobId {
 /// The store of attachment records and pieces.
 #[derive(Clone, Debug)]
 pub enum Backend {
-    /// sled trees.
+    /// A sled tree of records and a folder of files.
     Sled {
         /// `attachment_meta`.
         meta: sled::Tree,
-        /// `attachment_pieces`.
-        pieces: sled::Tree,
+        /// The blob files.
+        files: Files,
     },
     /// PostgreSQL tables.
     Pg(Pg),
 }
 
 impl Backend {
-    /// The backend beside the documents' store.
-    pub fn open(store: &DocStore) -> Result<Self, ServerError> {
+    /// The backend beside the documents' store; on sled, the files under `data_dir`, and
+    /// pieces still kept in sled (by an older version, or restored from a backup) moved into
+    /// them first ([`super::carry::move_into_files`]).
+    pub fn open(store: &DocStore, data_dir: &Path) -> Result<Self, ServerError> {
         Ok(match store {
-            DocStore::Sled(s) => Backend::Sled {
-                meta: s.db().open_tree(META_TREE)?,
-                pieces: s.db().open_tree(PIECES_TREE)?,
-            },
+            DocStore::Sled(s) => {
+                let meta = s.db().open_tree(META_TREE)?;
+                let files = Files::new(data_dir);
+                super::carry::move_into_files(s.db(), &meta, &files)?;
+                Backend::Sled { meta, files }
+            }
             DocStore::Pg(p) => Backend::Pg(p.pg().clone()),
         })
     }
@@ -117,18 +111,7 @@ impl Backend {
     /// One sealed piece.
     pub fn piece(&self, id: &BlobId, index: u32) -> Result<Option<Vec<u8>>, ServerError> {
         match self {
-            Backend::Sled { pieces, .. } => {
-                let key = id.piece_key(index);
-                // A piece written whole (before pieces were kept in parts) has no part number.
-                if let Some(whole) = pieces.get(&key)? {
-                    return Ok(Some(whole.to_vec()));
-                }
-                let mut out = Vec::new();
-                for part in pieces.scan_prefix(&key) {
-                    out.extend_from_slice(&part?.1);
-                }
-                Ok((!out.is_empty()).then_some(out))
-            }
+            Backend::Sled { files, .. } => files.piece(id, index),
             Backend::Pg(pg) => {
                 let (document, sha) = (id.document.as_bytes().to_vec(), id.sha256.to_vec());
                 let piece = i32::try_from(index)
@@ -148,20 +131,7 @@ impl Backend {
     /// Stores one sealed piece.
     pub fn put_piece(&self, id: &BlobId, index: u32, bytes: Vec<u8>) -> Result<(), ServerError> {
         match self {
-            Backend::Sled { pieces, .. } => {
-                let key = id.piece_key(index);
-                for old in pieces.scan_prefix(&key).keys() {
-                    pieces.remove(old?)?;
-                }
-                let mut batch = sled::Batch::default();
-                for (n, part) in bytes.chunks(SLED_PART).enumerate() {
-                    let n = u16::try_from(n)
-                        .map_err(|_| ServerError::Invalid("a piece too large".into()))?;
-                    batch.insert([key.as_slice(), &n.to_be_bytes()].concat(), part);
-                }
-                pieces.apply_batch(batch)?;
-                Ok(())
-            }
+            Backend::Sled { files, .. } => files.put_piece(id, index, &bytes),
             Backend::Pg(pg) => {
                 let (document, sha) = (id.document.as_bytes().to_vec(), id.sha256.to_vec());
                 let piece = i32::try_from(index)
@@ -179,23 +149,52 @@ impl Backend {
         }
     }
 
+    /// Makes the pieces written so far durable (before the record counts them; a PostgreSQL
+    /// commit already is).
+    pub fn sync_pieces(&self, id: &BlobId) -> Result<(), ServerError> {
+        match self {
+            Backend::Sled { files, .. } => files.sync(id),
+            Backend::Pg(_) => Ok(()),
+        }
+    }
+
+    /// Makes the records written so far durable (before an upload request is answered).
+    pub fn flush_meta(&self) -> Result<(), ServerError> {
+        match self {
+            Backend::Sled { meta, .. } => meta.flush().map(drop).map_err(ServerError::from),
+            Backend::Pg(_) => Ok(()),
+        }
+    }
+
+    /// The blob files (the embedded store only).
+    pub fn files(&self) -> Option<&Files> {
+        match self {
+            Backend::Sled { files, .. } => Some(files),
+            Backend::Pg(_) => None,
+        }
+    }
+
     /// Removes a blob's pieces and record.
     pub fn remove(&self, id: &BlobId) -> Result<(), ServerError> {
+        if let Backend::Sled { files, .. } = self {
+            files.remove(id)?;
+        }
         self.remove_prefix(id.key())
     }
 
     /// Removes every blob of a document.
     pub fn remove_document(&self, document: DocumentId) -> Result<(), ServerError> {
+        if let Backend::Sled { files, .. } = self {
+            files.remove_document(document)?;
+        }
         self.remove_prefix(document.as_bytes().to_vec())
     }
 
     fn remove_prefix(&self, prefix: Vec<u8>) -> Result<(), ServerError> {
         match self {
-            Backend::Sled { meta, pieces } => {
-                for tree in [pieces, meta] {
-                    for key in tree.scan_prefix(&prefix).keys() {
-                        tree.remove(key?)?;
-                    }
+            Backend::Sled { meta, .. } => {
+                for key in meta.scan_prefix(&prefix).keys() {
+                    meta.remove(key?)?;
                 }
                 Ok(())
             }

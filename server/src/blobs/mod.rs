@@ -14,9 +14,13 @@
 //! skipped over, so retries are idempotent. The type is sniffed from the first bytes
 //! ([`sniff`]) and the blob accepted only once the hash of everything received matches its
 //! name. Blobs no case refers to are collected after a grace period ([`gc`]). Where they live:
-//! [`backend`] (sled trees or PostgreSQL tables of their own).
+//! [`backend`]: on the embedded store a record in sled and the pieces in a file per blob beside
+//! the store, `<data dir>/blobs/<document>/<sha256>` ([`files`]; backups carry them, [`carry`]);
+//! on PostgreSQL tables of their own.
 
 pub mod backend;
+pub mod carry;
+pub mod files;
 pub mod gc;
 pub mod sniff;
 pub mod upload;
@@ -32,6 +36,7 @@ pub use backend::{Backend, BlobId};
 
 use crate::at_rest::seal;
 use crate::at_rest::SealedStore;
+use crate::disk::DiskGuard;
 use crate::error::ServerError;
 
 /// Plaintext bytes per stored piece.
@@ -79,18 +84,33 @@ pub struct Blobs {
     /// How long a blob no case refers to is kept.
     pub grace: Duration,
     uploading: Arc<Mutex<HashSet<BlobId>>>,
+    /// The disk reserve of the embedded store (uploads stop below it, like every write).
+    disk: Option<Arc<DiskGuard>>,
 }
 
 impl Blobs {
-    /// The blob store beside `storage`'s documents, under their keys.
-    pub fn open(storage: &SealedStore, limit: u64, grace: Duration) -> Result<Self, ServerError> {
+    /// The blob store beside `storage`'s documents, under their keys (the files of the embedded
+    /// store under `data_dir`, writing only while `disk` has room).
+    pub fn open(
+        storage: &SealedStore,
+        data_dir: &std::path::Path,
+        disk: Option<Arc<DiskGuard>>,
+        limit: u64,
+        grace: Duration,
+    ) -> Result<Self, ServerError> {
         Ok(Self {
-            backend: Backend::open(storage.inner())?,
+            backend: Backend::open(storage.inner(), data_dir)?,
             storage: storage.clone(),
             limit,
             grace,
             uploading: Arc::default(),
+            disk,
         })
+    }
+
+    /// `Ok` while the disk has room for more bytes, else why not.
+    fn room(&self) -> Result<(), sync_core::StorageError> {
+        self.disk.as_ref().map_or(Ok(()), |disk| disk.check())
     }
 
     /// Where the blobs are kept.

@@ -35,6 +35,11 @@ pub enum Refusal {
     /// Not an allowed type.
     #[error("{}", super::sniff::REFUSED)]
     Type,
+    /// The disk is below its reserve (what arrived before stays; the upload resumes later).
+    #[error(
+        "Dysk serwera jest pełny: plik zostanie dosłany, gdy administrator zwolni miejsce ({0})."
+    )]
+    DiskFull(String),
     /// The bytes do not hash to the name.
     #[error(
         "Plik nie zgadza się ze skrótem SHA-256 podanym w adresie; wyślij go ponownie od początku."
@@ -55,6 +60,9 @@ pub struct Writer {
     /// The piece being filled: its bytes from its start.
     buf: Vec<u8>,
     index: u32,
+    /// The hash of every byte so far, when this request's upload started at byte 0 (else the
+    /// pieces are read back to verify the blob).
+    hasher: Option<Sha256>,
     _claim: Claim,
 }
 
@@ -106,6 +114,7 @@ impl Writer {
             blobs: blobs.clone(),
             id,
             key,
+            hasher: (meta.received == 0).then(Sha256::new),
             meta,
             buf,
             index,
@@ -121,16 +130,35 @@ impl Writer {
             let left = (self.meta.size - self.meta.received) as usize;
             let take = room.min(bytes.len()).min(left);
             self.buf.extend_from_slice(&bytes[..take]);
+            if let Some(hasher) = self.hasher.as_mut() {
+                hasher.update(&bytes[..take]);
+            }
             bytes = &bytes[take..];
             self.meta.received += take as u64;
             self.check_type()?;
             if self.buf.len() == PIECE {
-                self.save()?;
+                self.write_piece()?;
                 self.index += 1;
                 self.buf.clear();
             }
         }
         Ok(())
+    }
+
+    /// Writes the piece being filled (not yet durable, nor counted in the record).
+    fn write_piece(&mut self) -> Result<(), Refusal> {
+        self.blobs
+            .room()
+            .map_err(|e| Refusal::DiskFull(e.to_string()))?;
+        let sealed = seal::seal_piece(
+            &self.key,
+            self.id.document,
+            &self.id.sha256,
+            self.index,
+            &self.buf,
+        )
+        .map_err(ServerError::from)?;
+        Ok(self.blobs.backend.put_piece(&self.id, self.index, sealed)?)
     }
 
     fn check_type(&mut self) -> Result<(), Refusal> {
@@ -152,19 +180,19 @@ impl Writer {
         }
     }
 
-    /// Writes the piece being filled and the record (call when a request ends, however).
-    pub fn save(&mut self) -> Result<(), ServerError> {
+    /// Writes the piece being filled, makes every piece durable, then the record that counts
+    /// them (call when a request ends, however): the record never counts a byte a crash could
+    /// lose.
+    fn save(&mut self) -> Result<(), Refusal> {
         if !self.buf.is_empty() {
-            let sealed = seal::seal_piece(
-                &self.key,
-                self.id.document,
-                &self.id.sha256,
-                self.index,
-                &self.buf,
-            )?;
-            self.blobs.backend.put_piece(&self.id, self.index, sealed)?;
+            self.write_piece()?;
         }
-        self.blobs.put_meta(&self.id, &self.meta)
+        self.blobs
+            .room()
+            .map_err(|e| Refusal::DiskFull(e.to_string()))?;
+        self.blobs.backend.sync_pieces(&self.id)?;
+        self.blobs.put_meta(&self.id, &self.meta)?;
+        Ok(self.blobs.backend.flush_meta()?)
     }
 
     /// When every byte arrived: verifies the hash (reading the pieces back one at a time) and
@@ -178,16 +206,23 @@ impl Writer {
             // A file shorter than the sniffed prefix.
             self.check_type()?;
         }
-        let mut hasher = Sha256::new();
-        for index in 0..=piece_of(self.meta.size.saturating_sub(1))? {
-            hasher.update(self.blobs.read_piece(&self.id, &self.key, index)?);
-        }
+        let hasher = match self.hasher.take() {
+            Some(hasher) => hasher,
+            None => {
+                let mut hasher = Sha256::new();
+                for index in 0..=piece_of(self.meta.size.saturating_sub(1))? {
+                    hasher.update(self.blobs.read_piece(&self.id, &self.key, index)?);
+                }
+                hasher
+            }
+        };
         if hasher.finalize().as_slice() != self.id.sha256 {
             self.blobs.backend.remove(&self.id)?;
             return Err(Refusal::Hash);
         }
         self.meta.complete = true;
         self.blobs.put_meta(&self.id, &self.meta)?;
+        self.blobs.backend.flush_meta()?;
         Ok(self.meta)
     }
 }

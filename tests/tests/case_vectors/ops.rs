@@ -9,8 +9,8 @@ use automerge::Automerge;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 use sync_core::model::case::{
-    self, workflow, ConsentEvent, GoalPlan, HandoverTarget, HouseholdMember, MonitoringNote,
-    Signature,
+    self, workflow, Attachment, AttachmentLink, ConsentEvent, GoalPlan, HandoverTarget,
+    HouseholdMember, MonitoringNote, Signature,
 };
 use sync_core::model::consultation::{Answer, ConsultationRequest};
 use sync_core::model::{Editor, WireEnum};
@@ -168,6 +168,22 @@ pub fn apply(doc: &mut Automerge, op: &Value, pzk: Option<&Automerge>) -> Result
                 reason: text(op, "reason").to_owned(),
             };
             case::rectify(doc, text(op, "id"), &rectification, &by, at)
+        }
+        "attachFile" => {
+            let link = match (op["signature"].as_u64(), opt_text(op, "consent")) {
+                (Some(index), _) => Some(AttachmentLink::Signature(index)),
+                (None, Some(id)) => Some(AttachmentLink::Consent(id.to_owned())),
+                (None, None) => None,
+            };
+            let attachment = Attachment {
+                sha256: text(op, "sha256").to_owned(),
+                mime: text(op, "mime").to_owned(),
+                size: op["size"].as_u64().expect("a size in a vector"),
+                kind: wire(op, "kind"),
+                link,
+                caption: text(op, "caption").to_owned(),
+            };
+            case::attach_file(doc, text(op, "id"), &attachment, &by, at)
         }
         "transition" => workflow::transition(doc, wire(op, "to"), &by, at),
         "resolveStage" => workflow::resolve_stage(doc, wire(op, "chosen"), &by, at),

@@ -102,6 +102,10 @@ fn goal(measurable: &str, services: &[&str]) -> Value {
     })
 }
 
+/// The SHA-256 of an attached scan and of a photo, as entries name their files.
+const SCAN: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+const PHOTO: &str = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752";
+
 fn whole_case() -> Story {
     let t = |day: u32, hour: u32| format!("2021-03-{day:02}T{hour:02}:00:00.000Z");
     let a = |name: &str, when: String, args: Value| op(name, ANNA, &when, args);
@@ -286,6 +290,52 @@ fn whole_case() -> Story {
             "setHouseholdContact",
             t(5, 16),
             json!({ "address": "ul. Lipowa 5 m. 3, 00-001 Przykładowo", "phone": "0048 22 123 45 67" }),
+        ),
+        a(
+            "attachFile",
+            t(5, 17),
+            json!({ "id": "z1", "sha256": SCAN, "mime": "application/pdf", "size": 812_345, "kind": "signed_contract", "signature": 0, "caption": "Kontrakt, strona 1" }),
+        ),
+        a(
+            "attachFile",
+            t(5, 17),
+            json!({ "id": "z2", "sha256": PHOTO, "mime": "image/jpeg", "size": 95_000, "kind": "consent", "consent": "k1", "caption": "" }),
+        ),
+        a(
+            "attachFile",
+            t(5, 18),
+            json!({ "id": "z3", "sha256": PHOTO, "mime": "image/heic", "size": 95_000, "kind": "photo", "caption": "Kuchnia" }),
+        ),
+        // Refused: an id taken, a bad hash, a type not allowed, no bytes, links to nothing.
+        a(
+            "attachFile",
+            t(5, 18),
+            json!({ "id": "z1", "sha256": PHOTO, "mime": "image/png", "size": 10, "kind": "photo", "caption": "" }),
+        ),
+        a(
+            "attachFile",
+            t(5, 18),
+            json!({ "id": "z4", "sha256": "ABC", "mime": "image/png", "size": 10, "kind": "photo", "caption": "" }),
+        ),
+        a(
+            "attachFile",
+            t(5, 18),
+            json!({ "id": "z4", "sha256": PHOTO, "mime": "image/gif", "size": 10, "kind": "photo", "caption": "" }),
+        ),
+        a(
+            "attachFile",
+            t(5, 18),
+            json!({ "id": "z4", "sha256": PHOTO, "mime": "image/png", "size": 0, "kind": "photo", "caption": "" }),
+        ),
+        a(
+            "attachFile",
+            t(5, 18),
+            json!({ "id": "z4", "sha256": SCAN, "mime": "application/pdf", "size": 10, "kind": "signed_contract", "signature": 7, "caption": "" }),
+        ),
+        a(
+            "attachFile",
+            t(5, 18),
+            json!({ "id": "z4", "sha256": SCAN, "mime": "application/pdf", "size": 10, "kind": "consent", "consent": "k9", "caption": "" }),
         ),
         move_to("evaluation", t(20, 9)),
         move_to("closed", t(20, 10)),

@@ -232,11 +232,39 @@ pub fn rectifications(doc: &Automerge) -> Value {
     }
 }
 
+/// The case's attachment entries by id, or the error reading them gives.
+pub fn attachments(doc: &Automerge) -> Value {
+    let all = match case::read_attachments(doc) {
+        Ok(all) => all,
+        Err(e) => return json!({ "error": error(&e) }),
+    };
+    let entry = |a: &case::AttachmentView| {
+        let link = match &a.attachment.link {
+            Some(case::AttachmentLink::Signature(index)) => json!({ "signature": index }),
+            Some(case::AttachmentLink::Consent(id)) => json!({ "consent": id }),
+            None => Value::Null,
+        };
+        json!({
+            "sha256": a.attachment.sha256,
+            "mime": a.attachment.mime,
+            "size": a.attachment.size,
+            "kind": a.attachment.kind.as_str(),
+            "link": link,
+            "caption": a.attachment.caption,
+            "author": a.author,
+            "institution": a.institution,
+            "at": time(&a.at),
+        })
+    };
+    Value::Object(all.iter().map(|(id, a)| (id.clone(), entry(a))).collect())
+}
+
 /// Everything both sides compare about one document.
 pub fn all(doc: &Automerge) -> Value {
     json!({
         "view": case(doc),
         "rectifications": rectifications(doc),
+        "attachments": attachments(doc),
         "moves": moves(doc),
         "checks": checks(doc),
         "state": state(doc),

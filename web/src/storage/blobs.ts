@@ -11,6 +11,9 @@
 // The keys (content hashes, document ids) stay readable, as the chunks' keys do: they say
 // nothing about a family. Everything is deleted with the database at a wipe.
 
+import { sha256 as sha256Hasher } from "@noble/hashes/sha2.js"
+import { bytesToHex } from "@noble/hashes/utils.js"
+
 import type { VaultState } from "./adapter"
 import { seal, unseal, type Sealed } from "./crypto"
 import { done, transact } from "./idb"
@@ -48,10 +51,19 @@ export interface UploadRecord {
 
 const THUMBNAIL = "thumbnail"
 
-/** The hex SHA-256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))
-  return [...digest].map(b => b.toString(16).padStart(2, "0")).join("")
+/** One slice of a file (a piece's worth: a slice is all that is in memory at once). */
+async function slice(file: Blob, index: number): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await file.slice(index * PIECE, (index + 1) * PIECE).arrayBuffer())
+}
+
+/**
+ * The hex SHA-256 of a file, read a slice at a time and hashed incrementally (SubtleCrypto only
+ * digests a whole buffer, which would hold a 25 MiB scan in memory at once).
+ */
+export async function sha256OfFile(file: Blob): Promise<string> {
+  const hash = sha256Hasher.create()
+  for (let index = 0; index * PIECE < file.size; index++) hash.update(await slice(file, index))
+  return bytesToHex(hash.digest())
 }
 
 export class BlobStore {
@@ -77,18 +89,28 @@ export class BlobStore {
     await transact(this.db, store, "readwrite", s => done(s.put(sealed, key)))
   }
 
-  /** Stores a whole file (piece by piece, then its record); returns its record. */
-  async store(bytes: Uint8Array<ArrayBuffer>, mime: string, now: number): Promise<BlobRecord> {
-    const sha256 = await sha256Hex(bytes)
+  /**
+   * Stores a file (read a slice at a time: hashed first, then sealed piece by piece, then its
+   * record); returns its record. A file that changed between the two readings is refused.
+   */
+  async store(file: Blob, mime: string, now: number): Promise<BlobRecord> {
+    const sha256 = await sha256OfFile(file)
     const known = await this.record(sha256)
     if (known && known.held === known.size) {
       await this.touch(sha256, now)
       return { ...known, opened: now }
     }
-    for (let index = 0; index * PIECE < bytes.length; index++) {
-      await this.putPiece(sha256, index, bytes.subarray(index * PIECE, (index + 1) * PIECE))
+    const again = sha256Hasher.create()
+    for (let index = 0; index * PIECE < file.size; index++) {
+      const bytes = await slice(file, index)
+      again.update(bytes)
+      await this.putPiece(sha256, index, bytes)
     }
-    const record: BlobRecord = { sha256, mime, size: bytes.length, held: bytes.length, opened: now, thumbnail: false }
+    if (bytesToHex(again.digest()) !== sha256) {
+      await this.evict(sha256)
+      throw new Error("plik zmienił się w trakcie zapisywania")
+    }
+    const record: BlobRecord = { sha256, mime, size: file.size, held: file.size, opened: now, thumbnail: false }
     await this.putRecord(record)
     return record
   }

@@ -40,12 +40,11 @@ async function encode(bitmap: ImageBitmap, maxSide: number, type: string, qualit
 }
 
 /** A photo as it is stored: its pixels only (PNG stays PNG, every other image becomes JPEG). */
-export async function withoutMetadata(file: Blob, mime: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; mime: string }> {
+export async function withoutMetadata(file: Blob, mime: string): Promise<{ file: Blob; mime: string }> {
   const bitmap = await decode(file)
   try {
     const type = mime === "image/png" ? "image/png" : "image/jpeg"
-    const blob = await encode(bitmap, MAX_SIDE, type, 0.92)
-    return { bytes: new Uint8Array(await blob.arrayBuffer()), mime: type }
+    return { file: await encode(bitmap, MAX_SIDE, type, 0.92), mime: type }
   } finally {
     bitmap.close()
   }

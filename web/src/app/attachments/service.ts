@@ -5,7 +5,7 @@
 // file's SHA-256) for the tiles that show it.
 
 import type { AccessTokens } from "../../api"
-import { PIECE, type BlobStore, type BlobRecord, type UploadRecord } from "../../storage/blobs"
+import { PIECE, sha256OfFile, type BlobStore, type BlobRecord, type UploadRecord } from "../../storage/blobs"
 import { thumbnailOf, withoutMetadata } from "./photo"
 import { AttachmentRefused } from "./refusal"
 import { sniff } from "./sniff"
@@ -79,18 +79,18 @@ export class Attachments extends EventTarget {
     const head = new Uint8Array(await file.slice(0, 16).arrayBuffer())
     const sniffed = sniff(head)
     if (!sniffed) throw new AttachmentRefused("app.attachment-type")
-    let bytes: Uint8Array<ArrayBuffer>
+    // The file is read a slice at a time from here on (hashed, then sealed piece by piece); a
+    // photo is first re-encoded without its metadata.
+    let kept = file
     let mime = sniffed
     if (sniffed.startsWith("image/")) {
-      ;({ bytes, mime } = await withoutMetadata(file, sniffed))
-    } else {
-      bytes = new Uint8Array(await file.arrayBuffer())
+      ;({ file: kept, mime } = await withoutMetadata(file, sniffed))
     }
     let record: BlobRecord
     try {
-      record = await this.store.store(bytes, mime, Date.now())
+      record = await this.store.store(kept, mime, Date.now())
       if (mime.startsWith("image/") && !record.thumbnail) {
-        await this.store.putThumbnail(record.sha256, await thumbnailOf(new Blob([bytes], { type: mime })))
+        await this.store.putThumbnail(record.sha256, await thumbnailOf(kept))
       }
     } catch (error) {
       if (error instanceof AttachmentRefused) throw error
@@ -176,9 +176,7 @@ export class Attachments extends EventTarget {
     }
     const file = await this.store.file(sha256, Date.now())
     if (!file) throw new AttachmentRefused("app.attachment-storage")
-    const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()))
-    const hex = [...hash].map(b => b.toString(16).padStart(2, "0")).join("")
-    if (hex !== sha256) {
+    if ((await sha256OfFile(file)) !== sha256) {
       await this.store.evict(sha256)
       throw new AttachmentRefused("app.attachment-hash")
     }
