@@ -115,6 +115,10 @@ pub struct ServeArgs {
     /// [default: 24].
     #[arg(long, env = "KOOPERACJA_ATTACHMENT_GRACE_HOURS")]
     pub attachment_grace_hours: Option<u64>,
+    /// The evaluation's smallest group: a figure about fewer cases is suppressed
+    /// [default: 5; at least 3].
+    #[arg(long, env = "KOOPERACJA_EVALUATION_MIN_GROUP")]
+    pub evaluation_min_group: Option<usize>,
 }
 
 /// The configuration file.
@@ -144,6 +148,7 @@ struct FileConfig {
     allow_untyped_documents: Option<bool>,
     max_attachment_mb: Option<u64>,
     attachment_grace_hours: Option<u64>,
+    evaluation_min_group: Option<usize>,
 }
 
 /// How the server speaks TLS.
@@ -214,6 +219,8 @@ pub struct ServeConfig {
     pub max_attachment: u64,
     /// How long an attachment no case refers to is kept.
     pub attachment_grace: std::time::Duration,
+    /// The evaluation's smallest group ([`crate::evaluation`]).
+    pub evaluation_min_group: usize,
 }
 
 /// Default limit of bytes waiting to be written to one peer.
@@ -250,6 +257,7 @@ impl ServeConfig {
             disk_reserve: 0,
             max_attachment: crate::blobs::DEFAULT_LIMIT,
             attachment_grace: crate::blobs::DEFAULT_GRACE,
+            evaluation_min_group: crate::evaluation::DEFAULT_MIN_GROUP,
         }
     }
 }
@@ -384,6 +392,9 @@ impl ServeArgs {
                 .map_or(crate::blobs::DEFAULT_GRACE, |h| {
                     std::time::Duration::from_secs(h.saturating_mul(3600))
                 }),
+            evaluation_min_group: crate::evaluation::min_group(
+                self.evaluation_min_group.or(file.evaluation_min_group),
+            )?,
         })
     }
 }
@@ -453,5 +464,25 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(matches!(typo.resolve(), Err(ServerError::Config(m)) if m.contains("lisen")));
+    }
+
+    #[test]
+    fn the_evaluation_minimum_is_at_least_three() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "dev_tls = true\nevaluation_min_group = 10\n").expect("write");
+        let args = |flag: Option<usize>| ServeArgs {
+            config: Some(file.clone()),
+            evaluation_min_group: flag,
+            ..ServeArgs::default()
+        };
+        let from_file = args(None).resolve().expect("resolves");
+        assert_eq!(from_file.evaluation_min_group, 10);
+        assert_eq!(args(Some(3)).resolve().expect("3").evaluation_min_group, 3);
+        let refused = args(Some(2)).resolve();
+        assert!(
+            matches!(&refused, Err(ServerError::Config(m)) if m.contains("--evaluation-min-group") && m.contains("at least 3")),
+            "{refused:?}"
+        );
     }
 }

@@ -13,6 +13,7 @@ use crate::enrolment::Codes;
 pub use crate::enrolment::{EnrolmentCode, ENROLMENT_CODE_HOURS};
 use crate::error::ServerError;
 use crate::kv::{Kv, Tree};
+pub use crate::place::Place;
 use crate::secrets::Key;
 use crate::signing::{Checked, Keyring};
 pub use crate::signing::{Rotation, ACCESS_TOKEN_SECONDS};
@@ -101,6 +102,9 @@ pub struct Institution {
     pub name: String,
     /// Sector: `social`, `education`, `health`, `police`, `justice`, `ngo`, `rops`, `other`.
     pub sector: String,
+    /// Its gmina and powiat (TERYT); none for records made before they were kept.
+    #[serde(default, flatten)]
+    pub place: Place,
 }
 
 /// A *Partnerski Zespół Kooperacji*: the partner team of institutions of a gmina/powiat.
@@ -115,6 +119,9 @@ pub struct Team {
     /// Member institutions' ids.
     #[serde(default)]
     pub institutions: Vec<String>,
+    /// The gmina and powiat it works for (TERYT); none for records made before they were kept.
+    #[serde(default, flatten)]
+    pub place: Place,
 }
 
 /// A person who uses Kooperacja.
@@ -339,6 +346,7 @@ impl Directory {
             id: id.into(),
             name: name.into(),
             sector: sector.into(),
+            place: Place::default(),
         };
         insert_new(&self.institutions, id, &institution, "institution")?;
         Ok(institution)
@@ -360,6 +368,7 @@ impl Directory {
             name: name.into(),
             animator: animator.into(),
             institutions: Vec::new(),
+            place: Place::default(),
         };
         insert_new(&self.teams, id, &team, "PZK")?;
         Ok(team)
@@ -381,6 +390,27 @@ impl Directory {
         }
         self.teams.insert(team, encode(&t)?)?;
         Ok(t)
+    }
+
+    /// Sets where an institution works.
+    pub fn place_institution(&self, id: &str, place: Place) -> Result<Institution, ServerError> {
+        let mut institution = self
+            .institution(id)?
+            .ok_or_else(|| ServerError::NotFound(format!("no institution {id:?}")))?;
+        institution.place = place;
+        self.institutions.insert(id, encode(&institution)?)?;
+        Ok(institution)
+    }
+
+    /// Sets the gmina and powiat a PZK team works for.
+    pub fn place_team(&self, id: &str, place: Place) -> Result<Team, ServerError> {
+        let mut team: Team = match self.teams.get(id)? {
+            Some(v) => decode(&v)?,
+            None => return Err(ServerError::NotFound(format!("no PZK {id:?}"))),
+        };
+        team.place = place;
+        self.teams.insert(id, encode(&team)?)?;
+        Ok(team)
     }
 
     /// Every PZK team.

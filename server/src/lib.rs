@@ -53,6 +53,7 @@ pub mod kv;
 pub mod metrics;
 pub mod migrate;
 pub mod pg;
+pub mod place;
 pub mod refusals;
 pub mod secrets;
 pub mod serve;

@@ -217,6 +217,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         backup_key,
         data_dir: config.data_dir.clone(),
         blobs,
+        evaluation_min_group: config.evaluation_min_group,
         doors: Arc::new(Doors {
             sockets: Arc::new(SocketCaps::new(
                 config.max_sockets_per_user,

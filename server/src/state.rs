@@ -42,4 +42,6 @@ pub struct AppState {
     pub blobs: crate::blobs::Blobs,
     /// Per-user and per-device WebSocket caps, `/metrics` access.
     pub doors: Arc<crate::doors::Doors>,
+    /// The evaluation's smallest group (`--evaluation-min-group`).
+    pub evaluation_min_group: usize,
 }

@@ -2,7 +2,7 @@
 //! delays, reorders, duplicates and drops frames (with reconnects) all end with the same heads
 //! and the same content.
 
-mod harness;
+use crate::harness;
 
 use automerge::transaction::Transactable;
 use automerge::{ReadDoc, ROOT};

@@ -1,6 +1,6 @@
 //! The sync engine, told as stories on a deterministic in-memory network.
 
-mod harness;
+use crate::harness;
 
 use std::collections::HashMap;
 

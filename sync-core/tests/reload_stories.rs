@@ -2,7 +2,7 @@
 //! wrote a document reloads it and passes the news to everyone following it there, even when
 //! that reload fails the first time.
 
-mod harness;
+use crate::harness;
 
 use automerge::transaction::Transactable;
 use harness::{obj, seed_doc, text_of, Net, TestPolicy};

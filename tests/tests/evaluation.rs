@@ -1,9 +1,15 @@
 //! The region's evaluation while the server runs (`GET /api/v1/evaluation`): a ROPS coordinator
 //! gets figures by PZK and by month as JSON and CSV; a figure about fewer than five cases is
 //! suppressed (and, where it is the only one of its breakdown, its smallest neighbour too); a
-//! social worker may not export; every export is audited.
+//! social worker may not export; every export is audited. In a region of two gminas the figures
+//! go by gmina and powiat too and may be scoped to one of them: a gmina of four families stays
+//! hidden and of five is shown, and a server set to groups of ten hides nine.
 
 use kooperacja_server::audit::AuditQuery;
+use kooperacja_server::config::{ServeConfig, TlsMode};
+use kooperacja_test_support::evaluation_region::{
+    enter_cases, place_region, GMINA_A, GMINA_B, POWIAT,
+};
 use kooperacja_test_support::nowak::{march, move_to, not_qualify};
 use kooperacja_test_support::*;
 use serde_json::Value;
@@ -144,5 +150,139 @@ async fn a_coordinator_sees_the_figures_and_small_groups_stay_hidden() {
         .count();
     assert_eq!(exports, 4, "{audited:?}");
     t.shutdown().await;
+    server.shutdown().await.expect("shutdown");
+}
+
+/// A typed server whose smallest group is `min_group`, over the region of two gminas with
+/// five families' cases of the GOPS (gmina A, two at their screening) and four of `gops2`
+/// (gmina B); and the coordinator's token.
+async fn seeded_region(
+    dir: &std::path::Path,
+    min_group: usize,
+) -> (kooperacja_server::serve::RunningServer, String) {
+    let mut config = ServeConfig::for_tests(dir, TlsMode::Dev);
+    config.allow_untyped = false;
+    config.evaluation_min_group = min_group;
+    let server = start_with(config).await;
+    provision_region(&server);
+    place_region(&server);
+    enter_cases(&server, "anna", "gops", 5, 2).await;
+    enter_cases(&server, "ewa", "gops2", 4, 0).await;
+    let coordinator = enroll(&server, "koordynator").token;
+    (server, coordinator)
+}
+
+async fn figures_at(
+    server: &kooperacja_server::serve::RunningServer,
+    token: &str,
+    path: &str,
+) -> Value {
+    let answer = https_get(server, path, Some(token)).await;
+    assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+    serde_json::from_str(&answer.body).expect("json")
+}
+
+/// The value of a cell, or `None` when it is suppressed (which must leave it null).
+fn shown(figures: &Value, dimension: &str, group: &str, measure: &str) -> Option<f64> {
+    let c = cell(figures, dimension, group, measure, "");
+    assert_eq!(c["suppressed"], c["value"].is_null(), "{c}");
+    c["value"].as_f64()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gmina_of_four_families_stays_hidden_and_of_five_is_shown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, coordinator) = seeded_region(dir.path(), 5).await;
+    let all = figures_at(&server, &coordinator, "/api/v1/evaluation").await;
+    assert_eq!(all["min_group"], 5);
+    assert_eq!(shown(&all, "region", "region", "cases"), Some(9.0));
+    assert_eq!(shown(&all, "powiat", POWIAT, "cases"), Some(9.0));
+    assert_eq!(shown(&all, "gmina", GMINA_A, "cases"), Some(5.0));
+    assert_eq!(shown(&all, "pzk", "pzk1", "cases"), Some(5.0));
+    assert_eq!(shown(&all, "gmina", GMINA_B, "cases"), None);
+    assert_eq!(shown(&all, "pzk", "pzk2", "cases"), None);
+    let ipc = cell(&all, "gmina", GMINA_B, "institutions_per_case", "");
+    assert!(ipc["value"].is_null() && ipc["suppressed"] == true, "{ipc}");
+
+    // One gmina's scope: the other's cases are out of every figure.
+    let a = figures_at(
+        &server,
+        &coordinator,
+        &format!("/api/v1/evaluation?gmina={GMINA_A}"),
+    )
+    .await;
+    assert_eq!(shown(&a, "region", "region", "cases"), Some(5.0));
+    assert!(!a.to_string().contains(GMINA_B), "{a}");
+    let b = figures_at(
+        &server,
+        &coordinator,
+        &format!("/api/v1/evaluation?gmina={GMINA_B}"),
+    )
+    .await;
+    assert_eq!(shown(&b, "region", "region", "cases"), None);
+    let pzk1 = figures_at(&server, &coordinator, "/api/v1/evaluation?pzk=pzk1").await;
+    assert_eq!(shown(&pzk1, "region", "region", "cases"), Some(5.0));
+    // Months outside the cases' own: no case figure at all.
+    let old = figures_at(
+        &server,
+        &coordinator,
+        "/api/v1/evaluation?from=2020-01&to=2020-12",
+    )
+    .await;
+    assert!(
+        old["cells"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .all(|c| c["measure"] != "cases"),
+        "{old}"
+    );
+    // A bad scope is refused, never ignored.
+    for bad in [
+        "gmina=Wadowice",
+        "powiat=12",
+        "from=2026-13",
+        "from=2026-05&to=2026-01",
+    ] {
+        let answer = https_get(
+            &server,
+            &format!("/api/v1/evaluation?{bad}"),
+            Some(&coordinator),
+        )
+        .await;
+        assert_eq!(answer.status, 400, "{bad}: {}", answer.body);
+    }
+
+    // The fifth family of gmina B: now its figures show.
+    enter_cases(&server, "ewa", "gops2", 1, 0).await;
+    let all = figures_at(&server, &coordinator, "/api/v1/evaluation").await;
+    assert_eq!(shown(&all, "gmina", GMINA_B, "cases"), Some(5.0));
+    assert_eq!(shown(&all, "pzk", "pzk2", "cases"), Some(5.0));
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_set_to_groups_of_ten_hides_nine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, coordinator) = seeded_region(dir.path(), 10).await;
+    // Nine cases: hidden, and a smaller minimum cannot be asked for.
+    for path in ["/api/v1/evaluation", "/api/v1/evaluation?min_group=3"] {
+        let figures = figures_at(&server, &coordinator, path).await;
+        assert_eq!(figures["min_group"], 10, "{path}");
+        assert_eq!(shown(&figures, "region", "region", "cases"), None, "{path}");
+    }
+    enter_cases(&server, "ewa", "gops2", 1, 0).await;
+    let figures = figures_at(&server, &coordinator, "/api/v1/evaluation").await;
+    assert_eq!(shown(&figures, "region", "region", "cases"), Some(10.0));
+    assert_eq!(shown(&figures, "powiat", POWIAT, "cases"), Some(10.0));
+    assert_eq!(shown(&figures, "gmina", GMINA_A, "cases"), None);
+    assert_eq!(shown(&figures, "gmina", GMINA_B, "cases"), None);
+    let csv = https_get(&server, "/api/v1/evaluation?format=csv", Some(&coordinator)).await;
+    assert!(
+        csv.body
+            .contains(&format!("gmina,{GMINA_A},cases,,,true\n")),
+        "{}",
+        csv.body
+    );
     server.shutdown().await.expect("shutdown");
 }

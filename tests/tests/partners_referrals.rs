@@ -4,38 +4,11 @@
 //! the case; a decline carries its reason; a referral outside the referrer's PZK, or to an
 //! institution that is not social services, is refused with its code.
 
-use client_sdk::{ClientEvent, SdkError, Tablet, TabletConfig, TabletKey};
-use kooperacja_server::serve::RunningServer;
+use client_sdk::{ClientEvent, SdkError, Tablet};
 use kooperacja_test_support::*;
 use sync_core::model::case;
 use sync_core::model::referral::ReferralStatus;
-use sync_core::{Coded, DocumentId, PeerId};
-use tempfile::TempDir;
-
-/// `login`'s tablet (a device enrolled now) acting for `institution`, online or not.
-async fn tablet_of(
-    server: &RunningServer,
-    login: &str,
-    institution: &str,
-    online: bool,
-) -> (Tablet, TempDir) {
-    let dir = tempfile::tempdir().expect("dir");
-    let device = enroll(server, login);
-    let name = format!("tablet-{login}-{}", random_id());
-    let mut settings = TabletConfig::new(
-        dir.path(),
-        TabletKey::random(),
-        PeerId::new(&name).expect("peer id"),
-        login,
-        institution,
-    )
-    .with_server(address(server, &device.token, None));
-    settings.min_backoff = std::time::Duration::from_millis(20);
-    settings.max_backoff = std::time::Duration::from_millis(400);
-    settings.refresh_documents_every = None;
-    settings.online = online;
-    (Tablet::open(settings).await.expect("opens"), dir)
-}
+use sync_core::{Coded, DocumentId};
 
 /// Waits until `tablet` holds `document` (it asks the server for its list first).
 async fn wait_listed(tablet: &Tablet, document: DocumentId) {
@@ -60,21 +33,6 @@ async fn wait_status_of(tablet: &Tablet, document: DocumentId, status: ReferralS
     .unwrap_or_else(|_| panic!("the referral never reads as {status}"));
 }
 
-/// The reason the server gave when it closed the tablet's connection over a refused change.
-async fn refusal_reason(events: &mut tokio::sync::broadcast::Receiver<ClientEvent>) -> String {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            match events.recv().await {
-                Ok(ClientEvent::Disconnected(reason)) if reason.contains("refus") => return reason,
-                Ok(_) => {}
-                Err(e) => return format!("{e}"),
-            }
-        }
-    })
-    .await
-    .expect("refused in time")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pedagogue_refers_a_family_offline_and_the_gops_worker_opens_a_case() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -82,7 +40,7 @@ async fn a_pedagogue_refers_a_family_offline_and_the_gops_worker_opens_a_case() 
     provision_region(&server);
 
     // The school's pedagogue writes the referral with no connection.
-    let (pedagogue, _p) = tablet_of(&server, "szkola-rep", "szkola", false).await;
+    let (pedagogue, _p) = institution_tablet(&server, "szkola-rep", "szkola", false).await;
     let referral = pedagogue
         .refer(nowak_family("gops"))
         .await
@@ -103,7 +61,7 @@ async fn a_pedagogue_refers_a_family_offline_and_the_gops_worker_opens_a_case() 
     assert_eq!(record.referred_to.as_deref(), Some("gops"));
 
     // Anna, a social worker of the GOPS, finds it in her inbox and accepts it.
-    let (anna, _a) = tablet_of(&server, "anna", "gops", true).await;
+    let (anna, _a) = institution_tablet(&server, "anna", "gops", true).await;
     wait_listed(&anna, referral).await;
     let seen = anna.referral(referral).await.expect("reads");
     assert_eq!(
@@ -171,11 +129,11 @@ async fn a_declined_referral_tells_the_referrer_why() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_typed_server(dir.path()).await;
     provision_region(&server);
-    let (police, _p) = tablet_of(&server, "policja-rep", "policja", true).await;
+    let (police, _p) = institution_tablet(&server, "policja-rep", "policja", true).await;
     let referral = police.refer(nowak_family("gops")).await.expect("written");
     wait_up_to_date(&police).await;
 
-    let (bartek, _b) = tablet_of(&server, "bartek", "gops", true).await;
+    let (bartek, _b) = institution_tablet(&server, "bartek", "gops", true).await;
     wait_listed(&bartek, referral).await;
     let blank = bartek
         .decline_referral(referral, "  ")
@@ -231,7 +189,7 @@ async fn a_referral_outside_the_referrers_pzk_is_refused_with_its_code() {
     provision_region(&server);
 
     // `inna` works for gops2, whose PZK (pzk2) the GOPS of pzk1 is not in.
-    let (inna, _i) = tablet_of(&server, "inna", "gops2", true).await;
+    let (inna, _i) = institution_tablet(&server, "inna", "gops2", true).await;
     let mut events = inna.events();
     let stranger = inna
         .refer(nowak_family("gops"))
@@ -246,7 +204,7 @@ async fn a_referral_outside_the_referrers_pzk_is_refused_with_its_code() {
     inna.shutdown().await;
 
     // The police refer to the school: not social services.
-    let (police, _p) = tablet_of(&server, "policja-rep", "policja", true).await;
+    let (police, _p) = institution_tablet(&server, "policja-rep", "policja", true).await;
     let mut events = police.events();
     let wrong = police
         .refer(nowak_family("szkola"))

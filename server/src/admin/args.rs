@@ -162,7 +162,37 @@ pub enum InstitutionCommand {
         /// Sector: social, education, health, police, justice, ngo, rops, other.
         #[arg(long, default_value = "social")]
         sector: String,
+        /// Where it works.
+        #[command(flatten)]
+        place: PlaceArgs,
     },
+    /// Sets the gmina and powiat an institution works in (for the evaluation's figures).
+    Place {
+        /// The institution's id.
+        #[arg(long)]
+        id: String,
+        /// Where it works.
+        #[command(flatten)]
+        place: PlaceArgs,
+    },
+}
+
+/// A gmina and powiat as TERYT codes.
+#[derive(Debug, Args)]
+pub struct PlaceArgs {
+    /// The gmina's TERYT code, 7 digits (e.g. `1218092`).
+    #[arg(long)]
+    pub gmina: Option<String>,
+    /// The powiat's TERYT code, 4 digits [default: the gmina's first four].
+    #[arg(long)]
+    pub powiat: Option<String>,
+}
+
+impl PlaceArgs {
+    /// The place, checked.
+    pub fn place(&self) -> Result<crate::place::Place, crate::error::ServerError> {
+        crate::place::Place::new(self.gmina.as_deref(), self.powiat.as_deref())
+    }
 }
 
 /// `admin pzk ...`
@@ -179,6 +209,18 @@ pub enum PzkCommand {
         /// The animator's login.
         #[arg(long)]
         animator: String,
+        /// Where it works.
+        #[command(flatten)]
+        place: PlaceArgs,
+    },
+    /// Sets the gmina and powiat a team works for (for the evaluation's figures).
+    Place {
+        /// The team.
+        #[arg(long)]
+        pzk: String,
+        /// Where it works.
+        #[command(flatten)]
+        place: PlaceArgs,
     },
     /// Adds a member institution to a team.
     Member {

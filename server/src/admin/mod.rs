@@ -7,8 +7,8 @@ mod args;
 use std::path::Path;
 
 pub use args::{
-    AdminArgs, AdminCommand, DeviceCommand, InstitutionCommand, PzkCommand, TokenCommand,
-    UserCommand,
+    AdminArgs, AdminCommand, DeviceCommand, InstitutionCommand, PlaceArgs, PzkCommand,
+    TokenCommand, UserCommand,
 };
 
 use crate::audit::{Audit, AuditQuery};
@@ -110,11 +110,37 @@ fn run_command(
             json_line(&user)?
         }
         AdminCommand::Institution {
-            command: InstitutionCommand::Add { id, name, sector },
-        } => json_line(&directory.add_institution(&id, &name, &sector)?)?,
+            command:
+                InstitutionCommand::Add {
+                    id,
+                    name,
+                    sector,
+                    place,
+                },
+        } => {
+            let place = place.place()?;
+            directory.add_institution(&id, &name, &sector)?;
+            json_line(&directory.place_institution(&id, place)?)?
+        }
+        AdminCommand::Institution {
+            command: InstitutionCommand::Place { id, place },
+        } => json_line(&directory.place_institution(&id, place.place()?)?)?,
         AdminCommand::Pzk {
-            command: PzkCommand::Add { id, name, animator },
-        } => json_line(&directory.add_team(&id, &name, &animator)?)?,
+            command:
+                PzkCommand::Add {
+                    id,
+                    name,
+                    animator,
+                    place,
+                },
+        } => {
+            let place = place.place()?;
+            directory.add_team(&id, &name, &animator)?;
+            json_line(&directory.place_team(&id, place)?)?
+        }
+        AdminCommand::Pzk {
+            command: PzkCommand::Place { pzk, place },
+        } => json_line(&directory.place_team(&pzk, place.place()?)?)?,
         AdminCommand::Pzk {
             command: PzkCommand::Member { pzk, institution },
         } => {

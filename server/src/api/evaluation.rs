@@ -1,5 +1,7 @@
 //! `GET /evaluation`: the region's de-identified figures ([`crate::evaluation`]) for ROPS
-//! coordinators (and admins) while the server runs, as JSON or CSV; every export is audited.
+//! coordinators (and admins) while the server runs, as JSON or CSV, for the whole region or one
+//! PZK, gmina or powiat and a range of months; every export is audited. The dashboard of the
+//! case app (`/app/#/ewaluacja`) draws them.
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
@@ -9,7 +11,7 @@ use serde::Deserialize;
 
 use super::caller::caller;
 use crate::error::{ApiError, ServerError};
-use crate::evaluation::{self, Figures, DEFAULT_MIN_GROUP};
+use crate::evaluation::{self, Figures, Filter};
 use crate::identity::Role;
 use crate::state::AppState;
 
@@ -20,6 +22,16 @@ pub(super) struct Options {
     format: Option<String>,
     /// A larger smallest group than the server's (never a smaller one).
     min_group: Option<usize>,
+    /// Only this PZK (its id).
+    pzk: Option<String>,
+    /// Only this gmina (TERYT code, 7 digits).
+    gmina: Option<String>,
+    /// Only this powiat (TERYT code, 4 digits).
+    powiat: Option<String>,
+    /// From this month (`YYYY-MM`), inclusive.
+    from: Option<String>,
+    /// Up to this month (`YYYY-MM`), inclusive.
+    to: Option<String>,
 }
 
 /// The figures of the whole region.
@@ -27,7 +39,7 @@ pub(super) struct Options {
     get,
     path = "/api/v1/evaluation",
     tag = "evaluation",
-    summary = "Ewaluacja: zanonimizowane wskaźniki według PZK i miesiąca",
+    summary = "Ewaluacja: zanonimizowane wskaźniki według PZK, gminy, powiatu i miesiąca",
     params(Options),
     responses(
         (status = 200, body = Figures, description = "JSON; z `format=csv` plik CSV"),
@@ -56,7 +68,22 @@ pub(super) async fn figures(
     if format != "json" && format != "csv" {
         return Err(ApiError::bad_request("format is json or csv"));
     }
-    let min_group = options.min_group.unwrap_or(0).max(DEFAULT_MIN_GROUP);
+    let min_group = options
+        .min_group
+        .unwrap_or(0)
+        .max(state.evaluation_min_group);
+    let filter = Filter {
+        pzk: options.pzk,
+        gmina: options.gmina,
+        powiat: options.powiat,
+        from: options.from,
+        to: options.to,
+    };
+    filter.check()?;
+    let scope = serde_json::json!({
+        "pzk": filter.pzk, "gmina": filter.gmina, "powiat": filter.powiat,
+        "from": filter.from, "to": filter.to,
+    });
     let (storage, registry, directory) = (
         state.storage.clone(),
         state.registry.clone(),
@@ -69,6 +96,7 @@ pub(super) async fn figures(
             &directory,
             chrono::Utc::now(),
             min_group,
+            &filter,
         )
     })
     .await
@@ -78,7 +106,9 @@ pub(super) async fn figures(
         Some(&user.login),
         None,
         None,
-        serde_json::json!({ "format": format, "min_group": min_group, "cells": figures.cells.len() }),
+        serde_json::json!({
+            "format": format, "min_group": min_group, "cells": figures.cells.len(), "scope": scope,
+        }),
     );
     Ok(if format == "csv" {
         (

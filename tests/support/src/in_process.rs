@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use automerge::Automerge;
-use client_sdk::{ClientConfig, ServerAddress, SyncClient, Tablet, TabletKey, Trust};
+use client_sdk::{
+    ClientConfig, ClientEvent, ServerAddress, SyncClient, Tablet, TabletConfig, TabletKey, Trust,
+};
 use kooperacja_server::serve::RunningServer;
 use sync_core::storage::MemoryStorage;
 use sync_core::{DocumentId, PeerId};
@@ -14,6 +16,8 @@ use sync_core::{DocumentId, PeerId};
 use crate::documents::random_id;
 use crate::server::{enroll, http_exchange, Device, HttpAnswer};
 use crate::tablet::{config, wait_acknowledged};
+use crate::WAIT;
+use tempfile::TempDir;
 
 /// The server's address for a token (`wss://` with its pinned certificate, or `ws://` on plain
 /// loopback), optionally through another port (a proxy).
@@ -80,4 +84,44 @@ pub async fn https_get(server: &RunningServer, path: &str, bearer: Option<&str>)
         .await
         .expect("TLS connection");
     http_exchange(stream, "GET", path, bearer, "").await
+}
+
+/// `login`'s tablet (a device enrolled now) acting for `institution`, online or not.
+pub async fn institution_tablet(
+    server: &RunningServer,
+    login: &str,
+    institution: &str,
+    online: bool,
+) -> (Tablet, TempDir) {
+    let dir = tempfile::tempdir().expect("dir");
+    let device = enroll(server, login);
+    let name = format!("tablet-{login}-{}", random_id());
+    let mut settings = TabletConfig::new(
+        dir.path(),
+        TabletKey::random(),
+        PeerId::new(&name).expect("peer id"),
+        login,
+        institution,
+    )
+    .with_server(address(server, &device.token, None));
+    settings.min_backoff = std::time::Duration::from_millis(20);
+    settings.max_backoff = std::time::Duration::from_millis(400);
+    settings.refresh_documents_every = None;
+    settings.online = online;
+    (Tablet::open(settings).await.expect("opens"), dir)
+}
+
+/// The reason the server gave when it closed the tablet's connection over a refused change.
+pub async fn refusal_reason(events: &mut tokio::sync::broadcast::Receiver<ClientEvent>) -> String {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match events.recv().await {
+                Ok(ClientEvent::Disconnected(reason)) if reason.contains("refus") => return reason,
+                Ok(_) => {}
+                Err(e) => return format!("{e}"),
+            }
+        }
+    })
+    .await
+    .expect("refused in time")
 }

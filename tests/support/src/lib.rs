@@ -25,6 +25,8 @@ pub mod browser;
 pub mod case_fixture;
 pub mod case_story;
 pub mod documents;
+#[cfg(all(feature = "server", feature = "tablet"))]
+pub mod evaluation_region;
 #[cfg(any(feature = "server", feature = "tablet"))]
 pub mod events;
 #[cfg(feature = "server")]

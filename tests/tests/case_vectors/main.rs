@@ -8,8 +8,8 @@
 //!
 //! 1. [`the_vectors_are_what_rust_writes`]: the files are exactly what the Rust model writes
 //!    now; a change of the model that moves them fails here. Regenerate them with
-//!    `KOOPERACJA_WRITE_VECTORS=1 cargo test -p kooperacja-tests --test case_vectors` and
-//!    review the diff.
+//!    `KOOPERACJA_WRITE_VECTORS=1 cargo test -p kooperacja-tests --test stories case_vectors::`
+//!    and review the diff.
 //! 2. [`typescript_reads_writes_and_refuses_alike`]: Node runs the same files through the
 //!    TypeScript model (`web/model-test/vectors.mjs`, on `web/src/model` compiled with
 //!    `web/tsconfig.model.json`): it reads every Rust document identically, refuses every

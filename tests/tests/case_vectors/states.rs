@@ -7,7 +7,7 @@ use kooperacja_test_support::case_story::{self, anna, fork_as, march, merge};
 use serde_json::{json, Value};
 use sync_core::model::case::{self, workflow, PzkDecision, ScreeningOutcome, Stage};
 
-use crate::ops::op;
+use super::ops::op;
 
 /// One vector before it is run: its name, what it tells, its document, the PZK document its
 /// listed services come from, the referral a new case is created from, and the operations.

@@ -1,5 +1,5 @@
 // The case app's screens: the caseload ("Moje sprawy"), today ("Dziś"), a new case and the case
-// card with its parts. The shell mounts them once the worker is signed in and the device store
+// card with its parts; for ROPS coordinators and admins the evaluation dashboard ("Ewaluacja"). The shell mounts them once the worker is signed in and the device store
 // is unlocked; they read and edit documents only through the model (web/src/model) and reach
 // the network only through the context's repo and tokens.
 
@@ -13,6 +13,8 @@ import { showToday } from "./today"
 import { showReferralCard } from "../partners/referral-card"
 import { showReferralForm } from "../partners/referral-form"
 import { showReferrals } from "../partners/referrals"
+import { mayEvaluate } from "../evaluation/figures"
+import { showEvaluation } from "../evaluation/screen"
 import "./screens.css"
 
 /** What a shown screen leaves behind to be cleaned up when another one replaces it. */
@@ -37,10 +39,12 @@ function screenFor(route: Route): Screen {
       return showReferralForm
     case "referral":
       return (host, context) => showReferralCard(host, context, route.documentId)
+    case "evaluation":
+      return showEvaluation
   }
 }
 
-function navigation(): HTMLElement {
+function navigation(roles: readonly string[]): HTMLElement {
   const link = (href: string, label: string, id: string) =>
     el("a", { href, "data-nav": id, "data-testid": `nav-${id}` }, label)
   return el(
@@ -50,11 +54,12 @@ function navigation(): HTMLElement {
     link("#/dzis", "Dziś", "today"),
     link("#/nowa", "Nowa sprawa", "new-case"),
     link("#/zgloszenia", "Zgłoszenia", "referrals"),
+    ...(mayEvaluate(roles) ? [link("#/ewaluacja", "Ewaluacja", "evaluation")] : []),
   )
 }
 
 export const mountCaseApp: MountScreens = (root, context) => {
-  const nav = navigation()
+  const nav = navigation(context.me.roles)
   const host = el("div", { class: "case-screen", "data-testid": "screen" })
   root.replaceChildren(nav, host)
   let dispose: Dispose = () => undefined

@@ -1,7 +1,8 @@
 // The case app's routes, in the address's hash so that the shell's single page (and its
 // service worker) serve them all: `#/` the caseload, `#/dzis` today, `#/nowa` a new case,
 // `#/sprawa/{documentId}` a case card, `#/zgloszenia` the referrals, `#/zgloszenia/nowe` a new
-// referral, `#/zgloszenie/{documentId}` a referral's card.
+// referral, `#/zgloszenie/{documentId}` a referral's card, `#/ewaluacja` the evaluation dashboard
+// (ROPS coordinators and admins).
 
 export type Route =
   | { screen: "caseload" }
@@ -11,6 +12,7 @@ export type Route =
   | { screen: "referrals" }
   | { screen: "new-referral" }
   | { screen: "referral"; documentId: string }
+  | { screen: "evaluation" }
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, "")
@@ -20,6 +22,7 @@ export function parseRoute(hash: string): Route {
   if (referral) return { screen: "referral", documentId: referral[1] }
   if (path === "/zgloszenia") return { screen: "referrals" }
   if (path === "/zgloszenia/nowe") return { screen: "new-referral" }
+  if (path === "/ewaluacja") return { screen: "evaluation" }
   if (path === "/dzis") return { screen: "today" }
   if (path === "/nowa") return { screen: "new-case" }
   return { screen: "caseload" }
@@ -41,6 +44,8 @@ export function href(route: Route): string {
       return "#/zgloszenia/nowe"
     case "referral":
       return `#/zgloszenie/${route.documentId}`
+    case "evaluation":
+      return "#/ewaluacja"
   }
 }
 

@@ -1,13 +1,20 @@
 //! The region's evaluation (stage IV, K9–K10) while the server runs: de-identified figures by
-//! PZK and by month (and for the whole region), built from the cases and the PZK documents.
+//! PZK, gmina, powiat and month (and for the whole region), built from the cases and the PZK
+//! documents, for the scope a [`Filter`] gives. A case belongs to the gmina and powiat of its
+//! lead institution (TERYT codes, [`crate::place`]) and to every PZK that institution is a
+//! member of; a PZK document to its team's gmina and powiat.
 //!
 //! De-identification: a figure about families is shown only when at least `min_group` cases
-//! (default [`DEFAULT_MIN_GROUP`]) stand behind it and its group has that many cases; other
+//! (default [`DEFAULT_MIN_GROUP`], set per server, never under [`LEAST_MIN_GROUP`]) stand
+//! behind it and its group has that many cases; other
 //! cells are marked `suppressed` with no value. When exactly one count of a breakdown is
 //! suppressed, the next smallest is suppressed too, so it cannot be worked out from the total.
 //! No free text, no names, no document ids; the only dates are months (`YYYY-MM`). PZK figures
 //! (meetings held, attendance by sector, work-plan progress) are about institutions, not
 //! people, and are not suppressed.
+
+mod aggregate;
+mod filter;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,16 +28,18 @@ use crate::access::{DocRecord, Kind, Registry};
 use crate::at_rest::SealedStore;
 use crate::error::ServerError;
 use crate::identity::{Directory, Team};
-
-/// The smallest group a figure about families may describe, unless the server says more.
-pub const DEFAULT_MIN_GROUP: usize = 5;
+use crate::place::Place;
+use aggregate::aggregate;
+pub use aggregate::to_csv;
+pub use filter::{min_group, Filter, DEFAULT_MIN_GROUP, LEAST_MIN_GROUP};
 
 /// One figure.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Cell {
-    /// `region`, `pzk` or `month`.
+    /// `region`, `pzk`, `gmina`, `powiat` or `month`.
     pub dimension: String,
-    /// The group: `region`, a PZK team's id, or a month `YYYY-MM`.
+    /// The group: `region`, a PZK team's id, a gmina's or powiat's TERYT code (`unknown` when
+    /// not set), or a month `YYYY-MM`.
     pub group: String,
     /// What is measured, e.g. `cases_by_stage`, `days_in_stage`, `contacts_by_mode`.
     pub measure: String,
@@ -72,7 +81,9 @@ pub fn figures(
     directory: &Directory,
     now: DateTime<Utc>,
     min_group: usize,
+    filter: &Filter,
 ) -> Result<Figures, ServerError> {
+    filter.check()?;
     let teams = directory.teams()?;
     let mut sectors = Sectors::new(directory);
     let mut cases = Vec::new();
@@ -89,14 +100,30 @@ pub fn figures(
         };
         let doc = sync_core::engine::load_stored(&stored)?;
         if record.kind == Kind::Pzk {
-            if let (Ok(view), Some(team)) = (pzk::read_pzk(&doc), record.team.as_ref()) {
-                teams_work.push(pzk_facts(&view, team, now));
+            let team = record
+                .team
+                .as_ref()
+                .and_then(|id| teams.iter().find(|t| &t.id == id));
+            if let (Ok(view), Some(team)) = (pzk::read_pzk(&doc), team) {
+                if filter.place(&team.place, std::iter::once(team.id.as_str())) {
+                    teams_work.extend(pzk_facts(&view, team, now, filter));
+                }
             }
             continue;
         }
         let Ok(view) = case::read_case(&doc) else {
             continue;
         };
+        let place = sectors.place(&view.lead_institution)?;
+        let member_of = teams
+            .iter()
+            .filter(|t| t.institutions.contains(&view.lead_institution))
+            .map(|t| t.id.as_str());
+        if !filter.place(&place, member_of)
+            || !filter.month(&view.created_at.format("%Y-%m").to_string())
+        {
+            continue;
+        }
         let spans = timeline::stage_timeline(&doc, view.created_at)
             .map_err(|e| ServerError::Corrupt(format!("the history of {id}: {e}")))?;
         cases.push(case_facts(&view, &spans, &record, &teams, &mut sectors)?);
@@ -106,10 +133,11 @@ pub fn figures(
     Ok(Figures { min_group, cells })
 }
 
-/// Institutions' sectors as the directory gives them (`unknown` for one it does not know).
+/// Institutions' sectors and places as the directory gives them (sector `unknown` for one it
+/// does not know).
 struct Sectors<'a> {
     directory: &'a Directory,
-    known: BTreeMap<String, String>,
+    known: BTreeMap<String, (String, Place)>,
 }
 
 impl<'a> Sectors<'a> {
@@ -120,16 +148,25 @@ impl<'a> Sectors<'a> {
         }
     }
 
-    fn of(&mut self, institution: &str) -> Result<String, ServerError> {
-        if let Some(sector) = self.known.get(institution) {
-            return Ok(sector.clone());
+    fn known(&mut self, institution: &str) -> Result<&(String, Place), ServerError> {
+        if !self.known.contains_key(institution) {
+            let known = self.directory.institution(institution)?.map_or_else(
+                || ("unknown".to_string(), Place::default()),
+                |i| (i.sector, i.place),
+            );
+            self.known.insert(institution.to_string(), known);
         }
-        let sector = self
-            .directory
-            .institution(institution)?
-            .map_or_else(|| "unknown".to_string(), |i| i.sector);
-        self.known.insert(institution.to_string(), sector.clone());
-        Ok(sector)
+        self.known
+            .get(institution)
+            .ok_or_else(|| ServerError::Corrupt(format!("institution {institution:?} not kept")))
+    }
+
+    fn of(&mut self, institution: &str) -> Result<String, ServerError> {
+        Ok(self.known(institution)?.0.clone())
+    }
+
+    fn place(&mut self, institution: &str) -> Result<Place, ServerError> {
+        Ok(self.known(institution)?.1.clone())
     }
 }
 
@@ -151,6 +188,9 @@ fn case_facts(
     {
         facts.groups.push(("pzk", team.id.clone()));
     }
+    facts
+        .groups
+        .extend(place_groups(&sectors.place(&view.lead_institution)?));
     let m = &mut facts.measures;
     m.push(("cases", String::new(), 1.0, How::Count));
     m.push((
@@ -207,11 +247,32 @@ fn case_facts(
     Ok(facts)
 }
 
-fn pzk_facts(view: &pzk::PzkView, team: &str, now: DateTime<Utc>) -> Facts {
-    let mut facts = Facts::default();
-    facts.groups.push(("pzk", team.to_string()));
-    let m = &mut facts.measures;
+/// The gmina and powiat groups of a place (`unknown` where it is not set).
+fn place_groups(place: &Place) -> [(&'static str, String); 2] {
+    let code = |c: &Option<String>| c.clone().unwrap_or_else(|| "unknown".to_string());
+    [
+        ("gmina", code(&place.gmina)),
+        ("powiat", code(&place.powiat)),
+    ]
+}
+
+/// A PZK's facts: one per meeting held in the filter's months (grouped by its month too), and
+/// one for the work plan.
+fn pzk_facts(view: &pzk::PzkView, team: &Team, now: DateTime<Utc>, filter: &Filter) -> Vec<Facts> {
+    let mut groups = vec![("region", "region".to_string()), ("pzk", team.id.clone())];
+    groups.extend(place_groups(&team.place));
+    let mut all = Vec::new();
     for meeting in view.meetings.values().filter(|mt| mt.plan.date <= now) {
+        let month = meeting.plan.date.format("%Y-%m").to_string();
+        if !filter.month(&month) {
+            continue;
+        }
+        let mut facts = Facts {
+            groups: groups.clone(),
+            ..Facts::default()
+        };
+        facts.groups.push(("month", month));
+        let m = &mut facts.measures;
         m.push(("meetings_held", String::new(), 1.0, How::Count));
         for (person, attendance) in &meeting.attendance {
             if attendance.value == Attendance::Absent {
@@ -224,123 +285,17 @@ fn pzk_facts(view: &pzk::PzkView, team: &str, now: DateTime<Utc>) -> Facts {
                 .map_or_else(|| "other".to_string(), |i| i.member.sector.to_string());
             m.push(("attendance_by_sector", sector, 1.0, How::Count));
         }
+        all.push(facts);
     }
+    let mut plan = Facts {
+        groups,
+        ..Facts::default()
+    };
     for milestone in view.work_plan.values() {
         let status = milestone.status.value.to_string();
-        m.push(("work_plan_milestones", status, 1.0, How::Count));
+        plan.measures
+            .push(("work_plan_milestones", status, 1.0, How::Count));
     }
-    facts
-}
-
-type CellKey = (&'static str, String, &'static str, String);
-
-#[derive(Debug, Default)]
-struct Sum {
-    total: f64,
-    contributions: usize,
-    cases: BTreeSet<usize>,
-    mean: bool,
-}
-
-/// Sums the facts by group; suppresses figures with fewer than `min_group` cases behind them.
-fn aggregate(facts: &[Facts], min_group: usize) -> Vec<Cell> {
-    let mut sizes: BTreeMap<(&'static str, String), usize> = BTreeMap::new();
-    let mut sums: BTreeMap<CellKey, Sum> = BTreeMap::new();
-    for (index, fact) in facts.iter().enumerate() {
-        for (dimension, group) in &fact.groups {
-            *sizes.entry((dimension, group.clone())).or_default() += 1;
-            for (measure, key, value, how) in &fact.measures {
-                let sum = sums
-                    .entry((dimension, group.clone(), measure, key.clone()))
-                    .or_default();
-                sum.total += value;
-                sum.contributions += 1;
-                sum.cases.insert(index);
-                sum.mean = *how == How::Mean;
-            }
-        }
-    }
-    let mut cells: Vec<Cell> = sums
-        .into_iter()
-        .map(|((dimension, group, measure, key), sum)| {
-            let size = sizes.get(&(dimension, group.clone())).copied().unwrap_or(0);
-            let suppressed = size < min_group || sum.cases.len() < min_group;
-            let value = if sum.mean {
-                (sum.total / sum.contributions.max(1) as f64 * 10.0).round() / 10.0
-            } else {
-                sum.total
-            };
-            Cell {
-                dimension: dimension.to_string(),
-                group,
-                measure: measure.to_string(),
-                key,
-                value: (!suppressed).then_some(value),
-                suppressed,
-            }
-        })
-        .collect();
-    suppress_complements(&mut cells);
-    cells
-}
-
-/// Where a breakdown has exactly one suppressed count, suppresses its smallest shown count too.
-fn suppress_complements(cells: &mut [Cell]) {
-    let mut breakdowns: BTreeMap<(String, String, String), Vec<usize>> = BTreeMap::new();
-    for (i, cell) in cells.iter().enumerate() {
-        if !cell.key.is_empty() && cell.measure != "days_in_stage" {
-            breakdowns
-                .entry((
-                    cell.dimension.clone(),
-                    cell.group.clone(),
-                    cell.measure.clone(),
-                ))
-                .or_default()
-                .push(i);
-        }
-    }
-    for members in breakdowns.values() {
-        if members.iter().filter(|i| cells[**i].suppressed).count() != 1 {
-            continue;
-        }
-        let smallest = members
-            .iter()
-            .filter(|i| !cells[**i].suppressed)
-            .min_by(|a, b| {
-                let (a, b) = (cells[**a].value, cells[**b].value);
-                a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal)
-            })
-            .copied();
-        if let Some(i) = smallest {
-            cells[i].suppressed = true;
-            cells[i].value = None;
-        }
-    }
-}
-
-/// The figures as CSV: `dimension,group,measure,key,value,suppressed` (an empty value where
-/// suppressed).
-pub fn to_csv(figures: &Figures) -> String {
-    let mut out = String::from("dimension,group,measure,key,value,suppressed\n");
-    for c in &figures.cells {
-        let value = c.value.map(|v| v.to_string()).unwrap_or_default();
-        out.push_str(&format!(
-            "{},{},{},{},{},{}\n",
-            c.dimension,
-            field(&c.group),
-            c.measure,
-            field(&c.key),
-            value,
-            c.suppressed
-        ));
-    }
-    out
-}
-
-fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
+    all.push(plan);
+    all
 }
