@@ -12,6 +12,7 @@ mod harness;
 mod intake_and_plan;
 mod js_fixtures;
 mod peer_limits;
+mod relay_stories;
 mod reload_stories;
 mod stage_rules;
 mod validation_and_history;

@@ -42,6 +42,10 @@ pub struct EngineConfig {
     pub ephemeral_sessions: usize,
     /// ... and at most this many bytes of them.
     pub ephemeral_sessions_bytes: usize,
+    /// Relay typing without re-materialising (issue #23): changes that only splice Text objects
+    /// the policy names ([`Policy::relay_texts`](super::Policy::relay_texts)) are stored and
+    /// forwarded from their bytes, and applied to the op set in batches when it is needed.
+    pub relay: bool,
 }
 
 impl EngineConfig {
@@ -63,6 +67,7 @@ impl EngineConfig {
             ephemeral_burst: 60,
             ephemeral_sessions: 10_000,
             ephemeral_sessions_bytes: 4 * 1024 * 1024,
+            relay: false,
         }
     }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use automerge::sync;
 use automerge::{Automerge, ChangeHash};
 
+use super::relay::Lag;
 use super::{ConnId, EngineConfig, Millis};
 use crate::storage::{ChunkKey, ChunkKind, StoredDocument};
 
@@ -64,6 +65,8 @@ pub(super) struct Doc {
     /// part of [`DocState`].
     pub(super) compacting: bool,
     pub(super) last_used: Millis,
+    /// Relay changes the op set lags behind, and the index of relay Text objects (issue #23).
+    pub(super) relay: Lag,
 }
 
 impl Doc {
@@ -84,6 +87,7 @@ impl Doc {
             followers_behind: false,
             compacting: false,
             last_used: Millis(0),
+            relay: Lag::default(),
         }
     }
 
@@ -113,8 +117,15 @@ impl Doc {
         matches!(self.state, DocState::Flushing(_))
     }
 
+    /// Drops the content from memory (what is pending of it is durable, or never acknowledged).
+    pub(super) fn unload(&mut self) {
+        self.state = DocState::Unloaded;
+        self.relay.clear();
+    }
+
     /// Puts content in memory; a write in flight stays in flight.
     pub(super) fn set_content(&mut self, am: Box<Automerge>) {
+        self.relay.clear();
         self.state = match self.state {
             DocState::Flushing(_) => DocState::Flushing(am),
             _ => DocState::Resident(am),

@@ -1,7 +1,6 @@
 //! What leaves memory: idle documents are evicted, documents least recently used go while the
 //! resident ones exceed the memory budget, and documents nobody holds or waits for are forgotten.
 
-use super::document::DocState;
 use super::{DocumentId, Engine, Millis, Policy};
 
 impl<P: Policy + std::fmt::Debug> Engine<P> {
@@ -31,7 +30,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 continue;
             }
             if doc.last_used.0 + idle <= now || !doc.exists {
-                doc.state = DocState::Unloaded;
+                doc.unload();
                 resident_bytes -= size;
                 if doc.subscribers.is_empty() && doc.waiting.is_empty() {
                     forget.push(*id);
@@ -47,7 +46,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     break;
                 }
                 if let Some(doc) = self.docs.get_mut(&id) {
-                    doc.state = DocState::Unloaded;
+                    doc.unload();
                     resident_bytes -= size;
                 }
             }

@@ -237,6 +237,20 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
 
     /// Sends a peer what it lacks of a document, if anything (heads here are always durable).
     pub(super) fn generate(&mut self, conn: ConnId, document: DocumentId) {
+        if self
+            .docs
+            .get(&document)
+            .is_some_and(|d| d.relay.is_lagging())
+        {
+            if self.may_be_sent(conn, document) {
+                match self.compose(conn, document) {
+                    Some(composed) => return self.send_sync(conn, document, composed),
+                    None => self.materialise(document),
+                }
+            } else {
+                return;
+            }
+        }
         let Some(doc) = self.docs.get(&document) else {
             return;
         };
@@ -272,5 +286,32 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             Message::Sync(msg)
         };
         self.send(conn, message);
+    }
+
+    /// Whether a peer is ready and may read a document (to be sent a sync message).
+    fn may_be_sent(&self, conn: ConnId, document: DocumentId) -> bool {
+        let exists = self.docs.get(&document).is_some_and(|d| d.exists);
+        self.peers.get(&conn).is_some_and(|peer| {
+            peer.phase == Phase::Ready
+                && peer.remote_id.is_some()
+                && self.policy.access(&peer.principal, &document, exists) != Access::None
+        })
+    }
+
+    /// Sends a sync message composed on the relay path (a server's `sync`).
+    fn send_sync(&mut self, conn: ConnId, document: DocumentId, message: Option<sync::Message>) {
+        let (Some(message), Some(target_id)) = (
+            message,
+            self.peers.get(&conn).and_then(|p| p.remote_id.clone()),
+        ) else {
+            return;
+        };
+        let msg = DocMessage {
+            sender_id: self.config.peer_id.clone(),
+            target_id,
+            document_id: document,
+            data: message.encode(),
+        };
+        self.send(conn, Message::Sync(msg));
     }
 }

@@ -60,6 +60,7 @@ mod peer;
 pub mod policy;
 mod process;
 mod rejection;
+mod relay;
 mod seen;
 mod storage_done;
 mod store;
@@ -81,6 +82,7 @@ pub use config::{EngineConfig, DEFAULT_MAX_EPHEMERAL};
 pub use following::MAX_WAITING_PER_PEER;
 pub use policy::{Access, AllowAll, ChangeSummary, Policy, Principal};
 pub use rejection::{BatchRefusal, Rejection, MAX_MISSING_DEPS};
+pub use relay::RelayStats;
 pub use types::{close_code, ConnId, Direction, Effect, Event, Input, Millis, TaskId};
 
 /// The sync engine. See the [module documentation](self).
@@ -98,6 +100,7 @@ pub struct Engine<P: Policy> {
     ephemeral_seen: seen::SeenSessions,
     ephemeral_count: u64,
     last_housekeeping: Millis,
+    relay_stats: RelayStats,
     out: Vec<Effect>,
 }
 
@@ -117,6 +120,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             ephemeral_seen: seen::SeenSessions::default(),
             ephemeral_count: 0,
             last_housekeeping: Millis(0),
+            relay_stats: RelayStats::default(),
             out: Vec::new(),
         }
     }
@@ -164,7 +168,8 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         &self.config.peer_id
     }
 
-    /// A resident document.
+    /// A resident document, as its op set holds it: with [`EngineConfig::relay`] on, call
+    /// [`Engine::materialise_document`] first to read it with every relayed change.
     pub fn document(&self, document: &DocumentId) -> Option<&Automerge> {
         self.docs.get(document)?.resident()
     }
@@ -176,12 +181,25 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         document: &DocumentId,
         f: impl FnOnce(&mut Automerge) -> R,
     ) -> Option<R> {
+        self.materialise(*document);
         let doc = self.docs.get_mut(document)?;
         let result = f(doc.resident_mut()?);
         doc.exists = true;
         doc.last_used = self.now;
         self.dirty.insert(*document);
         Some(result)
+    }
+
+    /// Applies a document's pending relay changes to its op set (see [`EngineConfig::relay`]),
+    /// so that [`Engine::document`] reads them.
+    pub fn materialise_document(&mut self, document: &DocumentId) {
+        self.materialise(*document);
+    }
+
+    /// Counts of the relay path (issue #23): changes relayed without the op set, batches of
+    /// them applied.
+    pub fn relay_stats(&self) -> RelayStats {
+        self.relay_stats
     }
 
     /// The durable heads of a resident document.

@@ -1,6 +1,6 @@
 //! The authorisation decision the host supplies: who may read or write which document.
 
-use automerge::{ActorId, Automerge, ChangeHash};
+use automerge::{ActorId, Automerge, ChangeHash, ObjId};
 
 use crate::error::Refusal;
 use crate::ids::DocumentId;
@@ -123,6 +123,15 @@ pub trait Policy: Send {
         let _ = writers;
         self.check_document(document, doc, created_by)
     }
+
+    /// The Text objects of `doc` whose edits no rule constrains (free-text fields such as case
+    /// notes; not a signed contract's text): splices into them may be relayed without applying
+    /// them at once (issue #23, with [`EngineConfig::relay`](super::EngineConfig::relay)), and
+    /// [`Policy::check_document`] is not asked for such a batch. None by default.
+    fn relay_texts(&self, document: &DocumentId, doc: &Automerge) -> Vec<ObjId> {
+        let _ = (document, doc);
+        Vec::new()
+    }
 }
 
 impl<P: Policy + ?Sized> Policy for Box<P> {
@@ -167,6 +176,9 @@ impl<P: Policy + ?Sized> Policy for Box<P> {
         writers: &[&Principal],
     ) -> Result<(), Refusal> {
         (**self).check_document_by(document, doc, created_by, writers)
+    }
+    fn relay_texts(&self, document: &DocumentId, doc: &Automerge) -> Vec<ObjId> {
+        (**self).relay_texts(document, doc)
     }
 }
 

@@ -78,6 +78,12 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         if !self.ready_for_batch(document) {
             return;
         }
+        if self.config.relay {
+            if self.try_relay(document) {
+                return;
+            }
+            self.materialise(document);
+        }
         let Some(doc) = self.docs.get_mut(&document) else {
             return;
         };
@@ -88,6 +94,12 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             return;
         }
         let stripped: BTreeSet<ConnId> = chunks.iter().map(|(c, _)| *c).collect();
+        if !chunks.is_empty() {
+            // Changes that are not relay changes may make or replace Text objects.
+            if let Some(doc) = self.docs.get_mut(&document) {
+                doc.relay.texts = None;
+            }
+        }
         let Some(mut applied) = self.apply_changes(document, chunks) else {
             return;
         };
@@ -122,7 +134,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                     // writer's changes), then tell every follower. What arrived meanwhile
                     // waits in the inbox and is applied to the fresh state.
                     doc.stale = false;
-                    doc.state = DocState::Unloaded;
+                    doc.unload();
                     self.reload(document);
                     return false;
                 }
@@ -203,7 +215,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             return false;
         }
         if doc.subscribers.is_empty() && !doc.has_work() {
-            doc.state = DocState::Unloaded;
+            doc.unload();
             if doc.waiting.is_empty() {
                 self.docs.remove(&document);
             }
@@ -256,7 +268,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let Some(doc) = self.docs.get_mut(&document) else {
             return;
         };
-        doc.state = DocState::Unloaded;
+        doc.unload();
         let others: Vec<ConnId> = std::mem::take(&mut doc.contributors)
             .into_iter()
             .filter(|c| !offenders.iter().any(|(o, _)| o == c))
@@ -399,7 +411,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let Some(doc) = self.docs.get_mut(&document) else {
             return;
         };
-        doc.state = DocState::Unloaded;
+        doc.unload();
         let contributors: Vec<ConnId> = std::mem::take(&mut doc.contributors).into_iter().collect();
         if !doc.inbox.is_empty() {
             self.ensure_loaded(document);

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use automerge::ChangeHash;
 
 use super::chunks::load_stored;
-use super::document::DocState;
 use super::store::Task;
 use super::{close_code, ConnId, Effect, Engine, Event, Policy, TaskId};
 use crate::catalogue::{coded_text, DOCUMENT_UNAVAILABLE, STORE_FAILED};
@@ -113,7 +112,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let Some(doc) = self.docs.get_mut(&document) else {
             return;
         };
-        doc.state = DocState::Unloaded;
+        doc.unload();
         let waiting: BTreeSet<ConnId> = doc.inbox.drain(..).map(|i| i.conn).collect();
         for conn in waiting {
             self.send(
@@ -155,7 +154,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         if let Err(error) = result {
             // Nothing of this write is acknowledged: drop the in-memory state so that memory
             // never runs ahead of the store, and make the contributors resend after reconnecting.
-            doc.state = DocState::Unloaded;
+            doc.unload();
             // The cause goes to the peer too (a full disk is worth telling a tablet's user).
             let cause = error.to_string();
             self.event(Event::StorageFailed { document, error });

@@ -105,9 +105,46 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         );
     }
 
+    /// Emits the write of relay changes (issue #23) as they arrived, after which `heads` are
+    /// durable; answers wait for its completion.
+    pub(super) fn persist_bytes(
+        &mut self,
+        document: DocumentId,
+        heads: Vec<ChangeHash>,
+        bytes: Vec<u8>,
+    ) {
+        let Some(doc) = self.docs.get_mut(&document) else {
+            return;
+        };
+        let key = ChunkKey::incremental(&bytes);
+        let len = bytes.len();
+        doc.start_flushing();
+        self.request(
+            Task::Append {
+                document,
+                heads,
+                key,
+                len,
+            },
+            StorageRequest::Write(WriteOp::Put {
+                document,
+                key,
+                bytes,
+            }),
+        );
+    }
+
     /// Compacts a document's chunks into one snapshot when they have grown past the limits
-    /// and everything in memory is durable.
+    /// and everything in memory is durable (relay changes pending are applied first).
     pub(super) fn maybe_compact(&mut self, document: DocumentId) {
+        if self.docs.get(&document).is_some_and(|d| {
+            d.relay.is_lagging()
+                && !d.compacting
+                && !d.is_flushing()
+                && d.should_compact(&self.config)
+        }) {
+            self.materialise(document);
+        }
         let Some(doc) = self.docs.get_mut(&document) else {
             return;
         };

@@ -26,8 +26,14 @@ pub struct TestPolicy {
     pub rules: Option<HashMap<(String, DocumentId), Access>>,
     /// Documents whose root `status` is this value are invalid (a stand-in for schema rules).
     pub invalid_status: Option<&'static str>,
-    /// Look at each writer's new changes, as the server does (all are accepted).
+    /// Look at each writer's new changes, as the server does (all are accepted but those
+    /// whose message contains `refuse_message`).
     pub inspect: bool,
+    /// A change whose commit message contains this is refused (a stand-in for a forged
+    /// author trailer).
+    pub refuse_message: Option<&'static str>,
+    /// Root keys of Text objects whose splices may be relayed (issue #23).
+    pub relay_texts: Vec<&'static str>,
 }
 
 impl Policy for TestPolicy {
@@ -44,6 +50,34 @@ impl Policy for TestPolicy {
                 None => Access::None,
             },
         }
+    }
+
+    fn check_changes(
+        &self,
+        _: &Principal,
+        _: &DocumentId,
+        changes: &[sync_core::engine::ChangeSummary],
+    ) -> Result<(), Refusal> {
+        let Some(bad) = self.refuse_message else {
+            return Ok(());
+        };
+        match changes
+            .iter()
+            .any(|c| c.message.as_deref().is_some_and(|m| m.contains(bad)))
+        {
+            true => Err(Refusal::Rule(format!("message {bad:?}"))),
+            false => Ok(()),
+        }
+    }
+
+    fn relay_texts(&self, _: &DocumentId, doc: &Automerge) -> Vec<automerge::ObjId> {
+        self.relay_texts
+            .iter()
+            .filter_map(|key| match doc.get(ROOT, *key).ok().flatten() {
+                Some((automerge::Value::Object(ObjType::Text), id)) => Some(id),
+                _ => None,
+            })
+            .collect()
     }
 
     fn check_document(
