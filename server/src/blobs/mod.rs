@@ -22,6 +22,7 @@ pub mod backend;
 pub mod carry;
 pub mod files;
 pub mod gc;
+pub mod id;
 pub mod sniff;
 pub mod upload;
 
