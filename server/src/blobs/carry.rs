@@ -11,8 +11,8 @@
 
 use std::io::Write;
 
-use super::backend::{BlobId, META_TREE};
 use super::files::{Files, SEALED_EXTRA};
+use super::id::{BlobId, META_TREE};
 use super::{Meta, PIECE};
 use crate::error::ServerError;
 

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use sync_core::DocumentId;
 
-use super::backend::BlobId;
+use super::id::BlobId;
 use crate::error::ServerError;
 
 /// Bytes a sealed piece has beyond its plaintext (`crate::at_rest::seal`: magic, nonce, tag).
