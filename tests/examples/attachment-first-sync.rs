@@ -89,6 +89,7 @@ async fn main() {
                 listed, on_server,
                 "no attachment comes down with the first sync"
             );
+            assert_eq!(kept, 0, "no attachment's byte is on the fresh tablet");
             if *with_files > 0 {
                 open_one(&field, proxy).await;
             }
