@@ -79,6 +79,8 @@ pub use referrals::{nowak_family, school_referral};
 #[cfg(feature = "server")]
 pub use server::*;
 #[cfg(feature = "server")]
-pub use server_process::{serve_until_stdin_closes, Memory, ServerProcess, SERVE_ARG};
+pub use server_process::{
+    memory_of, reset_peak_of, serve_until_stdin_closes, Memory, ServerProcess, SERVE_ARG,
+};
 #[cfg(feature = "tablet")]
 pub use tablet::*;

@@ -36,7 +36,7 @@ pub struct ServerProcess {
 pub struct Memory {
     /// Resident now (`VmRSS`).
     pub rss_kib: u64,
-    /// Resident at most since the start or the last [`ServerProcess::reset_peak`] (`VmHWM`).
+    /// Resident at most since the start or the last [`reset_peak_of`] (`VmHWM`).
     pub peak_kib: u64,
 }
 
@@ -85,26 +85,12 @@ impl ServerProcess {
 
     /// The child's memory now.
     pub fn memory(&self) -> Memory {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .expect("the server's /proc status");
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-                .unwrap_or(0)
-        };
-        Memory {
-            rss_kib: field("VmRSS:"),
-            peak_kib: field("VmHWM:"),
-        }
+        memory_of(self.pid)
     }
 
-    /// Sets the child's `VmHWM` back to its `VmRSS` (`5` into `/proc/<pid>/clear_refs`), so
-    /// that the next [`Memory::peak_kib`] is the peak since now.
+    /// Sets the child's peak back to now ([`reset_peak_of`]).
     pub fn reset_peak(&self) {
-        std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5").expect("clear_refs");
+        reset_peak_of(self.pid);
     }
 
     /// Closes the child's input (it shuts its server down gracefully) and waits for it.
@@ -113,6 +99,30 @@ impl ServerProcess {
         let status = self.child.wait().expect("the server's process ends");
         assert!(status.success(), "the server's process failed: {status}");
     }
+}
+
+/// A process's memory now (this one's: `std::process::id()`).
+pub fn memory_of(pid: u32) -> Memory {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process's /proc status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kib| kib.parse().ok())
+            .unwrap_or(0)
+    };
+    Memory {
+        rss_kib: field("VmRSS:"),
+        peak_kib: field("VmHWM:"),
+    }
+}
+
+/// Sets a process's `VmHWM` back to its `VmRSS` (`5` into `/proc/<pid>/clear_refs`), so that
+/// the next [`Memory::peak_kib`] is the peak since now.
+pub fn reset_peak_of(pid: u32) {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs");
 }
 
 /// In the child: announces `server` (address, data directory, `tokens`) on standard output,
