@@ -7,7 +7,6 @@
 //! It starts a real server in-process (TLS with a development certificate, on 127.0.0.1).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -17,20 +16,6 @@ use kooperacja_server::config::{ServeConfig, TlsMode};
 use kooperacja_server::identity::Role;
 use sync_core::model::case::Referral;
 use sync_core::PeerId;
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -112,7 +97,7 @@ async fn main() -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let held = field.documents().await?.len();
     field.shutdown().await;
-    let size = dir_size(&field_dir);
+    let size = kooperacja_test_support::bytes_under(&field_dir);
     println!(
         "first sync of {held} cases: {:.2} s ({status}); tablet store {:.1} KiB, {:.1} KiB per case",
         elapsed.as_secs_f64(),

@@ -222,6 +222,38 @@ async fn a_forbidden_download_is_answered_like_an_unknown_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_lies_sealed_on_the_servers_disk_and_is_served_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, _anna, case) = region_with_case(loopback(dir.path())).await;
+    let anna = enroll(&server, "anna").token;
+    // A scan of four pieces whose every 4 KiB carry words of the family's contract in clear.
+    const WORDS: &[u8] = b"Kontrakt socjalny rodziny Kowalskich, ul. Lipowa 7";
+    let mut scan = pdf_file(3 * 256 * 1024 + 1000);
+    for at in (64..scan.len() - WORDS.len()).step_by(4096) {
+        scan[at..at + WORDS.len()].copy_from_slice(WORDS);
+    }
+    let done = upload_rest(server.addr, &anna, case, &scan).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    let path = attachment_path(case, &sha256_hex(&scan), "");
+    assert!(get_binary(server.addr, &anna, &path, None).await.body == scan);
+    server.shutdown().await.expect("shutdown");
+
+    // Everything is on disk now: the blob's file is there, and no byte of the scan in clear
+    // anywhere under the data directory (its pieces are sealed under the case's key).
+    let blob_files = files_under(&dir.path().join("blobs"));
+    assert_eq!(blob_files.len(), 1, "{blob_files:?}");
+    assert!(bytes_under(&dir.path().join("blobs")) > scan.len() as u64);
+    for needle in [WORDS, b"%PDF-1.7".as_slice()] {
+        assert_eq!(
+            files_containing_bytes(dir.path(), needle),
+            Vec::<std::path::PathBuf>::new(),
+            "{:?} in clear",
+            String::from_utf8_lossy(needle)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erased_case_leaves_no_attachment_behind() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (server, _anna, case) = region_with_case(loopback(dir.path())).await;

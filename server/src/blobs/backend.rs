@@ -9,7 +9,7 @@ use std::path::Path;
 use sync_core::DocumentId;
 
 use super::files::Files;
-pub use super::id::{BlobId, META_TREE};
+use super::id::{BlobId, META_TREE};
 use crate::error::ServerError;
 use crate::pg::Pg;
 use crate::store::DocStore;

@@ -1,6 +1,6 @@
-//! A blob's name (its case and content hash) and the sled tree of blob records: what the
-//! blob store's parts ([`super::backend`], [`super::files`], [`super::carry`]) all name, kept
-//! apart so none of them depends on another for it.
+//! A blob's name ([`BlobId`]: its case and the SHA-256 of its bytes, also its key in sled) and
+//! the sled tree of the blobs' records: what the backend, the blob files and the backups'
+//! carrying format all name blobs by.
 
 use sync_core::DocumentId;
 
@@ -17,11 +17,11 @@ pub struct BlobId {
 }
 
 impl BlobId {
-    pub(crate) fn key(&self) -> Vec<u8> {
+    pub(super) fn key(&self) -> Vec<u8> {
         [self.document.as_bytes().as_slice(), &self.sha256].concat()
     }
 
-    pub(crate) fn from_key(key: &[u8]) -> Option<Self> {
+    pub(super) fn from_key(key: &[u8]) -> Option<Self> {
         let document: [u8; 16] = key.get(..16)?.try_into().ok()?;
         let sha256: [u8; 32] = key.get(16..48)?.try_into().ok()?;
         Some(Self {

@@ -33,7 +33,8 @@ use std::time::Duration;
 use chacha20poly1305::XChaCha20Poly1305;
 use serde::{Deserialize, Serialize};
 
-pub use backend::{Backend, BlobId};
+pub use backend::Backend;
+pub use id::{BlobId, META_TREE};
 
 use crate::at_rest::seal;
 use crate::at_rest::SealedStore;

@@ -92,20 +92,6 @@ async fn seed_caseload(
     (ids, bytes)
 }
 
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
-
 /// A new tablet of Anna's, opened and synced until up to date, `runs` times (each a fresh
 /// device and store): seconds per run and the store's size of the last.
 async fn sdk_first_sync(server: &RunningServer, dir: &Path, expect: usize, runs: usize) -> Json {
@@ -133,7 +119,7 @@ async fn sdk_first_sync(server: &RunningServer, dir: &Path, expect: usize, runs:
         field.shutdown().await;
         assert!(held >= expect, "the tablet holds {held} of {expect}");
         seconds.push(elapsed);
-        store_kib = dir_size(&folder) as f64 / 1024.0;
+        store_kib = bytes_under(&folder) as f64 / 1024.0;
     }
     json!({ "seconds": seconds, "median_s": stats::percentile(&seconds, 50.0),
             "store_kib": store_kib, "store_kib_per_case": store_kib / expect.max(1) as f64 })

@@ -1,4 +1,4 @@
-//! What lies on disk under a directory: every file, the files holding some bytes, and a
+//! What lies on disk under a directory: every file, their size, the files holding some bytes, and a
 //! snapshot of their hashes (to check that a store holds no plaintext, or that nothing changed).
 
 use std::collections::BTreeMap;
@@ -73,6 +73,15 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// The bytes of the files under `dir`, recursively (0 where there is no such folder).
+pub fn bytes_under(dir: &Path) -> u64 {
+    files_under(dir)
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// The files under `dir` whose bytes contain `needle`.

@@ -6,7 +6,8 @@
 //!   story it walks ([`case_story`], gathered under one import in [`nowak`]); plain test
 //!   documents ([`documents`]); files on disk ([`files`]).
 //! - Feature `server`: a server in this process ([`server`]: [`start_server`], [`enroll`],
-//!   the PZK region, metrics), a throwaway PostgreSQL ([`pg_cluster`]), the frame-aware
+//!   the PZK region, metrics), a server in a child process for benchmarks
+//!   ([`server_process`]), a throwaway PostgreSQL ([`pg_cluster`]), the frame-aware
 //!   fault proxy ([`fault_proxy`]), raw WebSockets that speak frame by frame
 //!   ([`raw_socket`]) and browser scripts in Chromium ([`browser`]).
 //! - Feature `tablet`: tablet settings, [`tablet_at`], the case data a tablet enters, and
@@ -45,6 +46,8 @@ pub mod referrals;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]
+pub mod server_process;
+#[cfg(feature = "server")]
 mod slow_link;
 #[cfg(feature = "tablet")]
 pub mod tablet;
@@ -75,5 +78,9 @@ pub use in_process::*;
 pub use referrals::{nowak_family, school_referral};
 #[cfg(feature = "server")]
 pub use server::*;
+#[cfg(feature = "server")]
+pub use server_process::{
+    memory_of, reset_peak_of, serve_until_stdin_closes, Memory, ServerProcess, SERVE_ARG,
+};
 #[cfg(feature = "tablet")]
 pub use tablet::*;
