@@ -73,6 +73,41 @@ fn an_attachment_id_is_written_once() {
     assert_eq!(doc.get_heads(), heads, "nothing written");
 }
 
+/// A change that rewrites a field of an existing entry, past the model's own edits (as a
+/// hostile client could send it), makes the case invalid: the entry names the field, so a
+/// server refuses it whoever sends it; a concurrent rewrite the same.
+#[test]
+fn an_entry_rewritten_past_the_model_is_refused() {
+    let mut doc = new_case();
+    attach_file(&mut doc, "a1", &scan(), &editor("anna"), at(12)).expect("attached");
+    validate(&doc).expect("valid");
+    let rewrite = |doc: &mut Automerge, field: &str, value: &str| {
+        let map = doc
+            .get(ROOT, "attachments")
+            .expect("read")
+            .and_then(|(_, m)| doc.get(&m, "a1").expect("read"))
+            .map(|(_, e)| e)
+            .expect("the entry");
+        let mut tx = doc.transaction();
+        tx.put(&map, field, value).expect("written");
+        tx.commit();
+    };
+    for (field, value) in [("caption", "Inny podpis"), ("sha256", &*"b".repeat(64))] {
+        let mut later = doc.fork();
+        rewrite(&mut later, field, value);
+        let err = read_attachments(&later).expect_err("a rewritten entry");
+        assert!(
+            matches!(&err, SchemaError::Field { path, .. } if path.ends_with(field)),
+            "{field}: {err:?}"
+        );
+        assert!(validate(&later).is_err(), "{field}");
+    }
+    let mut concurrent = fork_as(&doc, "bartek");
+    rewrite(&mut concurrent, "caption", "Podpis Bartka");
+    let both = merged(&doc, &concurrent);
+    assert!(read_attachments(&both).is_err(), "a concurrent rewrite too");
+}
+
 #[test]
 fn bad_entries_are_refused_with_the_field() {
     let table: Vec<(&str, Attachment, &str)> = vec![

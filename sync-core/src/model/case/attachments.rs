@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
-use automerge::{Automerge, ROOT};
+use automerge::{Automerge, ReadDoc, ROOT};
 use chrono::{DateTime, Utc};
 
 use super::layout::{key, open_case};
@@ -197,6 +197,7 @@ pub fn read_attachments(doc: &Automerge) -> Result<BTreeMap<String, AttachmentVi
     for (id, node) in map.entries()? {
         let view = read_entry(&node)?;
         check_entry(&root, node.path(), &view.attachment)?;
+        check_written_once(&node)?;
         out.insert(id, view);
     }
     Ok(out)
@@ -236,6 +237,30 @@ fn read_entry(node: &Node<'_>) -> Result<AttachmentView, SchemaError> {
         institution: node.str(key::INSTITUTION)?,
         at: node.timestamp(key::AT)?,
     })
+}
+
+/// An entry is written once, whole: every value in it was put by the change that made the
+/// entry (append-only, whoever sends the change: a later or concurrent change that rewrites
+/// the hash, the caption or the author of an existing entry breaks the rule).
+fn check_written_once(node: &Node<'_>) -> Result<(), SchemaError> {
+    let doc = node.doc();
+    let entry = node.id();
+    let made_by = doc.hash_for_opid(&entry);
+    let keys: Vec<String> = doc.keys(&entry).collect();
+    for name in keys {
+        let values = doc
+            .get_all(&entry, name.as_str())
+            .map_err(|e| node.error(&name, e.to_string()))?;
+        for (_, op) in values {
+            if made_by.is_none() || doc.hash_for_opid(&op) != made_by {
+                return Err(node.error(
+                    &name,
+                    "an attachment entry is written once: its fields never change",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The checks an entry passes both when written and when read: the hash, type, size and link.
