@@ -3,7 +3,9 @@
 //! before, and then erases it through the erasure path, leaving nothing but the audit trail. An
 //! open case, and a case an administrator holds for a court, are kept; the ROPS coordinator sees
 //! the schedule under pseudonyms, a social worker does not; a restart in between loses nothing.
-//! The server's clock is the test's: nothing waits for time to pass.
+//! Anna sees the notice in her case app's "Nowe" (Chromium, `web/e2e/retention-news.mjs`; build
+//! the app first with `npm run build`). The server's clock is the test's: nothing waits for time
+//! to pass.
 
 use std::sync::{Arc, Mutex};
 
@@ -34,7 +36,12 @@ impl Calendar {
 
     /// A server over `dir` with a year's retention, reading this calendar.
     async fn server(&self, dir: &std::path::Path) -> RunningServer {
-        let mut config = ServeConfig::for_tests(dir, TlsMode::InsecureLoopback);
+        self.server_with(dir, TlsMode::InsecureLoopback).await
+    }
+
+    /// The same, serving `tls`.
+    async fn server_with(&self, dir: &std::path::Path, tls: TlsMode) -> RunningServer {
+        let mut config = ServeConfig::for_tests(dir, tls);
         config.allow_untyped = false;
         config.retention_months = 12;
         let now = self.0.clone();
@@ -348,5 +355,49 @@ async fn a_restart_between_the_notice_and_the_day_loses_nothing() {
     assert_eq!(swept["notified"], 0, "{swept}");
     assert_eq!(swept["erased"], 1, "{swept}");
     assert_eq!(server.state.storage.load_now(case).expect("load"), None);
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anna_finds_the_notice_among_her_news_in_the_case_app() {
+    require_browser_tools();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let calendar = Calendar::new();
+    let server = calendar.server_with(dir.path(), TlsMode::Dev).await;
+    let cert = dir.path().join("tls").join("dev-cert.pem");
+    provision_region(&server);
+    let anna = tablet(&server, "anna", "tablet-anna");
+    let case = screened_case(&anna).await;
+    close(&anna, case).await;
+    anna.shutdown().await;
+    calendar.set(2022, 12, 1);
+    let swept = kooperacja_server::retention::sweep(&server.state).await;
+    assert_eq!(swept.notified, 1, "{swept:?}");
+
+    let spec = serde_json::json!({
+        "profile": dir.path().join("anna-browser"),
+        "pin": "135790",
+        "worker": { "login": "anna", "code": enrolment_code(&server, "anna") },
+        "case": case.to_string(),
+    });
+    let result = BrowserScript {
+        script: "retention-news.mjs",
+        env: vec![("RETENTION_SPEC", spec.to_string())],
+        deadline: std::time::Duration::from_secs(180),
+    }
+    .run_alone(&server, &cert)
+    .await;
+    eprintln!("retention news: {result}");
+    assert_eq!(result["problems"], serde_json::json!([]), "{result}");
+    let items = result["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{result}");
+    assert_eq!(items[0]["key"], format!("retention:{case}:2023-01-01"));
+    assert!(items[0]["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("usunięta 1.01.2023")));
+    assert!(result["hash"]
+        .as_str()
+        .is_some_and(|h| h.contains(&case.to_string())));
+    assert_eq!(result["after"], serde_json::json!([]), "seen once opened");
     server.shutdown().await.expect("shutdown");
 }
