@@ -119,6 +119,11 @@ pub struct ServeArgs {
     /// [default: 5; at least 3].
     #[arg(long, env = "KOOPERACJA_EVALUATION_MIN_GROUP")]
     pub evaluation_min_group: Option<usize>,
+    /// Months a closed or handed-over case is kept, counted from 1 January of the year after
+    /// it ended, before it is erased (its owner told a month before) [default: 120; at least
+    /// 12].
+    #[arg(long, env = "KOOPERACJA_RETENTION_MONTHS")]
+    pub retention_months: Option<u32>,
 }
 
 /// The configuration file.
@@ -149,6 +154,7 @@ struct FileConfig {
     max_attachment_mb: Option<u64>,
     attachment_grace_hours: Option<u64>,
     evaluation_min_group: Option<usize>,
+    retention_months: Option<u32>,
 }
 
 /// How the server speaks TLS.
@@ -221,6 +227,12 @@ pub struct ServeConfig {
     pub attachment_grace: std::time::Duration,
     /// The evaluation's smallest group ([`crate::evaluation`]).
     pub evaluation_min_group: usize,
+    /// How long finished cases are kept, in months ([`crate::retention`]).
+    pub retention_months: u32,
+    /// How often the retention sweep runs; `None`: only when an admin asks (tests).
+    pub retention_sweep: Option<std::time::Duration>,
+    /// The clock retention reads.
+    pub clock: crate::retention::Clock,
 }
 
 /// Default limit of bytes waiting to be written to one peer.
@@ -258,6 +270,9 @@ impl ServeConfig {
             max_attachment: crate::blobs::DEFAULT_LIMIT,
             attachment_grace: crate::blobs::DEFAULT_GRACE,
             evaluation_min_group: crate::evaluation::DEFAULT_MIN_GROUP,
+            retention_months: crate::retention::DEFAULT_MONTHS,
+            retention_sweep: None,
+            clock: crate::retention::Clock::system(),
         }
     }
 }
@@ -395,6 +410,11 @@ impl ServeArgs {
             evaluation_min_group: crate::evaluation::min_group(
                 self.evaluation_min_group.or(file.evaluation_min_group),
             )?,
+            retention_months: crate::retention::months(
+                self.retention_months.or(file.retention_months),
+            )?,
+            retention_sweep: Some(std::time::Duration::from_secs(3600)),
+            clock: crate::retention::Clock::system(),
         })
     }
 }

@@ -47,6 +47,9 @@ pub enum ServerError {
     /// (an audit chain, an actor's binding).
     #[error("another writer: {0}")]
     Conflict(String),
+    /// The server is stopping: the work was not done.
+    #[error("the server is stopping")]
+    Stopping,
 }
 
 impl ServerError {
@@ -135,6 +138,7 @@ impl From<ServerError> for ApiError {
                 status: StatusCode::NOT_FOUND,
                 message: m,
             },
+            ServerError::Stopping => Self::unavailable("the server is stopping"),
             ServerError::TooManyAttempts(m) => Self {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 message: m,

@@ -75,12 +75,7 @@ pub fn cases(
         let spans = timeline::stage_timeline(&doc, view.created_at)
             .map_err(|e| ServerError::Corrupt(format!("the history of {id}: {e}")))?;
         let closed_at = timeline::closed_at(&spans);
-        let pseudonym = hex::encode(
-            &Sha256::new()
-                .chain_update(salt)
-                .chain_update(id.as_bytes())
-                .finalize()[..8],
-        );
+        let pseudonym = pseudonym(salt, &id);
         rows.push(CaseRow {
             case: pseudonym,
             institution: view.lead_institution.clone(),
@@ -101,6 +96,17 @@ pub fn cases(
         cases: rows,
         per_stage,
     })
+}
+
+/// A case's stable pseudonym in exports and the retention schedule: not its document id, and
+/// not reversible without the server's salt.
+pub fn pseudonym(salt: &[u8], id: &sync_core::DocumentId) -> String {
+    hex::encode(
+        &Sha256::new()
+            .chain_update(salt)
+            .chain_update(id.as_bytes())
+            .finalize()[..8],
+    )
 }
 
 /// The export as CSV: `case,institution,stage,opened,closed,days_open,goals,services` (goals and

@@ -28,6 +28,8 @@
 //!   who may read `/metrics`.
 //! - [`access_report`]: the access report on one case (GDPR art. 15).
 //! - [`evaluation`]: the region's de-identified figures (`/api/v1/evaluation`).
+//! - [`erasure`]: erasing a case (the admin API's and the retention's one path);
+//!   [`retention`]: finished cases kept for a period, their owners told, then erased.
 //! - [`web`]: the remote PZK meeting page (`/`, `/meeting/…`), built into the binary.
 
 pub mod access;
@@ -43,6 +45,7 @@ pub mod config;
 pub mod disk;
 pub mod doors;
 pub mod enrolment;
+pub mod erasure;
 pub mod error;
 pub mod evaluation;
 pub mod export;
@@ -55,6 +58,7 @@ pub mod migrate;
 pub mod pg;
 pub mod place;
 pub mod refusals;
+pub mod retention;
 pub mod secrets;
 pub mod serve;
 pub mod signing;

@@ -223,6 +223,8 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
         data_dir: config.data_dir.clone(),
         blobs,
         evaluation_min_group: config.evaluation_min_group,
+        retention_months: config.retention_months,
+        clock: config.clock.clone(),
         doors: Arc::new(Doors {
             sockets: Arc::new(SocketCaps::new(
                 config.max_sockets_per_user,
@@ -252,6 +254,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     let (stopping, stopping_seen) = watch::channel(false);
     let written = state.kv.clone();
     collect_orphans_hourly(state.blobs.clone(), stopping_seen.clone());
+    if let Some(every) = config.retention_sweep {
+        sweep_retention(state.clone(), every, stopping_seen.clone());
+    }
     let shutdown = async move {
         shutdown_signal(stopped, hub).await;
         // Audit records and bindings still in the PostgreSQL batch writer's hands.
@@ -380,6 +385,24 @@ fn collect_orphans_hourly(blobs: crate::blobs::Blobs, mut stopping: watch::Recei
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "collecting attachments failed"),
                 Err(e) => tracing::warn!(error = %e, "collecting attachments failed"),
+            }
+        }
+    });
+}
+
+/// Runs the retention sweep (`crate::retention`) every `every`, the first at once. Stops when
+/// the server does.
+fn sweep_retention(state: AppState, every: Duration, mut stopping: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(every);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stopping.wait_for(|stopping| *stopping) => return,
+            }
+            let swept = crate::retention::sweep(&state).await;
+            if swept.scheduled + swept.notified + swept.erased + swept.failed > 0 {
+                tracing::info!(?swept, "retention sweep");
             }
         }
     });

@@ -44,4 +44,8 @@ pub struct AppState {
     pub doors: Arc<crate::doors::Doors>,
     /// The evaluation's smallest group (`--evaluation-min-group`).
     pub evaluation_min_group: usize,
+    /// How long finished cases are kept, in months (`--retention-months`).
+    pub retention_months: u32,
+    /// The clock retention reads ([`crate::retention::Clock`]; tests set it).
+    pub clock: crate::retention::Clock,
 }

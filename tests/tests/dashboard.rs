@@ -4,8 +4,10 @@
 //! `gops2` (gmina B, fewer than the server's minimum of five). A ROPS coordinator signs in and
 //! opens the dashboard: every chart is drawn, the table shows the region's figures with gmina
 //! B's hidden ("< 5 (ukryte)"); narrowed to gmina A the figures change to its own; the CSV of
-//! that scope downloads. A social worker has no dashboard: not in her navigation, refused at its
-//! address, and refused by the server.
+//! that scope downloads. One of the GOPS's families was not taken in after the screening: the
+//! retention schedule below the figures shows its closed case under a pseudonym, to be erased
+//! ten years from 1 January after its closing, its owner not yet told. A social worker has no
+//! dashboard: not in her navigation, refused at its address, and refused by the server.
 //!
 //! The app is the one in `web/dist`, which the server embeds: build it first (`npm run build`).
 
@@ -14,8 +16,10 @@ use std::time::Duration;
 use kooperacja_test_support::evaluation_region::{
     enter_cases, place_region, GMINA_A, GMINA_B, POWIAT,
 };
+use kooperacja_test_support::nowak::not_qualify;
 use kooperacja_test_support::*;
 use serde_json::{json, Value as Json};
+use sync_core::model::case::{workflow, Stage};
 
 const BROWSER_DEADLINE: Duration = Duration::from_secs(240);
 
@@ -41,7 +45,22 @@ async fn a_coordinator_reads_the_dashboard_and_a_social_worker_is_refused() {
     let cert = dir.path().join("tls").join("dev-cert.pem");
     provision_region(&server);
     place_region(&server);
-    enter_cases(&server, "anna", "gops", 5, 2).await;
+    enter_cases(&server, "anna", "gops", 4, 2).await;
+    // The fifth family of the GOPS is not taken in after the screening: its case is closed,
+    // and the retention sweep schedules it.
+    let by = sync_core::model::Editor::new("anna", "gops").expect("editor");
+    let mut closed = CaseFixture::new("anna", "gops").build();
+    let now = chrono::Utc::now();
+    workflow::transition(&mut closed, Stage::Screening, &by, now).expect("screening");
+    not_qualify(&mut closed);
+    workflow::transition(&mut closed, Stage::Closed, &by, now).expect("closed");
+    let closed_id = random_id();
+    let anna = tablet(&server, "anna", "tablet-anna-closing");
+    anna.create(closed_id, closed).await.expect("created");
+    wait_acknowledged(&anna, closed_id).await;
+    anna.shutdown().await;
+    let swept = kooperacja_server::retention::sweep(&server.state).await;
+    assert_eq!(swept.scheduled, 1, "{swept:?}");
     enter_cases(&server, "ewa", "gops2", 4, 0).await;
 
     let spec = json!({
@@ -85,6 +104,17 @@ async fn a_coordinator_reads_the_dashboard_and_a_social_worker_is_refused() {
     assert!(result["status"]
         .as_str()
         .is_some_and(|s| s.contains("cały region") && s.contains("< 5")));
+
+    // The retention schedule: the closed case, under a pseudonym, due ten years from 1 January.
+    let due = format!("{}-01-01", chrono::Datelike::year(&now) + 11);
+    let retention = result["retention"].as_array().expect("retention rows");
+    assert_eq!(retention.len(), 1, "{result}");
+    assert_eq!(retention[0]["eraseOn"], due.as_str(), "{result}");
+    assert_eq!(retention[0]["notified"], "false");
+    assert!(!result.to_string().contains(&closed_id.to_string()));
+    assert!(result["retentionPeriod"]
+        .as_str()
+        .is_some_and(|t| t.contains("10 lat")));
 
     // Narrowed to gmina A: its five cases are the region's figure, gmina B is gone.
     let gmina = &result["gmina"];

@@ -72,6 +72,10 @@ async function scenario() {
   result.charts = await paintedCharts(page)
   result.region = await tableRows(page)
   result.status = await page.textContent("[data-testid=eval-status]")
+  result.retentionPeriod = await page.textContent("[data-testid=retention-period]")
+  result.retention = await page.$$eval("[data-testid=retention-row]", rows =>
+    rows.map(r => ({ case: r.dataset.case, eraseOn: r.dataset.eraseOn, notified: r.dataset.notified, text: r.textContent })),
+  )
 
   note(`the coordinator narrows the figures to gmina ${spec.gmina}`)
   await page.selectOption("[data-testid=eval-gmina]", spec.gmina)

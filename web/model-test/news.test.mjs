@@ -78,6 +78,18 @@ test("what the user opened is not new any more; nor is what they wrote themselve
   assert.deepEqual(anna.map(i => i.key), ["case:C2"], "anna asked k1 and k2, owns C1, and the GOPS is no member of this team")
 })
 
+test("a retention notice is news until opened, and again when the day changes", () => {
+  const notice = eraseOn => ({ ...input({ login: "anna", institution: "gops" }), notices: [{ id: "C1", eraseOn }] })
+  const [item] = News.news(notice("2032-01-01")).filter(i => i.kind === "retention")
+  assert.equal(item.key, "retention:C1:2032-01-01")
+  assert.equal(item.document, "C1")
+  assert.match(item.text, /usunięta 1\.01\.2032/)
+  const seen = { ...notice("2032-01-01"), seen: new Set([item.key]) }
+  assert.equal(News.news(seen).filter(i => i.kind === "retention").length, 0)
+  const later = { ...notice("2033-06-30"), seen: new Set([item.key]) }
+  assert.deepEqual(News.news(later).filter(i => i.kind === "retention").map(i => i.key), ["retention:C1:2033-06-30"])
+})
+
 test("an institution sees only consultations addressed to it", () => {
   const police = News.news(input({ login: "policja-rep", institution: "policja" }))
   assert.deepEqual(police.filter(i => i.kind === "consultation").map(i => i.entry), ["k2"])

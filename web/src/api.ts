@@ -26,6 +26,8 @@ export interface DocumentEntry {
   url: string
   kind: string | null
   access: "read" | "read-write"
+  /** For a finished case whose owner was told: the day the server erases it (retention). */
+  erase_on?: string
 }
 
 const DEVICE_TOKEN = "kooperacja.deviceToken"

@@ -31,7 +31,8 @@
 //! table above, [`actors`] the binding of change authors to devices, [`consultations`] who asks
 //! and answers a consultation addressed to an institution, [`pzk_parts`] the parts of a PZK
 //! document only its editors change, [`validate`] what a changed document must be and what the
-//! server derives from it, [`policy`] the engine's questions answered from all of these.
+//! server derives from it, [`policy`] the engine's questions answered from all of these;
+//! [`retention`] keeps a finished case's retention (closing date, notice, legal hold).
 
 mod actors;
 mod consultations;
@@ -39,10 +40,11 @@ mod policy;
 mod pzk_parts;
 mod record;
 mod registry;
+mod retention;
 mod rules;
 mod validate;
 
 pub use policy::ServerPolicy;
-pub use record::{DocRecord, Kind};
+pub use record::{DocRecord, Hold, Kind, Retention};
 pub use registry::Registry;
 pub use validate::PZK_PURPOSE;

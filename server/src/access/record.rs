@@ -68,4 +68,47 @@ pub struct DocRecord {
     /// (see `pzk_parts`); empty for records made before they were kept.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pzk_parts: BTreeMap<String, String>,
+    /// For a finished case: its retention (closing date, notice, legal hold; see
+    /// `crate::retention`).
+    #[serde(default, skip_serializing_if = "Retention::is_empty")]
+    pub retention: Retention,
+}
+
+/// A finished case's retention as the server keeps it: when it was closed (read once from its
+/// history), when its owner was told it will be erased, and an administrator's legal hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Retention {
+    /// When the case was closed or handed over (Unix seconds), from its history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<i64>,
+    /// When its owner was told that the case will be erased (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified_at: Option<i64>,
+    /// A legal hold or extension set by an administrator (court proceedings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
+}
+
+impl Retention {
+    /// Nothing known yet (an open case, or a record made before retention).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A legal hold on a case's erasure (*wstrzymanie usunięcia*), e.g. while court proceedings
+/// need the file: without `until` the case is kept until the hold is lifted, with it the
+/// retention is extended to that day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Hold {
+    /// Why (e.g. the court's file number); shown to administrators only.
+    pub reason: String,
+    /// Kept at least until this day (`YYYY-MM-DD`); none: until the hold is lifted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub until: Option<chrono::NaiveDate>,
+    /// The administrator who set it.
+    pub by: String,
+    /// When it was set (Unix seconds).
+    pub at: i64,
 }

@@ -100,6 +100,11 @@ impl Registry {
                     serde_json::json!({ "institutions": record.consents }),
                 );
             }
+            // The retention part is the sweep's and the admins' (`crate::retention`): kept as
+            // it is now, not as it was when this check began.
+            if let Some(current) = self.record(document) {
+                record.retention = current.retention;
+            }
             self.save(*document, record)
                 .map_err(|e| Refusal::HostFailed(e.to_string()))?;
             self.touched(*document);
@@ -168,6 +173,7 @@ impl Registry {
             addressed_checked: BTreeSet::new(),
             approved_meetings: BTreeSet::new(),
             pzk_parts: BTreeMap::new(),
+            retention: Default::default(),
         })
     }
 

@@ -255,18 +255,7 @@ pub(super) async fn erase(
     let by = admin(&state, &headers).await?;
     let id = sync_core::DocumentId::parse(&document)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    state.registry.erase(id, &by.login)?;
-    let blobs = state.blobs.clone();
-    tokio::task::spawn_blocking(move || blobs.erase_document(id))
-        .await
-        .map_err(|e| ServerError::Corrupt(e.to_string()))??;
-    let (ack, done) = oneshot::channel();
-    if !state.hub.send(Command::Erase(id, ack)).await {
-        return Err(ApiError::unavailable("the server is stopping"));
-    }
-    done.await
-        .map_err(|_| ApiError::unavailable("the server is stopping"))?
-        .map_err(ServerError::from)?;
+    crate::erasure::erase_case(&state, id, &by.login).await?;
     Ok(Json(serde_json::json!({ "erased": id.to_string() })))
 }
 

@@ -70,6 +70,7 @@ pub(super) async fn my_documents(
             } else {
                 AccessLevel::Read
             },
+            erase_on: super::retention::notice(&state, &id),
         })
         .collect();
     Ok(Json(DocumentList { documents }))

@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`: [`me`] (the caller's profile and documents), [`tokens`]
 //! (enrolment with a code, short-lived access tokens), [`documents`] (assignments) and
-//! [`admin`] (provisioning, revocation, backup, erasure) and [`attachments`] (a case's files). Each handler learns who calls from
+//! [`admin`] (provisioning, revocation, backup, erasure), [`attachments`] (a case's files) and
+//! [`retention`] (the schedule, legal holds, the sweep). Each handler learns who calls from
 //! [`caller`]. [`openapi`] describes them all (`/openapi.json`), [`schemas`] the JSON answers
 //! handlers build by hand.
 
@@ -13,6 +14,7 @@ mod documents;
 mod evaluation;
 mod me;
 pub mod openapi;
+mod retention;
 pub(crate) mod schemas;
 mod tokens;
 
@@ -26,6 +28,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi::document))
         .route("/evaluation", get(evaluation::figures))
+        .route("/retention", get(retention::schedule))
+        .route(
+            "/admin/documents/{document}/retention-hold",
+            put(retention::hold).delete(retention::lift_hold),
+        )
+        .route("/admin/retention/sweep", post(retention::sweep))
         .route("/me", get(me::who_am_i))
         .route("/me/documents", get(me::my_documents))
         .route("/enroll", post(tokens::redeem))

@@ -46,6 +46,10 @@ use utoipa::{Modify, OpenApi};
         super::attachments::download,
         super::evaluation::figures,
         super::access_report::report,
+        super::retention::schedule,
+        super::retention::hold,
+        super::retention::lift_hold,
+        super::retention::sweep,
     ),
     components(schemas(super::schemas::DocumentEntry, super::schemas::AccessLevel)),
     modifiers(&BearerToken),
@@ -59,6 +63,7 @@ use utoipa::{Modify, OpenApi};
         (name = "documents", description = "Przydziały do spraw"),
         (name = "attachments", description = "Załączniki spraw"),
         (name = "evaluation", description = "Ewaluacja modelu (ROPS)"),
+        (name = "retention", description = "Retencja zakończonych spraw"),
         (name = "openapi", description = "Ten opis"),
     )
 )]

@@ -47,6 +47,10 @@ pub(crate) struct DocumentEntry {
     pub kind: crate::access::Kind,
     /// What the caller may do.
     pub access: AccessLevel,
+    /// For a finished case whose owner has been told: the day it is to be erased at the end
+    /// of its retention (`YYYY-MM-DD`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erase_on: Option<String>,
 }
 
 /// What a caller may do with a document.
@@ -82,4 +86,13 @@ pub(crate) struct BackupDone {
 pub(crate) struct Erased {
     /// The erased document's id.
     pub erased: String,
+}
+
+/// `DELETE /admin/documents/{document}/retention-hold`: the hold lifted.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct HoldLifted {
+    /// The case's id.
+    pub document: String,
+    /// Whether it was held (false: there was no hold to lift).
+    pub lifted: bool,
 }

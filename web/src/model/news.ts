@@ -9,6 +9,8 @@
 // - a case shared with the user (a case on the device the user does not own);
 // - a meeting of a PZK document that invites I (`invitations[I]`), and a meeting whose minutes
 //   were approved (`minutesApproved`), by someone else, when I is invited or a member;
+// - a finished case the user holds that the server will erase at the end of its retention (the
+//   server's notice, a month before: `erase_on` in GET /api/v1/me/documents), once per day;
 // each until the user opens it (its key is in a "seen" document of theirs).
 
 import * as A from "@automerge/automerge/slim"
@@ -20,7 +22,7 @@ import * as R from "./reader.ts"
 type Obj = Record<string, unknown>
 const s = (value: string) => new A.ImmutableString(value)
 
-export type NewsKind = "consultation" | "referral" | "case" | "meeting" | "minutes"
+export type NewsKind = "consultation" | "referral" | "case" | "meeting" | "minutes" | "retention"
 
 /** One thing new for the user. */
 export interface NewsItem {
@@ -43,7 +45,16 @@ export interface NewsInput {
   pzk: Array<{ id: string; doc: unknown }>
   referrals: Array<{ id: string; doc: unknown }>
   cases: Array<{ id: string; doc: unknown }>
+  /** The server's retention notices: a case of the user's and the day it is to be erased (`YYYY-MM-DD`). */
+  notices?: Array<{ id: string; eraseOn: string }>
   seen: ReadonlySet<string>
+}
+
+/** `YYYY-MM-DD` as a Polish date (`1.01.2032`); as given when it is not one. */
+function polishDay(day: string): string {
+  const [y, m, d] = day.split("-").map(Number)
+  if (!y || !m || !d) return day
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString("pl-PL", { timeZone: "UTC" })
 }
 
 const opt = (node: Obj, key: string, path: string): string | null => {
@@ -128,6 +139,18 @@ export function news(input: NewsInput): NewsItem[] {
     const owner = opt(root, "owner", "")
     if (owner === null || owner === login) continue
     items.push({ key: `case:${id}`, kind: "case", document: id, entry: null, at: null, text: `Udostępniono Ci sprawę (prowadzi: ${owner})` })
+  }
+  for (const { id, eraseOn } of input.notices ?? []) {
+    items.push({
+      key: `retention:${id}:${eraseOn}`,
+      kind: "retention",
+      document: id,
+      entry: null,
+      at: null,
+      text:
+        `Sprawa zostanie usunięta ${polishDay(eraseOn)}: minął okres przechowywania. ` +
+        "Jeśli jest jeszcze potrzebna (np. w postępowaniu sądowym), zgłoś to administratorowi.",
+    })
   }
   const fresh = items.filter(i => !input.seen.has(i.key))
   return fresh.sort((a, b) => (b.at?.getTime() ?? 0) - (a.at?.getTime() ?? 0))

@@ -40,7 +40,7 @@ export function query(scope: Scope, format: "json" | "csv" = "json"): string {
   return `/api/v1/evaluation${text ? `?${text}` : ""}`
 }
 
-async function get(tokens: AccessTokens, path: string): Promise<Response> {
+export async function get(tokens: AccessTokens, path: string): Promise<Response> {
   let response: Response
   try {
     response = await fetch(path, { headers: { Authorization: `Bearer ${await tokens.get()}` } })

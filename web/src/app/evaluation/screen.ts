@@ -1,13 +1,15 @@
 // The evaluation dashboard (`#/ewaluacja`) for ROPS coordinators and analysts (and admins):
 // the region's de-identified figures, narrowed to a PZK, gmina or powiat and a range of months,
 // as charts and as a table; a hidden figure (a group smaller than the server's minimum) shows
-// as "< N (ukryte)"; the same figures download as CSV. Others get the server's refusal.
+// as "< N (ukryte)"; the same figures download as CSV; below, the retention schedule of finished
+// cases (./retention.ts). Others get the server's refusal.
 
 import type { AppContext } from "../context"
 import { button, el, field } from "../screens/dom"
 import { drawCharts } from "./charts"
 import { groups, loadCsv, loadFigures, mayEvaluate, WHOLE_REGION, type Figures, type Scope } from "./figures"
 import { cellText, DIMENSIONS, keyLabel, measureLabel } from "./labels"
+import { loadSchedule, scheduleSection } from "./retention"
 import "./evaluation.css"
 
 const DIMENSION_ORDER = ["region", "powiat", "gmina", "pzk", "month"]
@@ -70,7 +72,7 @@ export async function showEvaluation(host: HTMLElement, context: AppContext): Pr
     return () => undefined
   }
   // The whole region's figures give the filters their choices.
-  const all = await loadFigures(context.tokens, WHOLE_REGION)
+  const [all, schedule] = await Promise.all([loadFigures(context.tokens, WHOLE_REGION), loadSchedule(context.tokens)])
   let scope: Scope = { ...WHOLE_REGION }
   const pzk = picker(all, "pzk", "wszystkie PZK")
   const gmina = picker(all, "gmina", "wszystkie gminy")
@@ -142,6 +144,8 @@ export async function showEvaluation(host: HTMLElement, context: AppContext): Pr
     charts,
     el("h3", {}, "Tabela wskaźników"),
     tableHost,
+    el("h3", {}, "Retencja zakończonych spraw"),
+    scheduleSection(schedule),
   )
   show(all, scope)
   return () => destroy()

@@ -54,6 +54,7 @@ export async function newsSources(context: AppContext): Promise<NewsSources> {
       pzk: docs(pzk),
       referrals: docs(referrals),
       cases: docs(cases),
+      notices: all.flatMap(d => (d.kind === "case" && d.erase_on ? [{ id: d.document_id, eraseOn: d.erase_on }] : [])),
       seen: keys,
     },
   }

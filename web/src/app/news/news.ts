@@ -17,6 +17,7 @@ const KIND: Record<M.News.NewsKind, string> = {
   case: "Sprawa",
   meeting: "Spotkanie",
   minutes: "Protokół",
+  retention: "Usunięcie sprawy",
 }
 
 function target(item: M.News.NewsItem): string {
@@ -26,6 +27,7 @@ function target(item: M.News.NewsItem): string {
     case "referral":
       return href({ screen: "referral", documentId: item.document })
     case "case":
+    case "retention":
       return href({ screen: "case", documentId: item.document })
     case "meeting":
     case "minutes":
