@@ -7,6 +7,7 @@
 import type { AppContext } from "../context"
 import { showMeetings } from "./meetings/screen"
 import type { Team } from "./team-model"
+import "./pzk.css"
 
 /** What a tab's screen leaves behind to be cleaned up when another one replaces it. */
 export type TabDispose = () => void
