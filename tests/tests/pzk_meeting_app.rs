@@ -75,6 +75,7 @@ async fn an_animator_runs_a_meeting_with_two_members_approves_and_prints_the_min
         .contains(&scheduled));
     assert_eq!(result["policeMaySchedule"], false);
     assert_eq!(result["schoolMayMarkPolice"], false);
+    assert_eq!(result["unmarked"], json!(["", "—"]), "not marked yet");
     let mut present: Vec<&str> = result["presence"]
         .as_array()
         .expect("logins")

@@ -90,6 +90,7 @@ async function scenario(spec, base) {
 
   note("each member marks how they take part; the animator marks himself")
   result.schoolMayMarkPolice = !(await s.page.isDisabled(`[data-testid=attendance] select[data-person="${spec.police.login}"]`))
+  result.unmarked = await s.page.$eval(`[data-testid=attendance] select[data-person="${spec.school.login}"]`, x => [x.value, x.selectedOptions[0]?.textContent ?? null])
   await mark(s.page, spec.school.login, "video")
   await mark(p.page, spec.police.login, "phone")
   await mark(a.page, spec.animator.login, "in_person")
