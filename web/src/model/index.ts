@@ -38,6 +38,7 @@ export * as Referrals from "./referral.ts"
 export * as Addressed from "./consultation.ts"
 export * as News from "./news.ts"
 export * as Meetings from "./pzk/meetings.ts"
+export * as Pzk from "./pzk/index.ts"
 export { kindOf, SCHEMA_VERSION, type DocumentKind } from "./header.ts"
 
 /**
