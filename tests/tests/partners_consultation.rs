@@ -56,7 +56,10 @@ async fn the_school_answers_a_consultation_about_a_case_it_cannot_see_and_news_c
         .contains("Szkoła Podstawowa nr 1"));
     // "Nowe": on both of the pedagogue's browsers, with a count on the tab; once opened on one,
     // gone from both.
-    assert_eq!(result["tabs"], json!(["caseload", "referrals", "news"]));
+    assert_eq!(
+        result["tabs"],
+        json!(["caseload", "referrals", "pzk", "news"])
+    );
     assert!(result["badge"].as_u64().unwrap_or(0) >= 1, "{result}");
     assert!(result["secondBefore"]
         .as_array()

@@ -3,7 +3,8 @@
 //
 // Kooperacja's convention, shared with the Rust SDK: channel `member` is
 // `{login, name, institution}`, channel `focus` is `{section, editing}` with a section such as
-// "agenda", "minutes", "attendance", "decisions" or "services".
+// "agenda", "minutes", "attendance", "decisions" or "services"; the case app's meeting page adds
+// channel `meeting`, the id of the meeting open (a team's document holds all its meetings).
 
 import { Presence, type DocHandle, type PeerId } from "@automerge/automerge-repo/slim"
 
@@ -24,6 +25,7 @@ export interface FocusState {
 export interface MeetingPresenceState {
   member: MemberState
   focus: FocusState
+  meeting?: string
   [channel: string]: unknown
 }
 
@@ -32,6 +34,8 @@ export interface PresentPeer {
   peerId: PeerId
   member?: MemberState
   focus?: FocusState
+  /** The meeting the peer has open, when it says. */
+  meeting?: string
 }
 
 /** Heartbeat every 5 s; a peer silent for 15 s is gone. */
@@ -42,18 +46,28 @@ export const PEER_TTL_MS = 15000
 export class MeetingPresence {
   readonly #presence: Presence<MeetingPresenceState>
 
-  constructor(handle: DocHandle<unknown>, member: MemberState, onChange: (peers: PresentPeer[]) => void) {
+  constructor(
+    handle: DocHandle<unknown>,
+    member: MemberState,
+    onChange: (peers: PresentPeer[]) => void,
+    meeting?: string,
+  ) {
     this.#presence = new Presence<MeetingPresenceState>({ handle })
     const changed = () => onChange(this.peers())
     for (const event of ["update", "snapshot", "goodbye", "pruning"] as const) {
       this.#presence.on(event, changed)
     }
     this.#presence.start({
-      initialState: { member, focus: { section: "agenda", editing: false } },
+      initialState: { member, focus: { section: "agenda", editing: false }, ...(meeting === undefined ? {} : { meeting }) },
       heartbeatMs: HEARTBEAT_MS,
       peerTtlMs: PEER_TTL_MS,
     })
     addEventListener("pagehide", () => this.#presence.stop())
+  }
+
+  /** Leaves the meeting (a page of the app that closes; the others see a goodbye). */
+  stop(): void {
+    this.#presence.stop()
   }
 
   /** Says where this page's user is working now (sent only when it changed). */
@@ -70,6 +84,7 @@ export class MeetingPresence {
       peerId: state.peerId,
       member: state.value.member,
       focus: state.value.focus,
+      meeting: typeof state.value.meeting === "string" ? state.value.meeting : undefined,
     }))
   }
 }

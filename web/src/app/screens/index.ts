@@ -1,8 +1,9 @@
 // The case app's screens: the caseload ("Moje sprawy"), today ("Dziś"), a new case and the case
-// card with its parts, the referrals, what is new ("Nowe"); for ROPS coordinators and admins the
-// evaluation dashboard ("Ewaluacja"). The shell mounts them once the worker is signed in and the
-// device store is unlocked; they read and edit documents only through the model (web/src/model)
-// and reach the network only through the context's repo and tokens.
+// card with its parts, the referrals, the PZK teams (app/pzk/), what is new ("Nowe"); for ROPS
+// coordinators and admins the evaluation dashboard ("Ewaluacja"). The shell mounts them once the
+// worker is signed in and the device store is unlocked; they read and edit documents only
+// through the model (web/src/model) and reach the network only through the context's repo and
+// tokens.
 
 import type { Me } from "../../api"
 import type { AppContext, MountScreens } from "../context"
@@ -20,6 +21,8 @@ import { loadNews } from "../news/news-model"
 import { showNews, showNewsConsultation } from "../news/news"
 import { mayEvaluate } from "../evaluation/figures"
 import { showEvaluation } from "../evaluation/screen"
+import { showTeam } from "../pzk/team"
+import { showTeams } from "../pzk/teams"
 import "./screens.css"
 
 /** What a shown screen leaves behind to be cleaned up when another one replaces it. */
@@ -50,6 +53,10 @@ function screenFor(route: Route): Screen {
       return (host, context) => showNewsConsultation(host, context, route.pzk, route.id)
     case "evaluation":
       return showEvaluation
+    case "pzk":
+      return showTeams
+    case "pzk-team":
+      return (host, context) => showTeam(host, context, route.pzk, route.tab, route.rest)
   }
 }
 
@@ -64,6 +71,7 @@ function navigation(me: Me): HTMLElement {
     link("#/", "Moje sprawy", "caseload"),
     ...caseWork,
     link("#/zgloszenia", "Zgłoszenia", "referrals"),
+    link("#/pzk", "Zespoły PZK", "pzk"),
     el("a", { href: "#/nowe", "data-nav": "news", "data-testid": "nav-news" }, "Nowe ", el("span", { class: "badge", "data-testid": "news-count", hidden: "hidden" }, "")),
     ...(mayEvaluate(me.roles) ? [link("#/ewaluacja", "Ewaluacja", "evaluation")] : []),
   )
@@ -130,7 +138,9 @@ export const mountCaseApp: MountScreens = (root, context) => {
           ? "referrals"
           : route.screen === "news-consultation"
             ? "news"
-            : route.screen
+            : route.screen === "pzk-team"
+              ? "pzk"
+              : route.screen
       a.toggleAttribute("aria-current", a.dataset.nav === section)
     }
     recountNews()

@@ -3,7 +3,9 @@
 // `#/sprawa/{documentId}` a case card, `#/zgloszenia` the referrals, `#/zgloszenia/nowe` a new
 // referral, `#/zgloszenie/{documentId}` a referral's card, `#/nowe` what is new ("Nowe"),
 // `#/nowe/konsultacja/{pzk}/{id}` a consultation addressed to the user's institution,
-// `#/ewaluacja` the evaluation dashboard (ROPS coordinators and admins).
+// `#/ewaluacja` the evaluation dashboard (ROPS coordinators and admins), `#/pzk` the user's PZK
+// teams, `#/pzk/{documentId}/{tab}/…` a team's page with its sub-tab (app/pzk/tabs.ts) and
+// what follows the tab's slug (say `spotkania/{meeting}/druk`).
 
 export type Route =
   | { screen: "caseload" }
@@ -16,6 +18,8 @@ export type Route =
   | { screen: "news" }
   | { screen: "news-consultation"; pzk: string; id: string }
   | { screen: "evaluation" }
+  | { screen: "pzk" }
+  | { screen: "pzk-team"; pzk: string; tab: string | null; rest: string[] }
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, "")
@@ -25,6 +29,12 @@ export function parseRoute(hash: string): Route {
   if (referral) return { screen: "referral", documentId: referral[1] }
   const consultation = path.match(/^\/nowe\/konsultacja\/([1-9A-HJ-NP-Za-km-z]+)\/([^/]+)\/?$/)
   if (consultation) return { screen: "news-consultation", pzk: consultation[1], id: decodeURIComponent(consultation[2]) }
+  const team = path.match(/^\/pzk\/([1-9A-HJ-NP-Za-km-z]+)((?:\/[^/]+)*)\/?$/)
+  if (team) {
+    const [tab, ...rest] = team[2].split("/").filter(Boolean).map(decodeURIComponent)
+    return { screen: "pzk-team", pzk: team[1], tab: tab ?? null, rest }
+  }
+  if (path === "/pzk") return { screen: "pzk" }
   if (path === "/nowe") return { screen: "news" }
   if (path === "/zgloszenia") return { screen: "referrals" }
   if (path === "/zgloszenia/nowe") return { screen: "new-referral" }
@@ -56,6 +66,12 @@ export function href(route: Route): string {
       return `#/nowe/konsultacja/${route.pzk}/${encodeURIComponent(route.id)}`
     case "evaluation":
       return "#/ewaluacja"
+    case "pzk":
+      return "#/pzk"
+    case "pzk-team": {
+      const parts = route.tab === null ? [] : [route.tab, ...route.rest]
+      return `#/pzk/${route.pzk}${parts.map(p => `/${encodeURIComponent(p)}`).join("")}`
+    }
   }
 }
 
