@@ -87,7 +87,7 @@ function scanSection(context: AppContext, team: Team, a: Agreement): HTMLElement
     "agreement-scan",
     "Skan podpisanego porozumienia",
     scan
-      ? attachmentTile({ document: team.documentId, sha256: scan.sha256, mime: scan.mime, size: scan.size, kind: "external_document", caption: scan.name })
+      ? attachmentTile({ document: team.documentId, sha256: scan.sha256, mime: scan.mime, size: scan.size, kind: "skan porozumienia", caption: scan.name })
       : el("p", { class: "muted", "data-testid": "scan-none" }, "Skanu jeszcze nie dołączono."),
   )
   if (!edits(team)) return body

@@ -45,10 +45,14 @@ export const edits = (team: Team) => team.runs
 /** Why the user only reads `part`, or nothing for who edits it. */
 export function readOnlyReason(team: Team, part: PzkPart): HTMLElement | string {
   if (edits(team)) return ""
-  const text = team.entry.access === "read-write"
-    ? M.message("refusal.pzk-part-not-editable", { part })
-    : "Masz wgląd w pracę zespołu (np. jako koordynator), bez prawa zmian."
-  return el("p", { class: "muted read-only-reason", "data-testid": "read-only-reason", "data-part": part }, text)
+  if (team.entry.access !== "read-write") {
+    const text = "Tylko do odczytu: masz wgląd w pracę zespołu (np. jako koordynator), bez prawa zmian."
+    return el("p", { class: "muted read-only-reason", "data-testid": "read-only-reason", "data-part": part }, text)
+  }
+  // The server's reason for refusing a member's change of this part, told before any is tried.
+  const reason = M.message("refusal.pzk-part-not-editable", { part }).replace(/^[^:]*:\s*/, "")
+  const text = `Tylko do odczytu: ${reason.charAt(0).toUpperCase()}${reason.slice(1)}`
+  return el("p", { class: "muted read-only-reason", "data-testid": "read-only-reason", "data-part": part, "data-code": "refusal.pzk-part-not-editable" }, text)
 }
 
 /** Makes one edit of the team's document as the signed-in user (the model checks the rules). */
