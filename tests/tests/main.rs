@@ -43,6 +43,7 @@ mod postgres_operations;
 mod postgres_store;
 mod presence;
 mod pzk_access;
+mod pzk_meeting_app;
 mod pzk_team_app;
 mod samod_interop;
 mod secret_attacks;

@@ -110,6 +110,25 @@ export async function typeInto(page, bind, text) {
   await until(page, ([b, t]) => document.querySelector(`[data-bind="${b}"]`)?.value.includes(t), [bind, text])
 }
 
+/** The "Nowe" list's items (their keys), read after showing the screen afresh. */
+export async function newsKeys(page) {
+  await page.click("[data-testid=nav-caseload]")
+  await page.locator("[data-testid=caseload]").waitFor({ timeout: WAIT_MS })
+  await page.click("[data-testid=nav-news]")
+  await page.locator("[data-testid=news-list]").waitFor({ timeout: WAIT_MS })
+  return page.$$eval("[data-testid=news-list] [data-news]", items => items.map(i => i.dataset.news))
+}
+
+/** Shows "Nowe" again (each time reading the documents on the device afresh) until `check(keys)` holds; returns the keys. */
+export async function untilNews(page, check) {
+  const deadline = Date.now() + WAIT_MS
+  for (;;) {
+    const keys = await newsKeys(page)
+    if (check(keys)) return keys
+    if (Date.now() > deadline) throw new Error(`"Nowe" never got there: ${JSON.stringify(keys)}`)
+  }
+}
+
 /**
  * A browser on the profile `name` (under `profiles`, kept on disk), with its page's uncaught
  * errors collected; it is added to `opened` (closed by the caller).

@@ -13,29 +13,10 @@
 import { join } from "node:path"
 
 import { WAIT_MS, note, until } from "./browser.mjs"
-import { chunkKeys, enter, openDevice, runStory, syncState } from "./case-app-steps.mjs"
+import { chunkKeys, enter, newsKeys, openDevice, runStory, syncState, untilNews } from "./case-app-steps.mjs"
 
 const opened = []
 const shot = (page, spec, name) => page.screenshot({ path: join(spec.screens, `consultation-${name}.png`), fullPage: true })
-
-/** The "Nowe" list's items (their keys), read after showing the screen afresh. */
-async function newsKeys(page) {
-  await page.click("[data-testid=nav-caseload]")
-  await page.locator("[data-testid=caseload]").waitFor({ timeout: WAIT_MS })
-  await page.click("[data-testid=nav-news]")
-  await page.locator("[data-testid=news-list]").waitFor({ timeout: WAIT_MS })
-  return page.$$eval("[data-testid=news-list] [data-news]", items => items.map(i => i.dataset.news))
-}
-
-/** Shows "Nowe" again (each time reading the documents on the device afresh) until `check(keys)` holds; returns the keys. */
-async function untilNews(page, check) {
-  const deadline = Date.now() + WAIT_MS
-  for (;;) {
-    const keys = await newsKeys(page)
-    if (check(keys)) return keys
-    if (Date.now() > deadline) throw new Error(`"Nowe" never got there: ${JSON.stringify(keys)}`)
-  }
-}
 
 async function scenario(spec, base) {
   const result = {}

@@ -38,9 +38,16 @@ const refused = {
   stranger: refusal(() => Meetings.inviteInstitution(doc, "s1", "obcy", animator, at)),
   emptyMinutes: refusal(() => Meetings.approveMinutes(doc, "s1", animator, at)),
 }
+apply(Meetings.setAgendaItem(doc, "s1", "p3", { title: "Wolne wnioski", order: 3 }, animator, at))
 apply(Meetings.recordAttendance(doc, "s1", "policja-rep", "video", animator, at))
 apply(Meetings.setMinutes(doc, "s1", "Omówiono rodziny i usługi.", animator, at))
 apply(Meetings.approveMinutes(doc, "s1", animator, at))
+// A second meeting scheduled from scratch, as the app's form writes it.
+apply(Meetings.scheduleMeeting(doc, "s2", { date: at, mode: "mixed", link: null }, animator, at))
+apply(Meetings.setAgendaItem(doc, "s2", "p1", { title: "Plan na styczeń", order: 1 }, animator, at))
+apply(Meetings.inviteInstitution(doc, "s2", "szkola", animator, at))
+apply(Meetings.recordDecision(doc, "s2", "u1", "Spotkanie w szkole.", animator, at))
 refused.afterApproval = refusal(() => Meetings.setMinutes(doc, "s1", "Inaczej.", M.editor("szkola-rep", "szkola"), at))
 writeFileSync(output, A.save(doc))
-process.stdout.write(JSON.stringify({ before, refused, after: canonical(Meetings.readMeeting(doc, "s1")) }))
+const second = Meetings.readMeeting(doc, "s2")
+process.stdout.write(JSON.stringify({ before, refused, after: canonical(Meetings.readMeeting(doc, "s1")), second: canonical(second) }))

@@ -10,7 +10,9 @@ use sync_core::model::case::{
     self, workflow, CaseInit, DiagnosisSector, GoalPlan, HouseholdMember, Referral,
     ScreeningOutcome, Signature, SigningMode, Stage,
 };
-use sync_core::model::pzk::{self, InstitutionSector, Member, MemberRole, ServiceEntry};
+use sync_core::model::pzk::{
+    self, InstitutionSector, Member, MemberRole, Representative, ServiceEntry,
+};
 use sync_core::model::Editor;
 
 use crate::documents::new_team_doc;
@@ -59,6 +61,34 @@ pub fn app_team_document() -> Automerge {
         remote_capable: false,
     };
     pzk::upsert_service(&mut doc, TUTORING, &tutoring, &by, at).expect("service");
+    doc
+}
+
+/// Team `pzk1`'s document ([`app_team_document`]) with each member institution's representative
+/// named under their login (the team's attendance list): the animator for the GOPS, the
+/// school's pedagogue and the police's community officer.
+pub fn meeting_team_document() -> Automerge {
+    let mut doc = app_team_document();
+    let by = Editor::new("animator1", "gops").expect("editor");
+    for (institution, login, name, function) in [
+        ("gops", "animator1", "Anna Animatorska", "animatorka PZK"),
+        ("szkola", "szkola-rep", "Ewa Nowicka", "pedagog szkolny"),
+        ("policja", "policja-rep", "Jan Kowal", "dzielnicowy"),
+    ] {
+        let representative = Representative {
+            name: name.into(),
+            function: function.into(),
+        };
+        pzk::set_representative(
+            &mut doc,
+            institution,
+            login,
+            &representative,
+            &by,
+            Utc::now(),
+        )
+        .expect("representative");
+    }
     doc
 }
 

@@ -59,7 +59,7 @@ pub mod nowak {
     pub use crate::case_story::*;
 }
 
-pub use app_fixtures::{app_team_document, case_in_delivery, TUTORING};
+pub use app_fixtures::{app_team_document, case_in_delivery, meeting_team_document, TUTORING};
 #[cfg(feature = "server")]
 pub use attachments::*;
 #[cfg(feature = "server")]

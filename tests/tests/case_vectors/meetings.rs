@@ -114,6 +114,14 @@ fn typescript_runs_a_meeting_as_rust_does() {
         "TypeScript's meeting as Rust reads it"
     );
     assert_eq!(view.minutes, "Omówiono rodziny i usługi.");
+    // An agenda item added by TypeScript keeps its order a number (not a map).
+    assert_eq!(view.agenda["p3"].order, 3);
+    assert_eq!(view.agenda["p3"].title, "Wolne wnioski");
+    let second = pzk::read_pzk(&written).expect("read").meetings["s2"].clone();
+    assert_eq!(report["second"], canonical(&second), "the second meeting");
+    assert_eq!(second.agenda["p1"].order, 1);
+    assert!(second.invitations.contains_key("szkola"));
+    assert_eq!(second.decisions["u1"].text, "Spotkanie w szkole.");
     assert_eq!(view.attendance["policja-rep"].value, Attendance::Video);
     assert_eq!(
         view.minutes_approved.as_ref().map(|s| s.by.as_str()),

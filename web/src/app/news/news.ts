@@ -29,14 +29,14 @@ function target(item: M.News.NewsItem): string {
       return href({ screen: "case", documentId: item.document })
     case "meeting":
     case "minutes":
-      // The meeting page (web/src/main.ts), on the same device store.
-      return `/meeting/${item.document}/${encodeURIComponent(item.entry ?? "")}`
+      // The meeting's page in the team's "Spotkania" tab (app/pzk/meetings/).
+      return href({ screen: "pzk-team", pzk: item.document, tab: "spotkania", rest: [item.entry ?? ""] })
   }
 }
 
 /**
  * Opens an item: marks it seen first (on all the user's devices, through the sync), then goes
- * to it; before leaving for another page (a meeting) the mark is written to the device's store.
+ * to it (every item opens a screen of this app).
  */
 async function openItem(context: AppContext, item: M.News.NewsItem): Promise<void> {
   try {
@@ -44,13 +44,7 @@ async function openItem(context: AppContext, item: M.News.NewsItem): Promise<voi
   } catch {
     // Not marked (the store refused): the item stays new, and it still opens.
   }
-  const to = target(item)
-  if (to.startsWith("#")) {
-    location.hash = to
-    return
-  }
-  await context.repo.flush().catch(() => undefined)
-  location.assign(to)
+  location.hash = target(item)
 }
 
 export async function showNews(host: HTMLElement, context: AppContext): Promise<() => void> {

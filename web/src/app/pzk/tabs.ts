@@ -12,6 +12,7 @@ import { showPlan } from "./parts/plan"
 import { showRecommendations } from "./parts/recommendations"
 import { showServices } from "./parts/services"
 import type { Team } from "./team-model"
+import "./pzk.css"
 
 /** What a tab's screen leaves behind to be cleaned up when another one replaces it. */
 export type TabDispose = () => void

@@ -55,7 +55,7 @@ export function section(name: string, title: string, ...children: Array<Node | s
  * Replaces `target`'s children with `fresh`, except the element being edited: an element with
  * `data-bind` that has focus inside `target` is put into the new tree in place of its twin
  * (same `data-bind`), keeping what was typed, and gets its focus, selection and scroll back
- * (moving a node in the DOM takes its focus away).
+ * (moving a node in the DOM takes its focus away) and its twin's `readOnly` and `disabled`.
  */
 export function rerender(target: HTMLElement, ...fresh: Array<Node | string>): void {
   const holder = document.createElement("div")
@@ -75,6 +75,10 @@ export function rerender(target: HTMLElement, ...fresh: Array<Node | string>): v
   const end = text ? edited.selectionEnd : null
   const scroll = edited.scrollTop
   const wanted = (twin as HTMLTextAreaElement).value
+  // The kept node takes on whether it may still be edited (a meeting frozen, a case closed
+  // while someone types in it).
+  if ("readOnly" in twin && "readOnly" in edited) edited.readOnly = (twin as HTMLTextAreaElement).readOnly
+  if ("disabled" in twin && "disabled" in edited) edited.disabled = (twin as HTMLTextAreaElement).disabled
   twin.replaceWith(active)
   target.replaceChildren(...holder.childNodes)
   active.focus({ preventScroll: true })

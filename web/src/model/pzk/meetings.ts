@@ -146,8 +146,12 @@ export function setAgendaItem(
   return pzkEdit(`meetings/${id}/agenda/${itemId}: saved`, by, at, d => {
     const agenda = meetingIn(d, id).agenda as Obj
     const current = agenda[itemId] as Obj | undefined
-    if (current === undefined) agenda[itemId] = { title: s(item.title), order: new A.Uint(item.order) }
-    else {
+    if (current === undefined) {
+      // A Uint inside an object literal is stored as a map by automerge-js 3.5 (it reads the
+      // marker of a Uint only on a direct assignment), so the item is made first, then filled.
+      agenda[itemId] = { title: s(item.title) }
+      ;(agenda[itemId] as Obj).order = new A.Uint(item.order)
+    } else {
       if (String(current.title) !== item.title) current.title = s(item.title)
       if (Number(current.order) !== item.order) current.order = new A.Uint(item.order)
     }

@@ -8,7 +8,10 @@ import { day, el, when } from "../../screens/dom"
 import type { TabDispose } from "../tabs"
 import type { Team } from "../team-model"
 import { listMeetings, modeLabel, type MeetingRow } from "./meeting-model"
+import { showMeeting } from "./meeting"
 import { meetingHref } from "./paths"
+import { showPrint } from "./print"
+import { showSchedule } from "./schedule"
 
 function row(team: Team, me: string | null, r: MeetingRow): HTMLElement {
   if ("error" in r) {
@@ -57,6 +60,10 @@ function showList(host: HTMLElement, context: AppContext, team: Team): TabDispos
   return () => team.handle.off("change", draw)
 }
 
-export function showMeetings(host: HTMLElement, context: AppContext, team: Team, _rest: string[]): TabDispose {
-  return showList(host, context, team)
+export function showMeetings(host: HTMLElement, context: AppContext, team: Team, rest: string[]): TabDispose {
+  const [first, second] = rest
+  if (first === undefined) return showList(host, context, team)
+  if (first === "nowe" && second === undefined) return showSchedule(host, context, team)
+  if (second === "druk") return showPrint(host, context, team, first)
+  return showMeeting(host, context, team, first)
 }
