@@ -3,9 +3,9 @@
 //! police with their representatives, names the leader family, writes the seeds' 29-month work
 //! plan, adds two services and retires one, signs the agreement (its text is then frozen) and
 //! attaches its scan, and adds a legal recommendation; the school's pedagogue sees it all
-//! read-only with the reason (`refusal.pzk-part-not-editable`); the ROPS adviser assigned to the
-//! team edits the services list and the animator's open page shows it. Rust then reads the
-//! document the server holds.
+//! read-only with the reason (`refusal.pzk-part-not-editable`), a ROPS coordinator reads only;
+//! the ROPS adviser assigned to the team edits the services list and the animator's open page
+//! shows it. Rust then reads the document the server holds.
 //!
 //! The browsers run `web/e2e/pzk-team.mjs` against the app in `web/dist` (build it first:
 //! `npm run build` in web/). Screenshots go to `KOOPERACJA_SCREENS` (default
@@ -70,6 +70,7 @@ async fn the_animator_runs_the_team_from_the_app_a_member_reads_it_and_the_advis
         "plan": PLAN,
         "animator": { "code": enrolment_code(&server, "animator1"), "login": "animator1" },
         "member": { "code": enrolment_code(&server, "szkola-rep"), "login": "szkola-rep" },
+        "coordinator": { "code": enrolment_code(&server, "koordynator"), "login": "koordynator" },
         "adviser": { "code": enrolment_code(&server, "doradca"), "login": "doradca" },
     });
     let script = BrowserScript {
@@ -102,6 +103,12 @@ async fn the_animator_runs_the_team_from_the_app_a_member_reads_it_and_the_advis
     assert_eq!(result["memberSignButtons"], 0);
     assert_eq!(result["memberMemberForms"], 0);
     assert_eq!(result["memberAgreement"], "podpisane");
+    let coordinator = result["coordinatorReason"].as_str().unwrap_or_default();
+    assert!(
+        coordinator.starts_with("Tylko do odczytu: masz wgląd"),
+        "{coordinator}"
+    );
+    assert_eq!(result["coordinatorForms"], 0);
     assert_eq!(result["adviserReason"], 0);
     assert_eq!(result["problems"], json!([]));
 
@@ -148,6 +155,11 @@ async fn the_animator_runs_the_team_from_the_app_a_member_reads_it_and_the_advis
     let months: Vec<u8> = view.work_plan.values().map(|m| m.milestone.month).collect();
     assert_eq!(months.iter().max(), Some(&29));
     assert_eq!(months.len(), PLAN.len());
+    let first = view.work_plan.values().find(|m| m.milestone.month == 1);
+    assert_eq!(
+        first.map(|m| m.status.value),
+        Some(pzk::MilestoneStatus::Done)
+    );
     let services: Vec<(String, bool, bool)> = view
         .services
         .values()

@@ -2,13 +2,13 @@
 // document ("Nowy zespół"), adds two member institutions with their representatives, names the
 // leader family, writes the 29-month work plan, adds two services and retires one, signs the
 // agreement (its text is then frozen) with its scan, and adds a recommendation; the school's
-// pedagogue sees the team read-only with the reason; the ROPS adviser assigned to the team
-// edits the services list, and the animator's page shows the change. tests/tests/pzk_team_app.rs
+// pedagogue sees the team read-only with the reason, and so does a ROPS coordinator; the ROPS
+// adviser assigned to the team edits the services list, and the animator's page shows the change. tests/tests/pzk_team_app.rs
 // sets up the server and checks the document in Rust. Prints one JSON line.
 //
 // Inputs, in the environment: BASE_URL, SERVER_CERT, CHROMIUM (see e2e/browser.mjs) and
 //   PZK_TEAM_SPEC  JSON: {profiles, pin, screens, teamName, plan: [[step, month, title]],
-//                  animator: {code, login}, member: {code, login}, adviser: {code, login}}
+//                  animator, member, coordinator, adviser: {code, login}}
 
 import { join } from "node:path"
 
@@ -94,6 +94,8 @@ async function animatorRunsTheTeam(spec, base, result) {
     await a.page.click("[data-testid=add-milestone]")
     await untilCount(a.page, "[data-milestone]", i + 1)
   }
+  await a.page.locator("[data-month='1'] [data-testid=milestone-status]").selectOption("done")
+  await until(a.page, () => document.querySelector("[data-month='1'] [data-testid=milestone-status]")?.value === "done")
   result.planLength = await a.page.textContent("[data-testid=plan-length]")
   result.planMonths = await a.page.$$eval("[data-testid=plan-month]", ms => ms.map(m => Number(m.dataset.month)))
   await shot(a.page, spec, "harmonogram")
@@ -156,6 +158,17 @@ async function memberReads(spec, base, result) {
   result.memberMemberForms = await count(m.page, "[data-testid=member-form], [data-testid=rep-form]")
 }
 
+async function coordinatorReads(spec, base, result) {
+  note("a ROPS coordinator only reads the team")
+  const c = await openDevice(spec.profiles, "coordinator", opened)
+  await enter(c.page, base, spec.coordinator, spec.pin)
+  await openTab(c.page, base, result.team, "harmonogram")
+  await c.page.locator("[data-milestone]").first().waitFor({ timeout: WAIT_MS })
+  result.coordinatorReason = await c.page.textContent("[data-testid=read-only-reason]")
+  result.coordinatorForms = await count(c.page, "[data-testid=milestone-form], [data-testid=milestone-status]")
+  await shot(c.page, spec, "koordynator-harmonogram")
+}
+
 async function adviserEdits(spec, base, result, animator) {
   note("the ROPS adviser assigned to the team edits the services list")
   const d = await openDevice(spec.profiles, "adviser", opened)
@@ -180,6 +193,7 @@ async function scenario(spec, base) {
   const result = {}
   const animator = await animatorRunsTheTeam(spec, base, result)
   await memberReads(spec, base, result)
+  await coordinatorReads(spec, base, result)
   await adviserEdits(spec, base, result, animator)
   const offline = /ERR_INTERNET_DISCONNECTED/
   result.problems = opened.flatMap(d => d.problems.filter(x => !offline.test(x)).map(x => `${d.name}: ${x}`))
