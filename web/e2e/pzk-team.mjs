@@ -72,6 +72,7 @@ async function animatorRunsTheTeam(spec, base, result) {
   await a.page.goto(`${base}/app/#/pzk`)
   await a.page.click("[data-testid=new-team]")
   await a.page.fill("[data-testid=team-name-input]", spec.teamName)
+  await shot(a.page, spec, "nowy-zespol")
   await a.page.click("[data-testid=create-team]")
   await a.page.locator("[data-testid=member-form]").waitFor({ timeout: WAIT_MS })
   result.team = a.page.url().match(/#\/pzk\/([^/]+)/)[1]
@@ -180,6 +181,7 @@ async function adviserEdits(spec, base, result, animator) {
   await d.page.check("[data-testid=service-remote]")
   await d.page.click("[data-testid=save-service]")
   await d.page.locator("[data-service] [data-testid=service-description]", { hasText: "Korepetycje z matematyki" }).waitFor({ timeout: WAIT_MS })
+  await d.page.locator("[data-testid=service-form][data-editing='']").waitFor({ timeout: WAIT_MS })
   await syncState(d.page, "synced")
   await shot(d.page, spec, "doradca-uslugi")
   result.adviserReason = await count(d.page, "[data-testid=read-only-reason]")

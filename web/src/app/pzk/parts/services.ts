@@ -33,7 +33,7 @@ function serviceRow(context: AppContext, team: Team, view: PzkView, id: string, 
   )
 }
 
-function serviceForm(context: AppContext, team: Team, view: PzkView): HTMLElement {
+function serviceForm(context: AppContext, team: Team, view: PzkView, redraw: () => void): HTMLElement {
   const id = editing.get(team.documentId) ?? null
   const current = id === null ? undefined : view.services[id]
   const providers = Object.entries(view.members).map(([m, member]) => [m, member.name] as const)
@@ -57,14 +57,16 @@ function serviceForm(context: AppContext, team: Team, view: PzkView): HTMLElemen
     }
     change(context, team, (doc, by, at) => P.upsertService(doc, id ?? newId("usl"), entry, by, at))
     editing.set(team.documentId, null)
+    redraw()
   }, { "data-testid": "save-service" })
+  const cancel = id === null ? "" : button("Anuluj", () => { editing.set(team.documentId, null); redraw() }, { class: "link", "data-testid": "cancel-service" })
   return el(
     "div",
     { class: "card", "data-testid": "service-form", "data-editing": id ?? "" },
     el("h4", {}, id === null ? "Nowa usługa" : "Zmiana usługi"),
     field("Opis", description),
     el("div", { class: "row" }, field("Świadczy", provider), field("Sektor", sector), field("Liczba miejsc", capacity), el("label", { class: "field" }, remote, " można zdalnie")),
-    save,
+    el("div", { class: "row" }, save, cancel),
   )
 }
 
@@ -81,7 +83,7 @@ export function showServices(host: HTMLElement, context: AppContext, team: Team,
         "services",
         "Lista aktywności i usług",
         rows.length ? el("ul", { class: "caseload", "data-testid": "service-list" }, ...rows) : el("p", { class: "muted" }, "Lista jest pusta."),
-        edits(team) ? serviceForm(context, team, view) : "",
+        edits(team) ? serviceForm(context, team, view, redraw) : "",
       ),
     ]
   }
