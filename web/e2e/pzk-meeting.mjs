@@ -90,6 +90,7 @@ async function scenario(spec, base) {
 
   note("each member marks how they take part; the animator marks himself")
   result.schoolMayMarkPolice = !(await s.page.isDisabled(`[data-testid=attendance] select[data-person="${spec.police.login}"]`))
+  result.unmarked = await s.page.$eval(`[data-testid=attendance] select[data-person="${spec.school.login}"]`, x => [x.value, x.selectedOptions[0]?.textContent ?? null])
   await mark(s.page, spec.school.login, "video")
   await mark(p.page, spec.police.login, "phone")
   await mark(a.page, spec.animator.login, "in_person")
@@ -97,12 +98,16 @@ async function scenario(spec, base) {
     await until(d.page, () => document.querySelectorAll("[data-testid=attendance] tr[data-attendance]:not([data-attendance=''])").length >= 3)
   }
 
-  note("the three type the minutes together, each seeing the others' words")
-  await typeInto(a.page, "minutes", spec.minutes.animator)
-  await typeInto(s.page, "minutes", spec.minutes.school)
-  await typeInto(p.page, "minutes", spec.minutes.police)
-  const words = Object.values(spec.minutes)
-  for (const d of [a, s, p]) await untilMinutes(d.page, words)
+  note("the three type the minutes in turn, each going on from the others' words as they arrive")
+  const typed = []
+  for (const [d, words] of [[a, spec.minutes.animator], [s, spec.minutes.school], [p, spec.minutes.police]]) {
+    // Each goes on once the words before have reached them (typing at the end of a text still
+    // arriving interleaves the two, as it should).
+    await untilMinutes(d.page, typed)
+    await typeInto(d.page, "minutes", words)
+    typed.push(words)
+  }
+  for (const d of [a, s, p]) await untilMinutes(d.page, typed)
   await shot(s.page, spec, "running")
 
   note("a member is shown why he may not approve; the animator records a decision and approves")
@@ -139,6 +144,10 @@ async function scenario(spec, base) {
     items.map(i => ({ key: i.dataset.news, kind: i.dataset.kind, text: i.innerText })),
   )
   await shot(p.page, spec, "nowe-approved")
+  note("he opens the approved minutes from Nowe: the meeting page, frozen, and nothing new left of it")
+  await p.page.locator(`[data-news="minutes:${spec.pzk}:${id}"] [data-testid=news-link]`).click()
+  await p.page.locator(`[data-testid=meeting][data-meeting="${id}"][data-frozen]`).waitFor({ timeout: WAIT_MS })
+  result.policeNewsAfter = await untilNews(p.page, keys => !keys.some(k => k.endsWith(`:${id}`)))
 
   note("the animator opens the print view: attendance list and minutes")
   await a.page.click("[data-testid=print-link]")
@@ -192,4 +201,5 @@ async function scenario(spec, base) {
 
 runStory("MEETING_SPEC", opened, scenario, async d => ({
   screen: await d.page.$eval("[data-testid=screen]", s => s.innerText.slice(0, 800)).catch(e => String(e)),
+  minutes: await d.page.$eval("[data-bind=minutes]", m => m.value).catch(e => String(e)),
 }))

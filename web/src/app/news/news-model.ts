@@ -78,3 +78,13 @@ export async function markSeen(context: AppContext, keys: string[]): Promise<voi
   const marking = M.News.markSeen(doc, keys, new Date())
   if (marking) handle.change(marking.apply, { message: marking.message, time: marking.time })
 }
+
+/**
+ * Marks seen those of `keys` that are new for the user now (a screen opened some other way than
+ * from "Nowe", say a meeting from its team's list); keys that are not new are not written.
+ */
+export async function markSeenIfNew(context: AppContext, keys: string[]): Promise<void> {
+  const { items } = await loadNews(context)
+  const fresh = keys.filter(key => items.some(item => item.key === key))
+  if (fresh.length) await markSeen(context, fresh)
+}

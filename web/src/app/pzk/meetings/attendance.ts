@@ -27,6 +27,9 @@ export function attendanceTable(context: AppContext, team: Team, id: string, vie
         "data-person": p.person,
         "aria-label": `Obecność: ${p.name}`,
       })
+      // The "not marked yet" option: `el` leaves out an empty attribute, so its value is set here.
+      choice.options[0].value = ""
+      choice.value = p.attendance ?? ""
       choice.disabled = !mayMark
       choice.addEventListener("change", () => {
         if (!choice.value) return

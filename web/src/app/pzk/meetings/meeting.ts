@@ -8,6 +8,7 @@
 import * as M from "../../../model"
 import { MeetingPresence, type PresentPeer } from "../../../presence"
 import type { AppContext } from "../../context"
+import { markSeenIfNew } from "../../news/news-model"
 import { button, day, el, rerender, reportError, when } from "../../screens/dom"
 import { textField } from "../../screens/text-field"
 import type { TabDispose } from "../tabs"
@@ -39,12 +40,15 @@ function approval(context: AppContext, team: Team, id: string, view: MeetingView
     const { by, at } = view.minutesApproved
     return section(
       "approval",
-      "Protokół",
+      "Zatwierdzenie protokołu",
       el("p", { class: "approved", "data-testid": "approved" }, `Protokół zatwierdził ${by}, ${when(at)}. Spotkanie jest zamknięte: nie można już niczego w nim zmienić.`),
     )
   }
   if (!animates(context.me, team.handle.doc())) {
-    const why = M.message("refusal.minutes-approval-not-allowed", { meeting: `z ${day(view.date)}` })
+    // The server's refusal in the catalogue's words, without its "the server refused" opening.
+    const refusal = M.message("refusal.minutes-approval-not-allowed", { meeting: `z ${day(view.date)}` })
+    const rule = refusal.slice(refusal.indexOf(":") + 1).trim()
+    const why = rule.charAt(0).toUpperCase() + rule.slice(1)
     const b = el("button", { type: "button", disabled: "disabled", "data-testid": "approve-minutes" }, "Zatwierdź protokół")
     return section("approval", "Zatwierdzenie protokołu", b, el("p", { class: "muted", "data-testid": "approve-why" }, why))
   }
@@ -118,7 +122,7 @@ export function showMeeting(host: HTMLElement, context: AppContext, team: Team, 
   const draft = { text: "" }
   const article = el(
     "article",
-    { class: "meeting", "data-testid": "meeting", "data-meeting": id },
+    { class: "pzk-meeting", "data-testid": "meeting", "data-meeting": id },
     el("div", { class: "row no-print" }, el("a", { href: meetingHref(team) }, "← Spotkania"), el("a", { href: meetingHref(team, id, "druk"), "data-testid": "print-link" }, "Protokół i lista obecności do druku")),
     section("presence", "Połączeni teraz", presence),
     body,
@@ -161,6 +165,11 @@ export function showMeeting(host: HTMLElement, context: AppContext, team: Team, 
   }
   draw()
   team.handle.on("change", draw)
+  // Opening the meeting clears it from "Nowe", and its approved minutes if they were approved
+  // before it was opened (an approval seen live stays new until opened).
+  const opened = [`meeting:${team.documentId}:${id}`]
+  if (article.hasAttribute("data-frozen")) opened.push(`minutes:${team.documentId}:${id}`)
+  void markSeenIfNew(context, opened).catch(() => undefined)
   const me = context.me
   const live = new MeetingPresence(
     team.handle as never,
