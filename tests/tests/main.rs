@@ -44,6 +44,7 @@ mod postgres_store;
 mod presence;
 mod pzk_access;
 mod pzk_meeting_app;
+mod pzk_team_app;
 mod retention;
 mod samod_interop;
 mod secret_attacks;

@@ -8,9 +8,8 @@ import { readFileSync, writeFileSync } from "node:fs"
 
 import * as A from "@automerge/automerge"
 
-const compiled = new URL("../node_modules/.model-test/", import.meta.url)
-writeFileSync(new URL("package.json", compiled), '{"type":"module"}\n')
-const M = await import(new URL("web/src/model/index.js", compiled).href)
+import { M, refusal } from "./harness.mjs"
+
 const { Meetings } = M
 
 const [input, output] = process.argv.slice(2)
@@ -30,15 +29,6 @@ const canonical = v => ({
   invitations: entries(v.invitations, stamp),
   minutesApproved: v.minutesApproved && stamp(v.minutesApproved),
 })
-const refusal = build => {
-  try {
-    build()
-    return null
-  } catch (e) {
-    if (!(e instanceof M.ModelError)) throw e
-    return e.code
-  }
-}
 const apply = e => { doc = A.change(doc, { message: e.message, time: e.time }, e.apply) }
 
 const before = canonical(Meetings.readMeeting(doc, "s1"))

@@ -22,6 +22,7 @@
 
 mod meetings;
 mod ops;
+mod pzk;
 mod states;
 mod view;
 

@@ -16,6 +16,8 @@ import type { Editor } from "./editor.ts"
 import { createCaseDoc } from "./case/intake.ts"
 import type { CaseDoc } from "./case/layout.ts"
 import type { CaseInit } from "./case/types.ts"
+import { createPzkDoc, type PzkInit } from "./pzk/team.ts"
+import type { PzkDoc } from "./pzk/meetings.ts"
 
 export * from "./case/index.ts"
 export { ModelError, type Args } from "./errors.ts"
@@ -38,6 +40,7 @@ export * as Referrals from "./referral.ts"
 export * as Addressed from "./consultation.ts"
 export * as News from "./news.ts"
 export * as Meetings from "./pzk/meetings.ts"
+export * as Pzk from "./pzk/index.ts"
 export { kindOf, SCHEMA_VERSION, type DocumentKind } from "./header.ts"
 
 /**
@@ -46,5 +49,9 @@ export { kindOf, SCHEMA_VERSION, type DocumentKind } from "./header.ts"
  */
 export function createCase(repo: Repo, init: CaseInit, by: Editor, at: Date): DocHandle<CaseDoc> {
   return repo.import<CaseDoc>(A.save(createCaseDoc(init, by, at)))
+}
+/** Creates a PZK team's document in `repo`, its first change (by the animator) written here. */
+export function createPzk(repo: Repo, init: PzkInit, at: Date): DocHandle<PzkDoc> {
+  return repo.import<PzkDoc>(A.save(createPzkDoc(init, at)))
 }
 export { changesSince, concurrentValues, headsOf, parseMessage, type ChangeEntry, type ConcurrentValue } from "./history.ts"

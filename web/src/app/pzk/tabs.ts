@@ -6,6 +6,11 @@
 
 import type { AppContext } from "../context"
 import { showMeetings } from "./meetings/screen"
+import { showAgreement } from "./parts/agreement"
+import { showMembers } from "./parts/members"
+import { showPlan } from "./parts/plan"
+import { showRecommendations } from "./parts/recommendations"
+import { showServices } from "./parts/services"
 import type { Team } from "./team-model"
 import "./pzk.css"
 
@@ -23,7 +28,14 @@ export interface PzkTab {
   show: TabScreen
 }
 
-export const PZK_TABS: readonly PzkTab[] = [{ slug: "spotkania", label: "Spotkania", show: showMeetings }]
+export const PZK_TABS: readonly PzkTab[] = [
+  { slug: "spotkania", label: "Spotkania", show: showMeetings },
+  { slug: "zespol", label: "Zespół", show: showMembers },
+  { slug: "porozumienie", label: "Porozumienie", show: showAgreement },
+  { slug: "harmonogram", label: "Harmonogram", show: showPlan },
+  { slug: "uslugi", label: "Usługi", show: showServices },
+  { slug: "rekomendacje", label: "Rekomendacje", show: showRecommendations },
+]
 
 /** The tab the address names, or the first. */
 export function tabFor(slug: string | null): PzkTab {

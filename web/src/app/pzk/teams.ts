@@ -4,6 +4,7 @@
 import type { AppContext } from "../context"
 import { el } from "../screens/dom"
 import { href } from "../screens/router"
+import { mayCreateTeam } from "./new-team"
 import { animates, listTeams } from "./team-model"
 
 export async function showTeams(host: HTMLElement, context: AppContext): Promise<() => void> {
@@ -21,6 +22,7 @@ export async function showTeams(host: HTMLElement, context: AppContext): Promise
   })
   host.replaceChildren(
     el("h2", {}, "Zespoły PZK"),
+    mayCreateTeam(context.me) ? el("a", { href: href({ screen: "pzk-new" }), class: "button", "data-testid": "new-team" }, "Nowy zespół") : "",
     rows.length
       ? el("ul", { class: "caseload", "data-testid": "team-list" }, ...rows)
       : el("p", { class: "muted", "data-testid": "team-empty" }, "Nie należysz do żadnego Partnerskiego Zespołu Kooperacji."),

@@ -21,6 +21,7 @@ import { loadNews } from "../news/news-model"
 import { showNews, showNewsConsultation } from "../news/news"
 import { mayEvaluate } from "../evaluation/figures"
 import { showEvaluation } from "../evaluation/screen"
+import { showNewTeam } from "../pzk/new-team"
 import { showTeam } from "../pzk/team"
 import { showTeams } from "../pzk/teams"
 import "./screens.css"
@@ -55,6 +56,8 @@ function screenFor(route: Route): Screen {
       return showEvaluation
     case "pzk":
       return showTeams
+    case "pzk-new":
+      return showNewTeam
     case "pzk-team":
       return (host, context) => showTeam(host, context, route.pzk, route.tab, route.rest)
   }
@@ -138,7 +141,7 @@ export const mountCaseApp: MountScreens = (root, context) => {
           ? "referrals"
           : route.screen === "news-consultation"
             ? "news"
-            : route.screen === "pzk-team"
+            : route.screen === "pzk-team" || route.screen === "pzk-new"
               ? "pzk"
               : route.screen
       a.toggleAttribute("aria-current", a.dataset.nav === section)

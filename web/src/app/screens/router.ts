@@ -4,8 +4,9 @@
 // referral, `#/zgloszenie/{documentId}` a referral's card, `#/nowe` what is new ("Nowe"),
 // `#/nowe/konsultacja/{pzk}/{id}` a consultation addressed to the user's institution,
 // `#/ewaluacja` the evaluation dashboard (ROPS coordinators and admins), `#/pzk` the user's PZK
-// teams, `#/pzk/{documentId}/{tab}/…` a team's page with its sub-tab (app/pzk/tabs.ts) and
-// what follows the tab's slug (say `spotkania/{meeting}/druk`).
+// teams, `#/pzk/nowy-zespol` a new team's document, `#/pzk/{documentId}/{tab}/…` a team's page
+// with its sub-tab (app/pzk/tabs.ts) and what follows the tab's slug (say
+// `spotkania/{meeting}/druk`).
 
 export type Route =
   | { screen: "caseload" }
@@ -20,6 +21,7 @@ export type Route =
   | { screen: "evaluation" }
   | { screen: "pzk" }
   | { screen: "pzk-team"; pzk: string; tab: string | null; rest: string[] }
+  | { screen: "pzk-new" }
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, "")
@@ -35,6 +37,7 @@ export function parseRoute(hash: string): Route {
     return { screen: "pzk-team", pzk: team[1], tab: tab ?? null, rest }
   }
   if (path === "/pzk") return { screen: "pzk" }
+  if (path === "/pzk/nowy-zespol") return { screen: "pzk-new" }
   if (path === "/nowe") return { screen: "news" }
   if (path === "/zgloszenia") return { screen: "referrals" }
   if (path === "/zgloszenia/nowe") return { screen: "new-referral" }
@@ -68,6 +71,8 @@ export function href(route: Route): string {
       return "#/ewaluacja"
     case "pzk":
       return "#/pzk"
+    case "pzk-new":
+      return "#/pzk/nowy-zespol"
     case "pzk-team": {
       const parts = route.tab === null ? [] : [route.tab, ...route.rest]
       return `#/pzk/${route.pzk}${parts.map(p => `/${encodeURIComponent(p)}`).join("")}`
