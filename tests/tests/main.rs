@@ -31,6 +31,7 @@ mod full_disk;
 mod house_rules;
 mod house_rules_test_files;
 mod js_interop;
+mod justice_access;
 mod kotlin_bindings;
 mod load_smoke;
 mod meeting_page;

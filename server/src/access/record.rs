@@ -17,6 +17,9 @@ pub enum Kind {
     Referral,
     /// What a user has seen of "Co nowego": their own document, nobody else's.
     Seen,
+    /// A case's police and court information (GDPR art. 10): read and written by the case's
+    /// owner and its assigned justice-sector institutions only.
+    Justice,
     /// A document of no known type (development, other apps).
     Untyped,
 }
@@ -68,4 +71,7 @@ pub struct DocRecord {
     /// (see `pzk_parts`); empty for records made before they were kept.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pzk_parts: BTreeMap<String, String>,
+    /// For a justice document: the case it belongs to, whose record its access derives from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of_case: Option<String>,
 }

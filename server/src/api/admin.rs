@@ -255,18 +255,20 @@ pub(super) async fn erase(
     let by = admin(&state, &headers).await?;
     let id = sync_core::DocumentId::parse(&document)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    state.registry.erase(id, &by.login)?;
-    let blobs = state.blobs.clone();
-    tokio::task::spawn_blocking(move || blobs.erase_document(id))
-        .await
-        .map_err(|e| ServerError::Corrupt(e.to_string()))??;
-    let (ack, done) = oneshot::channel();
-    if !state.hub.send(Command::Erase(id, ack)).await {
-        return Err(ApiError::unavailable("the server is stopping"));
+    // A case's justice documents (police and court information) go with it.
+    for erased in state.registry.erase(id, &by.login)? {
+        let blobs = state.blobs.clone();
+        tokio::task::spawn_blocking(move || blobs.erase_document(erased))
+            .await
+            .map_err(|e| ServerError::Corrupt(e.to_string()))??;
+        let (ack, done) = oneshot::channel();
+        if !state.hub.send(Command::Erase(erased, ack)).await {
+            return Err(ApiError::unavailable("the server is stopping"));
+        }
+        done.await
+            .map_err(|_| ApiError::unavailable("the server is stopping"))?
+            .map_err(ServerError::from)?;
     }
-    done.await
-        .map_err(|_| ApiError::unavailable("the server is stopping"))?
-        .map_err(ServerError::from)?;
     Ok(Json(serde_json::json!({ "erased": id.to_string() })))
 }
 

@@ -38,6 +38,7 @@ export * as Referrals from "./referral.ts"
 export * as Addressed from "./consultation.ts"
 export * as News from "./news.ts"
 export * as Meetings from "./pzk/meetings.ts"
+export * as Justice from "./justice.ts"
 export { kindOf, SCHEMA_VERSION, type DocumentKind } from "./header.ts"
 
 /**
