@@ -102,17 +102,7 @@ async fn only_the_owner_and_the_assigned_police_keep_the_justice_part() {
     let server = start_typed_server(dir.path()).await;
     provision_region(&server);
     let case_id = case_with_partners(&server).await;
-    let case_heads = {
-        let stored = server
-            .state
-            .storage
-            .load_now(case_id)
-            .expect("load")
-            .expect("held");
-        sync_core::engine::load_stored(&stored)
-            .expect("case")
-            .get_heads()
-    };
+    let case_heads = stored_document(&server, case_id).expect("held").get_heads();
     let doc = justice_part(case_id, "anna", "gops");
     let heads = doc.get_heads();
     let (_anna, justice_id) = create_as(&server, "anna", doc).await;

@@ -12,6 +12,7 @@ mod attachments_tablet;
 mod backup;
 mod case_app;
 mod case_app_attachments;
+mod case_app_justice;
 mod case_app_revocation;
 mod case_app_shell;
 mod case_app_stories;

@@ -17,6 +17,7 @@ import { el, rerender } from "./dom"
 import { history, lastVisit, rememberVisit } from "./history"
 import { household } from "./household"
 import { intake } from "./intake"
+import { justiceSection } from "./justice"
 import { monitoring } from "./monitoring"
 import { plan } from "./plan"
 import { sharing } from "./sharing"
@@ -39,6 +40,7 @@ const WORKER_PARTS: Part[] = [
   o => consents(o.data(), o.edits, o.access),
   o => consultations(o.data(), o.edits, o.access, o.choices),
   o => attachmentsSection(o.data(), o.attachments(), o.access, a => o.attach(a)),
+  o => justiceSection(o.justice.state(), e => o.justice.add(e)),
   (o, since) => history(o.history(), since),
 ]
 
@@ -48,6 +50,7 @@ const PARTNER_PARTS: Part[] = [
   o => plan(o.data(), o.edits, o.choices, o.access),
   o => consultations(o.data(), o.edits, o.access, o.choices),
   o => attachmentsSection(o.data(), o.attachments(), o.access, a => o.attach(a)),
+  o => justiceSection(o.justice.state(), e => o.justice.add(e)),
   (o, since) => history(o.history(), since),
 ]
 
