@@ -13,6 +13,7 @@ mod backup;
 mod case_app;
 mod case_app_attachments;
 mod case_app_justice;
+mod case_app_rectify;
 mod case_app_revocation;
 mod case_app_shell;
 mod case_app_stories;

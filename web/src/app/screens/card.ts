@@ -20,6 +20,7 @@ import { intake } from "./intake"
 import { justiceSection } from "./justice"
 import { monitoring } from "./monitoring"
 import { plan } from "./plan"
+import { rectification } from "./rectification"
 import { sharing } from "./sharing"
 
 type Part = (opened: OpenedCase, since: Date | null) => HTMLElement
@@ -30,6 +31,7 @@ const TYPING_PAUSE_MS = 300
 const WORKER_PARTS: Part[] = [
   o => cardHead(o.data(), o.edits, o.access),
   o => household(o.data(), o.edits, o.access),
+  o => rectification(o.data(), o.edits, o.access),
   o => intake(o.data(), o.edits, o.choices, o.access),
   o => diagnosis(o.data(), o.edits, o.access),
   o => plan(o.data(), o.edits, o.choices, o.access),

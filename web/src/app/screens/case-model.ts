@@ -131,6 +131,8 @@ function editsOf(
     setEvaluation: text => void commit((d, b, at) => M.setEvaluation(d, text, b, at)),
     setDecision: (decision, meeting) => void commit((d, b, at) => M.setPzkDecision(d, decision as M.PzkDecision, meeting, b, at)),
     setHandover: (institution, worker, note) => void commit((d, b, at) => M.setHandover(d, { institution, worker }, note, b, at)),
+    rectify: (field, value, reason) =>
+      void commit((d, b, at) => M.rectify(d, M.newId("sprostowanie"), { field, new: value, reason }, b, at)),
   }
 }
 
