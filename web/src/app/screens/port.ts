@@ -3,7 +3,7 @@
 // which holds the rules (the workflow, what each edit checks, the Polish catalogue); nothing
 // here decides what is allowed.
 
-import type { GoalPlan } from "../../model"
+import type { GoalPlan, RectificationView } from "../../model"
 import type { ConflictChoice } from "./conflict-view"
 import type { StageMove } from "./stage-bar"
 
@@ -98,17 +98,8 @@ export interface HistoryEntry {
   what: string
 }
 
-/** A rectification as the card lists it. */
-export interface Rectified {
-  id: string
-  field: string
-  old: string | null
-  new: string | null
-  reason: string
-  by: string
-  institution: string
-  at: Date
-}
+/** A rectification as the card lists it (the model's view). */
+export type Rectified = RectificationView
 
 /** A case as the card shows it. */
 export interface CaseData {
