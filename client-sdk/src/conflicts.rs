@@ -89,7 +89,7 @@ fn conflicted_paths(doc: &Automerge) -> Result<(DocumentKind, Vec<String>), SdkE
         DocumentKind::Pzk => pzk::read_pzk(doc)?.conflicts(),
         DocumentKind::Referral => model::referral::read_referral(doc)?.conflicts(),
         // Entries are only added: nothing to be in conflict.
-        DocumentKind::Seen => Vec::new(),
+        DocumentKind::Seen | DocumentKind::Justice => Vec::new(),
     };
     Ok((kind, paths))
 }

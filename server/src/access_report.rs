@@ -48,6 +48,25 @@ pub struct AccessReport {
     /// The audit log's records about it, oldest first.
     #[schema(value_type = Vec<Object>)]
     pub audit: Vec<AuditRecord>,
+    /// Its police and court information (GDPR art. 10), kept apart from the case: each
+    /// justice document with its entries, history and audit records.
+    pub justice: Vec<JusticePart>,
+}
+
+/// One justice document of the case, in the report.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct JusticePart {
+    /// The justice document's id.
+    pub document: String,
+    /// Its entries by id: procedure, number, who informed, the day, the content, who wrote it
+    /// down and when.
+    #[schema(value_type = Object)]
+    pub entries: serde_json::Value,
+    /// Its history, oldest first.
+    pub history: Vec<Change>,
+    /// The audit log's records about it, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub audit: Vec<AuditRecord>,
 }
 
 /// Gathers the report on `document` (a case that is held and not erased).
@@ -66,16 +85,7 @@ pub fn gather(
     let doc = sync_core::engine::load_stored(&stored)?;
     let contents = serde_json::to_value(automerge::AutoSerde::from(&doc))
         .map_err(|e| ServerError::Corrupt(format!("the case {document}: {e}")))?;
-    let history = history::changes_between(&doc, &[], &doc.get_heads())
-        .map_err(|e| ServerError::Corrupt(format!("the history of {document}: {e}")))?
-        .into_iter()
-        .map(|entry| Change {
-            at: entry.at.to_rfc3339(),
-            author: entry.author,
-            institution: entry.institution,
-            summary: entry.summary,
-        })
-        .collect();
+    let history = history_of(&doc, document)?;
     let attachments = contents
         .get("attachments")
         .cloned()
@@ -97,10 +107,13 @@ pub fn gather(
         })
         .collect::<serde_json::Map<_, _>>()
         .into();
-    let audit = registry.audit().query(&AuditQuery {
-        document: Some(document.to_string()),
-        ..Default::default()
-    })?;
+    let audit = audit_of(registry, document)?;
+    let justice = registry
+        .justice_parts_of(&document)
+        .into_iter()
+        .filter(|part| registry.record(part).is_some_and(|r| !r.erased))
+        .map(|part| justice_part(storage, registry, part))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(AccessReport {
         document: document.to_string(),
         made_at: chrono::Utc::now().to_rfc3339(),
@@ -109,6 +122,70 @@ pub fn gather(
         attachments,
         rectifications,
         audit,
+        justice,
+    })
+}
+
+/// One justice document as the report shows it (one not stored yet is shown empty).
+fn justice_part(
+    storage: &SealedStore,
+    registry: &Registry,
+    document: DocumentId,
+) -> Result<JusticePart, ServerError> {
+    let (entries, history) = match storage.load_now(document)? {
+        Some(stored) => {
+            let doc = sync_core::engine::load_stored(&stored)?;
+            let view = sync_core::model::justice::read_justice(&doc)
+                .map_err(|e| ServerError::Corrupt(format!("the document {document}: {e}")))?;
+            let entries = view
+                .entries
+                .into_iter()
+                .map(|(id, e)| {
+                    let entry = serde_json::json!({
+                        "procedure": e.entry.procedure.as_str(),
+                        "number": e.entry.number,
+                        "informedBy": e.entry.informed_by,
+                        "date": e.entry.date.to_string(),
+                        "content": e.entry.content,
+                        "author": e.author,
+                        "institution": e.institution,
+                        "at": e.at.to_rfc3339(),
+                    });
+                    (id, entry)
+                })
+                .collect::<serde_json::Map<_, _>>();
+            (entries.into(), history_of(&doc, document)?)
+        }
+        None => (serde_json::json!({}), Vec::new()),
+    };
+    Ok(JusticePart {
+        document: document.to_string(),
+        entries,
+        history,
+        audit: audit_of(registry, document)?,
+    })
+}
+
+fn history_of(
+    doc: &automerge::Automerge,
+    document: DocumentId,
+) -> Result<Vec<Change>, ServerError> {
+    Ok(history::changes_between(doc, &[], &doc.get_heads())
+        .map_err(|e| ServerError::Corrupt(format!("the history of {document}: {e}")))?
+        .into_iter()
+        .map(|entry| Change {
+            at: entry.at.to_rfc3339(),
+            author: entry.author,
+            institution: entry.institution,
+            summary: entry.summary,
+        })
+        .collect())
+}
+
+fn audit_of(registry: &Registry, document: DocumentId) -> Result<Vec<AuditRecord>, ServerError> {
+    registry.audit().query(&AuditQuery {
+        document: Some(document.to_string()),
+        ..Default::default()
     })
 }
 
@@ -133,6 +210,7 @@ pub fn to_html(report: &AccessReport) -> String {
     ));
     out.push_str("</pre>");
     rectifications_html(&mut out, &report.rectifications);
+    justice_html(&mut out, &report.justice);
     out.push_str("<h2>Historia zmian</h2><table><tr><th>Kiedy</th><th>Kto</th><th>Instytucja</th><th>Co</th></tr>");
     for c in &report.history {
         out.push_str(&format!(
@@ -175,6 +253,37 @@ fn rectifications_html(out: &mut String, rectifications: &serde_json::Value) {
         ));
     }
     out.push_str("</table>");
+}
+
+/// The police and court information: one table of entries per justice document.
+fn justice_html(out: &mut String, parts: &[JusticePart]) {
+    out.push_str("<h2>Informacje z procedur prawnych (art. 10 RODO)</h2>");
+    if parts.is_empty() {
+        out.push_str("<p>Brak.</p>");
+    }
+    for part in parts {
+        out.push_str(&format!(
+            "<p>Dokument {}</p><table><tr><th>Data</th><th>Procedura</th><th>Numer</th>\
+             <th>Kto poinformował</th><th>Treść</th><th>Zapisał(a)</th><th>Kiedy</th></tr>",
+            escape(&part.document)
+        ));
+        let entries = part.entries.as_object().into_iter().flatten();
+        for entry in entries.map(|(_, entry)| entry) {
+            let cell = |key: &str| escape(entry[key].as_str().unwrap_or("—"));
+            let procedure = entry["procedure"].as_str().unwrap_or("");
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                cell("date"),
+                escape(sync_core::catalogue::label_pl("justiceProcedure", procedure)),
+                cell("number"),
+                cell("informedBy"),
+                cell("content"),
+                cell("author"),
+                cell("at")
+            ));
+        }
+        out.push_str("</table>");
+    }
 }
 
 fn escape(text: &str) -> String {

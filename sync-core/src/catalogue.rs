@@ -165,6 +165,8 @@ impl Coded for Refusal {
             Refusal::ConsultationNotCaseWriter => "refusal.consultation-not-case-writer",
             Refusal::ConsultationAnswerNotAddressed => "refusal.consultation-answer-not-addressed",
             Refusal::MinutesApprovalNotAllowed(_) => "refusal.minutes-approval-not-allowed",
+            Refusal::JusticeNotAllowed => "refusal.justice-not-allowed",
+            Refusal::JusticeCaseChanged => "refusal.justice-case-changed",
             Refusal::Rule(_) => "refusal.rule",
             Refusal::HostFailed(_) => "refusal.host-failed",
         }

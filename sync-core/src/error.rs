@@ -189,6 +189,13 @@ pub enum Refusal {
     /// animator; the meeting named).
     #[error("only the team's animator approves the minutes of meeting {0}")]
     MinutesApprovalNotAllowed(String),
+    /// A justice document (police and court information) created or written by someone who is
+    /// neither the owner of its case nor a user of a justice-sector institution assigned to it.
+    #[error("only the case's owner and its assigned police and justice institutions keep its police and court information")]
+    JusticeNotAllowed,
+    /// A justice document whose case is not the one the server recorded when it was created.
+    #[error("a justice document's case never changes")]
+    JusticeCaseChanged,
     /// A rule of the host's own, in words (tests, the fuzzer, the model's validation).
     #[error("{0}")]
     Rule(String),

@@ -162,6 +162,9 @@ pub enum RuleViolation {
     RectificationValueInvalid(String),
     /// A rectification that changes nothing (the field's path).
     RectificationNoChange(String),
+    /// Police or court information written down without a required field (`informedBy` or
+    /// `content`).
+    JusticeIncomplete(&'static str),
 }
 
 impl RuleViolation {
@@ -220,6 +223,7 @@ impl RuleViolation {
             RectificationUnknownField(_) => "rectification.unknown-field",
             RectificationValueInvalid(_) => "rectification.value-invalid",
             RectificationNoChange(_) => "rectification.no-change",
+            JusticeIncomplete(_) => "justice.incomplete",
         }
     }
 
@@ -265,7 +269,7 @@ impl RuleViolation {
             ],
             UnknownHeads(head) => one("head", head),
             PhoneInvalid(phone) => one("phone", phone),
-            ReferralIncomplete(field) => one("field", field),
+            ReferralIncomplete(field) | JusticeIncomplete(field) => one("field", field),
             ReferralAlreadyDecided(status) => one("status", status),
             ConsultationToNonMember(to) | ConsultationNotAddressed(to) => one("to", to),
             InviteeNotMember(institution) => one("institution", institution),
@@ -379,6 +383,7 @@ impl RuleViolation {
             RectificationUnknownField("goals/g1".to_owned()),
             RectificationValueInvalid("household/p1/birthDate".to_owned()),
             RectificationNoChange("householdPhone".to_owned()),
+            JusticeIncomplete("content"),
         ]
     }
 }
@@ -530,6 +535,9 @@ impl fmt::Display for RuleViolation {
             }
             RectificationNoChange(field) => {
                 write!(f, "the rectification of {field} changes nothing")
+            }
+            JusticeIncomplete(field) => {
+                write!(f, "police or court information needs its {field}")
             }
         }
     }

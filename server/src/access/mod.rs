@@ -8,6 +8,7 @@
 //! | case (closed / handed over) | users of the institution it was handed over to | its owner and assigned users |
 //! | PZK | its animator and assigned ROPS advisers (every part); users of its member institutions (consultations and meetings, not the team, agreement, leader, work plan, services, 9.2 decision or recommendations: `refusal.pzk-part-not-editable`) | coordinators and other ROPS advisers |
 //! | referral | social workers and animators of the receiving institution | its referrer |
+//! | justice (police and court information of a case, GDPR art. 10) | what the case's rule gives them, for the case's owner and users of a `police`/`justice`-sector institution assigned to the case (themselves or through their institution); nobody else, whatever they may do with the case | — |
 //! | seen ("Co nowego") | its owner, the user who created it (any user may) | — |
 //! | untyped (only with `--allow-untyped-documents`) | its creator's devices | — |
 //!
@@ -15,7 +16,11 @@
 //! a ROPS adviser assigned to it (`admin pzk adviser`),
 //! referrals by a member of an institution to a GOPS/MOPS/PCPR (sector `social`) that shares a
 //! PZK team with it (otherwise refused: `refusal.referral-no-pzk-relation`);
-//! any user may create untyped documents when the server allows them.
+//! a case's justice document by whoever may write it by the rule above (otherwise refused:
+//! `refusal.justice-not-allowed`; it never changes case: `refusal.justice-case-changed`); any
+//! user may create untyped documents when the server allows them. A justice document's access
+//! is derived from its case's record at every question, so an assignment, a closing or an
+//! erasure of the case applies to it at once; erasing a case erases its justice documents too.
 //!
 //! Within a PZK document, a consultation addressed to an institution (about a case not shared
 //! with it) is asked only by a writer of that case and answered only by members of that

@@ -17,6 +17,9 @@ pub enum Kind {
     Referral,
     /// What a user has seen of "Co nowego": their own document, nobody else's.
     Seen,
+    /// A case's police and court information (GDPR art. 10): read and written by the case's
+    /// owner and its assigned justice-sector institutions only.
+    Justice,
     /// A document of no known type (development, other apps).
     Untyped,
 }
@@ -72,6 +75,9 @@ pub struct DocRecord {
     /// `crate::retention`).
     #[serde(default, skip_serializing_if = "Retention::is_empty")]
     pub retention: Retention,
+    /// For a justice document: the case it belongs to, whose record its access derives from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of_case: Option<String>,
 }
 
 /// A finished case's retention as the server keeps it: when it was closed (read once from its

@@ -226,6 +226,10 @@ impl Registry {
         }
         self.save(document, record.clone())?;
         self.touched(document);
+        // A justice document's access follows its case's assignments.
+        for part in self.justice_parts_of(&document) {
+            self.touched(part);
+        }
         self.inner.audit.note(
             "grant",
             Some(by),
@@ -236,9 +240,22 @@ impl Registry {
         Ok(record)
     }
 
-    /// Tombstones a document: nobody may read, write or re-create it again. The caller removes
-    /// its history from the store and from the engine.
-    pub fn erase(&self, document: DocumentId, by: &str) -> Result<(), ServerError> {
+    /// Tombstones a document and, for a case, its justice documents (police and court
+    /// information): nobody may read, write or re-create them again. Returns every document
+    /// tombstoned, the case first; the caller removes their histories from the store and from
+    /// the engine.
+    pub fn erase(&self, document: DocumentId, by: &str) -> Result<Vec<DocumentId>, ServerError> {
+        let parts = self.justice_parts_of(&document);
+        self.erase_one(document, by)?;
+        let mut erased = vec![document];
+        for part in parts {
+            self.erase_one(part, by)?;
+            erased.push(part);
+        }
+        Ok(erased)
+    }
+
+    fn erase_one(&self, document: DocumentId, by: &str) -> Result<(), ServerError> {
         let mut record = self
             .record(&document)
             .ok_or_else(|| ServerError::NotFound(format!("no document {document}")))?;

@@ -37,6 +37,17 @@ impl Registry {
     }
 
     fn rule(&self, user: &User, record: &DocRecord) -> Access {
+        self.rule_with(user, record, &|id| self.record(id))
+    }
+
+    /// The rule, with `records` to look up a justice document's case (`visible_to` holds the
+    /// table's lock already).
+    fn rule_with(
+        &self,
+        user: &User,
+        record: &DocRecord,
+        records: &dyn Fn(&DocumentId) -> Option<DocRecord>,
+    ) -> Access {
         if record.erased {
             return Access::None;
         }
@@ -70,6 +81,17 @@ impl Registry {
                     Access::Read
                 } else {
                     Access::None
+                }
+            }
+            Kind::Justice => {
+                let case = record
+                    .of_case
+                    .as_deref()
+                    .and_then(|c| DocumentId::parse(c).ok())
+                    .and_then(|c| records(&c));
+                match case {
+                    Some(case) if case.kind == Kind::Case => self.justice_rule(user, &case),
+                    _ => Access::None,
                 }
             }
             Kind::Referral => {
@@ -147,7 +169,7 @@ impl Registry {
                 .as_deref()
                 .and_then(|t| self.team(t))
                 .is_some_and(|t| animates(&t)),
-            Kind::Referral | Kind::Seen | Kind::Untyped => false,
+            Kind::Referral | Kind::Seen | Kind::Justice | Kind::Untyped => false,
         }
     }
 
@@ -174,15 +196,64 @@ impl Registry {
         let Some(user) = self.user(login) else {
             return Vec::new();
         };
+        let lookup = |id: &DocumentId| records.get(id).cloned();
         let mut out: Vec<(DocumentId, Kind, Access)> = records
             .iter()
-            .map(|(id, r)| (*id, r.kind, self.rule(&user, r)))
+            .map(|(id, r)| (*id, r.kind, self.rule_with(&user, r, &lookup)))
             .filter(|(_, _, a)| *a != Access::None)
             .collect();
         out.sort_by_key(|(id, ..)| *id);
         out
     }
 }
+
+impl Registry {
+    /// What a user may do with a case's justice document: what they may do with the case
+    /// itself, when they are its owner or a user of a justice-sector institution (police,
+    /// court, probation) assigned to it, themselves or through their institution; nothing
+    /// otherwise. Derived from the case's record, so an assignment or an erasure applies at
+    /// once.
+    pub(super) fn justice_rule(&self, user: &User, case: &DocRecord) -> Access {
+        let justice_user = || {
+            user.institution.as_deref().is_some_and(|own| {
+                let assigned = case.assigned_institutions.contains(own)
+                    || case.assigned_users.contains(&user.login);
+                assigned && self.is_justice_institution(own)
+            })
+        };
+        if user.login == case.owner || justice_user() {
+            self.rule_with(user, case, &|_| None)
+        } else {
+            Access::None
+        }
+    }
+
+    /// Whether an institution is of the justice sector (police, courts and probation).
+    pub(super) fn is_justice_institution(&self, institution: &str) -> bool {
+        matches!(
+            self.inner.directory.institution(institution),
+            Ok(Some(i)) if JUSTICE_SECTORS.contains(&i.sector.as_str())
+        )
+    }
+
+    /// The justice documents of a case.
+    pub fn justice_parts_of(&self, case: &DocumentId) -> Vec<DocumentId> {
+        let Ok(records) = self.inner.records.read() else {
+            return Vec::new();
+        };
+        let case = case.to_string();
+        let mut parts: Vec<DocumentId> = records
+            .iter()
+            .filter(|(_, r)| r.kind == Kind::Justice && r.of_case.as_deref() == Some(&case))
+            .map(|(id, _)| *id)
+            .collect();
+        parts.sort();
+        parts
+    }
+}
+
+/// The sectors of the institutions that receive a case's police and court information.
+pub const JUSTICE_SECTORS: [&str; 2] = ["police", "justice"];
 
 /// Whether `user` is `team`'s animator: named as its animator, with the animator role.
 fn animates(user: &User, team: &Team) -> bool {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::Automerge;
-use sync_core::engine::Principal;
+use sync_core::engine::{Access, Principal};
 use sync_core::model::{self, DocumentKind};
 use sync_core::{DocumentId, Refusal};
 
@@ -34,6 +34,7 @@ impl Registry {
             Ok(DocumentKind::Pzk) => Kind::Pzk,
             Ok(DocumentKind::Referral) => Kind::Referral,
             Ok(DocumentKind::Seen) => Kind::Seen,
+            Ok(DocumentKind::Justice) => Kind::Justice,
             Err(sync_core::SchemaError::UnknownType(_))
                 if self.inner.allow_untyped
                     && existing.as_ref().is_none_or(|r| r.kind == Kind::Untyped) =>
@@ -71,6 +72,13 @@ impl Registry {
                 ));
             }
         }
+        if kind == Kind::Justice {
+            // It stays with the case it was created for.
+            let view = model::justice::read_justice(doc).map_err(Refusal::Invalid)?;
+            if record.of_case.as_deref() != Some(view.case.as_str()) {
+                return Err(Refusal::JusticeCaseChanged);
+            }
+        }
         if kind == Kind::Case {
             let facts = case_facts(doc);
             record.consents = facts.consents;
@@ -105,9 +113,16 @@ impl Registry {
             if let Some(current) = self.record(document) {
                 record.retention = current.retention;
             }
+            let finished_changed = record.finished != before.finished;
             self.save(*document, record)
                 .map_err(|e| Refusal::HostFailed(e.to_string()))?;
             self.touched(*document);
+            if finished_changed {
+                // A justice document's access follows its case's.
+                for part in self.justice_parts_of(document) {
+                    self.touched(part);
+                }
+            }
         }
         Ok(())
     }
@@ -151,7 +166,15 @@ impl Registry {
                 self.may_refer(&user, doc)?;
                 None
             }
+            Kind::Justice => {
+                self.may_keep_justice(&user, doc)?;
+                None
+            }
             Kind::Seen | Kind::Untyped => None,
+        };
+        let of_case = match kind {
+            Kind::Justice => model::justice::read_justice(doc).ok().map(|v| v.case),
+            _ => None,
         };
         let referred_to = match kind {
             Kind::Referral => model::referral::read_referral(doc).ok().map(|v| v.to),
@@ -174,7 +197,23 @@ impl Registry {
             approved_meetings: BTreeSet::new(),
             pzk_parts: BTreeMap::new(),
             retention: Default::default(),
+            of_case,
         })
+    }
+
+    /// Whether `user` may create the justice document `doc` for the case it names: they may
+    /// write it by the justice rule (the case's owner, or a user of a justice-sector
+    /// institution assigned to it, while the case is open); an unknown case is refused alike.
+    fn may_keep_justice(&self, user: &User, doc: &Automerge) -> Result<(), Refusal> {
+        let view = model::justice::read_justice(doc).map_err(Refusal::Invalid)?;
+        let case = DocumentId::parse(&view.case)
+            .ok()
+            .and_then(|id| self.record(&id))
+            .filter(|r| r.kind == Kind::Case);
+        match case {
+            Some(case) if self.justice_rule(user, &case) == Access::ReadWrite => Ok(()),
+            _ => Err(Refusal::JusticeNotAllowed),
+        }
     }
 
     /// A PZK document's guarded parts after a batch: refused if one changed and a writer of

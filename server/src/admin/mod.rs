@@ -304,10 +304,13 @@ fn run_command(
                 .map_err(|e| ServerError::Invalid(format!("{document:?}: {e}")))?;
             let audit = std::sync::Arc::new(audit);
             let registry = crate::access::Registry::open(&kv, directory.clone(), audit, false)?;
-            registry.erase(id, "admin")?;
-            // Its attachments' records and files go too (the key goes with the document).
-            crate::blobs::Backend::open(storage.inner(), data_dir)?.remove_document(id)?;
-            futures::executor::block_on(sync_core::storage::Storage::remove(&storage, id))?;
+            // A case's justice documents go with it; each one's attachments' records and
+            // files go too (the key goes with the document).
+            let blobs = crate::blobs::Backend::open(storage.inner(), data_dir)?;
+            for erased in registry.erase(id, "admin")? {
+                blobs.remove_document(erased)?;
+                futures::executor::block_on(sync_core::storage::Storage::remove(&storage, erased))?;
+            }
             json_line(&serde_json::json!({ "erased": id.to_string() }))?
         }
         AdminCommand::User {

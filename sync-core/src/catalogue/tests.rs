@@ -6,6 +6,7 @@ use crate::model::case::{
     AttachmentKind, ConsentState, ContactMode, DiagnosisSector, GoalStatus, PzkDecision,
     ScreeningOutcome, ServiceStatus, SigningMode, Stage,
 };
+use crate::model::justice::JusticeProcedure;
 use crate::model::pzk::{Attendance, MeetingMode};
 use crate::model::DocumentKind;
 
@@ -70,7 +71,7 @@ fn every_placeholder_is_filled_and_every_argument_named() {
 
 #[test]
 fn every_value_of_the_model_has_a_polish_label() {
-    let kinds: [(&str, Vec<&str>); 13] = [
+    let kinds: [(&str, Vec<&str>); 14] = [
         (
             "attachmentKind",
             AttachmentKind::ALL.iter().map(|v| v.as_str()).collect(),
@@ -111,6 +112,10 @@ fn every_value_of_the_model_has_a_polish_label() {
         (
             "documentKind",
             DocumentKind::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "justiceProcedure",
+            JusticeProcedure::ALL.iter().map(|v| v.as_str()).collect(),
         ),
         (
             "meetingMode",
@@ -198,6 +203,8 @@ fn examples() -> Vec<Box<dyn Coded>> {
         Refusal::ConsultationNotCaseWriter,
         Refusal::ConsultationAnswerNotAddressed,
         Refusal::MinutesApprovalNotAllowed("s1".to_owned()),
+        Refusal::JusticeNotAllowed,
+        Refusal::JusticeCaseChanged,
         Refusal::Rule("x".to_owned()),
         Refusal::HostFailed("x".to_owned()),
     ];

@@ -430,6 +430,11 @@ fn check_document(doc: &Automerge) {
                 panic!("a valid seen document does not read: {e}");
             }
         }
+        Ok(DocumentKind::Justice) => {
+            if let Err(e) = model::justice::read_justice(doc) {
+                panic!("a valid justice document does not read: {e}");
+            }
+        }
         Err(_) => {}
     }
     let _ = model::kind_of(doc);

@@ -34,6 +34,9 @@ wire_enum! {
         Referral = "referral",
         /// What a user has seen of "Co nowego": their own document ([`super::seen`]).
         Seen = "seen",
+        /// *Informacje z procedur prawnych* — police and court information about a case (GDPR
+        /// art. 10), beside it with narrower access ([`super::justice`]).
+        Justice = "justice",
     }
 }
 

@@ -111,6 +111,7 @@ pub mod consultation;
 pub mod editor;
 mod header;
 pub mod history;
+pub mod justice;
 mod keyed;
 pub mod pzk;
 mod reader;
@@ -153,6 +154,7 @@ pub fn validate(doc: &Automerge) -> Result<DocumentKind, SchemaError> {
             let view = case::read_case(doc)?;
             case::read_attachments(doc)?;
             case::read_rectifications(doc)?;
+            case::justice_document(doc)?;
             workflow::check_state(doc, &view)?;
         }
         DocumentKind::Pzk => {
@@ -165,6 +167,9 @@ pub fn validate(doc: &Automerge) -> Result<DocumentKind, SchemaError> {
         }
         DocumentKind::Seen => {
             seen::read_seen(doc)?;
+        }
+        DocumentKind::Justice => {
+            justice::read_justice(doc)?;
         }
     }
     Ok(kind)

@@ -18,6 +18,8 @@
 
 use std::time::Duration;
 
+#[cfg(all(feature = "server", feature = "tablet"))]
+pub mod access_probe;
 pub mod app_fixtures;
 #[cfg(feature = "server")]
 pub mod attachments;
@@ -62,6 +64,8 @@ pub mod nowak {
     pub use crate::case_story::*;
 }
 
+#[cfg(all(feature = "server", feature = "tablet"))]
+pub use access_probe::{acknowledged, probe, Can};
 pub use app_fixtures::{app_team_document, case_in_delivery, meeting_team_document, TUTORING};
 #[cfg(feature = "server")]
 pub use attachments::*;

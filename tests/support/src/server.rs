@@ -442,3 +442,16 @@ pub async fn wait_readiness(server: &RunningServer, ready: bool) -> String {
         );
     }
 }
+
+/// The document `id` as the server's store holds it now, if it holds it.
+pub fn stored_document(
+    server: &RunningServer,
+    id: sync_core::DocumentId,
+) -> Option<automerge::Automerge> {
+    let stored = server
+        .state
+        .storage
+        .load_now(id)
+        .expect("the store answers")?;
+    Some(sync_core::engine::load_stored(&stored).expect("a stored document loads"))
+}

@@ -20,6 +20,7 @@
 //!
 //! Needs Node >= 20 and `web/node_modules` (`cd web && npm ci`; CI installs them).
 
+mod justice;
 mod meetings;
 mod ops;
 mod pzk;

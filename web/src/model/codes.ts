@@ -55,6 +55,7 @@ export const RULE_CODES = [
   "rectification.unknown-field",
   "rectification.value-invalid",
   "rectification.no-change",
+  "justice.incomplete",
 ] as const
 
 /** The codes of a document that does not match its schema, beyond the rules. */

@@ -7,7 +7,7 @@ import { field, optField, parseStr, parseUint } from "./reader.ts"
 /** The newest schema version this layer reads and writes. */
 export const SCHEMA_VERSION = 1
 
-export type DocumentKind = "case" | "pzk" | "referral" | "seen"
+export type DocumentKind = "case" | "pzk" | "referral" | "seen" | "justice"
 
 /** The document's kind, from its root `type` key. */
 export function kindOf(doc: Record<string, unknown>): DocumentKind {
@@ -16,10 +16,10 @@ export function kindOf(doc: Record<string, unknown>): DocumentKind {
   if (found.alternatives.length > 0) {
     throw new ModelError("field.invalid", { path: "type", reason: "concurrent values" })
   }
-  if (found.value !== "case" && found.value !== "pzk" && found.value !== "referral" && found.value !== "seen") {
-    throw new ModelError("document.unknown-type", { reason: found.value })
-  }
-  return found.value
+  const kinds: readonly DocumentKind[] = ["case", "pzk", "referral", "seen", "justice"]
+  const kind = kinds.find(k => k === found.value)
+  if (kind === undefined) throw new ModelError("document.unknown-type", { reason: found.value })
+  return kind
 }
 
 /** The document's schema version (the newest of concurrent ones), checked to be understood. */

@@ -41,6 +41,7 @@ export * as Addressed from "./consultation.ts"
 export * as News from "./news.ts"
 export * as Meetings from "./pzk/meetings.ts"
 export * as Pzk from "./pzk/index.ts"
+export * as Justice from "./justice.ts"
 export { kindOf, SCHEMA_VERSION, type DocumentKind } from "./header.ts"
 
 /**

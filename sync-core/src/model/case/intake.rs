@@ -185,3 +185,36 @@ pub fn link_referral_document(
 pub fn referral_document(doc: &Automerge) -> Result<Option<String>, SchemaError> {
     open_case(doc)?.map(key::REFERRAL)?.opt_str(key::DOCUMENT)
 }
+
+/// Links the case's justice document (police and court information, [`crate::model::justice`]):
+/// its id, written once into the case's `justiceDocument`. The case holds only the link; who
+/// may read the document is the server's rule, narrower than the case's.
+pub fn link_justice_document(
+    doc: &mut Automerge,
+    justice_document: &str,
+    by: &Editor,
+    at: DateTime<Utc>,
+) -> Result<(), SchemaError> {
+    check_id(key::JUSTICE_DOCUMENT, justice_document)?;
+    let root = open_case(doc)?;
+    if root.has(key::JUSTICE_DOCUMENT)? {
+        return Err(SchemaError::Rule(RuleViolation::EntryExists {
+            what: "justice link",
+            path: key::JUSTICE_DOCUMENT.to_owned(),
+        }));
+    }
+    let message = editor::message(format_args!("justice: linked {justice_document}"), by);
+    write::commit(doc, message, at, |tx| {
+        tx.put(ROOT, key::JUSTICE_DOCUMENT, justice_document)?;
+        Ok(())
+    })
+}
+
+/// The case's justice document, when one is linked.
+pub fn justice_document(doc: &Automerge) -> Result<Option<String>, SchemaError> {
+    let link = open_case(doc)?.opt_str(key::JUSTICE_DOCUMENT)?;
+    if let Some(id) = &link {
+        check_id(key::JUSTICE_DOCUMENT, id)?;
+    }
+    Ok(link)
+}

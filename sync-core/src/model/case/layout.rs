@@ -33,6 +33,8 @@ pub(super) mod key {
     pub(crate) const HOUSEHOLD_ADDRESS: &str = "householdAddress";
     pub(crate) const HOUSEHOLD_PHONE: &str = "householdPhone";
     pub(crate) const RECTIFICATIONS: &str = "rectifications";
+    /// The case's justice document (police and court information), linked once.
+    pub(crate) const JUSTICE_DOCUMENT: &str = "justiceDocument";
 
     pub(crate) const NAME: &str = "name";
     pub(crate) const RELATION: &str = "relation";

@@ -27,6 +27,7 @@
 //! | `householdAddress` | optional string | one line, trimmed, at most 200 characters; absent in older cases |
 //! | `householdPhone` | optional string | the contact phone in E.164 (`+48601234567`); see `contact` |
 //! | `attachments` | map: id → attachment | append-only, see [`attachments`](self::attach_file) |
+//! | `justiceDocument` | optional string | the id of the case's [`justice`](crate::model::justice) document, linked once; the content never lives here |
 //! | `rectifications` | map: id → `{field, old?, new?, reason, by, institution, at}` | append-only, GDPR art. 16, see [`rectify`]; absent in older cases |
 //!
 //! A goal is `{specific, measurable, achievable, relevant: Text, deadline: "YYYY-MM-DD",
@@ -90,7 +91,8 @@ pub use self::contract::{
 };
 pub use self::diagnosis::{set_diagnosis_section, splice_diagnosis};
 pub use self::intake::{
-    add_household_member, link_referral_document, new_case, referral_document, set_screening,
+    add_household_member, justice_document, link_justice_document, link_referral_document,
+    new_case, referral_document, set_screening,
 };
 pub use self::logs::{
     answer_consultation, append_monitoring_note, open_consultation, record_consent,

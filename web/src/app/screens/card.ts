@@ -17,8 +17,10 @@ import { el, rerender } from "./dom"
 import { history, lastVisit, rememberVisit } from "./history"
 import { household } from "./household"
 import { intake } from "./intake"
+import { justiceSection } from "./justice"
 import { monitoring } from "./monitoring"
 import { plan } from "./plan"
+import { rectification } from "./rectification"
 import { sharing } from "./sharing"
 
 type Part = (opened: OpenedCase, since: Date | null) => HTMLElement
@@ -29,6 +31,7 @@ const TYPING_PAUSE_MS = 300
 const WORKER_PARTS: Part[] = [
   o => cardHead(o.data(), o.edits, o.access),
   o => household(o.data(), o.edits, o.access),
+  o => rectification(o.data(), o.edits, o.access),
   o => intake(o.data(), o.edits, o.choices, o.access),
   o => diagnosis(o.data(), o.edits, o.access),
   o => plan(o.data(), o.edits, o.choices, o.access),
@@ -39,6 +42,7 @@ const WORKER_PARTS: Part[] = [
   o => consents(o.data(), o.edits, o.access),
   o => consultations(o.data(), o.edits, o.access, o.choices),
   o => attachmentsSection(o.data(), o.attachments(), o.access, a => o.attach(a)),
+  o => justiceSection(o.justice.state(), e => o.justice.add(e)),
   (o, since) => history(o.history(), since),
 ]
 
@@ -48,6 +52,7 @@ const PARTNER_PARTS: Part[] = [
   o => plan(o.data(), o.edits, o.choices, o.access),
   o => consultations(o.data(), o.edits, o.access, o.choices),
   o => attachmentsSection(o.data(), o.attachments(), o.access, a => o.attach(a)),
+  o => justiceSection(o.justice.state(), e => o.justice.add(e)),
   (o, since) => history(o.history(), since),
 ]
 

@@ -13,6 +13,7 @@ import { historyOf, options, readCard } from "./case-read"
 import { rememberCreated } from "./created-here"
 import { answersFor, askable, askThroughPzk, institutionName, pzkHandles, pzkHeads } from "./addressed-model"
 import { entries, find, pzkInfo, type PzkInfo } from "./documents"
+import { openJustice, type JusticePart } from "./justice-model"
 import type { Access, CaseData, CaseEdits, Choices, HistoryEntry, NewCase } from "./port"
 
 /** An open case: its data as of now, its edits, and a listener for its changes. */
@@ -27,6 +28,8 @@ export interface OpenedCase {
   attachments(): M.AttachmentView[]
   /** Writes an attachment entry (its file is already stored on this device). */
   attach(attachment: M.Attachment): void
+  /** The case's police and court information, for those the server lets hold it. */
+  justice: JusticePart
 }
 
 /** The user as the model's editor; null for a user without an institution (who writes nothing). */
@@ -128,6 +131,8 @@ function editsOf(
     setEvaluation: text => void commit((d, b, at) => M.setEvaluation(d, text, b, at)),
     setDecision: (decision, meeting) => void commit((d, b, at) => M.setPzkDecision(d, decision as M.PzkDecision, meeting, b, at)),
     setHandover: (institution, worker, note) => void commit((d, b, at) => M.setHandover(d, { institution, worker }, note, b, at)),
+    rectify: (field, value, reason) =>
+      void commit((d, b, at) => M.rectify(d, M.newId("sprostowanie"), { field, new: value, reason }, b, at)),
   }
 }
 
@@ -146,6 +151,8 @@ export async function openCase(context: AppContext, documentId: string): Promise
   let attached: { heads: string; views: M.AttachmentView[] } | null = null
   const by = editorOf(context.me)
   const current = () => handle.doc() ?? first
+  const access = accessOf(context.me, entry, info)
+  const justice = await openJustice(context, handle, access.canWrite, i => info.sectors.get(i))
   return {
     data() {
       const doc = current()
@@ -165,14 +172,17 @@ export async function openCase(context: AppContext, documentId: string): Promise
     },
     edits: editsOf(handle, editorOf(context.me), pzkDocs, handles),
     choices: choicesOf(info, askable(handles, context.me.institution)),
-    access: accessOf(context.me, entry, info),
+    access,
+    justice,
     onChange(listener) {
       // The answers to questions asked through the PZK arrive in the PZK documents.
       handle.on("change", listener)
       for (const pzkHandle of handles.values()) pzkHandle.on("change", listener)
+      const stopJustice = justice.onChange(listener)
       return () => {
         handle.off("change", listener)
         for (const pzkHandle of handles.values()) pzkHandle.off("change", listener)
+        stopJustice()
       }
     },
     attachments() {

@@ -67,6 +67,7 @@ export function readCard(documentId: string, doc: M.CaseDoc, services: Map<strin
     nextVisit: view.nextVisit,
     address: view.address,
     phone: view.phone,
+    rectifications: M.readRectifications(doc),
     referral: view.referral,
     screening: {
       outcome: view.screening.outcome ? status("screening", view.screening.outcome, doc, doc.screening, "outcome") : null,

@@ -3,7 +3,7 @@
 // which holds the rules (the workflow, what each edit checks, the Polish catalogue); nothing
 // here decides what is allowed.
 
-import type { GoalPlan } from "../../model"
+import type { GoalPlan, RectificationView } from "../../model"
 import type { ConflictChoice } from "./conflict-view"
 import type { StageMove } from "./stage-bar"
 
@@ -98,6 +98,9 @@ export interface HistoryEntry {
   what: string
 }
 
+/** A rectification as the card lists it (the model's view). */
+export type Rectified = RectificationView
+
 /** A case as the card shows it. */
 export interface CaseData {
   documentId: string
@@ -112,6 +115,8 @@ export interface CaseData {
   /** The household's address and contact phone (E.164), when set. */
   address: string | null
   phone: string | null
+  /** Corrections of the household's data recorded as such (GDPR art. 16), oldest first. */
+  rectifications: Rectified[]
   referral: { by: string; institution: string; reason: string; at: Date | null }
   screening: { outcome: Status | null; notes: string; by: string | null; at: Date | null }
   diagnosis: Array<{ sector: string; label: string; text: string }>
@@ -169,6 +174,8 @@ export interface CaseEdits {
   setEvaluation(text: string): void
   setDecision(decision: string, meeting: string | null): void
   setHandover(target: string, worker: string | null, note: string): void
+  /** Corrects a field (its path, e.g. `household/os-1/name`) to `value` (null clears), with why. */
+  rectify(field: string, value: string | null, reason: string): void
 }
 
 /** What the signed-in user may do with this case. */
