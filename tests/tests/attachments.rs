@@ -389,3 +389,61 @@ async fn a_restored_backup_serves_the_attachments_it_was_taken_with() {
     assert!(answer.body == scan, "the scan came back with the backup");
     server.shutdown().await.expect("shutdown");
 }
+
+/// An attachment entry never leaves the case: an insider's tablet that deletes the entry of the
+/// signed contract's scan below the model (so its file would be collected as an orphan) is
+/// refused, and the server's copy still names the scan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_entry_removed_from_a_case_is_refused() {
+    use automerge::transaction::Transactable;
+    use automerge::ReadDoc;
+    use sync_core::model::case::{self, Attachment, AttachmentKind};
+    use sync_core::model::editor::{self, Editor};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, anna, case) = region_with_case(loopback(dir.path())).await;
+    let scan = Attachment {
+        sha256: sha256_hex(&pdf_file(10_000)),
+        mime: "application/pdf".to_owned(),
+        size: 10_000,
+        kind: AttachmentKind::SignedContract,
+        link: None,
+        caption: "Kontrakt".to_owned(),
+    };
+    let by = Editor::new("anna", "gops").expect("editor");
+    let (entry, at) = (scan.clone(), chrono::Utc::now());
+    anna.change(case, move |d| {
+        case::attach_file(d, "a1", &entry, &by, at).expect("attached");
+    })
+    .await
+    .expect("saved locally");
+    wait_acknowledged(&anna, case).await;
+
+    let mut events = anna.events();
+    anna.change(case, |d| {
+        let map = d
+            .get(automerge::ROOT, "attachments")
+            .expect("read")
+            .map(|(_, m)| m)
+            .expect("the attachments map");
+        let by = Editor::new("anna", "gops").expect("editor");
+        let mut tx = d.transaction();
+        tx.delete(&map, "a1").expect("deleted");
+        tx.commit_with(
+            automerge::transaction::CommitOptions::default()
+                .with_message(editor::message("attachments/a1: removed", &by)),
+        );
+    })
+    .await
+    .expect("saved locally");
+    let reason = refusal_reason(&mut events).await;
+    assert!(reason.contains("refusal.rule"), "{reason}");
+    let held = stored_document(&server, case).expect("the server holds the case");
+    let names = case::read_attachments(&held).expect("read");
+    assert_eq!(
+        names["a1"].attachment, scan,
+        "the server still names the scan"
+    );
+    anna.shutdown().await;
+    server.shutdown().await.expect("shutdown");
+}

@@ -75,6 +75,10 @@ pub struct DocRecord {
     /// `crate::retention`).
     #[serde(default, skip_serializing_if = "Retention::is_empty")]
     pub retention: Retention,
+    /// For a case: the ids of its attachment entries as last validated. An entry never leaves
+    /// the case (its file would be collected as an orphan), so a change removing one is refused.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub attachments: BTreeSet<String>,
     /// For a justice document: the case it belongs to, whose record its access derives from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub of_case: Option<String>,

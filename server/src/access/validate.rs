@@ -80,6 +80,7 @@ impl Registry {
             }
         }
         if kind == Kind::Case {
+            record.attachments = kept_attachments(doc, &record)?;
             let facts = case_facts(doc);
             record.consents = facts.consents;
             record.finished = facts.finished;
@@ -196,6 +197,7 @@ impl Registry {
             addressed_checked: BTreeSet::new(),
             approved_meetings: BTreeSet::new(),
             pzk_parts: BTreeMap::new(),
+            attachments: BTreeSet::new(),
             retention: Default::default(),
             of_case,
         })
@@ -335,6 +337,21 @@ struct CaseFacts {
     consents: BTreeSet<String>,
     finished: bool,
     handed_to: Option<String>,
+}
+
+/// The ids of the case's attachment entries, refused when one the server saw before is gone:
+/// entries are append-only, and a removed entry's file would be collected as an orphan.
+fn kept_attachments(doc: &Automerge, record: &DocRecord) -> Result<BTreeSet<String>, Refusal> {
+    let now: BTreeSet<String> = model::case::read_attachments(doc)
+        .map_err(Refusal::Invalid)?
+        .into_keys()
+        .collect();
+    match record.attachments.difference(&now).next() {
+        Some(gone) => Err(Refusal::Rule(format!(
+            "attachment entry {gone} was removed: attachments are never removed from a case"
+        ))),
+        None => Ok(now),
+    }
 }
 
 fn case_facts(doc: &Automerge) -> CaseFacts {
