@@ -119,6 +119,11 @@ pub struct ServeArgs {
     /// [default: 5; at least 3].
     #[arg(long, env = "KOOPERACJA_EVALUATION_MIN_GROUP")]
     pub evaluation_min_group: Option<usize>,
+    /// Relay typing without applying it at once (issue #23): a change that only splices free
+    /// text of a case or PZK document is stored and forwarded from its bytes, and applied to
+    /// the document in memory later, in one batch [default: off].
+    #[arg(long, env = "KOOPERACJA_RELAY")]
+    pub relay: bool,
 }
 
 /// The configuration file.
@@ -149,6 +154,7 @@ struct FileConfig {
     max_attachment_mb: Option<u64>,
     attachment_grace_hours: Option<u64>,
     evaluation_min_group: Option<usize>,
+    relay: Option<bool>,
 }
 
 /// How the server speaks TLS.
@@ -221,6 +227,9 @@ pub struct ServeConfig {
     pub attachment_grace: std::time::Duration,
     /// The evaluation's smallest group ([`crate::evaluation`]).
     pub evaluation_min_group: usize,
+    /// Relay free-text splices without applying them at once
+    /// ([`EngineConfig::relay`](sync_core::engine::EngineConfig::relay)).
+    pub relay: bool,
 }
 
 /// Default limit of bytes waiting to be written to one peer.
@@ -231,7 +240,9 @@ pub const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(35);
 
 impl ServeConfig {
-    /// Defaults for tests and examples: a data dir, loopback, port chosen by the OS.
+    /// Defaults for tests and examples: a data dir, loopback, port chosen by the OS. The relay
+    /// path is on when the environment variable `KOOPERACJA_RELAY` is `1` or `true`, so that a
+    /// second run of the test suites exercises it.
     pub fn for_tests(data_dir: &Path, tls: TlsMode) -> Self {
         Self {
             data_dir: data_dir.to_path_buf(),
@@ -258,6 +269,8 @@ impl ServeConfig {
             max_attachment: crate::blobs::DEFAULT_LIMIT,
             attachment_grace: crate::blobs::DEFAULT_GRACE,
             evaluation_min_group: crate::evaluation::DEFAULT_MIN_GROUP,
+            relay: std::env::var("KOOPERACJA_RELAY")
+                .is_ok_and(|v| matches!(v.trim(), "1" | "true")),
         }
     }
 }
@@ -395,6 +408,7 @@ impl ServeArgs {
             evaluation_min_group: crate::evaluation::min_group(
                 self.evaluation_min_group.or(file.evaluation_min_group),
             )?,
+            relay: self.relay || file.relay.unwrap_or(false),
         })
     }
 }
@@ -464,6 +478,22 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(matches!(typo.resolve(), Err(ServerError::Config(m)) if m.contains("lisen")));
+    }
+
+    #[test]
+    fn the_relay_path_is_off_unless_asked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "dev_tls = true\n").expect("write");
+        let args = |relay| ServeArgs {
+            config: Some(file.clone()),
+            relay,
+            ..ServeArgs::default()
+        };
+        assert!(!args(false).resolve().expect("resolves").relay);
+        assert!(args(true).resolve().expect("resolves").relay);
+        std::fs::write(&file, "dev_tls = true\nrelay = true\n").expect("write");
+        assert!(args(false).resolve().expect("resolves").relay);
     }
 
     #[test]

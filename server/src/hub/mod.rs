@@ -218,6 +218,7 @@ impl Hub {
             self.metrics
                 .ephemeral_sessions_bytes
                 .store(self.engine.ephemeral_sessions().1 as u64, Ordering::Relaxed);
+            self.metrics.relay.store(self.engine.relay_stats());
             if shutdown.is_some() && self.engine.is_idle() {
                 // Every write is done: stop the storage threads (they hold the store open).
                 let Hub {
