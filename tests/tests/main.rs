@@ -43,6 +43,7 @@ mod postgres_operations;
 mod postgres_store;
 mod presence;
 mod pzk_access;
+mod relay_server;
 mod samod_interop;
 mod secret_attacks;
 mod sharing_attacks;
