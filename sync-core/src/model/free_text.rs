@@ -17,7 +17,7 @@ use automerge::{Automerge, ObjId, ObjType, ReadDoc, Value, ROOT};
 
 use super::case::layout::key as case_key;
 use super::consultation::key as consultation_key;
-use super::header::{kind_of, DocumentKind};
+use super::header::{key as header_key, kind_of, DocumentKind};
 use super::pzk::layout::key as pzk_key;
 
 /// The Text objects of `doc` whose edits no rule constrains (see the module documentation).
@@ -74,6 +74,44 @@ fn pzk_texts(doc: &Automerge, out: &mut Vec<ObjId>) {
             out.extend(child(doc, &decision, pzk_key::TEXT, ObjType::Text));
         }
     }
+}
+
+/// Deeper than any typed document goes: below it, objects are not walked.
+const MAX_DEPTH: usize = 16;
+
+/// Every Text object of `doc` reachable from its root (winners only, down to a depth of 16):
+/// the free text of a document no schema constrains (an untyped document, where a server allows
+/// them, is its creator's alone and no rule checks its content).
+pub fn every_text(doc: &Automerge) -> Vec<ObjId> {
+    let mut out = Vec::new();
+    let mut stack = vec![(ROOT, ObjType::Map, 0usize)];
+    while let Some((obj, kind, depth)) = stack.pop() {
+        if kind == ObjType::Text {
+            out.push(obj);
+            continue;
+        }
+        if depth >= MAX_DEPTH {
+            continue;
+        }
+        let children: Vec<(Value<'_>, ObjId)> = match kind {
+            // The root's `type` names the kind (a Text there would be read as one): never free.
+            ObjType::Map | ObjType::Table => doc
+                .keys(&obj)
+                .filter(|k| obj != ROOT || k != header_key::TYPE)
+                .filter_map(|k| doc.get(&obj, k).ok().flatten())
+                .collect(),
+            ObjType::List => (0..doc.length(&obj))
+                .filter_map(|i| doc.get(&obj, i).ok().flatten())
+                .collect(),
+            ObjType::Text => Vec::new(),
+        };
+        for (value, id) in children {
+            if let Value::Object(kind) = value {
+                stack.push((id, kind, depth + 1));
+            }
+        }
+    }
+    out
 }
 
 /// The questions and answers of the consultations map at root key `key`.
@@ -168,5 +206,27 @@ mod tests {
     #[test]
     fn a_document_of_no_known_kind_has_no_free_text() {
         assert!(free_texts(&Automerge::new()).is_empty());
+    }
+
+    #[test]
+    fn every_text_finds_texts_in_maps_and_lists() {
+        use automerge::transaction::Transactable;
+        let mut doc = Automerge::new();
+        let (notes, nested) = doc
+            .transact::<_, _, automerge::AutomergeError>(|tx| {
+                let notes = tx.put_object(ROOT, "notes", ObjType::Text)?;
+                let list = tx.put_object(ROOT, "items", ObjType::List)?;
+                let item = tx.insert_object(&list, 0, ObjType::Map)?;
+                let nested = tx.put_object(&item, "text", ObjType::Text)?;
+                tx.put_object(ROOT, "type", ObjType::Text)?;
+                Ok((notes, nested))
+            })
+            .expect("doc")
+            .result;
+        let mut found = every_text(&doc);
+        found.sort();
+        let mut want = vec![notes, nested];
+        want.sort();
+        assert_eq!(found, want);
     }
 }

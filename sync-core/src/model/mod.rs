@@ -132,7 +132,7 @@ pub use self::case::workflow;
 pub use self::conflict::Conflict;
 pub use self::editor::Editor;
 pub use self::enums::WireEnum;
-pub use self::free_text::free_texts;
+pub use self::free_text::{every_text, free_texts};
 pub use self::header::{kind_of, schema_version, DocumentKind, SCHEMA_VERSION};
 pub use self::reader::conflict_at;
 use crate::error::SchemaError;
