@@ -124,6 +124,11 @@ pub struct ServeArgs {
     /// 12].
     #[arg(long, env = "KOOPERACJA_RETENTION_MONTHS")]
     pub retention_months: Option<u32>,
+    /// Relay typing without applying it at once (issue #23): a change that only splices free
+    /// text of a case or PZK document is stored and forwarded from its bytes, and applied to
+    /// the document in memory later, in one batch [default: off].
+    #[arg(long, env = "KOOPERACJA_RELAY")]
+    pub relay: bool,
 }
 
 /// The configuration file.
@@ -155,6 +160,7 @@ struct FileConfig {
     attachment_grace_hours: Option<u64>,
     evaluation_min_group: Option<usize>,
     retention_months: Option<u32>,
+    relay: Option<bool>,
 }
 
 /// How the server speaks TLS.
@@ -233,6 +239,9 @@ pub struct ServeConfig {
     pub retention_sweep: Option<std::time::Duration>,
     /// The clock retention reads.
     pub clock: crate::retention::Clock,
+    /// Relay free-text splices without applying them at once
+    /// ([`EngineConfig::relay`](sync_core::engine::EngineConfig::relay)).
+    pub relay: bool,
 }
 
 /// Default limit of bytes waiting to be written to one peer.
@@ -243,7 +252,9 @@ pub const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(35);
 
 impl ServeConfig {
-    /// Defaults for tests and examples: a data dir, loopback, port chosen by the OS.
+    /// Defaults for tests and examples: a data dir, loopback, port chosen by the OS. The relay
+    /// path is on when the environment variable `KOOPERACJA_RELAY` is `1` or `true`, so that a
+    /// second run of the test suites exercises it.
     pub fn for_tests(data_dir: &Path, tls: TlsMode) -> Self {
         Self {
             data_dir: data_dir.to_path_buf(),
@@ -273,6 +284,8 @@ impl ServeConfig {
             retention_months: crate::retention::DEFAULT_MONTHS,
             retention_sweep: None,
             clock: crate::retention::Clock::system(),
+            relay: std::env::var("KOOPERACJA_RELAY")
+                .is_ok_and(|v| matches!(v.trim(), "1" | "true")),
         }
     }
 }
@@ -415,6 +428,7 @@ impl ServeArgs {
             )?,
             retention_sweep: Some(std::time::Duration::from_secs(3600)),
             clock: crate::retention::Clock::system(),
+            relay: self.relay || file.relay.unwrap_or(false),
         })
     }
 }
@@ -484,6 +498,22 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(matches!(typo.resolve(), Err(ServerError::Config(m)) if m.contains("lisen")));
+    }
+
+    #[test]
+    fn the_relay_path_is_off_unless_asked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "dev_tls = true\n").expect("write");
+        let args = |relay| ServeArgs {
+            config: Some(file.clone()),
+            relay,
+            ..ServeArgs::default()
+        };
+        assert!(!args(false).resolve().expect("resolves").relay);
+        assert!(args(true).resolve().expect("resolves").relay);
+        std::fs::write(&file, "dev_tls = true\nrelay = true\n").expect("write");
+        assert!(args(false).resolve().expect("resolves").relay);
     }
 
     #[test]

@@ -51,6 +51,37 @@ impl Histogram {
     }
 }
 
+/// What the engine counts of the relay path (`sync_core::engine::RelayStats`).
+#[derive(Debug, Default)]
+pub struct RelayCounters {
+    /// Changes stored and forwarded without being applied to the document in memory.
+    pub relayed: AtomicU64,
+    /// Changes new to a document applied to it as they arrived (the full path).
+    pub materialised: AtomicU64,
+    /// Times relayed changes were applied later, one batch each.
+    pub batches_applied: AtomicU64,
+    /// Relayed changes applied in those batches.
+    pub changes_applied: AtomicU64,
+    /// Sync messages composed without the document in memory.
+    pub composed: AtomicU64,
+}
+
+impl RelayCounters {
+    /// Takes the engine's counts.
+    pub fn store(&self, stats: sync_core::engine::RelayStats) {
+        let pairs = [
+            (&self.relayed, stats.relayed),
+            (&self.materialised, stats.full_path),
+            (&self.batches_applied, stats.batches_applied),
+            (&self.changes_applied, stats.changes_applied),
+            (&self.composed, stats.composed),
+        ];
+        for (counter, value) in pairs {
+            counter.store(value, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Every metric the server exports.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -76,6 +107,8 @@ pub struct Metrics {
     pub flush_seconds: Histogram,
     /// Changes in one group commit.
     pub flush_batch: AtomicU64,
+    /// The relay path's counts (issue #23), copied from the engine after every tick.
+    pub relay: RelayCounters,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -90,7 +123,7 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let gauges: [(&str, &str, &AtomicU64); 9] = [
+        let gauges: [(&str, &str, &AtomicU64); 14] = [
             (
                 "kooperacja_connections",
                 "Open WebSocket connections.",
@@ -131,6 +164,31 @@ impl Metrics {
                 "kooperacja_flush_writes_total",
                 "Writes made durable by group commits.",
                 &self.flush_batch,
+            ),
+            (
+                "kooperacja_relay_changes_total",
+                "Changes stored and forwarded without applying them to the document in memory (relay path).",
+                &self.relay.relayed,
+            ),
+            (
+                "kooperacja_materialised_changes_total",
+                "Changes applied to the document in memory as they arrived (full path).",
+                &self.relay.materialised,
+            ),
+            (
+                "kooperacja_relay_batches_applied_total",
+                "Times relayed changes were applied to the document in memory, one batch each.",
+                &self.relay.batches_applied,
+            ),
+            (
+                "kooperacja_relay_changes_applied_total",
+                "Relayed changes applied to the document in memory in those batches.",
+                &self.relay.changes_applied,
+            ),
+            (
+                "kooperacja_relay_messages_composed_total",
+                "Sync messages composed without the document in memory.",
+                &self.relay.composed,
             ),
         ];
         for (name, help, value) in gauges {

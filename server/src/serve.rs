@@ -150,6 +150,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServerError> {
     engine.storage_id = Some(storage_id);
     engine.max_frame = config.max_frame;
     engine.memory_budget = config.memory_budget;
+    engine.relay = config.relay;
     let hub = hub::start(
         HubConfig {
             engine,

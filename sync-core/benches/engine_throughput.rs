@@ -60,6 +60,24 @@ fn frame(doc: DocumentId, change: &Change) -> Vec<u8> {
     }))
 }
 
+/// A `request` of a tablet that has nothing of `doc` yet.
+fn request(doc: DocumentId) -> Vec<u8> {
+    let message = SyncMessage {
+        heads: vec![],
+        need: vec![],
+        have: vec![],
+        changes: ChunkList::empty(),
+        flags: None,
+        version: MessageVersion::V1,
+    };
+    wire::encode(&Message::Request(DocMessage {
+        sender_id: PeerId::new("follower").expect("id"),
+        target_id: PeerId::new("server").expect("id"),
+        document_id: doc,
+        data: message.encode(),
+    }))
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -94,6 +112,32 @@ fn main() {
     let base_frame = frame(id, &base);
     let frames: Vec<Vec<u8>> = changes.iter().map(|c| frame(id, c)).collect();
 
+    // `BENCH_ONLY=a` runs the one-frame-per-tick case alone (the writer answered after each
+    // frame; `BENCH_FOLLOWER=1` adds a tablet that follows and never answers), for callgrind;
+    // `BENCH_RELAY=1` turns the relay path on.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("a") {
+        let mut host = Host::new();
+        host.connect(ConnId(1), &peer("tablet"));
+        host.feed(std::slice::from_ref(&base_frame), 1);
+        if std::env::var("BENCH_FOLLOWER").as_deref() == Ok("1") {
+            // A follower that never answers falls out of step at once.
+            host.connect(ConnId(2), &peer("follower"));
+            host.run(sync_core::engine::Input::Frame {
+                conn: ConnId(2),
+                bytes: request(id),
+            });
+            host.run(sync_core::engine::Input::Tick);
+        }
+        host.sent.clear();
+        let t = Instant::now();
+        host.feed(&frames, 1);
+        println!(
+            "engine one frame per tick: {:.0} changes/s; {:?}",
+            n as f64 / t.elapsed().as_secs_f64(),
+            host.host.engine.relay_stats()
+        );
+        return;
+    }
     // `BENCH_ONLY=b` profiles the batched case alone.
     if std::env::var("BENCH_ONLY").as_deref() == Ok("b") {
         let mut host = Host::new();

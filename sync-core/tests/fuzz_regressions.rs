@@ -67,6 +67,50 @@ fn the_seed_documents_and_scripts_pass() {
     }
 }
 
+/// Scripts drawn from a seeded generator with the relay path on (issue #23), weighted toward
+/// typing among everything else: a short deterministic campaign run on every build (the
+/// libFuzzer one is `fuzz/run.sh`).
+#[test]
+fn seeded_scripts_of_typing_on_the_relay_path_pass() {
+    // Typing (13), syncing (14), ticks (7), map edits (12), storage (9), (re)connecting and
+    // joining (0, 1), disconnects (8), finds (15), access changes (10), forgetting (11).
+    const OPS: [u8; 16] = [13, 13, 13, 13, 14, 14, 7, 7, 12, 9, 0, 1, 8, 15, 10, 11];
+    let mut state: u64 = 0x2323_2323;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state.to_le_bytes()[0]
+    };
+    let mut total = sync_core::engine::RelayStats::default();
+    for script in 0..120u32 {
+        // Relay on; validation, inspection and early compaction drawn.
+        let mut bytes = vec![8 | (next() & 7)];
+        let connect_join = |slot: u8| [0, slot, 0, 1, slot, 0, 2];
+        bytes.extend(connect_join(0));
+        bytes.extend(connect_join(1));
+        for _ in 0..40 + script % 40 {
+            // Mostly the writer (slot 0) on document 0, so that rounds of one sync meet; a
+            // tick (the engine applies what arrived on its next tick) after most steps.
+            let op = OPS[usize::from(next() % 16)];
+            let slot = if next() % 4 == 0 { next() % 3 } else { 0 };
+            let doc = if next() % 4 == 0 { next() % 3 } else { 0 };
+            bytes.extend([op, slot, doc, next(), next(), next(), next()]);
+            if next() % 4 != 0 {
+                bytes.extend([7, 0, 0, next() % 3]);
+            }
+        }
+        let stats = fuzzing::engine_script(&bytes);
+        total.relayed += stats.relayed;
+        total.composed += stats.composed;
+        total.batches_applied += stats.batches_applied;
+    }
+    // The campaign reaches what it is for: relayed changes and composed messages. (It reaches
+    // them rarely: a script needs several rounds of one sync to get a document in step.)
+    assert!(total.relayed > 0 && total.composed > 0, "{total:?}");
+    eprintln!("relay path over the seeded scripts: {total:?}");
+}
+
 #[test]
 fn inputs_shorter_than_a_step_are_handled() {
     for (target, _) in TARGETS {

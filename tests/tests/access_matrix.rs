@@ -722,45 +722,6 @@ async fn the_seen_document_matrix() {
     server.shutdown().await.expect("shutdown");
 }
 
-/// What happens to `edit` of `doc` made on a fresh tablet of `login` once it holds `heads`:
-/// acknowledged by the server, or refused with the reason the tablet was told.
-async fn edit_outcome(
-    server: &RunningServer,
-    login: &str,
-    doc: DocumentId,
-    heads: &[automerge::ChangeHash],
-    edit: impl FnOnce(&mut Automerge) + Send + 'static,
-) -> Result<(), String> {
-    let t = tablet(server, login, &format!("tablet-{login}-{}", random_id()));
-    t.find(doc).expect("find");
-    let wanted = heads.to_vec();
-    t.wait_until("the document arrives", WAIT, || async {
-        Ok(t.heads(doc).await?.unwrap_or_default() == wanted)
-    })
-    .await
-    .expect("the document arrives");
-    let mut events = t.events();
-    t.change(doc, edit).await.expect("saved locally");
-    let outcome = tokio::time::timeout(WAIT, async {
-        loop {
-            if t.is_acknowledged(doc).await.expect("ack") {
-                return Ok(());
-            }
-            match events.recv().await {
-                Ok(ClientEvent::Disconnected(reason)) if reason.contains("refus") => {
-                    return Err(reason)
-                }
-                Ok(_) => {}
-                Err(e) => return Err(e.to_string()),
-            }
-        }
-    })
-    .await
-    .expect("acknowledged or refused");
-    t.shutdown().await;
-    outcome
-}
-
 /// Approving a meeting's minutes (issue #19): the team's animator may; a member institution's
 /// representative, who may write the team's document, may not (refused by the server's access
 /// rules); and once approved, a member's change to that meeting, made past the model's own

@@ -48,6 +48,7 @@ mod presence;
 mod pzk_access;
 mod pzk_meeting_app;
 mod pzk_team_app;
+mod relay_server;
 mod retention;
 mod samod_interop;
 mod secret_attacks;

@@ -1,10 +1,11 @@
 //! [`ServerPolicy`]: the policy the engine asks on every message, answered by the registry.
 
-use automerge::Automerge;
+use automerge::{Automerge, ObjId};
 use sync_core::engine::{Access, ChangeSummary, Policy, Principal};
 use sync_core::presence::{self, Bound, Member};
 use sync_core::{DocumentId, Refusal};
 
+use super::record::Kind;
 use super::registry::Registry;
 
 /// The policy the engine asks on every message.
@@ -75,5 +76,19 @@ impl Policy for ServerPolicy {
         writers: &[&Principal],
     ) -> Result<(), Refusal> {
         self.registry.check(document, doc, created_by, writers)
+    }
+
+    /// The free text of a case or PZK document (`model::free_texts`): no check of
+    /// [`Policy::check_document_by`] depends on it. The parts of a PZK document only its
+    /// editors change (`pzk_parts`) and a meeting whose minutes are approved are not among
+    /// them, so that check still sees every change of those. Every text of an untyped document
+    /// (allowed by `--allow-untyped-documents`): only its kind is checked.
+    fn relay_texts(&self, document: &DocumentId, doc: &Automerge) -> Vec<ObjId> {
+        match self.registry.record(document).map(|r| r.kind) {
+            Some(Kind::Case | Kind::Pzk) => sync_core::model::free_texts(doc),
+            // Its creator's alone, and no rule reads its content.
+            Some(Kind::Untyped) => sync_core::model::every_text(doc),
+            _ => Vec::new(),
+        }
     }
 }

@@ -218,7 +218,15 @@ impl Hub {
             self.metrics
                 .ephemeral_sessions_bytes
                 .store(self.engine.ephemeral_sessions().1 as u64, Ordering::Relaxed);
+            self.metrics.relay.store(self.engine.relay_stats());
             if shutdown.is_some() && self.engine.is_idle() {
+                let relay = self.engine.relay_stats();
+                tracing::info!(
+                    relayed = relay.relayed,
+                    materialised = relay.full_path,
+                    relay_batches_applied = relay.batches_applied,
+                    "changes this run: relayed without applying them, applied as they arrived"
+                );
                 // Every write is done: stop the storage threads (they hold the store open).
                 let Hub {
                     writer,

@@ -2,8 +2,9 @@
 //! memory (by `sync_core::host::Host`), so that only the engine's own work (and automerge's) is
 //! measured.
 
+use automerge::{Automerge, ObjId};
 use sync_core::engine::{
-    AllowAll, ConnId, Direction, Effect, Engine, EngineConfig, Input, Millis, Principal,
+    Access, ConnId, Direction, Effect, Engine, EngineConfig, Input, Millis, Policy, Principal,
 };
 use sync_core::host;
 use sync_core::storage::MemoryStorage;
@@ -15,17 +16,34 @@ pub fn peer(name: &str) -> PeerId {
     PeerId::new(name).expect("peer id")
 }
 
+/// Everyone may do everything; with `BENCH_RELAY=1` every text is a relay text and the
+/// engine's relay path (issue #23) is on.
+#[derive(Debug)]
+pub struct BenchPolicy;
+
+impl Policy for BenchPolicy {
+    fn access(&self, _: &Principal, _: &sync_core::DocumentId, _: bool) -> Access {
+        Access::ReadWrite
+    }
+
+    fn relay_texts(&self, _: &sync_core::DocumentId, doc: &Automerge) -> Vec<ObjId> {
+        sync_core::model::every_text(doc)
+    }
+}
+
 /// A server engine whose storage tasks are carried out at once in memory.
 pub struct Host {
     /// The engine with its in-memory store.
-    pub host: host::Host<AllowAll>,
+    pub host: host::Host<BenchPolicy>,
     /// The messages the engine sent, not yet taken.
     pub sent: Vec<(ConnId, Message)>,
 }
 
 impl Host {
     pub fn new() -> Self {
-        let engine = Engine::new(EngineConfig::server(peer("server")), AllowAll);
+        let mut config = EngineConfig::server(peer("server"));
+        config.relay = std::env::var("BENCH_RELAY").as_deref() == Ok("1");
+        let engine = Engine::new(config, BenchPolicy);
         Self {
             host: host::Host::new(engine, MemoryStorage::new()),
             sent: Vec::new(),

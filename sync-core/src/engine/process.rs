@@ -454,6 +454,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 .and_then(|am| stored_as_received(am, &applied.received, &applied.new_changes))
         })
         .flatten();
+        self.relay_stats.full_path += applied.new_changes.len() as u64;
         self.reject_bad_sync_data(document, applied.refused);
         if let Some(conn) = outcome.created_by {
             self.event(Event::DocumentCreated { conn, document });

@@ -4,7 +4,9 @@
 //! joins, disconnects, sends a raw frame (anything at all), sends a `sync`/`request` with raw
 //! sync data or with a real change made by the slot's own replica, sends the other messages,
 //! ticks the clock, holds, releases, reorders or fails storage, changes access or forgets a
-//! document. Storage is a [`MemoryStorage`].
+//! document. Storage is a [`MemoryStorage`]. A flag turns the relay path on (issue #23: splices
+//! into a document's texts stored and forwarded without applying them at once); a step splices
+//! the slot's replica's text, so that relayed changes meet everything else.
 //!
 //! What must hold: the engine never panics; every `sync` it sends advertises only heads that
 //! are durable in the store (the durable acknowledgement invariant); and afterwards, with
@@ -53,7 +55,8 @@ fn server_id() -> PeerId {
 }
 
 /// Slot 0 writes, slot 1 may only read, slot 2 may not see document 2; every change is
-/// checked against the model for document 1 when `validates`.
+/// checked against the model for document 1 when `validates`. Every text is a relay text, but
+/// the model's free texts alone in a validated document.
 #[derive(Debug)]
 struct FuzzPolicy {
     validates: bool,
@@ -106,6 +109,14 @@ impl Policy for FuzzPolicy {
             Ok(())
         }
     }
+
+    fn relay_texts(&self, document: &DocumentId, doc: &Automerge) -> Vec<automerge::ObjId> {
+        if self.validates && *document == doc_id(1) {
+            model::free_texts(doc)
+        } else {
+            model::every_text(doc)
+        }
+    }
 }
 
 /// A client on one slot: its connection and its own replicas of the documents.
@@ -138,6 +149,7 @@ impl Harness {
             config.memory_budget = 4 * 1024;
             config.evict_idle_after = Some(1_000);
         }
+        config.relay = flags & 8 != 0;
         let policy = FuzzPolicy {
             validates: flags & 1 != 0,
             inspects: flags & 2 != 0,
@@ -358,7 +370,7 @@ impl Harness {
             11 => self.input(Input::Forget {
                 document: doc_id(doc),
             }),
-            12 | 13 => {
+            12 => {
                 // A real change by the slot's replica, then a sync round from it.
                 let key = format!("k{}", input.byte() % 8);
                 let value = i64::from(input.byte());
@@ -370,6 +382,20 @@ impl Harness {
                 let mut tx = replica.transaction();
                 let _ = tx.put(ROOT, key, value);
                 tx.commit();
+                self.sync_replica(slot, doc);
+            }
+            13 => {
+                // Typing: a splice into the replica's text (made first when it has none), then
+                // a sync round from it.
+                let at = usize::from(input.byte());
+                let insert = ["a", "ż", "tekst ", ""][usize::from(input.byte() % 4)];
+                let delete = usize::from(input.byte() % 3);
+                let forged = input.byte() % 8 == 7;
+                let replica = &mut self.slots[slot].replicas[doc];
+                if forged {
+                    replica.set_actor(ActorId::from(format!("forged{slot}").as_bytes()));
+                }
+                splice(replica, at, delete, insert);
                 self.sync_replica(slot, doc);
             }
             14 => self.sync_replica(slot, doc),
@@ -480,6 +506,29 @@ impl Harness {
     }
 }
 
+/// Splices `insert` into the replica's text `text` at `at` (within its length), deleting up to
+/// `delete` characters; the text is made first when the replica has none.
+fn splice(replica: &mut Automerge, at: usize, delete: usize, insert: &str) {
+    let text = match replica.get(ROOT, "text") {
+        Ok(Some((automerge::Value::Object(automerge::ObjType::Text), id))) => id,
+        _ => {
+            let mut tx = replica.transaction();
+            let made = tx.put_object(ROOT, "text", automerge::ObjType::Text);
+            tx.commit();
+            match made {
+                Ok(id) => id,
+                Err(_) => return,
+            }
+        }
+    };
+    let len = replica.length(&text);
+    let pos = at % (len + 1);
+    let delete = isize::try_from(delete.min(len - pos)).unwrap_or(0);
+    let mut tx = replica.transaction();
+    let _ = tx.splice_text(&text, pos, delete, insert);
+    tx.commit();
+}
+
 /// Every head a `sync` advertises is in the store.
 fn check_durable(store: &MemoryStorage, message: &Message) {
     let Message::Sync(m) = message else {
@@ -511,6 +560,12 @@ fn check_durable(store: &MemoryStorage, message: &Message) {
 
 /// Runs a hostile script against a server engine; see the [module documentation](self).
 pub fn engine_input(data: &[u8]) {
+    engine_script(data);
+}
+
+/// [`engine_input`], returning what the engine counted of the relay path (so that a campaign
+/// can tell that it took it).
+pub fn engine_script(data: &[u8]) -> crate::engine::RelayStats {
     let mut input = Bytes::new(data);
     let mut harness = Harness::new(input.byte());
     let mut steps = 0;
@@ -519,4 +574,5 @@ pub fn engine_input(data: &[u8]) {
         harness.step(&mut input);
     }
     harness.check_alive();
+    harness.host.engine.relay_stats()
 }

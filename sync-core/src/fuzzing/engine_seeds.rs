@@ -48,11 +48,32 @@ pub fn seed_scripts() -> Vec<(&'static str, Vec<u8>)> {
     presence.extend(payload);
     presence.extend([1, 0, 11, 0, 0, 10, 0, 0, 0]);
 
+    // The relay path (flag 8, changes inspected): a writer types while a reader follows,
+    // storage held for a while, then a map edit and typing again.
+    let mut relay = vec![8u8 | 2];
+    relay.extend(connect_join(0));
+    relay.extend(connect_join(1));
+    relay.extend([15, 1, 0, 14, 1, 0, 7, 0, 0, 1]);
+    for at in 0..4u8 {
+        relay.extend([13, 0, 0, at, 2, 0, 0, 7, 0, 0, 1, 14, 1, 0]);
+    }
+    relay.extend([
+        9, 0, 0, 0, 13, 0, 0, 9, 1, 0, 0, 7, 0, 0, 1, 9, 0, 0, 2, 7, 0, 0, 1,
+    ]);
+    relay.extend([
+        12, 0, 0, 3, 4, 0, 7, 0, 0, 1, 14, 1, 0, 13, 0, 0, 0, 1, 2, 0, 7, 0, 0, 1,
+    ]);
+    relay.extend([
+        13, 0, 0, 0, 0, 0, 7, 7, 0, 0, 1, 14, 1, 0, 8, 1, 0, 13, 0, 0, 5, 2, 0, 0,
+    ]);
+    relay.extend([0, 1, 1, 1, 1, 0, 2, 15, 1, 0, 14, 1, 0, 7, 0, 0, 1]);
+
     vec![
         ("writer", writer),
         ("reader", readers),
         ("storage-faults", storage),
         ("raw-frames", raw),
         ("presence", presence),
+        ("relay", relay),
     ]
 }

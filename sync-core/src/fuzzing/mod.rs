@@ -25,7 +25,7 @@ use crate::error::DecodeError;
 use crate::{presence, wire};
 
 pub use document::{document_load, seed_documents};
-pub use engine::engine_input;
+pub use engine::{engine_input, engine_script};
 pub use engine_seeds::seed_scripts;
 
 /// A target's check: panics when a property does not hold.

@@ -10,7 +10,9 @@
 //! The case workflow lives beside the case: [`workflow`] moves a case from stage to stage by
 //! the model's rules and resolves concurrent stage changes, [`history`] reads a case as it was
 //! at a version and lists what changed between two, [`editor`] defines how each change names
-//! its author (login and institution), and [`warsaw`] shows times in Polish local time. The
+//! its author (login and institution), and [`warsaw`] shows times in Polish local time.
+//! [`free_texts`] names the free text whose edits no rule constrains (what a server may relay
+//! without applying it at once, issue #23). The
 //! walk-through of one case is in `docs/case-workflow.md`.
 //!
 //! # Modelling rules
@@ -109,6 +111,7 @@ pub mod case;
 mod conflict;
 pub mod consultation;
 pub mod editor;
+mod free_text;
 mod header;
 pub mod history;
 pub mod justice;
@@ -130,6 +133,7 @@ pub use self::case::workflow;
 pub use self::conflict::Conflict;
 pub use self::editor::Editor;
 pub use self::enums::WireEnum;
+pub use self::free_text::{every_text, free_texts};
 pub use self::header::{kind_of, schema_version, DocumentKind, SCHEMA_VERSION};
 pub use self::reader::conflict_at;
 use crate::error::SchemaError;

@@ -125,3 +125,42 @@ pub async fn refusal_reason(events: &mut tokio::sync::broadcast::Receiver<Client
     .await
     .expect("refused in time")
 }
+
+/// What happens to `edit` of `doc` made on a fresh tablet of `login` once it holds `heads`:
+/// acknowledged by the server, or refused with the reason the tablet was told.
+pub async fn edit_outcome(
+    server: &RunningServer,
+    login: &str,
+    doc: DocumentId,
+    heads: &[automerge::ChangeHash],
+    edit: impl FnOnce(&mut Automerge) + Send + 'static,
+) -> Result<(), String> {
+    let t = tablet(server, login, &format!("tablet-{login}-{}", random_id()));
+    t.find(doc).expect("find");
+    let wanted = heads.to_vec();
+    t.wait_until("the document arrives", WAIT, || async {
+        Ok(t.heads(doc).await?.unwrap_or_default() == wanted)
+    })
+    .await
+    .expect("the document arrives");
+    let mut events = t.events();
+    t.change(doc, edit).await.expect("saved locally");
+    let outcome = tokio::time::timeout(WAIT, async {
+        loop {
+            if t.is_acknowledged(doc).await.expect("ack") {
+                return Ok(());
+            }
+            match events.recv().await {
+                Ok(ClientEvent::Disconnected(reason)) if reason.contains("refus") => {
+                    return Err(reason)
+                }
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    })
+    .await
+    .expect("acknowledged or refused");
+    t.shutdown().await;
+    outcome
+}

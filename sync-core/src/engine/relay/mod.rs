@@ -33,6 +33,9 @@ pub struct RelayStats {
     pub changes_applied: u64,
     /// Sync messages composed without the op set.
     pub composed: u64,
+    /// Changes new to a document applied to its op set as they arrived: the full path
+    /// (counted when the policy inspects changes, as a server's does; relay on or off).
+    pub full_path: u64,
 }
 
 /// A document's relay state: the index of its free-text fields and the changes the document

@@ -77,29 +77,6 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             }
             fresh.push((*conn, mine));
         }
-        if self.policy.inspects_changes() {
-            for (conn, changes) in &fresh {
-                let Some(peer) = self.peers.get(conn) else {
-                    return false;
-                };
-                let summaries: Vec<ChangeSummary> = changes
-                    .iter()
-                    .map(|c| ChangeSummary {
-                        hash: c.hash,
-                        actor: c.actor.clone(),
-                        message: c.message.clone(),
-                    })
-                    .collect();
-                if !summaries.is_empty()
-                    && self
-                        .policy
-                        .check_changes(&peer.principal, &document, &summaries)
-                        .is_err()
-                {
-                    return false;
-                }
-            }
-        }
         // Tentatively pending: every peer's last message must be at one of the steps.
         let (pending_before, steps_before) = (doc.relay.pending.len(), doc.relay.steps.len());
         for (_, changes) in &fresh {
@@ -120,11 +97,21 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 && (last_of.get(&inbound.conn) != Some(&i)
                     || emulate::can_receive(&doc.relay, &inbound.message))
         });
-        if !receivable {
-            doc.relay.pending.truncate(pending_before);
-            doc.relay.steps.truncate(steps_before);
+        // The policy is asked last (it binds actors and audits what it accepts): only for
+        // changes that will be relayed.
+        if !receivable || !self.changes_pass(document, &fresh) {
+            if let Some(doc) = self.docs.get_mut(&document) {
+                doc.relay.pending.truncate(pending_before);
+                doc.relay.steps.truncate(steps_before);
+            }
             return false;
         }
+        let Some(doc) = self.docs.get_mut(&document) else {
+            return false;
+        };
+        let DocState::Resident(am) = &doc.state else {
+            return false;
+        };
         // Committed: receive each peer's last message, as automerge would.
         let inbox = std::mem::take(&mut doc.inbox);
         let mut responders: BTreeSet<ConnId> = std::mem::take(&mut doc.needs_generate);
@@ -169,6 +156,40 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         } else {
             for conn in responders {
                 self.generate(conn, document);
+            }
+        }
+        true
+    }
+
+    /// Whether the policy accepts every writer's relay changes (their headers: actor and
+    /// trailers), as it would on the full path.
+    fn changes_pass(
+        &self,
+        document: DocumentId,
+        fresh: &[(ConnId, Vec<super::RelayChange>)],
+    ) -> bool {
+        if !self.policy.inspects_changes() {
+            return true;
+        }
+        for (conn, changes) in fresh {
+            let Some(peer) = self.peers.get(conn) else {
+                return false;
+            };
+            let summaries: Vec<ChangeSummary> = changes
+                .iter()
+                .map(|c| ChangeSummary {
+                    hash: c.hash,
+                    actor: c.actor.clone(),
+                    message: c.message.clone(),
+                })
+                .collect();
+            if !summaries.is_empty()
+                && self
+                    .policy
+                    .check_changes(&peer.principal, &document, &summaries)
+                    .is_err()
+            {
+                return false;
             }
         }
         true

@@ -8,7 +8,7 @@ use crate::model::header::{self, DocumentKind};
 use crate::model::reader::Node;
 
 /// The keys of the case's maps.
-pub(super) mod key {
+pub(crate) mod key {
 
     pub(crate) const STAGE: &str = "stage";
     pub(crate) const OWNER: &str = "owner";
