@@ -81,11 +81,11 @@ async fn a_pedagogue_refers_a_family_offline_and_the_gops_worker_opens_a_case() 
     // worker does.
     assert_eq!(
         result["pedagogueTabs"],
-        json!(["caseload", "referrals", "news"])
+        json!(["caseload", "referrals", "pzk", "news"])
     );
     assert_eq!(
         result["workerTabs"],
-        json!(["caseload", "today", "new-case", "referrals", "news"])
+        json!(["caseload", "today", "new-case", "referrals", "pzk", "news"])
     );
     // The pedagogue's form suggested the GOPS of their PZK, and refused a referral without why.
     assert_eq!(result["suggestedTo"], "gops");
