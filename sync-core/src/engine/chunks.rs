@@ -46,43 +46,68 @@ pub(super) fn stored_as_received(
 /// automerge's storage format: each chunk is the magic bytes `85 6f 4a 83`, a 4-byte checksum,
 /// a type byte (1: change), a ULEB128 length and that many bytes; the change's hash is the
 /// SHA-256 of the type byte, the length and the bytes, and the checksum its first four bytes.
-pub(super) fn change_hashes(mut bytes: &[u8]) -> Option<Vec<ChangeHash>> {
+pub(super) fn change_hashes(bytes: &[u8]) -> Option<Vec<ChangeHash>> {
     use sha2::{Digest, Sha256};
+    change_chunks(bytes)?
+        .into_iter()
+        .map(|chunk| {
+            let digest: [u8; 32] = Sha256::digest(chunk.hashed).into();
+            (digest[..4] == *chunk.checksum).then_some(ChangeHash(digest))
+        })
+        .collect()
+}
+
+/// One change chunk of automerge's storage format, as it arrived.
+pub(crate) struct ChangeChunk<'a> {
+    /// The whole chunk, magic bytes included.
+    pub(crate) whole: &'a [u8],
+    /// The checksum: the first four bytes of the change's hash.
+    pub(crate) checksum: &'a [u8],
+    /// What the change's hash is taken over: the type byte, the length and the body.
+    pub(crate) hashed: &'a [u8],
+}
+
+/// The change chunks `bytes` consists of (see [`change_hashes`] for the format); `None` for
+/// anything else: another chunk type, a bad length, trailing bytes.
+pub(crate) fn change_chunks(mut bytes: &[u8]) -> Option<Vec<ChangeChunk<'_>>> {
     const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
     const CHANGE: u8 = 1;
-    let mut hashes = Vec::new();
+    let mut chunks = Vec::new();
     while !bytes.is_empty() {
         let (magic, rest) = bytes.split_at_checked(4)?;
         let (checksum, hashed_from) = rest.split_at_checked(4)?;
-        let (kind, mut rest) = hashed_from.split_first()?;
+        let (kind, rest) = hashed_from.split_first()?;
         if magic != MAGIC || *kind != CHANGE {
             return None;
         }
-        let mut len: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let (byte, after) = rest.split_first()?;
-            rest = after;
-            len |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                break;
-            }
-            if shift >= 63 {
-                return None;
-            }
-        }
+        let (len, rest) = uleb128(rest)?;
         // Type, length and body as they arrived: a length written other than automerge
         // writes it hashes to nothing the document holds.
         let header = hashed_from.len() - rest.len();
-        let (hashed, after) =
-            hashed_from.split_at_checked(header.checked_add(usize::try_from(len).ok()?)?)?;
-        let digest: [u8; 32] = Sha256::digest(hashed).into();
-        if digest[..4] != *checksum {
-            return None;
-        }
-        hashes.push(ChangeHash(digest));
+        let end = header.checked_add(usize::try_from(len).ok()?)?;
+        let (hashed, after) = hashed_from.split_at_checked(end)?;
+        chunks.push(ChangeChunk {
+            whole: &bytes[..8 + hashed.len()],
+            checksum,
+            hashed,
+        });
         bytes = after;
     }
-    Some(hashes)
+    Some(chunks)
+}
+
+/// An unsigned LEB128 number at the start of `bytes`, and what follows it.
+fn uleb128(mut bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let mut value: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let (byte, after) = bytes.split_first()?;
+        bytes = after;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some((value, bytes));
+        }
+    }
+    None
 }
 
 /// Loads a stored document from its chunks (snapshots first, then increments).

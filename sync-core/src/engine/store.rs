@@ -88,21 +88,8 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             let key = ChunkKey::incremental(&bytes);
             (bytes, key)
         };
-        let len = bytes.len();
         doc.start_flushing();
-        self.request(
-            Task::Append {
-                document,
-                heads,
-                key,
-                len,
-            },
-            StorageRequest::Write(WriteOp::Put {
-                document,
-                key,
-                bytes,
-            }),
-        );
+        self.append(document, heads, key, bytes);
     }
 
     /// Emits the write of relay changes (issue #23) as they arrived, after which `heads` are
@@ -116,9 +103,19 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         let Some(doc) = self.docs.get_mut(&document) else {
             return;
         };
-        let key = ChunkKey::incremental(&bytes);
-        let len = bytes.len();
         doc.start_flushing();
+        self.append(document, heads, ChunkKey::incremental(&bytes), bytes);
+    }
+
+    /// Emits the write of one chunk under `key`, after which `heads` are durable.
+    fn append(
+        &mut self,
+        document: DocumentId,
+        heads: Vec<ChangeHash>,
+        key: ChunkKey,
+        bytes: Vec<u8>,
+    ) {
+        let len = bytes.len();
         self.request(
             Task::Append {
                 document,

@@ -36,34 +36,13 @@ pub(crate) enum FullPath {
 }
 
 /// The change chunks `bytes` consists of, each as it arrived; `None` for anything else.
-pub(crate) fn split_chunks(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
-    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-    const CHANGE: u8 = 1;
-    let mut chunks = Vec::new();
-    while !bytes.is_empty() {
-        if bytes.get(..4)? != MAGIC || *bytes.get(8)? != CHANGE {
-            return None;
-        }
-        let mut rest = bytes.get(9..)?;
-        let mut len: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let (byte, after) = rest.split_first()?;
-            rest = after;
-            len |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                break;
-            }
-            if shift >= 63 {
-                return None;
-            }
-        }
-        let header = bytes.len() - rest.len();
-        let end = header.checked_add(usize::try_from(len).ok()?)?;
-        let (chunk, after) = bytes.split_at_checked(end)?;
-        chunks.push(chunk);
-        bytes = after;
-    }
-    Some(chunks)
+pub(crate) fn split_chunks(bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    Some(
+        crate::engine::chunks::change_chunks(bytes)?
+            .into_iter()
+            .map(|chunk| chunk.whole)
+            .collect(),
+    )
 }
 
 /// Classifies one change chunk: a relay change if every op inserts text into or deletes from a
