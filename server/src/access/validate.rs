@@ -342,10 +342,7 @@ struct CaseFacts {
 /// The ids of the case's attachment entries, refused when one the server saw before is gone:
 /// entries are append-only, and a removed entry's file would be collected as an orphan.
 fn kept_attachments(doc: &Automerge, record: &DocRecord) -> Result<BTreeSet<String>, Refusal> {
-    let now: BTreeSet<String> = model::case::read_attachments(doc)
-        .map_err(Refusal::Invalid)?
-        .into_keys()
-        .collect();
+    let now = model::case::attachment_ids(doc).map_err(Refusal::Invalid)?;
     match record.attachments.difference(&now).next() {
         Some(gone) => Err(Refusal::Rule(format!(
             "attachment entry {gone} was removed: attachments are never removed from a case"

@@ -19,7 +19,7 @@
 //! | `at` | timestamp | |
 //! | `caption` | string | may be empty |
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ReadDoc, ROOT};
@@ -201,6 +201,16 @@ pub fn read_attachments(doc: &Automerge) -> Result<BTreeMap<String, AttachmentVi
         out.insert(id, view);
     }
     Ok(out)
+}
+
+/// The ids of the case's attachment entries, unchecked (cheap: no entry is read); for a host
+/// that has validated the document already.
+pub fn attachment_ids(doc: &Automerge) -> Result<BTreeSet<String>, SchemaError> {
+    let root = open_case(doc)?;
+    if !root.has(key::ATTACHMENTS)? {
+        return Ok(BTreeSet::new());
+    }
+    Ok(doc.keys(&root.map(key::ATTACHMENTS)?.id()).collect())
 }
 
 /// The SHA-256 of every file a case refers to (the server keeps these blobs).

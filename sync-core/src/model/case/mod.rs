@@ -78,8 +78,8 @@ mod rectification_tests;
 mod tests;
 
 pub use self::attachments::{
-    attach_file, is_sha256_hex, read_attachments, referenced_blobs, sniff_mime, Attachment,
-    AttachmentKind, AttachmentLink, AttachmentView, ALLOWED_MIME, MAX_ATTACHMENT_BYTES,
+    attach_file, attachment_ids, is_sha256_hex, read_attachments, referenced_blobs, sniff_mime,
+    Attachment, AttachmentKind, AttachmentLink, AttachmentView, ALLOWED_MIME, MAX_ATTACHMENT_BYTES,
     SNIFF_BYTES,
 };
 pub use self::closing::{set_evaluation, set_handover, set_pzk_decision};
