@@ -92,24 +92,7 @@ async fn attempt(
     let t = tablet(server, login, &format!("tablet-{login}-{}", random_id()));
     let mut events = t.events();
     t.find(doc).expect("find");
-    let arrived = tokio::time::timeout(WAIT, async {
-        loop {
-            let has = t
-                .read(doc, |d| d.is_some_and(|d| pzk::read_pzk(d).is_ok()))
-                .await
-                .expect("read");
-            if has {
-                return true;
-            }
-            match events.recv().await {
-                Ok(ClientEvent::Unavailable(d)) if d == doc => return false,
-                Ok(_) => {}
-                Err(_) => return false,
-            }
-        }
-    })
-    .await
-    .expect("the server answers");
+    let arrived = arrives(&t, &mut events, doc, |d| pzk::read_pzk(d).is_ok()).await;
     if !arrived {
         t.shutdown().await;
         return Outcome::Unseen;

@@ -31,31 +31,13 @@ pub async fn probe(
     let t = tablet(server, login, &format!("tablet-{login}-{}", random_id()));
     let mut events = t.events();
     t.find(doc).expect("find");
-    let read = tokio::time::timeout(WAIT, async {
-        loop {
-            let wanted = heads.to_vec();
-            let has_all = t
-                .read(doc, move |d| {
-                    d.is_some_and(|d| {
-                        wanted
-                            .iter()
-                            .all(|h| d.get_change_meta_by_hash(h).is_some())
-                    })
-                })
-                .await
-                .expect("read");
-            if has_all {
-                return true;
-            }
-            match events.recv().await {
-                Ok(ClientEvent::Unavailable(d)) if d == doc => return false,
-                Ok(_) => {}
-                Err(_) => return false,
-            }
-        }
+    let wanted = heads.to_vec();
+    let read = arrives(&t, &mut events, doc, move |d| {
+        wanted
+            .iter()
+            .all(|h| d.get_change_meta_by_hash(h).is_some())
     })
-    .await
-    .expect("the server answers");
+    .await;
     if !read {
         t.shutdown().await;
         return Can::Nothing;
@@ -77,6 +59,35 @@ pub async fn probe(
     };
     t.shutdown().await;
     can
+}
+
+/// Whether `doc` arrives on `t` as `ready` wants it (true), or the server says it is
+/// unavailable to `t`'s user (false); re-checked after every event, within [`WAIT`].
+pub async fn arrives(
+    t: &SyncClient,
+    events: &mut tokio::sync::broadcast::Receiver<ClientEvent>,
+    doc: DocumentId,
+    ready: impl Fn(&automerge::Automerge) -> bool + Clone + Send + 'static,
+) -> bool {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let check = ready.clone();
+            let has = t
+                .read(doc, move |d| d.is_some_and(|d| check(d)))
+                .await
+                .expect("read");
+            if has {
+                return true;
+            }
+            match events.recv().await {
+                Ok(ClientEvent::Unavailable(d)) if d == doc => return false,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await
+    .expect("the server answers")
 }
 
 /// Whether the server acknowledges the tablet's change to `doc` (true) or refuses it (false).

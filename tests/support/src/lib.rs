@@ -65,7 +65,7 @@ pub mod nowak {
 }
 
 #[cfg(all(feature = "server", feature = "tablet"))]
-pub use access_probe::{acknowledged, probe, Can};
+pub use access_probe::{acknowledged, arrives, probe, Can};
 pub use app_fixtures::{app_team_document, case_in_delivery, meeting_team_document, TUTORING};
 #[cfg(feature = "server")]
 pub use attachments::*;
