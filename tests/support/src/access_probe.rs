@@ -73,7 +73,7 @@ pub async fn arrives(
         loop {
             let check = ready.clone();
             let has = t
-                .read(doc, move |d| d.is_some_and(|d| check(d)))
+                .read(doc, move |d| d.is_some_and(check))
                 .await
                 .expect("read");
             if has {

@@ -210,7 +210,7 @@ pub fn attachment_ids(doc: &Automerge) -> Result<BTreeSet<String>, SchemaError> 
     if !root.has(key::ATTACHMENTS)? {
         return Ok(BTreeSet::new());
     }
-    Ok(doc.keys(&root.map(key::ATTACHMENTS)?.id()).collect())
+    Ok(doc.keys(root.map(key::ATTACHMENTS)?.id()).collect())
 }
 
 /// The SHA-256 of every file a case refers to (the server keeps these blobs).
