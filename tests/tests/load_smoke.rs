@@ -2,14 +2,15 @@
 //! × 5 edits, over TLS (a pinned development certificate) and over plain WebSocket on loopback.
 //! Every edit must reach its watcher, the server must hold every change, and a fresh client must
 //! fetch every document with the owner's heads and content. The stored-documents scenario and
-//! the acknowledged-durable rate run with tiny numbers too.
+//! the acknowledged-durable rate run with tiny numbers too, and the typing-only workload against
+//! a server with the relay path on (#23): its splices are relayed.
 
 use std::time::Duration;
 
 use client_sdk::transport::Trust;
 use kooperacja_server::config::{ServeConfig, TlsMode};
 use kooperacja_server::serve::RunningServer;
-use kooperacja_test_support::{enroll, start_with};
+use kooperacja_test_support::{enroll, metric, metrics_text, start_with};
 use kooperacja_tests::load::archive::{self, ArchiveConfig};
 use kooperacja_tests::load::blast::{self, BlastConfig};
 use kooperacja_tests::load::{self, LoadConfig};
@@ -28,9 +29,8 @@ async fn server(dir: &std::path::Path, tls: TlsMode) -> (RunningServer, String, 
     (server, token, url, trust)
 }
 
-async fn smoke(tls: TlsMode) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (server, token, url, trust) = server(dir.path(), tls).await;
+/// A 2 × 2 × 5 run against `server`; checks that it is verified and every edit was seen.
+async fn smoke_run(token: String, url: String, trust: Trust, typing: bool) -> load::LoadReport {
     let mut config = LoadConfig::new(url, trust);
     config.token = Some(token);
     config.clients = 2;
@@ -40,6 +40,7 @@ async fn smoke(tls: TlsMode) {
     config.server_pid = Some(std::process::id());
     config.phase_timeout = Duration::from_secs(60);
     config.settle_timeout = Duration::from_secs(60);
+    config.typing = typing;
     let report = load::run(config).await.expect("the run completes");
 
     assert!(report.verified, "not verified: {report:#?}");
@@ -58,6 +59,39 @@ async fn smoke(tls: TlsMode) {
     assert_eq!(report.wire.rejected_messages, 0, "{report:#?}");
     let json = serde_json::to_value(&report).expect("the report serialises");
     assert_eq!(json["verified"], true);
+    assert_eq!(json["params"]["typing"], typing);
+    report
+}
+
+async fn smoke(tls: TlsMode) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (server, token, url, trust) = server(dir.path(), tls).await;
+    smoke_run(token, url, trust, false).await;
+    server.shutdown().await.expect("server stops");
+}
+
+/// The side-by-side sitting of #23 drives servers with the typing-only workload: each edit is a
+/// splice alone, which a relaying server stores and forwards without applying it at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typing_workload_is_relayed_by_a_relaying_server() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = ServeConfig::for_tests(dir.path(), TlsMode::InsecureLoopback);
+    config.relay = true;
+    let server = start_with(config).await;
+    let token = enroll(&server, "load").token;
+    let url = format!("ws://{}/sync", server.addr);
+    let before = metric(
+        &metrics_text(&server).await,
+        "kooperacja_relay_changes_total",
+    );
+    smoke_run(token, url, Trust::None, true).await;
+    let relayed = metric(
+        &metrics_text(&server).await,
+        "kooperacja_relay_changes_total",
+    );
+    // Not all 20: a batch in which a watcher's acknowledgement names heads the relay path no
+    // longer holds (the document was brought up to date meanwhile) takes the full path.
+    assert!(relayed > before, "the splices reach the relay path");
     server.shutdown().await.expect("server stops");
 }
 

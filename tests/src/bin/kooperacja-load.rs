@@ -44,6 +44,10 @@ struct Args {
     /// Characters spliced into `notes` per edit.
     #[arg(long, default_value_t = 10)]
     text_len: usize,
+    /// Typing only: each edit is the splice alone, without setting `n` (what a server's relay
+    /// path takes, #23); watchers count edits by the length of `notes`.
+    #[arg(long)]
+    typing: bool,
     /// The server's pid: its peak RSS and CPU seconds are read from /proc.
     #[arg(long)]
     server_pid: Option<u32>,
@@ -132,6 +136,7 @@ fn config(args: &Args) -> Result<LoadConfig, LoadError> {
     config.edits = args.edits;
     config.interval = Duration::from_millis(args.interval);
     config.text_len = args.text_len;
+    config.typing = args.typing;
     config.server_pid = args.server_pid;
     config.phase_timeout = Duration::from_secs(args.timeout);
     config.settle_timeout = Duration::from_secs(args.settle_timeout);

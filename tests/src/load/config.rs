@@ -27,6 +27,10 @@ pub struct LoadConfig {
     pub interval: Duration,
     /// Characters spliced per edit.
     pub text_len: usize,
+    /// Typing only: an edit is the splice alone, without `n = e` (a server's relay path, #23,
+    /// takes such a change; the counter would send every edit down the full path). Watchers
+    /// then count edits by the length of `notes`.
+    pub typing: bool,
     /// The server's process id, for its peak RSS and CPU seconds.
     pub server_pid: Option<u32>,
     /// Time limit of each phase before the edits (connect, create, subscribe, verify).
@@ -54,6 +58,7 @@ impl LoadConfig {
             edits: 50,
             interval: Duration::ZERO,
             text_len: 10,
+            typing: false,
             server_pid: None,
             phase_timeout: Duration::from_secs(300),
             settle_timeout: Duration::from_secs(60),

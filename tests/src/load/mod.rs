@@ -2,7 +2,7 @@
 //!
 //! N clients each own D documents `{title, n, notes: text, items: []}` and make E edits to each
 //! (an edit is one change: `n = e` and `text_len` random characters spliced into `notes` at a
-//! random position), flat out or one round every `interval`. For every document the next client
+//! random position; with `typing`, the splice alone), flat out or one round every `interval`. For every document the next client
 //! (`(i + 1) mod N`) watches it and records, per edit, the delay from the owner's change to its
 //! arrival (one process: edits are stamped with a monotonic clock in a shared table).
 //!

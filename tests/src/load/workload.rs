@@ -56,6 +56,7 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, LoadError> {
             subscribers,
             interval_ms: config.interval.as_millis() as u64,
             text_len: config.text_len,
+            typing: config.typing,
             tls,
             connect_only: config.connect_only,
             stagger: config.stagger,
@@ -76,6 +77,7 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, LoadError> {
         address: server_address(&config.url, config.token.as_deref(), &config.trust),
         edits: e,
         text_len: config.text_len,
+        typing: config.typing,
         interval: config.interval,
         t0,
         stamps: Arc::new(Stamps::new(docs.iter().flatten().copied(), e)),
@@ -258,7 +260,7 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport, LoadError> {
         .iter()
         .filter(|v| {
             final_heads.get(&v.document) != Some(&v.heads)
-                || v.n != e as i64
+                || v.n != if config.typing { 0 } else { e as i64 }
                 || v.notes_len != e * config.text_len
                 || titles.get(&v.document) != v.title.as_ref()
         })

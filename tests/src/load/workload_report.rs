@@ -23,6 +23,8 @@ pub struct Params {
     pub interval_ms: u64,
     /// Characters per edit.
     pub text_len: usize,
+    /// Typing only (the splice without the counter).
+    pub typing: bool,
     /// TLS or not.
     pub tls: bool,
     /// Connect-only mode.

@@ -5,9 +5,8 @@
 //! and asks automerge.
 //!
 //! The steps make this exact: `steps[k]` are the heads of a set closed under dependencies (the
-//! op set plus `pending[..k]`), so the changes after `steps[k]` are exactly `pending[k..]`.
-
-use std::collections::HashSet;
+//! set `steps[0]` names plus `changes[..k]`, applied or pending), so the changes after
+//! `steps[k]` are exactly `changes[k..]`.
 
 use automerge::sync::{
     BloomFilter, Capability, ChunkList, Have, Message, MessageFlags, MessageVersion, State,
@@ -50,14 +49,13 @@ pub(crate) fn receive(
         state.their_capabilities = Some(caps);
         state.peer_read_only = false;
     }
-    // Sent changes the peer now has are forgotten: the ancestors of its heads, which are the
-    // op set and the pending changes before its step.
+    // Sent changes the peer now has are forgotten: the ancestors of its heads, which are what
+    // `steps[0]` names and the changes before its step.
     let k = lag.step_of(&heads).unwrap_or(0);
-    let before: HashSet<ChangeHash> = lag.pending[..k].iter().map(|c| c.hash).collect();
-    let after: HashSet<ChangeHash> = lag.pending[k..].iter().map(|c| c.hash).collect();
-    state
-        .sent_hashes
-        .retain(|h| after.contains(h) || (!before.contains(h) && !known_to_op_set(h)));
+    state.sent_hashes.retain(|h| match lag.position(h) {
+        Some(i) => i >= k,
+        None => !known_to_op_set(h),
+    });
     if lag.heads() == Some(heads.as_slice()) {
         state.last_sent_heads.clone_from(&heads);
     }
@@ -86,7 +84,7 @@ pub(crate) fn generate(
     let shared = lag.step_of(&state.shared_heads)?;
     let our_have = Have {
         last_sync: state.shared_heads.clone(),
-        bloom: BloomFilter::from_hashes(lag.pending[shared..].iter().map(|c| &c.hash)),
+        bloom: BloomFilter::from_hashes(lag.changes()[shared..].iter().map(|c| &c.hash)),
     };
     let to_send: Vec<usize> = match (&state.their_have, &state.their_need) {
         (Some(have), Some(need)) => {
@@ -98,8 +96,8 @@ pub(crate) fn generate(
                 // A last sync we do not know makes automerge answer with a reset. Otherwise
                 // the peer's bloom filter holds every change after its last sync that its heads
                 // have (a bloom filter has no false negatives: heads and filter were made from
-                // the same document): what is left to send is among the pending changes after
-                // its heads' step.
+                // the same document): what is left to send is among the changes after its
+                // heads' step.
                 [one] => {
                     if !one.last_sync.iter().all(&known) {
                         return None;
@@ -113,7 +111,7 @@ pub(crate) fn generate(
     };
     let to_send: Vec<usize> = to_send
         .into_iter()
-        .filter(|i| !state.sent_hashes.contains(&lag.pending[*i].hash))
+        .filter(|i| !state.sent_hashes.contains(&lag.changes()[*i].hash))
         .collect();
     let v2 = state
         .their_capabilities
@@ -137,13 +135,13 @@ pub(crate) fn generate(
     state.last_sent_heads.clone_from(&ours);
     state
         .sent_hashes
-        .extend(to_send.iter().map(|i| lag.pending[*i].hash));
+        .extend(to_send.iter().map(|i| lag.changes()[*i].hash));
     let mut flags = MessageFlags::new();
     flags.set(MessageFlags::SUPPORTS_SYNC_RESET);
     let (changes, version) = if v2 {
         let joined: Vec<u8> = to_send
             .iter()
-            .flat_map(|i| lag.pending[*i].bytes.iter().copied())
+            .flat_map(|i| lag.changes()[*i].bytes.iter().copied())
             .collect();
         let list = if joined.is_empty() {
             ChunkList::empty()
@@ -154,7 +152,7 @@ pub(crate) fn generate(
     } else {
         let each: Vec<Vec<u8>> = to_send
             .iter()
-            .map(|i| lag.pending[*i].bytes.clone())
+            .map(|i| lag.changes()[*i].bytes.clone())
             .collect();
         (ChunkList::from(each), MessageVersion::V1)
     };
@@ -169,16 +167,18 @@ pub(crate) fn generate(
     }))
 }
 
-/// The pending changes after step `since` the peer's bloom filter does not hold, with every
-/// pending change that depends on one of them (automerge's `get_hashes_to_send`), in order.
+/// The changes after step `since` the peer's bloom filter does not hold, with every change that
+/// depends on one of them (automerge's `get_hashes_to_send`), in order.
 fn changes_to_send(lag: &Lag, since: usize, bloom: &BloomFilter) -> Vec<usize> {
     let mut chosen: Vec<usize> = Vec::new();
-    let mut chosen_hashes: HashSet<ChangeHash> = HashSet::new();
-    for (i, change) in lag.pending.iter().enumerate().skip(since) {
-        let depends = change.deps.iter().any(|d| chosen_hashes.contains(d));
+    for (i, change) in lag.changes().iter().enumerate().skip(since) {
+        // A dependency chosen before is a change kept at a position in `chosen`.
+        let depends = change.deps.iter().any(|d| {
+            lag.position(d)
+                .is_some_and(|p| p >= since && chosen.binary_search(&p).is_ok())
+        });
         if depends || !bloom.contains_hash(&change.hash) {
             chosen.push(i);
-            chosen_hashes.insert(change.hash);
         }
     }
     chosen

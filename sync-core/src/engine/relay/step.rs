@@ -78,10 +78,11 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             fresh.push((*conn, mine));
         }
         // Tentatively pending: every peer's last message must be at one of the steps.
-        let (pending_before, steps_before) = (doc.relay.pending.len(), doc.relay.steps.len());
+        doc.relay.rebase(&base);
+        let mark = doc.relay.len();
         for (_, changes) in &fresh {
             for change in changes {
-                doc.relay.push(&base, change.clone());
+                doc.relay.push(change.clone());
             }
         }
         let mut last_of: HashMap<ConnId, usize> = HashMap::new();
@@ -101,8 +102,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         // changes that will be relayed.
         if !receivable || !self.changes_pass(document, &fresh) {
             if let Some(doc) = self.docs.get_mut(&document) {
-                doc.relay.pending.truncate(pending_before);
-                doc.relay.steps.truncate(steps_before);
+                doc.relay.truncate(mark);
             }
             return false;
         }
@@ -148,7 +148,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 return true;
             };
             let heads = doc.relay.heads().map(<[_]>::to_vec).unwrap_or_default();
-            let bytes: Vec<u8> = doc.relay.pending[pending_before..]
+            let bytes: Vec<u8> = doc.relay.changes()[mark..]
                 .iter()
                 .flat_map(|c| c.bytes.iter().copied())
                 .collect();
@@ -228,17 +228,20 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             return;
         }
         let expected = doc.relay.heads().map(<[_]>::to_vec);
-        let pending = doc.relay.take();
-        let Some(am) = doc.resident_mut() else {
-            return;
-        };
-        let bytes: Vec<u8> = pending
+        let bytes: Vec<u8> = doc
+            .relay
+            .pending()
             .iter()
             .flat_map(|c| c.bytes.iter().copied())
             .collect();
+        let count = doc.relay.pending().len();
+        doc.relay.mark_applied();
+        let Some(am) = doc.resident_mut() else {
+            return;
+        };
         let applied = am.load_incremental(&bytes).is_ok() && Some(am.get_heads()) == expected;
         self.relay_stats.batches_applied += 1;
-        self.relay_stats.changes_applied += pending.len() as u64;
+        self.relay_stats.changes_applied += count as u64;
         if !applied {
             // Cannot happen for changes that were classified (checksums and dependencies
             // hold); if it does, the store has them: load the document again.

@@ -63,6 +63,8 @@ pub struct Shared {
     pub edits: usize,
     /// Characters spliced into `notes` per edit.
     pub text_len: usize,
+    /// Typing only: the splice without `n = e` ([`super::LoadConfig::typing`]).
+    pub typing: bool,
     /// Time between two edit rounds (zero: flat out).
     pub interval: Duration,
     /// The run's start, the origin of [`Stamps`] and of the engines' clock.

@@ -306,7 +306,7 @@ impl Client {
     async fn edit_round(&mut self) {
         self.round += 1;
         let edit = self.round;
-        let text_len = self.shared.text_len;
+        let (text_len, typing) = (self.shared.text_len, self.shared.typing);
         for i in 0..self.owned.len() {
             let pos = self.rnd((edit - 1) * text_len + 1);
             let text = self.rnd_text(text_len);
@@ -318,7 +318,9 @@ impl Client {
                 .engine
                 .change_document(&id, |doc| -> Result<(), AutomergeError> {
                     let mut tx = doc.transaction();
-                    tx.put(ROOT, "n", edit as i64)?;
+                    if !typing {
+                        tx.put(ROOT, "n", edit as i64)?;
+                    }
                     tx.splice_text(&notes, pos, 0, &text)?;
                     tx.commit();
                     Ok(())
@@ -350,7 +352,12 @@ impl Client {
             w.ready = true;
             self.watched_ready += 1;
         }
-        let n = usize::try_from(read_n(doc)).unwrap_or(0);
+        // Typing only, `notes` grows by `text_len` per edit (each document has one writer).
+        let n = if self.shared.typing {
+            notes_len(doc) / self.shared.text_len.max(1)
+        } else {
+            usize::try_from(read_n(doc)).unwrap_or(0)
+        };
         if n > w.seen {
             let now = self.shared.t0.elapsed().as_nanos() as u64;
             for e in w.seen + 1..=n {
