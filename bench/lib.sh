@@ -133,5 +133,10 @@ relay_counters() {
     /^kooperacja_materialised_changes_total /   { m = $2 }
     /^kooperacja_relay_batches_applied_total /  { b = $2 }
     /^kooperacja_relay_changes_applied_total /  { a = $2 }
-    END { printf "relayed=%d materialised=%d batches_applied=%d relayed_applied=%d\n", r, m, b, a }'
+    /^kooperacja_relay_applied_for_batch_total / { fb = $2 }
+    /^kooperacja_relay_applied_for_peer_total /  { fp = $2 }
+    /^kooperacja_relay_applied_for_compaction_total / { fc = $2 }
+    /^kooperacja_relay_applied_for_read_total /  { fr = $2 }
+    END { printf "relayed=%d materialised=%d batches_applied=%d (batch %d, peer %d, compaction %d, read %d) relayed_applied=%d\n",
+          r, m, b, fb, fp, fc, fr, a }'
 }

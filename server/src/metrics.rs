@@ -64,6 +64,9 @@ pub struct RelayCounters {
     pub changes_applied: AtomicU64,
     /// Sync messages composed without the document in memory.
     pub composed: AtomicU64,
+    /// Batches applied because messages could not be relayed, a peer's message could not be
+    /// composed, compaction or a read of the server needed the document in memory.
+    pub applied_for: [AtomicU64; 4],
 }
 
 impl RelayCounters {
@@ -75,6 +78,10 @@ impl RelayCounters {
             (&self.batches_applied, stats.batches_applied),
             (&self.changes_applied, stats.changes_applied),
             (&self.composed, stats.composed),
+            (&self.applied_for[0], stats.applied_for_batch),
+            (&self.applied_for[1], stats.applied_for_peer),
+            (&self.applied_for[2], stats.applied_for_compaction),
+            (&self.applied_for[3], stats.applied_for_host),
         ];
         for (counter, value) in pairs {
             counter.store(value, Ordering::Relaxed);
@@ -123,7 +130,7 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let gauges: [(&str, &str, &AtomicU64); 14] = [
+        let gauges: [(&str, &str, &AtomicU64); 18] = [
             (
                 "kooperacja_connections",
                 "Open WebSocket connections.",
@@ -189,6 +196,26 @@ impl Metrics {
                 "kooperacja_relay_messages_composed_total",
                 "Sync messages composed without the document in memory.",
                 &self.relay.composed,
+            ),
+            (
+                "kooperacja_relay_applied_for_batch_total",
+                "Relayed changes applied because a batch of messages could not be relayed.",
+                &self.relay.applied_for[0],
+            ),
+            (
+                "kooperacja_relay_applied_for_peer_total",
+                "Relayed changes applied because a peer's sync message could not be composed without them.",
+                &self.relay.applied_for[1],
+            ),
+            (
+                "kooperacja_relay_applied_for_compaction_total",
+                "Relayed changes applied before compaction.",
+                &self.relay.applied_for[2],
+            ),
+            (
+                "kooperacja_relay_applied_for_read_total",
+                "Relayed changes applied because the server read or changed the document.",
+                &self.relay.applied_for[3],
             ),
         ];
         for (name, help, value) in gauges {

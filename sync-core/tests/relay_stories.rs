@@ -107,6 +107,7 @@ fn materialising_after_relayed_changes_equals_applying_them_one_by_one() {
     net.nodes[server].engine.materialise_document(&case_id());
     let s = stats(&net, server);
     assert_eq!((s.batches_applied, s.changes_applied), (1, 5), "{s:?}");
+    assert_eq!(s.applied_for_host, 1, "the host's read needed them: {s:?}");
     // One by one: every change of the tablet applied on its own to a fresh document.
     let mut one_by_one = Automerge::new();
     for change in net.doc(anna, &case_id()).get_changes(&[]) {
@@ -134,7 +135,8 @@ fn a_change_to_anything_else_takes_the_full_path() {
     let s = stats(&net, server);
     assert_eq!(s.relayed, 1, "only the splice: {s:?}");
     assert_eq!(
-        s.batches_applied, 1,
+        (s.batches_applied, s.applied_for_batch),
+        (1, 1),
         "the map edit needed the op set: {s:?}"
     );
     let ola_doc = net.doc(ola, &case_id());

@@ -7,6 +7,7 @@ use automerge::Automerge;
 
 use super::document::Doc;
 use super::peer::Phase;
+use super::relay::Need;
 use super::{Access, ConnId, Direction, Engine, Event, Policy};
 use crate::ids::DocumentId;
 use crate::wire::{DocMessage, Message};
@@ -245,7 +246,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             if self.may_be_sent(conn, document) {
                 match self.compose(conn, document) {
                     Some(composed) => return self.send_sync(conn, document, composed),
-                    None => self.materialise(document),
+                    None => self.materialise(document, Need::Peer),
                 }
             } else {
                 return;

@@ -181,7 +181,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
         document: &DocumentId,
         f: impl FnOnce(&mut Automerge) -> R,
     ) -> Option<R> {
-        self.materialise(*document);
+        self.materialise(*document, relay::Need::Host);
         let doc = self.docs.get_mut(document)?;
         let result = f(doc.resident_mut()?);
         doc.exists = true;
@@ -193,7 +193,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
     /// Applies a document's pending relay changes to its op set (see [`EngineConfig::relay`]),
     /// so that [`Engine::document`] reads them.
     pub fn materialise_document(&mut self, document: &DocumentId) {
-        self.materialise(*document);
+        self.materialise(*document, relay::Need::Host);
     }
 
     /// Counts of the relay path (issue #23): changes relayed without the op set, batches of

@@ -10,6 +10,7 @@ use super::chunks::stored_as_received;
 use super::document::{Doc, DocState, Inbound};
 use super::peer::Peer;
 use super::rejection::too_many_missing;
+use super::relay::Need;
 use super::{
     close_code, Access, BatchRefusal, ChangeSummary, ConnId, Effect, Engine, Event, Millis, Policy,
     Principal, Rejection,
@@ -82,7 +83,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
             if self.try_relay(document) {
                 return;
             }
-            self.materialise(document);
+            self.materialise(document, Need::Batch);
         }
         let Some(doc) = self.docs.get_mut(&document) else {
             return;

@@ -4,6 +4,7 @@
 use automerge::ChangeHash;
 
 use super::document::DocState;
+use super::relay::Need;
 use super::{Effect, Engine, Policy, TaskId};
 use crate::ids::DocumentId;
 use crate::storage::{ChunkKey, StorageRequest, WriteOp};
@@ -140,7 +141,7 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
                 && !d.is_flushing()
                 && d.should_compact(&self.config)
         }) {
-            self.materialise(document);
+            self.materialise(document, Need::Compaction);
         }
         let Some(doc) = self.docs.get_mut(&document) else {
             return;

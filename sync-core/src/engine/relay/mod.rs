@@ -38,6 +38,29 @@ pub struct RelayStats {
     /// Changes new to a document applied to its op set as they arrived: the full path
     /// (counted when the policy inspects changes, as a server's does; relay on or off).
     pub full_path: u64,
+    /// Of [`RelayStats::batches_applied`], why the op set was needed: a batch of messages
+    /// that could not be relayed (a change that is not a relay change, a peer's heads that are
+    /// not a step...).
+    pub applied_for_batch: u64,
+    /// ...a sync message for a peer the lag could not compose.
+    pub applied_for_peer: u64,
+    /// ...compaction.
+    pub applied_for_compaction: u64,
+    /// ...the host reading or changing the document.
+    pub applied_for_host: u64,
+}
+
+/// Why pending relay changes are applied to the op set (counted in [`RelayStats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// A batch that takes the full path.
+    Batch,
+    /// A sync message the lag cannot compose.
+    Peer,
+    /// Compaction.
+    Compaction,
+    /// The host's read or change.
+    Host,
 }
 
 /// Relay changes already applied to the op set that a document keeps (see [`Lag`]): a peer up

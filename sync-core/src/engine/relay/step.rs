@@ -220,13 +220,20 @@ impl<P: Policy + std::fmt::Debug> Engine<P> {
     }
 
     /// Applies the pending relay changes to the op set, in one call.
-    pub(in crate::engine) fn materialise(&mut self, document: DocumentId) {
+    pub(in crate::engine) fn materialise(&mut self, document: DocumentId, need: super::Need) {
         let Some(doc) = self.docs.get_mut(&document) else {
             return;
         };
         if !doc.relay.is_lagging() {
             return;
         }
+        let stats = &mut self.relay_stats;
+        *match need {
+            super::Need::Batch => &mut stats.applied_for_batch,
+            super::Need::Peer => &mut stats.applied_for_peer,
+            super::Need::Compaction => &mut stats.applied_for_compaction,
+            super::Need::Host => &mut stats.applied_for_host,
+        } += 1;
         let expected = doc.relay.heads().map(<[_]>::to_vec);
         let bytes: Vec<u8> = doc
             .relay
