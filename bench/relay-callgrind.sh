@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per edit under callgrind (#23): each server in its own run of valgrind's callgrind
-# (pinned to core 0), driven by the Rust load generator's typing-only workload (core 1) twice,
+# (pinned to core 0), driven by a load generator's typing-only workload (core 1; GEN=rust, the
+# default, or GEN=js for load.mjs) twice,
 # with E1 and E2 edits per document; the difference of the two runs' instruction totals over the
 # difference of their edits is the marginal cost of one edit: start-up, connecting, creating and
 # fetching the documents cancel out.
@@ -22,6 +23,7 @@ DOCS=${DOCS:-10}
 E1=${E1:-10}
 E2=${E2:-30}
 INTERVAL=${INTERVAL:-1000}
+GEN=${GEN:-rust}
 OUT=${OUT:-$ROOT/bench/results/callgrind-$(date -u +%Y%m%dT%H%M%SZ)}
 WORK=$(mktemp -d)
 TYPING=1
@@ -34,18 +36,19 @@ START_TRIES=2400
 # The instruction total of a callgrind output file.
 total() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 
-echo "| server (interval $INTERVAL ms) | instructions, ${CLIENTS}×${DOCS}×${E1} | ${CLIENTS}×${DOCS}×${E2} | per edit (difference) | relay counters (${E2}) |" >"$OUT/table.md"
+echo "| server ($GEN generator, interval $INTERVAL ms) | instructions, ${CLIENTS}×${DOCS}×${E1} | ${CLIENTS}×${DOCS}×${E2} | per edit (difference) | relay counters (${E2}) |" >>"$OUT/table.md"
 echo "| --- | --- | --- | --- | --- |" >>"$OUT/table.md"
 for s in $SERVERS; do
   declare -A ir=()
   counters=""
   for e in "$E1" "$E2"; do
     echo "== callgrind: $s, ${CLIENTS}×${DOCS}×$e, typing only" >&2
-    SERVER_WRAP="valgrind --tool=callgrind --callgrind-out-file=$OUT/cg-$s-$e.out" start_server "$s" "cg-$e"
-    rust_load "$OUT/cg-$s-$e.json" --clients "$CLIENTS" --docs "$DOCS" --edits "$e" --interval "$INTERVAL" >/dev/null
+    SERVER_WRAP="valgrind --tool=callgrind --callgrind-out-file=$OUT/cg-$GEN-$s-$e.out" start_server "$s" "cg-$e"
+    "${GEN}_load" "$OUT/cg-$GEN-$s-$e.json" --clients "$CLIENTS" --docs "$DOCS" --edits "$e" --interval "$INTERVAL" \
+      >/dev/null
     [ "$e" = "$E2" ] && counters=$(relay_counters)
     stop_server
-    ir[$e]=$(total "$OUT/cg-$s-$e.out")
+    ir[$e]=$(total "$OUT/cg-$GEN-$s-$e.out")
   done
   edits=$((CLIENTS * DOCS * (E2 - E1)))
   per=$(python3 -c "print(f'{(${ir[$E2]} - ${ir[$E1]}) / $edits / 1e6:.3f} M')")

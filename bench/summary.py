@@ -33,7 +33,7 @@ def figures_of(r):
     either generator."""
     process = r.get("serverProcess") or {}
     lat = r.get("latencyMs") or {}
-    if "phases" in r:  # load.mjs
+    if "edit" not in r:  # load.mjs (its edit phase is under "phases")
         edit = r["phases"].get("edit") or {}
         total = edit.get("totalEdits")
         cpu = edit.get("serverCpuSecondsUntilAck")
