@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
@@ -55,10 +56,10 @@ pub struct ServeArgs {
     #[arg(long, env = "KOOPERACJA_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Make a self-signed development certificate on first start (kept in the data dir).
-    #[arg(long, env = "KOOPERACJA_DEV_TLS")]
+    #[arg(long, env = "KOOPERACJA_DEV_TLS", value_parser = BoolishValueParser::new())]
     pub dev_tls: bool,
     /// Serve plain HTTP; refused unless the listen address is loopback.
-    #[arg(long, env = "KOOPERACJA_INSECURE_HTTP")]
+    #[arg(long, env = "KOOPERACJA_INSECURE_HTTP", value_parser = BoolishValueParser::new())]
     pub insecure_http: bool,
     /// Most WebSocket connections at once [default: 10000].
     #[arg(long, env = "KOOPERACJA_MAX_CONNECTIONS")]
@@ -106,7 +107,7 @@ pub struct ServeArgs {
     pub memory_budget_mb: Option<usize>,
     /// Accept documents of no known type (development, apps with their own documents); each
     /// belongs to its creator's devices alone.
-    #[arg(long, env = "KOOPERACJA_ALLOW_UNTYPED_DOCUMENTS")]
+    #[arg(long, env = "KOOPERACJA_ALLOW_UNTYPED_DOCUMENTS", value_parser = BoolishValueParser::new())]
     pub allow_untyped_documents: bool,
     /// Size limit of one attachment, in MiB [default: 25].
     #[arg(long, env = "KOOPERACJA_MAX_ATTACHMENT_MB")]
@@ -127,7 +128,7 @@ pub struct ServeArgs {
     /// Relay typing without applying it at once (issue #23): a change that only splices free
     /// text of a case or PZK document is stored and forwarded from its bytes, and applied to
     /// the document in memory later, in one batch [default: off].
-    #[arg(long, env = "KOOPERACJA_RELAY")]
+    #[arg(long, env = "KOOPERACJA_RELAY", value_parser = BoolishValueParser::new())]
     pub relay: bool,
 }
 

@@ -414,3 +414,28 @@ async fn a_frozen_meeting_and_the_guarded_pzk_parts_are_never_relayed() {
     assert_eq!(counts(&server).await.relayed, relayed);
     server.shutdown().await.expect("shutdown");
 }
+
+/// An operator turns the relay path on in the service's environment, as `KOOPERACJA_RELAY=1`
+/// (the form the test suites' second run uses too): the switches read `1`/`0` and `yes`/`no`,
+/// not only `true`/`false`. Without a way to serve chosen, the server stops at that choice,
+/// after reading the switches.
+#[test]
+fn the_switches_read_1_0_yes_and_no_from_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kooperacja-server-under-test"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("KOOPERACJA_RELAY", "1")
+        .env("KOOPERACJA_ALLOW_UNTYPED_DOCUMENTS", "yes")
+        .env("KOOPERACJA_INSECURE_HTTP", "0")
+        .env("KOOPERACJA_DEV_TLS", "no")
+        .output()
+        .expect("the server runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("invalid value"), "{stderr}");
+    assert!(
+        stderr.contains("choose how to serve"),
+        "the switches were read, and 0 / no left TLS unchosen: {stderr}"
+    );
+    assert!(!out.status.success());
+}
