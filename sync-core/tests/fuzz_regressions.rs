@@ -69,13 +69,21 @@ fn the_seed_documents_and_scripts_pass() {
 
 /// Scripts drawn from a seeded generator with the relay path on (issue #23), weighted toward
 /// typing among everything else: a short deterministic campaign run on every build (the
-/// libFuzzer one is `fuzz/run.sh`).
+/// libFuzzer one is `fuzz/run.sh`). `KOOPERACJA_RELAY_SCRIPTS=N` and `KOOPERACJA_RELAY_SEED=S`
+/// run a longer or another one.
 #[test]
 fn seeded_scripts_of_typing_on_the_relay_path_pass() {
     // Typing (13), syncing (14), ticks (7), map edits (12), storage (9), (re)connecting and
     // joining (0, 1), disconnects (8), finds (15), access changes (10), forgetting (11).
     const OPS: [u8; 16] = [13, 13, 13, 13, 14, 14, 7, 7, 12, 9, 0, 1, 8, 15, 10, 11];
-    let mut state: u64 = 0x2323_2323;
+    let number = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(default)
+    };
+    let mut state: u64 = number("KOOPERACJA_RELAY_SEED", 0x2323_2323).max(1);
+    let scripts = u32::try_from(number("KOOPERACJA_RELAY_SCRIPTS", 120)).unwrap_or(u32::MAX);
     let mut next = move || {
         state ^= state << 13;
         state ^= state >> 7;
@@ -83,7 +91,7 @@ fn seeded_scripts_of_typing_on_the_relay_path_pass() {
         state.to_le_bytes()[0]
     };
     let mut total = sync_core::engine::RelayStats::default();
-    for script in 0..120u32 {
+    for script in 0..scripts {
         // Relay on; validation, inspection and early compaction drawn.
         let mut bytes = vec![8 | (next() & 7)];
         let connect_join = |slot: u8| [0, slot, 0, 1, slot, 0, 2];
