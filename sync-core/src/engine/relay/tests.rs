@@ -1,4 +1,5 @@
-//! The lag keeps relay changes already applied, so that a peer whose heads are behind the op
+//! The relay path's pieces without an engine: which changes classify as relay changes, and the
+//! lag, which keeps relay changes already applied so that a peer whose heads are behind the op
 //! set is still answered without it, exactly as automerge would answer from the whole document.
 
 use std::collections::HashSet;
@@ -123,4 +124,52 @@ fn another_change_to_the_op_set_starts_the_lag_afresh() {
     assert_eq!(lag.len(), 0, "nothing kept");
     assert_eq!(lag.step_of(&heads[0]), None);
     assert_eq!(lag.step_of(&heads[1]), Some(0));
+}
+
+#[test]
+fn a_change_is_relayed_only_if_it_splices_a_known_text_on_known_dependencies() {
+    use super::classify::FullPath;
+    let (server, changes, _heads, notes) = typed(&["jeden ", "dwa"]);
+    let texts: HashSet<TextId> = [notes.clone()].into_iter().collect();
+    let in_server = |h: &ChangeHash| server.get_change_by_hash(h).is_some();
+
+    // The second word without the first: its dependency is missing.
+    assert_eq!(
+        classify(&changes[1], &texts, in_server).err(),
+        Some(FullPath::MissingDependency)
+    );
+    // The first word is relayed; once the server has it, it is a duplicate.
+    let first = classify(&changes[0], &texts, in_server).expect("a relay change");
+    assert_eq!(
+        classify(&changes[0], &texts, |h| in_server(h) || *h == first.hash).err(),
+        Some(FullPath::Duplicate)
+    );
+    // The same splice into a text the index does not know.
+    assert_eq!(
+        classify(&changes[0], &HashSet::new(), in_server).err(),
+        Some(FullPath::UnknownObject)
+    );
+    // A map write beside the text.
+    let mut doc = server.clone();
+    let mut tx = doc.transaction();
+    tx.put(ROOT, "telefon", "600 100 200").expect("put");
+    tx.commit();
+    let put = doc
+        .get_last_local_change()
+        .expect("a change")
+        .raw_bytes()
+        .to_vec();
+    assert_eq!(
+        classify(&put, &texts, in_server).err(),
+        Some(FullPath::UnknownObject),
+        "the root is no text"
+    );
+    // Damaged bytes.
+    let mut damaged = changes[0].clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0xff;
+    assert_eq!(
+        classify(&damaged, &texts, in_server).err(),
+        Some(FullPath::NotPlainChanges)
+    );
 }
