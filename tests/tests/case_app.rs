@@ -110,6 +110,12 @@ async fn a_worker_takes_a_case_to_a_contract_offline_and_shares_it_with_the_scho
         !refusal.is_empty() && !refusal.contains("without"),
         "a remote acceptance without its note is refused in Polish: {refusal:?}"
     );
+    // The card redrawn by an edit elsewhere left the unsent signing form as typed.
+    assert_eq!(
+        result["draftAfterRedraw"],
+        json!({ "signer": "Maria Nowak", "mode": "phone" }),
+        "a redraw keeps what was typed into a form not yet sent"
+    );
     assert_eq!(result["afterReopen"]["stage"], json!("contract"));
     assert_eq!(result["afterReopen"]["signings"], json!(1));
     assert_eq!(result["afterReopen"]["notes"], json!(1));

@@ -93,12 +93,20 @@ async function workerTakesCaseToContract(page, spec, result) {
   await page.click("[data-testid=sign]")
   await page.locator("[data-section=contract] [data-testid=refusal]").waitFor({ timeout: 20_000 })
   result.remoteWithoutNote = await page.textContent("[data-section=contract] [data-testid=refusal]")
-  // The card may have been redrawn since (the contract's text saved, a sync): a field not yet
-  // submitted is then drawn empty again (a known gap, see the session note), so fill it again.
-  await page.fill("[data-testid=signer]", spec.family.person)
+  note("the card is redrawn by an edit elsewhere: the unsent signing form keeps what was typed")
+  await page.evaluate(() => (window.drawnForm = document.querySelector("[data-testid=sign-form]")))
+  await typeInto(page, "contract/text", " Spotkania co tydzień.")
+  // The card is drawn again once the typing pauses: a new form node.
+  await until(page, () => document.querySelector("[data-testid=sign-form]") !== window.drawnForm)
+  result.draftAfterRedraw = {
+    signer: await page.inputValue("[data-testid=signer]"),
+    mode: await page.inputValue("[data-testid=signing-mode]"),
+  }
   await page.selectOption("[data-testid=signing-mode]", "in_person")
   await page.click("[data-testid=sign]")
   await until(page, () => document.querySelectorAll("[data-testid=signings] li").length === 1)
+  // Sent: the form is empty again for the next signing.
+  await until(page, () => document.querySelector("[data-testid=signer]")?.value === "")
   await page.locator("[data-testid=move-delivery]").waitFor({ timeout: 20_000 })
 
   note("writes a monitoring note in two taps")

@@ -5,7 +5,11 @@ import { el } from "../../ui"
 
 export { el }
 
-/** A button that runs `action`; a thrown error is shown by `onError`. */
+/**
+ * A button that runs `action`; a thrown error is shown beside it. The drafts it submits (what
+ * was typed into the fields of its form, see `rerender`) go back to what they were drawn with
+ * once the action succeeded; a refused action leaves them as typed.
+ */
 export function button(
   label: string,
   action: () => void | Promise<void>,
@@ -13,8 +17,10 @@ export function button(
 ): HTMLButtonElement {
   const b = el("button", { type: "button", ...attrs }, label) as HTMLButtonElement
   b.addEventListener("click", () => {
+    const submitted = draftKeysNear(b)
     Promise.resolve()
       .then(action)
+      .then(() => resetDrafts(submitted))
       .catch(error => reportError(b, error))
   })
   return b
@@ -56,6 +62,9 @@ export function section(name: string, title: string, ...children: Array<Node | s
  * `data-bind` that has focus inside `target` is put into the new tree in place of its twin
  * (same `data-bind`), keeping what was typed, and gets its focus, selection and scroll back
  * (moving a node in the DOM takes its focus away) and its twin's `readOnly` and `disabled`.
+ * Drafts are carried too: what was typed into a field that is not the document's own (a new
+ * note, a signer's name, a form not yet sent) goes into its twin (same `data-bind`, else same
+ * `data-testid`), so that a change arriving from elsewhere does not empty the form.
  */
 export function rerender(target: HTMLElement, ...fresh: Array<Node | string>): void {
   const holder = document.createElement("div")
@@ -65,6 +74,7 @@ export function rerender(target: HTMLElement, ...fresh: Array<Node | string>): v
   const active = document.activeElement as HTMLElement | null
   const key = active && target.contains(active) ? active.dataset.bind : undefined
   const twin = key ? holder.querySelector<HTMLElement>(`[data-bind="${CSS.escape(key)}"]`) : null
+  carryDrafts(target, holder, twin ? active : null)
   if (!active || !twin) {
     target.replaceChildren(...holder.childNodes)
     return
@@ -86,6 +96,66 @@ export function rerender(target: HTMLElement, ...fresh: Array<Node | string>): v
   if (text && start !== null && end !== null) {
     edited.setSelectionRange(start, end)
     if (typeof wanted === "string" && edited.value !== wanted) keepCursor(edited, wanted)
+  }
+}
+
+// ---- drafts: fields the worker typed into that are not bound to the document as it is typed
+
+type Control = HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement
+
+/** Text fields, selects and the like; not checkboxes and radios. */
+const CONTROLS = "textarea, select, input:not([type=checkbox]):not([type=radio]):not([type=hidden])"
+
+/** A field's key among its twins: its `data-bind`, else its `data-testid`. */
+function draftKey(field: Control): string | undefined {
+  return field.dataset.bind ?? field.dataset.testid
+}
+
+/** A field not written to the document as it is typed (those are `textField`s: `data-live`). */
+function isDraft(field: Control): boolean {
+  return field.dataset.live === undefined && draftKey(field) !== undefined
+}
+
+/** Whether the worker changed a draft since it was drawn (`rerender` notes what it drew). */
+function typedInto(field: Control): boolean {
+  return field.dataset.drawn !== undefined && field.value !== field.dataset.drawn
+}
+
+/**
+ * Notes what `fresh`'s drafts are drawn with, then puts what was typed into `old`'s drafts into
+ * their twins in `fresh` (except `kept`'s, which moves into the new tree itself).
+ */
+function carryDrafts(old: HTMLElement, fresh: HTMLElement, kept: HTMLElement | null): void {
+  for (const field of fresh.querySelectorAll<Control>(CONTROLS)) {
+    if (isDraft(field)) field.dataset.drawn = field.value
+  }
+  for (const field of old.querySelectorAll<Control>(CONTROLS)) {
+    if (field === kept || !isDraft(field) || !typedInto(field)) continue
+    const key = draftKey(field) ?? ""
+    const attr = field.dataset.bind !== undefined ? "data-bind" : "data-testid"
+    const twin = fresh.querySelector<Control>(`[${attr}="${CSS.escape(key)}"]`)
+    if (!twin || !isDraft(twin) || twin.tagName !== field.tagName || twin.disabled || ("readOnly" in twin && twin.readOnly)) continue
+    twin.value = field.value
+  }
+}
+
+/** The keys of the drafts typed into in the form around `button` (the smallest one holding any). */
+function draftKeysNear(button: HTMLElement): string[] {
+  for (let box = button.parentElement; box; box = box.parentElement) {
+    const typed = [...box.querySelectorAll<Control>(CONTROLS)].filter(f => isDraft(f) && typedInto(f))
+    if (typed.length > 0) return typed.map(f => draftKey(f) ?? "")
+    if (box.dataset.section !== undefined) break
+  }
+  return []
+}
+
+/** Drafts that were sent go back to what they were drawn with, wherever they are now. */
+function resetDrafts(keys: string[]): void {
+  for (const key of keys) {
+    const escaped = CSS.escape(key)
+    for (const field of document.querySelectorAll<Control>(`[data-bind="${escaped}"], [data-testid="${escaped}"]`)) {
+      if (isDraft(field) && field.dataset.drawn !== undefined) field.value = field.dataset.drawn
+    }
   }
 }
 

@@ -17,6 +17,8 @@ export interface TextFieldInput {
 
 export function textField(input: TextFieldInput): HTMLTextAreaElement {
   const area = el("textarea", {
+    // The document's own: never carried as a draft by `rerender`.
+    "data-live": "",
     "data-bind": input.bind,
     "data-testid": `text-${input.bind}`,
     rows: String(input.rows ?? 4),
