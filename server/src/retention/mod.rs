@@ -85,11 +85,22 @@ impl std::fmt::Debug for Clock {
 }
 
 /// The day retention ends for a case closed at `closed_at`: `months` after 1 January of the
-/// following year.
+/// following year, the year as the calendar in Poland has it (a case closed on New Year's night
+/// after midnight in Warsaw, still 31 December in UTC, belongs to the new year).
 pub fn due_date(closed_at: DateTime<Utc>, months: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(closed_at.year() + 1, 1, 1)
+    NaiveDate::from_ymd_opt(polish_day(closed_at).year() + 1, 1, 1)
         .and_then(|start| start.checked_add_months(Months::new(months)))
         .unwrap_or(NaiveDate::MAX)
+}
+
+/// The day `at` falls on in Poland (the retention calendar's days are Polish days).
+pub fn polish_day(at: DateTime<Utc>) -> NaiveDate {
+    sync_core::model::warsaw::local(at).date_naive()
+}
+
+/// The month `at` falls in in Poland, `YYYY-MM`.
+pub fn polish_month(at: DateTime<Utc>) -> String {
+    polish_day(at).format("%Y-%m").to_string()
 }
 
 /// The day the case is to be erased: its due date, later when a hold extends it or when its
@@ -101,7 +112,7 @@ pub fn erase_on(retention: &Retention, months: u32) -> Option<NaiveDate> {
         .notified_at
         .and_then(|at| DateTime::from_timestamp(at, 0))
         .and_then(|at| at.checked_add_months(Months::new(NOTICE_MONTHS)))
-        .map(|end| end.date_naive());
+        .map(polish_day);
     Some(notice_ends.map_or(day, |end| end.max(day)))
 }
 
@@ -138,7 +149,7 @@ pub fn next_step(retention: &Retention, months: u32, now: DateTime<Utc>) -> Step
     let Some(day) = planned_day(retention, months) else {
         return Step::Wait;
     };
-    let today = now.date_naive();
+    let today = polish_day(now);
     let notice_from = day
         .checked_sub_months(Months::new(NOTICE_MONTHS))
         .unwrap_or(day);
@@ -190,6 +201,31 @@ mod tests {
             due_date(at(2021, 12, 31), 12),
             NaiveDate::from_ymd_opt(2023, 1, 1).expect("date")
         );
+    }
+
+    /// `hh:mm` UTC on a day.
+    fn at_utc(y: i32, m: u32, d: u32, hh: u32, mm: u32) -> DateTime<Utc> {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(hh, mm, 0))
+            .expect("a time")
+            .and_utc()
+    }
+
+    #[test]
+    fn the_calendar_is_polish_time_not_utc() {
+        // Closed at 00:30 on 1 January 2022 in Warsaw (23:30 UTC on New Year's Eve): a case
+        // of 2022, whose period starts on 1 January 2023, not a year sooner.
+        let new_years_night = at_utc(2021, 12, 31, 23, 30);
+        assert_eq!(polish_month(new_years_night), "2022-01");
+        assert_eq!(
+            due_date(new_years_night, 12),
+            NaiveDate::from_ymd_opt(2024, 1, 1).expect("date")
+        );
+        // The erasure day begins at midnight in Warsaw (22:00 UTC in summer, 23:00 in winter).
+        let mut r = closed(2021, 3, 15);
+        r.notified_at = Some(at(2022, 11, 1).timestamp());
+        assert_eq!(next_step(&r, 12, at_utc(2022, 12, 31, 22, 59)), Step::Wait);
+        assert_eq!(next_step(&r, 12, at_utc(2022, 12, 31, 23, 0)), Step::Erase);
     }
 
     #[test]

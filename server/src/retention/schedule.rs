@@ -49,7 +49,7 @@ pub struct Schedule {
 /// The schedule of every finished case (`salt`: the export's pseudonym salt; `admin`: whether
 /// the reader is an administrator).
 pub fn schedule(registry: &Registry, salt: &[u8], months: u32, admin: bool) -> Schedule {
-    let day = |at: i64| DateTime::from_timestamp(at, 0).map(|t| t.date_naive().to_string());
+    let day = |at: i64| DateTime::from_timestamp(at, 0).map(|t| super::polish_day(t).to_string());
     let mut cases: Vec<ScheduleEntry> = registry
         .finished_cases()
         .into_iter()
@@ -62,7 +62,7 @@ pub fn schedule(registry: &Registry, salt: &[u8], months: u32, admin: bool) -> S
                 closed: r
                     .closed_at
                     .and_then(|at| DateTime::from_timestamp(at, 0))
-                    .map(|t| t.format("%Y-%m").to_string()),
+                    .map(super::polish_month),
                 erase_on: erase_on(r, months).map(|d| d.to_string()),
                 notified: r.notified_at.is_some(),
                 notified_on: r.notified_at.and_then(day),

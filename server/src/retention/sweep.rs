@@ -59,7 +59,7 @@ async fn sweep_case(
                     return Ok(());
                 };
                 let detail = serde_json::json!({
-                    "closed": closed.format("%Y-%m").to_string(),
+                    "closed": super::polish_month(closed),
                     "erase_on": due_date(closed, months).to_string(),
                     "months": months,
                 });
@@ -86,7 +86,7 @@ async fn sweep_case(
                 let detail = serde_json::json!({
                     "closed": retention.closed_at
                         .and_then(|at| DateTime::from_timestamp(at, 0))
-                        .map(|t| t.format("%Y-%m").to_string()),
+                        .map(super::polish_month),
                     "erase_on": erase_on(retention, months).map(|d| d.to_string()),
                     "months": months,
                 });
