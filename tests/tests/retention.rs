@@ -401,3 +401,76 @@ async fn anna_finds_the_notice_among_her_news_in_the_case_app() {
     assert_eq!(result["after"], serde_json::json!([]), "seen once opened");
     server.shutdown().await.expect("shutdown");
 }
+
+/// A region on two nodes over one PostgreSQL database, both sweeping every hour: when their
+/// sweeps meet, each step is still taken once (the record is changed by compare and swap on
+/// the stored record, not on a node's copy): Anna is told once, and the case is erased once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_sweeping_at_once_tell_and_erase_a_case_once() {
+    use kooperacja_test_support::pg_cluster::TestPostgres;
+    let pg = TestPostgres::start();
+    let calendar = Calendar::new();
+    let node = |dir: std::path::PathBuf| {
+        let mut config = ServeConfig::for_tests(&dir, TlsMode::InsecureLoopback);
+        config.allow_untyped = false;
+        config.retention_months = 12;
+        config.store = Some(pg.url.clone());
+        config.secrets_dir = pg.secrets_dir();
+        let now = calendar.0.clone();
+        config.clock = Clock::from_fn(move || *now.lock().expect("clock"));
+        start_with(config)
+    };
+    let (dir1, dir2) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let node1 = node(dir1.path().to_path_buf()).await;
+    let node2 = node(dir2.path().to_path_buf()).await;
+    provision_region(&node1);
+    let anna = tablet(&node1, "anna", "tablet-anna");
+    let case = screened_case(&anna).await;
+    close(&anna, case).await;
+    // Node 2 reads the region afresh (as after its listener reconnected): it knows the case
+    // is closed, so both sweeps take it up.
+    node2.state.registry.refresh("all").expect("refresh");
+    assert!(node2
+        .state
+        .registry
+        .finished_cases()
+        .iter()
+        .any(|(id, _)| *id == case));
+
+    // 1 December 2022, both nodes at once: scheduled once, told once.
+    calendar.set(2022, 12, 1);
+    let (one, two) = tokio::join!(
+        kooperacja_server::retention::sweep(&node1.state),
+        kooperacja_server::retention::sweep(&node2.state)
+    );
+    assert_eq!(one.scheduled + two.scheduled, 1, "{one:?} {two:?}");
+    assert_eq!(one.notified + two.notified, 1, "{one:?} {two:?}");
+    assert_eq!(one.failed + two.failed, 0, "{one:?} {two:?}");
+    // What either node reads of the region's audit log (each sees its own writes at once,
+    // the other's once written), each record once.
+    let mut records = audit_of(&node1, case);
+    records.extend(audit_of(&node2, case));
+    let unique: std::collections::BTreeMap<String, String> =
+        records.into_iter().map(|r| (r.hash, r.kind)).collect();
+    let kinds: Vec<String> = unique.into_values().collect();
+    let count = |kind: &str| kinds.iter().filter(|k| *k == kind).count();
+    assert_eq!(
+        (count("retention-scheduled"), count("retention-notified")),
+        (1, 1),
+        "{kinds:?}"
+    );
+
+    // 1 January 2023: node 1 erases it; node 2's sweep then finds it gone from the store.
+    calendar.set(2023, 1, 1);
+    let erased = kooperacja_server::retention::sweep(&node1.state).await;
+    assert_eq!(erased.erased, 1, "{erased:?}");
+    let after = kooperacja_server::retention::sweep(&node2.state).await;
+    assert_eq!((after.erased, after.failed), (0, 0), "{after:?}");
+    assert_eq!(node1.state.storage.load_now(case).expect("load"), None);
+    anna.shutdown().await;
+    node2.shutdown().await.expect("node 2 stops");
+    node1.shutdown().await.expect("node 1 stops");
+}

@@ -110,10 +110,15 @@ impl Registry {
     pub(super) fn save(&self, document: DocumentId, record: DocRecord) -> Result<(), ServerError> {
         let bytes = serde_json::to_vec(&record).map_err(|e| ServerError::Corrupt(e.to_string()))?;
         self.inner.documents.insert(document.as_bytes(), bytes)?;
+        self.remember(document, record);
+        Ok(())
+    }
+
+    /// Keeps `record` as this node's copy of the document's record.
+    pub(super) fn remember(&self, document: DocumentId, record: DocRecord) {
         if let Ok(mut map) = self.inner.records.write() {
             map.insert(document, record);
         }
-        Ok(())
     }
 
     /// Another node changed a table (PostgreSQL notification `kv <tree> <key hex>`, or `all`

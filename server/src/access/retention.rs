@@ -22,26 +22,63 @@ impl Registry {
         out
     }
 
-    /// Changes a case's retention record with `change` and saves it; every change is audited as
+    /// Changes a case's retention record with `change` and saves it, unless `change` finds
+    /// nothing to do (returns `false`: the step was taken already); every change is audited as
     /// `kind` with `detail` by `by` (`None`: the server itself). Refused for a document that is
-    /// not a case or is erased.
+    /// not a case or is erased. Returns the saved record, `None` when there was nothing to do.
+    ///
+    /// The record is read from the store, not from this node's copy, and written only if
+    /// nobody wrote it meanwhile (compare and swap, tried again on a conflict): nodes sweeping
+    /// at once take each step once, and a hold an administrator placed through another node
+    /// a moment ago is never overwritten.
     pub fn update_retention(
         &self,
         document: DocumentId,
         kind: &str,
         by: Option<&str>,
         detail: serde_json::Value,
-        change: impl FnOnce(&mut Retention),
-    ) -> Result<DocRecord, ServerError> {
-        let mut record = self
-            .record(&document)
-            .filter(|r| r.kind == Kind::Case && !r.erased)
-            .ok_or_else(|| ServerError::NotFound(format!("no case {document}")))?;
-        change(&mut record.retention);
-        self.save(document, record.clone())?;
-        self.inner
-            .audit
-            .note(kind, by, None, Some(document.to_string()), detail);
-        Ok(record)
+        mut change: impl FnMut(&mut Retention) -> bool,
+    ) -> Result<Option<DocRecord>, ServerError> {
+        for _ in 0..UPDATE_TRIES {
+            let (old, mut record) = self
+                .stored_case(document)?
+                .ok_or_else(|| ServerError::NotFound(format!("no case {document}")))?;
+            if !change(&mut record.retention) {
+                self.remember(document, record);
+                return Ok(None);
+            }
+            let bytes =
+                serde_json::to_vec(&record).map_err(|e| ServerError::Corrupt(e.to_string()))?;
+            if self
+                .inner
+                .documents
+                .swap(document.as_bytes(), Some(&old), bytes)?
+            {
+                self.remember(document, record.clone());
+                self.inner
+                    .audit
+                    .note(kind, by, None, Some(document.to_string()), detail);
+                return Ok(Some(record));
+            }
+        }
+        Err(ServerError::Conflict(format!(
+            "the retention of {document} kept changing"
+        )))
+    }
+
+    /// A case's record as the store holds it now (with its bytes), `None` for a document that
+    /// is not a case or is erased.
+    pub fn stored_case(
+        &self,
+        document: DocumentId,
+    ) -> Result<Option<(Vec<u8>, DocRecord)>, ServerError> {
+        let Some(bytes) = self.inner.documents.get(document.as_bytes())? else {
+            return Ok(None);
+        };
+        let record: DocRecord = super::registry::decode(&bytes)?;
+        Ok((record.kind == Kind::Case && !record.erased).then_some((bytes, record)))
     }
 }
+
+/// Compare-and-swap attempts of [`Registry::update_retention`] before it gives up.
+const UPDATE_TRIES: usize = 16;

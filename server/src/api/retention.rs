@@ -115,9 +115,10 @@ pub(super) async fn hold(
     state
         .registry
         .update_retention(id, "retention-hold", Some(&by.login), detail, move |r| {
-            r.hold = Some(kept);
+            r.hold = Some(kept.clone());
             // A new day needs a new notice.
             r.notified_at = None;
+            true
         })?;
     Ok(Json(hold))
 }
@@ -158,6 +159,7 @@ pub(super) async fn lift_hold(
             |r| {
                 r.hold = None;
                 r.notified_at = None;
+                true
             },
         )?;
     }

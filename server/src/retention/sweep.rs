@@ -63,10 +63,15 @@ async fn sweep_case(
                     "erase_on": due_date(closed, months).to_string(),
                     "months": months,
                 });
-                registry.update_retention(id, "retention-scheduled", None, detail, |r| {
-                    r.closed_at = Some(closed.timestamp());
-                })?;
-                swept.scheduled += 1;
+                let taken =
+                    registry.update_retention(id, "retention-scheduled", None, detail, |r| {
+                        // Another node may have read it first.
+                        r.closed_at.is_none() && {
+                            r.closed_at = Some(closed.timestamp());
+                            true
+                        }
+                    })?;
+                swept.scheduled += usize::from(taken.is_some());
             }
             Step::Notify => {
                 let told = crate::access::Retention {
@@ -77,10 +82,16 @@ async fn sweep_case(
                     "to": record.owner,
                     "erase_on": erase_on(&told, months).map(|d| d.to_string()),
                 });
-                registry.update_retention(id, "retention-notified", None, detail, |r| {
-                    r.notified_at = Some(now.timestamp());
-                })?;
-                swept.notified += 1;
+                // Only if the record as stored still calls for the notice (another node may
+                // have given it, an administrator may have held the case meanwhile).
+                let taken =
+                    registry.update_retention(id, "retention-notified", None, detail, |r| {
+                        next_step(r, months, now) == Step::Notify && {
+                            r.notified_at = Some(now.timestamp());
+                            true
+                        }
+                    })?;
+                swept.notified += usize::from(taken.is_some());
             }
             Step::Erase => {
                 let detail = serde_json::json!({
@@ -90,6 +101,13 @@ async fn sweep_case(
                     "erase_on": erase_on(retention, months).map(|d| d.to_string()),
                     "months": months,
                 });
+                // The record as stored, not this node's copy: a hold placed through another
+                // node a moment ago keeps the case.
+                let stored = registry.stored_case(id)?;
+                if !stored.is_some_and(|(_, r)| next_step(&r.retention, months, now) == Step::Erase)
+                {
+                    return Ok(());
+                }
                 crate::erasure::erase_case(state, id, SWEEPER).await?;
                 registry
                     .audit()
