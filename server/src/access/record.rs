@@ -84,6 +84,25 @@ pub struct DocRecord {
     pub of_case: Option<String>,
 }
 
+impl DocRecord {
+    /// Takes from `validated` what a document's own content decides of its record (as
+    /// `validate.rs` derives it): consents, finished, the hand-over, a referral's status, the
+    /// checked consultations and approvals, the PZK parts' digests, the attachment ids. The
+    /// rest (who it is assigned to, erasure, retention, who made it) stays.
+    pub fn take_validated(&mut self, validated: &DocRecord) {
+        self.consents.clone_from(&validated.consents);
+        self.finished = validated.finished;
+        self.handed_to.clone_from(&validated.handed_to);
+        self.referral_status.clone_from(&validated.referral_status);
+        self.addressed_checked
+            .clone_from(&validated.addressed_checked);
+        self.approved_meetings
+            .clone_from(&validated.approved_meetings);
+        self.pzk_parts.clone_from(&validated.pzk_parts);
+        self.attachments.clone_from(&validated.attachments);
+    }
+}
+
 /// A finished case's retention as the server keeps it: when it was closed (read once from its
 /// history), when its owner was told it will be erased, and an administrator's legal hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

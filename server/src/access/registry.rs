@@ -107,11 +107,73 @@ impl Registry {
         self.inner.records.read().ok()?.get(document).cloned()
     }
 
-    pub(super) fn save(&self, document: DocumentId, record: DocRecord) -> Result<(), ServerError> {
-        let bytes = serde_json::to_vec(&record).map_err(|e| ServerError::Corrupt(e.to_string()))?;
-        self.inner.documents.insert(document.as_bytes(), bytes)?;
-        self.remember(document, record);
-        Ok(())
+    /// Changes a document's record as the store holds it now, not this node's copy (another
+    /// node may have changed it a moment ago), and writes it only if nobody wrote it meanwhile
+    /// (compare and swap, tried again on a conflict). `change` returns whether there is
+    /// anything to write; `None` when there was not. Refused for a document with no record.
+    pub(super) fn update_stored(
+        &self,
+        document: DocumentId,
+        mut change: impl FnMut(&mut DocRecord) -> Result<bool, ServerError>,
+    ) -> Result<Option<DocRecord>, ServerError> {
+        for _ in 0..UPDATE_TRIES {
+            let old = self
+                .inner
+                .documents
+                .get(document.as_bytes())?
+                .ok_or_else(|| ServerError::NotFound(format!("no document {document}")))?;
+            let mut record: DocRecord = decode(&old)?;
+            if !change(&mut record)? {
+                self.remember(document, record);
+                return Ok(None);
+            }
+            if self.swap_record(document, Some(&old), &record)? {
+                return Ok(Some(record));
+            }
+        }
+        Err(conflict(document))
+    }
+
+    /// Writes `validated`, what the document itself decides of its record (see
+    /// [`DocRecord::take_validated`]), onto the record as the store holds it now: assignments,
+    /// erasure and retention are the API's and the sweep's, and may have changed through
+    /// another node. A record is made when none is stored. Compare and swap, as
+    /// [`Registry::update_stored`].
+    pub(super) fn save_validated(
+        &self,
+        document: DocumentId,
+        validated: &DocRecord,
+    ) -> Result<DocRecord, ServerError> {
+        for _ in 0..UPDATE_TRIES {
+            let old = self.inner.documents.get(document.as_bytes())?;
+            let record = match &old {
+                None => validated.clone(),
+                Some(bytes) => {
+                    let mut stored: DocRecord = decode(bytes)?;
+                    stored.take_validated(validated);
+                    stored
+                }
+            };
+            if self.swap_record(document, old.as_deref(), &record)? {
+                return Ok(record);
+            }
+        }
+        Err(conflict(document))
+    }
+
+    /// Writes `record` if the stored one is still `old`; keeps it as this node's copy then.
+    fn swap_record(
+        &self,
+        document: DocumentId,
+        old: Option<&[u8]>,
+        record: &DocRecord,
+    ) -> Result<bool, ServerError> {
+        let bytes = serde_json::to_vec(record).map_err(|e| ServerError::Corrupt(e.to_string()))?;
+        let written = self.inner.documents.swap(document.as_bytes(), old, bytes)?;
+        if written {
+            self.remember(document, record.clone());
+        }
+        Ok(written)
     }
 
     /// Keeps `record` as this node's copy of the document's record.
@@ -209,27 +271,31 @@ impl Registry {
         by: &str,
         remove: bool,
     ) -> Result<DocRecord, ServerError> {
-        let mut record = self
+        let assigned = |record: &mut DocRecord| {
+            if record.kind != Kind::Case {
+                return Err(ServerError::Invalid("only cases are assigned".into()));
+            }
+            let mut changed = false;
+            if let Some(u) = user {
+                changed |= if remove {
+                    record.assigned_users.remove(u)
+                } else {
+                    record.assigned_users.insert(u.to_string())
+                };
+            }
+            if let Some(i) = institution {
+                changed |= if remove {
+                    record.assigned_institutions.remove(i)
+                } else {
+                    record.assigned_institutions.insert(i.to_string())
+                };
+            }
+            Ok(changed)
+        };
+        self.update_stored(document, assigned)?;
+        let record = self
             .record(&document)
             .ok_or_else(|| ServerError::NotFound(format!("no document {document}")))?;
-        if record.kind != Kind::Case {
-            return Err(ServerError::Invalid("only cases are assigned".into()));
-        }
-        if let Some(u) = user {
-            if remove {
-                record.assigned_users.remove(u);
-            } else {
-                record.assigned_users.insert(u.to_string());
-            }
-        }
-        if let Some(i) = institution {
-            if remove {
-                record.assigned_institutions.remove(i);
-            } else {
-                record.assigned_institutions.insert(i.to_string());
-            }
-        }
-        self.save(document, record.clone())?;
         self.touched(document);
         // A justice document's access follows its case's assignments.
         for part in self.justice_parts_of(&document) {
@@ -261,14 +327,13 @@ impl Registry {
     }
 
     fn erase_one(&self, document: DocumentId, by: &str) -> Result<(), ServerError> {
-        let mut record = self
-            .record(&document)
-            .ok_or_else(|| ServerError::NotFound(format!("no document {document}")))?;
-        record.erased = true;
-        record.assigned_users.clear();
-        record.assigned_institutions.clear();
-        record.consents.clear();
-        self.save(document, record)?;
+        self.update_stored(document, |record| {
+            record.erased = true;
+            record.assigned_users.clear();
+            record.assigned_institutions.clear();
+            record.consents.clear();
+            Ok(true)
+        })?;
         self.inner.audit.note(
             "erase",
             Some(by),
@@ -301,4 +366,12 @@ impl Registry {
             .find(|t| t.id == id)
             .cloned()
     }
+}
+
+/// Compare-and-swap attempts of [`Registry::update_stored`] and [`Registry::save_validated`]
+/// before they give up.
+const UPDATE_TRIES: usize = 16;
+
+fn conflict(document: DocumentId) -> ServerError {
+    ServerError::Conflict(format!("the record of {document} kept changing"))
 }

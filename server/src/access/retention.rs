@@ -39,31 +39,18 @@ impl Registry {
         detail: serde_json::Value,
         mut change: impl FnMut(&mut Retention) -> bool,
     ) -> Result<Option<DocRecord>, ServerError> {
-        for _ in 0..UPDATE_TRIES {
-            let (old, mut record) = self
-                .stored_case(document)?
-                .ok_or_else(|| ServerError::NotFound(format!("no case {document}")))?;
-            if !change(&mut record.retention) {
-                self.remember(document, record);
-                return Ok(None);
+        let saved = self.update_stored(document, |record| {
+            if record.kind != Kind::Case || record.erased {
+                return Err(ServerError::NotFound(format!("no case {document}")));
             }
-            let bytes =
-                serde_json::to_vec(&record).map_err(|e| ServerError::Corrupt(e.to_string()))?;
-            if self
-                .inner
-                .documents
-                .swap(document.as_bytes(), Some(&old), bytes)?
-            {
-                self.remember(document, record.clone());
-                self.inner
-                    .audit
-                    .note(kind, by, None, Some(document.to_string()), detail);
-                return Ok(Some(record));
-            }
+            Ok(change(&mut record.retention))
+        })?;
+        if saved.is_some() {
+            self.inner
+                .audit
+                .note(kind, by, None, Some(document.to_string()), detail);
         }
-        Err(ServerError::Conflict(format!(
-            "the retention of {document} kept changing"
-        )))
+        Ok(saved)
     }
 
     /// A case's record as the store holds it now (with its bytes), `None` for a document that
@@ -79,6 +66,3 @@ impl Registry {
         Ok((record.kind == Kind::Case && !record.erased).then_some((bytes, record)))
     }
 }
-
-/// Compare-and-swap attempts of [`Registry::update_retention`] before it gives up.
-const UPDATE_TRIES: usize = 16;

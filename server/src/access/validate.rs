@@ -109,13 +109,10 @@ impl Registry {
                     serde_json::json!({ "institutions": record.consents }),
                 );
             }
-            // The retention part is the sweep's and the admins' (`crate::retention`): kept as
-            // it is now, not as it was when this check began.
-            if let Some(current) = self.record(document) {
-                record.retention = current.retention;
-            }
             let finished_changed = record.finished != before.finished;
-            self.save(*document, record)
+            // What the document decides, onto the record as stored now: the assignments,
+            // erasure and retention are the API's and the sweep's (`crate::retention`).
+            self.save_validated(*document, &record)
                 .map_err(|e| Refusal::HostFailed(e.to_string()))?;
             self.touched(*document);
             if finished_changed {
