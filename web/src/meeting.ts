@@ -6,7 +6,7 @@ import {
   ATTENDANCE,
   MEETING_MODE,
   MeetingEditor,
-  SECTOR,
+  sectorLabel,
   agendaItems,
   attendanceValues,
   str,
@@ -241,7 +241,7 @@ export class MeetingView {
         { "data-service": id, class: s.retired ? "retired" : "" },
         el("td", {}, s.description, s.retired ? " (wycofana)" : ""),
         el("td", {}, provider ? str(provider.name) : str(s.provider)),
-        el("td", {}, SECTOR[str(s.sector)] ?? str(s.sector)),
+        el("td", {}, sectorLabel(str(s.sector))),
         el("td", {}, s.capacity === undefined ? "—" : String(s.capacity)),
         el("td", {}, s.remoteCapable ? "tak" : "nie"),
       )

@@ -11,6 +11,8 @@ import {
   type DocHandle,
 } from "@automerge/automerge-repo/slim"
 
+import { label } from "./model/catalogue"
+
 /** A scalar string as it reads back from the document. */
 type Scalar = ImmutableString | string
 
@@ -81,20 +83,8 @@ export const MEETING_MODE: Record<string, string> = {
   mixed: "hybrydowo",
 }
 
-/** The Polish names of the sectors. */
-export const SECTOR: Record<string, string> = {
-  social_assistance: "pomoc społeczna",
-  education: "oświata",
-  health: "ochrona zdrowia",
-  police: "policja",
-  justice: "wymiar sprawiedliwości",
-  crisis_intervention: "interwencja kryzysowa",
-  day_centre: "wsparcie dzienne",
-  culture: "kultura",
-  labour_market: "rynek pracy",
-  ngo: "organizacje pozarządowe",
-  other: "inny",
-}
+/** The Polish name of a sector (the catalogue's, as in the app). */
+export const sectorLabel = (sector: string): string => label("institutionSector", sector)
 
 /** A scalar string's value (ImmutableString or plain). */
 export function str(value: Scalar | undefined | null): string {

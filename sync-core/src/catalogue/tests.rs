@@ -7,7 +7,10 @@ use crate::model::case::{
     ScreeningOutcome, ServiceStatus, SigningMode, Stage,
 };
 use crate::model::justice::JusticeProcedure;
-use crate::model::pzk::{Attendance, MeetingMode};
+use crate::model::pzk::{
+    AgreementStatus, Attendance, InstitutionSector, MeetingMode, MemberRole, MilestoneStatus,
+    RecommendationCategory, TeamDecision,
+};
 use crate::model::DocumentKind;
 
 /// The placeholder names in a text (`{name}` or `{name:kind}`).
@@ -71,7 +74,7 @@ fn every_placeholder_is_filled_and_every_argument_named() {
 
 #[test]
 fn every_value_of_the_model_has_a_polish_label() {
-    let kinds: [(&str, Vec<&str>); 14] = [
+    let kinds: [(&str, Vec<&str>); 20] = [
         (
             "attachmentKind",
             AttachmentKind::ALL.iter().map(|v| v.as_str()).collect(),
@@ -124,6 +127,33 @@ fn every_value_of_the_model_has_a_polish_label() {
         (
             "attendance",
             Attendance::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "institutionSector",
+            InstitutionSector::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "memberRole",
+            MemberRole::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "milestoneStatus",
+            MilestoneStatus::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "agreementStatus",
+            AgreementStatus::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "recommendationCategory",
+            RecommendationCategory::ALL
+                .iter()
+                .map(|v| v.as_str())
+                .collect(),
+        ),
+        (
+            "teamDecision",
+            TeamDecision::ALL.iter().map(|v| v.as_str()).collect(),
         ),
     ];
     for (kind, values) in kinds {

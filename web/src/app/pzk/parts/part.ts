@@ -67,29 +67,18 @@ export function change(
 /** A new id for an entry of the team's document. */
 export const newId = (prefix: string) => M.newId(prefix)
 
-const LABELS: Record<string, Record<string, string>> = {
-  sector: {
-    social_assistance: "pomoc społeczna",
-    education: "oświata",
-    health: "ochrona zdrowia",
-    police: "policja",
-    justice: "wymiar sprawiedliwości",
-    crisis_intervention: "interwencja kryzysowa",
-    day_centre: "wsparcie dzienne",
-    culture: "kultura",
-    labour_market: "rynek pracy",
-    ngo: "organizacja pozarządowa",
-    other: "inny",
-  },
-  role: { lead: "instytucja wiodąca", member: "członek", leader: "lider", adviser: "doradca" },
-  milestone: { planned: "zaplanowane", in_progress: "w realizacji", done: "zrealizowane", cancelled: "odwołane" },
-  agreement: { draft: "projekt", signed: "podpisane", terminated: "rozwiązane" },
-  category: { legal: "prawne", organisational: "organizacyjne", services: "usługowe" },
-  decision: { continue: "kontynuacja pracy zespołu", end: "zakończenie pracy zespołu" },
-}
+/** The catalogue's label kinds of the PZK's values (sync-core/messages/pl.json). */
+const LABELS = {
+  sector: "institutionSector",
+  role: "memberRole",
+  milestone: "milestoneStatus",
+  agreement: "agreementStatus",
+  category: "recommendationCategory",
+  decision: "teamDecision",
+} as const
 
 /** The Polish name of `value` of a kind of the PZK's values. */
-export const labelOf = (kind: keyof typeof LABELS, value: string) => LABELS[kind]?.[value] ?? value
+export const labelOf = (kind: keyof typeof LABELS, value: string) => M.label(LABELS[kind], value)
 
 /** `[value, Polish name]` pairs for a select. */
 export const optionsOf = (kind: keyof typeof LABELS, values: readonly string[]) =>
