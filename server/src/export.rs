@@ -20,9 +20,9 @@ pub struct CaseRow {
     pub institution: String,
     /// The stage shown (the deterministic resolution of any conflict).
     pub stage: String,
-    /// The month the case was opened (`YYYY-MM`), not the day.
+    /// The month the case was opened (`YYYY-MM`, in Poland), not the day.
     pub opened: String,
-    /// The month the case was closed or handed over (`YYYY-MM`), while open `None`.
+    /// The month the case was closed or handed over (`YYYY-MM`, in Poland), while open `None`.
     pub closed: Option<String>,
     /// Whole days from opening to closing, or to now while the case is open.
     pub days_open: i64,
@@ -80,8 +80,8 @@ pub fn cases(
             case: pseudonym,
             institution: view.lead_institution.clone(),
             stage: view.stage.value.to_string(),
-            opened: view.created_at.format("%Y-%m").to_string(),
-            closed: closed_at.map(|at| at.format("%Y-%m").to_string()),
+            opened: sync_core::model::warsaw::month(view.created_at),
+            closed: closed_at.map(sync_core::model::warsaw::month),
             days_open: (closed_at.unwrap_or(now) - view.created_at).num_days(),
             goals,
             services,

@@ -93,15 +93,8 @@ pub fn due_date(closed_at: DateTime<Utc>, months: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// The day `at` falls on in Poland (the retention calendar's days are Polish days).
-pub fn polish_day(at: DateTime<Utc>) -> NaiveDate {
-    sync_core::model::warsaw::local(at).date_naive()
-}
-
-/// The month `at` falls in in Poland, `YYYY-MM`.
-pub fn polish_month(at: DateTime<Utc>) -> String {
-    polish_day(at).format("%Y-%m").to_string()
-}
+/// The retention calendar's days and months are Polish ones.
+pub use sync_core::model::warsaw::{day as polish_day, month as polish_month};
 
 /// The day the case is to be erased: its due date, later when a hold extends it or when its
 /// owner was told less than a month before; `None` while its closing date is not yet read or a

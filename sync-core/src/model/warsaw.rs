@@ -50,6 +50,16 @@ pub fn local(at: DateTime<Utc>) -> DateTime<FixedOffset> {
     at.with_timezone(&offset(at))
 }
 
+/// The day `at` falls on in Poland.
+pub fn day(at: DateTime<Utc>) -> chrono::NaiveDate {
+    local(at).date_naive()
+}
+
+/// The month `at` falls in in Poland, `YYYY-MM`.
+pub fn month(at: DateTime<Utc>) -> String {
+    local(at).format("%Y-%m").to_string()
+}
+
 /// `at` as Polish local time for display: `2021-03-01 10:00 CET` or `2021-07-01 11:00 CEST`.
 pub fn display(at: DateTime<Utc>) -> String {
     let zone = if is_summer_time(at) { "CEST" } else { "CET" };
